@@ -1,0 +1,187 @@
+// `ingest-mail issue ...`: set up and inspect work items without SQL (domain.md §4).
+import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, listIssues, participantEmails, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
+import { NotFoundError, UsageError } from "../../errors.js";
+import type { Deps } from "../../pipeline/deps.js";
+import { identifySender } from "../../pipeline/identify.js";
+import { makeDeps, printJson, type CommonOptions } from "../context.js";
+import { colours, table } from "../output.js";
+
+function need(deps: Deps, id: number): Issue {
+  const issue = getIssue(deps.db, id);
+  if (!issue) throw new NotFoundError(`no issue ${id}`);
+  return issue;
+}
+
+const line = (i: Issue) =>
+  `issue ${i.id} ${i.reference} ${i.kind} [${i.state}${i.waitType ? `/${i.waitType}` : ""}]${i.newInfo ? " new-info" : ""}${i.subject ? `: ${i.subject}` : ""}`;
+
+export async function show(id: number, opts: CommonOptions): Promise<void> {
+  const deps = makeDeps(opts);
+  const issue = need(deps, id);
+  const record = {
+    ...issue,
+    customerEmail: identificationEmail(deps.db, issue.userIdentificationId),
+    participants: participantEmails(deps.db, id),
+    splitChildren: splitChildrenOf(deps.db, id).map((c) => c.id),
+    actions: actionsOfIssue(deps.db, id),
+  };
+  if (opts.json) return printJson(record);
+  const c = colours();
+  const kv = (k: string, v: unknown) => (v === null || v === undefined || v === "" ? "" : `${c.bold(k.padEnd(14))} ${v}`);
+  const out = [
+    c.bold(line(issue)),
+    kv("guid", issue.guid),
+    kv("customer", `${record.customerEmail ?? ""} (identification ${issue.userIdentificationId})`),
+    kv("queue", issue.queue),
+    kv("assignee", issue.assignee),
+    kv("parent", issue.parentId),
+    kv("merged into", issue.mergedIntoId),
+    kv("split from", issue.splitFromId),
+    kv("split into", record.splitChildren.join(", ")),
+    kv("converted to", issue.convertedToId),
+    kv("follows", issue.followsClosedId ? `closed issue ${issue.followsClosedId}` : null),
+    kv("opened", issue.openDate),
+    kv("updated", issue.updatedAt),
+    c.bold(`actions (${record.actions.length})`),
+    ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}  ${a.details.replace(/\s+/g, " ").slice(0, 70)}`),
+  ];
+  process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
+}
+
+export async function list(opts: CommonOptions & { state?: string }): Promise<void> {
+  const deps = makeDeps(opts);
+  const rows = listIssues(deps.db, { state: opts.state });
+  if (opts.json) return printJson({ issues: rows });
+  if (!rows.length) return void process.stdout.write("no issues\n");
+  const out = table(
+    ["ID", "REFERENCE", "KIND", "STATE", "QUEUE", "ASSIGNEE", "NEW", "SUBJECT"],
+    rows.map((i) => [String(i.id), i.reference ?? "", i.kind, i.state + (i.waitType ? `/${i.waitType}` : ""), i.queue ?? "", i.assignee ?? "", i.newInfo ? "yes" : "", (i.subject ?? "").slice(0, 50)]),
+  );
+  process.stdout.write(`${out}\n`);
+}
+
+export async function create(opts: CommonOptions & { kind: string; parent?: number; email?: string; userIdentification?: number; subject?: string }): Promise<void> {
+  if ((opts.email === undefined) === (opts.userIdentification === undefined)) throw new UsageError("give exactly one of --email or --user-identification");
+  const deps = makeDeps(opts);
+  const issue = inWriteTx(deps.db, () => {
+    if (opts.parent !== undefined) need(deps, opts.parent);
+    let uid = opts.userIdentification;
+    if (uid !== undefined && !getIdentification(deps.db, uid)) throw new NotFoundError(`no user identification ${uid}`);
+    uid ??= identifySender(deps, opts.email!.trim().toLowerCase(), null).userIdentificationId;
+    const at = deps.now().toISOString();
+    return createIssue(
+      deps.db,
+      { guid: deps.newGuid().toLowerCase(), kind: opts.kind, state: "todo", parentId: opts.parent ?? null, userIdentificationId: uid, subject: opts.subject ?? null, openDate: at, updatedAt: at },
+      deps.config.referencePrefix,
+    );
+  });
+  if (opts.json) printJson(issue);
+  else process.stdout.write(`${line(issue)}\n`);
+}
+
+export async function setState(id: number, state: string, opts: CommonOptions & { waitType?: string }): Promise<void> {
+  if (opts.waitType && state !== "waiting") throw new UsageError("--wait-type goes with state waiting");
+  const deps = makeDeps(opts);
+  const issue = inWriteTx(deps.db, () => {
+    const current = need(deps, id);
+    // Enate: only cases and tickets can be resolved.
+    if (state === "resolved" && current.kind === "action") throw new UsageError(`issue ${id} is an action; only tickets and cases can be resolved`);
+    const at = deps.now().toISOString();
+    return updateIssue(deps.db, id, {
+      state,
+      waitType: state === "waiting" ? (opts.waitType ?? null) : null,
+      newInfo: state === "waiting" || state === "resolved" || state === "closed" ? false : current.newInfo,
+      closedDate: state === "closed" || state === "resolved" ? at : null,
+      updatedAt: at,
+    });
+  });
+  if (opts.json) printJson(issue);
+  else process.stdout.write(`${line(issue)}\n`);
+}
+
+function needTicket(deps: Deps, id: number, what: string): Issue {
+  const issue = need(deps, id);
+  if (issue.kind !== "ticket") throw new UsageError(`issue ${id} is a ${issue.kind}; only tickets can be ${what}`);
+  return issue;
+}
+
+export async function merge(ids: number[], opts: CommonOptions & { into: number }): Promise<void> {
+  if (ids.includes(opts.into)) throw new UsageError("the target cannot be merged into itself");
+  const deps = makeDeps(opts);
+  const merged = inWriteTx(deps.db, () => {
+    const target = needTicket(deps, opts.into, "merge targets");
+    if (target.mergedIntoId) throw new UsageError(`issue ${target.id} was itself merged into ${target.mergedIntoId}; merge into that one`);
+    const at = deps.now().toISOString();
+    return ids.map((id) => {
+      needTicket(deps, id, "merged");
+      return updateIssue(deps.db, id, { mergedIntoId: target.id, state: "closed", closedDate: at, updatedAt: at });
+    });
+  });
+  if (opts.json) printJson({ target: opts.into, merged });
+  else process.stdout.write(`merged ${merged.map((m) => m.reference).join(", ")} into issue ${opts.into}\n`);
+}
+
+export async function split(id: number, opts: CommonOptions & { into: number }): Promise<void> {
+  if (opts.into < 2) throw new UsageError("--into must be at least 2");
+  const deps = makeDeps(opts);
+  const children = inWriteTx(deps.db, () => {
+    const original = needTicket(deps, id, "split");
+    if (original.splitFromId || splitChildrenOf(deps.db, id).length) throw new UsageError(`issue ${id} is already part of a split`);
+    const at = deps.now().toISOString();
+    const made = Array.from({ length: opts.into }, (_, n) =>
+      createIssue(
+        deps.db,
+        {
+          guid: deps.newGuid().toLowerCase(),
+          kind: "ticket",
+          state: "todo",
+          queue: original.queue,
+          assignee: original.assignee,
+          parentId: original.parentId,
+          splitFromId: original.id,
+          userIdentificationId: original.userIdentificationId,
+          subject: original.subject ? `${original.subject} (${n + 1}/${opts.into})` : null,
+          recipient: original.recipient,
+          openDate: at,
+          updatedAt: at,
+        },
+        deps.config.referencePrefix,
+      ),
+    );
+    updateIssue(deps.db, id, { state: "closed", closedDate: at, updatedAt: at });
+    return made;
+  });
+  if (opts.json) printJson({ original: id, children });
+  else process.stdout.write(`split issue ${id} into ${children.map((c) => c.reference).join(", ")}\n`);
+}
+
+export async function convert(id: number, opts: CommonOptions): Promise<void> {
+  const deps = makeDeps(opts);
+  const result = inWriteTx(deps.db, () => {
+    const ticket = needTicket(deps, id, "converted");
+    if (ticket.convertedToId) throw new UsageError(`issue ${id} was already converted into ${ticket.convertedToId}`);
+    const at = deps.now().toISOString();
+    const kase = createIssue(
+      deps.db,
+      {
+        guid: deps.newGuid().toLowerCase(),
+        kind: "case",
+        state: "todo",
+        queue: ticket.queue,
+        assignee: ticket.assignee,
+        parentId: ticket.parentId,
+        userIdentificationId: ticket.userIdentificationId,
+        subject: ticket.subject,
+        recipient: ticket.recipient,
+        openDate: at,
+        updatedAt: at,
+      },
+      deps.config.referencePrefix,
+    );
+    // Enate: a ticket converted into a case is resolved by the conversion.
+    const resolved = updateIssue(deps.db, id, { convertedToId: kase.id, state: "resolved", closedDate: at, updatedAt: at });
+    return { ticket: resolved, case: kase };
+  });
+  if (opts.json) printJson(result);
+  else process.stdout.write(`converted ${result.ticket.reference} into case ${result.case.reference}\n`);
+}

@@ -1,0 +1,187 @@
+// Configuration: a JSON file (--config, INGEST_MAIL_CONFIG) over built-in defaults. Unknown keys and
+// wrong types are refused with the key's name so a deployment typo cannot silently change behaviour.
+import { readFileSync } from "node:fs";
+import { ConfigError } from "./errors.js";
+
+export type IssueKind = "ticket" | "case" | "action";
+
+export interface Route {
+  address: string;
+  kind: IssueKind;
+  queue?: string;
+  sendResponse: boolean;
+}
+
+export interface AssignmentRule {
+  when: { supportLevel?: string; address?: string; subjectMatches?: string };
+  assignee: string;
+  queue?: string;
+}
+
+export interface Config {
+  /** Support addresses (service@domain); the first one named in the headers is the recipient. */
+  supportAddresses: string[];
+  referencePrefix: string;
+  referencesFrom: "participants" | "anyone";
+  adminAddress: string | null;
+  routes: Route[];
+  defaultRoute: { kind: IssueKind; queue?: string; sendResponse: boolean };
+  assignment: AssignmentRule[];
+  outbound: {
+    transport: "sendmail" | "smtp" | "file";
+    path?: string;
+    url?: string;
+    dir?: string;
+    from: string;
+    host?: string;
+  };
+  limits: { confirmationsPerAddressPerDay: number; maxMessageBytes: number };
+  flood: { maxNewIssues: number; windowMinutes: number } | null;
+  /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = unsigned ids accepted. */
+  addressSecret: string | null;
+  /** domain.md §1.4: mail without a subject is staged as invalid (seed default: on). */
+  requireSubject: boolean;
+  attachmentsDir: string | null;
+  spoolDir: string | null;
+  logFile: string | null;
+  busyTimeoutMs: number;
+  /** Raw mail up to this size is kept in the database; larger mail is spooled to a file. */
+  inlineRawMaxBytes: number;
+  recoverAfterMinutes: number;
+}
+
+export const defaultConfig: Config = {
+  supportAddresses: [],
+  referencePrefix: "CS-",
+  referencesFrom: "participants",
+  adminAddress: null,
+  routes: [],
+  defaultRoute: { kind: "ticket", sendResponse: false },
+  assignment: [],
+  outbound: { transport: "sendmail", path: "/usr/sbin/sendmail", from: "support@localhost" },
+  limits: { confirmationsPerAddressPerDay: 5, maxMessageBytes: 100 * 1024 * 1024 },
+  flood: null,
+  addressSecret: null,
+  requireSubject: true,
+  attachmentsDir: null,
+  spoolDir: null,
+  logFile: null,
+  busyTimeoutMs: 30000,
+  inlineRawMaxBytes: 1024 * 1024,
+  recoverAfterMinutes: 10,
+};
+
+type Check = (v: unknown, key: string) => void;
+
+const fail = (key: string, want: string): never => {
+  throw new ConfigError(`config: "${key}" must be ${want}`);
+};
+const str: Check = (v, k) => void (typeof v === "string" || fail(k, "a string"));
+const strOrNull: Check = (v, k) => void (v === null || typeof v === "string" || fail(k, "a string or null"));
+const bool: Check = (v, k) => void (typeof v === "boolean" || fail(k, "true or false"));
+const posInt: Check = (v, k) => void ((Number.isInteger(v) && (v as number) >= 0) || fail(k, "a whole number ≥ 0"));
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v, k) =>
+    void (allowed.includes(v as string) || fail(k, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`));
+const regex: Check = (v, k) => {
+  str(v, k);
+  try {
+    new RegExp(v as string, "i");
+  } catch {
+    fail(k, "a valid regular expression");
+  }
+};
+
+function object(shape: Record<string, Check>, required: string[] = []): Check {
+  return (v, k) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(k, "an object");
+    const o = v as Record<string, unknown>;
+    for (const key of Object.keys(o)) {
+      const check = shape[key];
+      if (!check) throw new ConfigError(`config: unknown key "${k ? `${k}.` : ""}${key}"`);
+      check(o[key], k ? `${k}.${key}` : key);
+    }
+    for (const r of required) if (!(r in o)) throw new ConfigError(`config: "${k ? `${k}.` : ""}${r}" is required`);
+  };
+}
+const array =
+  (item: Check): Check =>
+  (v, k) => {
+    if (!Array.isArray(v)) fail(k, "an array");
+    (v as unknown[]).forEach((x, i) => item(x, `${k}[${i}]`));
+  };
+
+const kind = oneOf("ticket", "case", "action");
+const routeShape = { address: str, kind, queue: str, sendResponse: bool };
+
+const configShape: Record<string, Check> = {
+  supportAddresses: array(str),
+  referencePrefix: str,
+  referencesFrom: oneOf("participants", "anyone"),
+  adminAddress: strOrNull,
+  routes: array(object(routeShape, ["address", "kind"])),
+  defaultRoute: object({ kind, queue: str, sendResponse: bool }),
+  assignment: array(
+    object(
+      {
+        when: object({ supportLevel: str, address: str, subjectMatches: regex }),
+        assignee: str,
+        queue: str,
+      },
+      ["when", "assignee"],
+    ),
+  ),
+  outbound: object({
+    transport: oneOf("sendmail", "smtp", "file"),
+    path: str,
+    url: str,
+    dir: str,
+    from: str,
+    host: str,
+  }),
+  limits: object({ confirmationsPerAddressPerDay: posInt, maxMessageBytes: posInt }),
+  flood: (v, k) => (v === null ? undefined : object({ maxNewIssues: posInt, windowMinutes: posInt }, ["maxNewIssues", "windowMinutes"])(v, k)),
+  addressSecret: strOrNull,
+  requireSubject: bool,
+  attachmentsDir: strOrNull,
+  spoolDir: strOrNull,
+  logFile: strOrNull,
+  busyTimeoutMs: posInt,
+  inlineRawMaxBytes: posInt,
+  recoverAfterMinutes: posInt,
+};
+
+/** Validates a parsed JSON value and merges it over the defaults. */
+export function parseConfig(value: unknown): Config {
+  object(configShape)(value, "");
+  const v = value as Partial<Config>;
+  const routes = (v.routes ?? []).map((r) => ({ ...r, sendResponse: r.sendResponse ?? false }));
+  return {
+    ...defaultConfig,
+    ...v,
+    routes,
+    defaultRoute: { ...defaultConfig.defaultRoute, ...v.defaultRoute },
+    outbound: { ...defaultConfig.outbound, ...v.outbound },
+    limits: { ...defaultConfig.limits, ...v.limits },
+  };
+}
+
+/** --config, else INGEST_MAIL_CONFIG, else defaults. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Config {
+  const file = path ?? env.INGEST_MAIL_CONFIG;
+  if (!file) return defaultConfig;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`config: cannot read ${file}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config: ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(json);
+}

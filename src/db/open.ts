@@ -1,0 +1,66 @@
+// Opens the SQLite database: WAL + busy timeout so many ingest processes can run at once, and the
+// generated migrations applied on open (a fresh path just works; an older database is migrated).
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as schema from "./schema.js";
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+export interface OpenOptions {
+  busyTimeoutMs: number;
+  /** FULL makes each commit durable before we tell the MTA "delivered"; import may relax it. */
+  synchronous?: "FULL" | "NORMAL";
+  readonly?: boolean;
+}
+
+// Compiled to dist/src/db/open.js, run from source by vitest as src/db/open.ts.
+const here = dirname(fileURLToPath(import.meta.url));
+export const packageRoot = join(here, here.includes(`${sep}dist${sep}`) ? "../../.." : "../..");
+const migrationsFolder = join(packageRoot, "drizzle");
+
+export function openDb(path: string, opts: OpenOptions): Db {
+  if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+  const client = new Database(path, { timeout: opts.busyTimeoutMs, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (!opts.readonly) {
+    // journal_mode is persistent; asking again is a cheap no-op once it is WAL.
+    client.pragma("journal_mode = WAL");
+    client.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+    client.pragma("foreign_keys = OFF");
+    migrate(client);
+  }
+  return drizzle(client, { schema }) as Db;
+}
+
+/**
+ * drizzle's own migrator reads the last applied migration before it takes a write lock, so two
+ * processes opening a fresh database at once both try to create the tables. Same bookkeeping table,
+ * but read and applied under BEGIN IMMEDIATE; PRAGMA user_version is the fast path on every open.
+ */
+function migrate(client: Database.Database): void {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
+  const want = journal.entries.length;
+  if ((client.pragma("user_version", { simple: true }) as number) >= want) return;
+  const migrations = readMigrationFiles({ migrationsFolder });
+  client.exec("BEGIN IMMEDIATE");
+  try {
+    client.exec(`CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+    const last = client.prepare(`SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1`).get() as
+      | { created_at: number }
+      | undefined;
+    const insert = client.prepare(`INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)`);
+    for (const m of migrations) {
+      if (last && Number(last.created_at) >= m.folderMillis) continue;
+      for (const stmt of m.sql) if (stmt.trim()) client.exec(stmt);
+      insert.run(m.hash, m.folderMillis);
+    }
+    client.pragma(`user_version = ${want}`);
+    client.exec("COMMIT");
+  } catch (e) {
+    client.exec("ROLLBACK");
+    throw e;
+  }
+}

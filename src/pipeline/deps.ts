@@ -1,0 +1,68 @@
+// Side effects enter the pipeline through this one object, made at the edge (the CLI or a test),
+// so the decision code can be called with a fixed clock and fixed ids.
+import { randomUUID } from "node:crypto";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Config } from "../config.js";
+import type { Db } from "../db/open.js";
+
+export interface Paths {
+  db: string;
+  attachmentsDir: string;
+  spoolDir: string;
+}
+
+/** An outgoing message, already rendered; the transport only delivers it. */
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  messageId: string;
+  inReplyTo?: string | null;
+  references?: string[];
+  replyTo?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Mailer {
+  send(mail: OutgoingMail): Promise<void>;
+}
+
+export interface Deps {
+  db: Db;
+  config: Config;
+  paths: Paths;
+  now: () => Date;
+  newGuid: () => string;
+  /** One line to the configured log file (no-op when logging is off). */
+  log: (line: string) => void;
+  /** Lazily created so that mail without outbound work never loads nodemailer. */
+  mailer: () => Promise<Mailer>;
+  hostname: string;
+}
+
+export function resolvePaths(dbPath: string, config: Config): Paths {
+  const db = resolve(dbPath);
+  const dir = dirname(db);
+  return {
+    db,
+    attachmentsDir: resolve(config.attachmentsDir ?? join(dir, "attachments")),
+    spoolDir: resolve(config.spoolDir ?? join(dir, "spool")),
+  };
+}
+
+export function fileLogger(file: string | null, now: () => Date): (line: string) => void {
+  if (!file) return () => {};
+  return (line) => {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      appendFileSync(file, `${now().toISOString()} ingest-mail[${process.pid}]: ${line.replace(/\s*\n\s*/g, " ")}\n`);
+    } catch {
+      // Logging must never turn a staged mail into a failure.
+    }
+  };
+}
+
+export const systemClock = () => new Date();
+export const systemGuid = () => randomUUID();

@@ -1,0 +1,23 @@
+// Runs the matchers (src/match/order.ts) against the database, read-only.
+import { getIssueByGuid, getIssueByReference, participantEmails } from "../db/queries.js";
+import { runMatchers, type MatchResult } from "../match/order.js";
+import type { Deps } from "./deps.js";
+
+export interface MatchMail {
+  inReplyTo: string | null;
+  references: string[];
+  subject: string | null;
+  text: string | null;
+  senderEmail: string | null;
+}
+
+export function matchIssue(deps: Deps, mail: MatchMail): MatchResult {
+  const lookup = {
+    issueByGuid: (guid: string) => getIssueByGuid(deps.db, guid),
+    issueByReference: (ref: string) => getIssueByReference(deps.db, ref),
+  };
+  // domain.md §3: references are guessable, so by default only the customer or a participant may use them.
+  const trusted = (issueId: number) =>
+    deps.config.referencesFrom === "anyone" || (!!mail.senderEmail && participantEmails(deps.db, issueId).includes(mail.senderEmail.toLowerCase()));
+  return runMatchers({ ...mail, referencePrefix: deps.config.referencePrefix }, lookup, trusted);
+}

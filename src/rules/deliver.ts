@@ -1,0 +1,111 @@
+// domain.md §4: where a matched mail goes and what it does to the work items. Pure: it reads issues
+// through `view` and returns a plan; the orchestrator writes it.
+import type { Issue, NewIssue } from "../db/queries.js";
+
+export interface IssueView {
+  get(id: number): Issue | undefined;
+  splitChildren(id: number): Issue[];
+}
+
+export interface Target {
+  issue: Issue;
+  patch: Partial<NewIssue>;
+  /** State was resolved and is now todo (ACS "reopen the issue if it's closed"). */
+  reopened: boolean;
+  /** Queue and assignee are to be set again (Enate: state → todo). */
+  reassign: boolean;
+}
+
+export interface ParentUpdate {
+  issue: Issue;
+  patch: Partial<NewIssue>;
+}
+
+export interface Plan {
+  targets: Target[];
+  parentUpdates: ParentUpdate[];
+  /** No live issue in the chain: open a new one linked to this closed issue (domain.md §4, §5). */
+  newIssueFollowing: Issue | null;
+  trace: { step: string; decision: string; reason: string }[];
+}
+
+const MAX_HOPS = 64; // a corrupt chain (a cycle) must not hang the MTA
+
+export function planDelivery(matched: Issue, view: IssueView): Plan {
+  const plan: Plan = { targets: [], parentUpdates: [], newIssueFollowing: null, trace: [] };
+  const note = (decision: string, reason: string) => plan.trace.push({ step: "state", decision, reason });
+  const seen = new Set<number>();
+
+  const deliver = (issue: Issue, hops: number): void => {
+    if (hops > MAX_HOPS || seen.has(issue.id)) {
+      note(`stopped at ${issue.reference}`, "issue links form a cycle or are too deep");
+      return;
+    }
+    seen.add(issue.id);
+    if (issue.mergedIntoId) {
+      const target = view.get(issue.mergedIntoId);
+      if (target) {
+        note(`follow merge to ${target.reference}`, `${issue.reference} was merged into ${target.reference}`);
+        return deliver(target, hops + 1);
+      }
+    }
+    if (issue.convertedToId) {
+      const target = view.get(issue.convertedToId);
+      if (target) {
+        note(`follow conversion to ${target.reference}`, `${issue.reference} was converted into case ${target.reference}`);
+        return deliver(target, hops + 1);
+      }
+    }
+    const splitRoot = issue.splitFromId ? view.get(issue.splitFromId) : issue;
+    const children = splitRoot ? view.splitChildren(splitRoot.id) : [];
+    if (children.length > 0) {
+      note(`split: deliver to ${children.map((c) => c.reference).join(", ")}`, `${splitRoot!.reference} was split; every child gets the mail`);
+      seen.add(splitRoot!.id);
+      for (const child of children) if (!seen.has(child.id) || child.id === issue.id) deliverState(child, hops + 1, child.id === issue.id);
+      return;
+    }
+    deliverState(issue, hops, true);
+  };
+
+  // The state rules proper, on one live (not merged/converted/split) issue.
+  const deliverState = (issue: Issue, hops: number, alreadySeen: boolean): void => {
+    if (!alreadySeen) seen.add(issue.id);
+    if (issue.state === "closed") {
+      let parent = issue.parentId ? view.get(issue.parentId) : undefined;
+      let steps = 0;
+      while (parent && parent.state === "closed" && steps++ < MAX_HOPS) parent = parent.parentId ? view.get(parent.parentId) : undefined;
+      if (parent && parent.state !== "closed") {
+        note(`go up to ${parent.reference}`, `${issue.reference} is closed; ${parent.reference} is the first open issue in its chain`);
+        seen.delete(parent.id);
+        return deliver(parent, hops + 1);
+      }
+      note("open a new issue", `${issue.reference} is closed and no issue above it is open`);
+      plan.newIssueFollowing ??= issue;
+      return;
+    }
+    const patch: Partial<NewIssue> = { newInfo: true };
+    let reopened = false;
+    let reassign = false;
+    if (issue.state === "waiting") {
+      if (issue.waitType === "more_info") {
+        Object.assign(patch, { state: "todo", waitType: null });
+        reassign = true;
+        note(`${issue.reference} waiting → todo`, "it was waiting for more information");
+        const parent = issue.kind === "action" && issue.parentId ? view.get(issue.parentId) : undefined;
+        if (parent && parent.kind === "case" && parent.state === "waiting" && parent.waitType === "more_info") {
+          plan.parentUpdates.push({ issue: parent, patch: { state: "in_progress", waitType: null } });
+          note(`${parent.reference} waiting → in_progress`, `action ${issue.reference} and its parent case were both waiting for more information`);
+        }
+      } else note(`append to ${issue.reference}`, `waiting (${issue.waitType ?? "no wait type"}): new information flagged, state kept`);
+    } else if (issue.state === "resolved") {
+      Object.assign(patch, { state: "todo", closedDate: null });
+      reopened = true;
+      reassign = true;
+      note(`reopen ${issue.reference}`, "resolved → todo");
+    } else note(`append to ${issue.reference}`, `${issue.state}: new information flagged`);
+    plan.targets.push({ issue, patch, reopened, reassign });
+  };
+
+  deliver(matched, 0);
+  return plan;
+}
