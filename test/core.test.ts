@@ -1,0 +1,312 @@
+// domain.md §1 (staging), §2 (who wrote), §7 (recording), §8 (talking to the MTA), end to end through
+// the built binary with the fixtures named after each rule.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { count, db, fixture, ingest, readFixture, rows, run, sandbox, type Sandbox } from "./helpers/cli.js";
+
+let sb: Sandbox;
+const config = { supportAddresses: ["service@example.test", "billing@example.test"] };
+
+beforeEach(() => {
+  sb = sandbox();
+  const file = join(sb.dir, "config.json");
+  writeFileSync(file, JSON.stringify(config));
+  sb.env.INGEST_MAIL_CONFIG = file;
+});
+
+describe("§1 staging", () => {
+  it("stages first, then new → in_process → workflow → complete, with a history row per status", () => {
+    const out = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    expect(out.status).toBe("complete");
+    const d = db(sb);
+    const staged = rows(d, "SELECT * FROM staged_mails WHERE id = ?", out.stagedId)[0];
+    expect(staged.status).toBe("complete");
+    expect(staged.from_address).toBe("alice@customer.example");
+    expect(staged.from_name).toBe("Alice Smith");
+    expect(staged.to_addresses).toBe("service@example.test");
+    expect(staged.subject).toBe("My order 1042 has not arrived");
+    expect(staged.message_id).toBe("<new-mail-opens-issue@customer.example>");
+    expect(staged.date).toBe("2024-01-01T10:00:00.000Z");
+    expect(staged.text_body).toContain("order 1042");
+    expect(Buffer.from(staged.raw).equals(readFixture("new-mail-opens-issue.eml"))).toBe(true);
+    const history = rows(d, "SELECT status FROM staged_mail_status_history WHERE staged_mail_id = ? ORDER BY id", out.stagedId).map((r) => r.status);
+    expect(history).toEqual(["new", "in_process", "workflow", "complete"]);
+  });
+
+  it("extracts attachments to files named by content hash, never by the name in the mail", () => {
+    const out = ingest(sb, readFixture("attachments-stored-by-hash.eml"));
+    expect(out.status).toBe("complete");
+    const atts = rows(db(sb), "SELECT * FROM attachments WHERE staged_mail_id = ? ORDER BY id", out.stagedId);
+    expect(atts.map((a) => a.filename)).toEqual(["invoice 1042.pdf", "../../../etc/passwd"]);
+    expect(atts.map((a) => a.content_type)).toEqual(["application/pdf", "image/png"]);
+    expect(atts[1].content_id).toBe("<photo1@customer.example>");
+    const attDir = join(sb.dir, "attachments");
+    for (const a of atts) {
+      expect(relative(attDir, a.stored_path).startsWith("..")).toBe(false);
+      expect(a.stored_path.endsWith(a.sha256)).toBe(true);
+      expect(statSync(a.stored_path).size).toBe(a.size);
+      expect(a.action_id).toBe(out.actionIds[0]);
+    }
+    expect(readFileSync(atts[0].stored_path, "latin1")).toMatch(/^%PDF-1\.4/);
+    expect(existsSync(join(sb.dir, "etc"))).toBe(false);
+  });
+
+  it("stages mail without a subject as invalid and does not process it", () => {
+    const out = ingest(sb, readFixture("no-subject-is-invalid.eml"));
+    expect(out).toMatchObject({ status: "invalid", issues: [], interactionId: null, reason: "the message has no subject" });
+    const d = db(sb);
+    expect(count(d, "issues")).toBe(0);
+    expect(count(d, "interactions")).toBe(0);
+    expect(count(d, "staged_mails", "status = 'invalid'")).toBe(1);
+  });
+
+  it("resubmit --subject supplies the missing subject and processes the mail", () => {
+    const first = ingest(sb, readFixture("no-subject-is-invalid.eml"));
+    const r = run(sb, ["resubmit", String(first.stagedId), "--subject", "Forgot the subject", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ stagedId: first.stagedId, status: "complete", issues: [{ created: true }] });
+    const d = db(sb);
+    expect(rows(d, "SELECT subject FROM issues")[0].subject).toBe("Forgot the subject");
+    const history = rows(d, "SELECT status, note FROM staged_mail_status_history WHERE staged_mail_id = ? ORDER BY id", first.stagedId);
+    expect(history.map((h) => h.status)).toEqual(["new", "in_process", "invalid", "new", "in_process", "workflow", "complete"]);
+    expect(history[3].note).toContain("Forgot the subject");
+  });
+
+  it("refuses to resubmit a complete record (exit 64) and names the reason", () => {
+    const out = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const r = run(sb, ["resubmit", String(out.stagedId)]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/complete.*already been processed/);
+    expect(count(db(sb), "actions")).toBe(1);
+  });
+
+  it("a processing failure after staging is status error with its text; exit 0; resubmit completes it", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml")); // migrate and create issue 1
+    const d = db(sb);
+    // A fault the database raises mid-workflow, from outside the product: no test hook in the code.
+    d.$client.exec("CREATE TRIGGER fail_interactions BEFORE INSERT ON interactions BEGIN SELECT RAISE(ABORT, 'simulated storage fault'); END;");
+    const logFile = join(sb.dir, "ingest.log");
+    writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify({ ...config, logFile }));
+    const r = run(sb, ["--json"], readFixture("second-mail-same-sender.eml"));
+    expect(r.code).toBe(0);
+    const out = r.json();
+    expect(out.status).toBe("error");
+    expect(out.error).toContain("simulated storage fault");
+    const staged = rows(d, "SELECT status, error FROM staged_mails WHERE id = ?", out.stagedId)[0];
+    expect(staged.status).toBe("error");
+    expect(staged.error).toContain("simulated storage fault");
+    // Nothing of the failed workflow was half-written: no new identification use, no issue, no action.
+    expect(count(d, "issues")).toBe(1);
+    expect(count(d, "actions")).toBe(1);
+    expect(readFileSync(logFile, "utf8")).toMatch(new RegExp(`staged mail ${out.stagedId} error: .*simulated storage fault`));
+    d.$client.exec("DROP TRIGGER fail_interactions");
+    const again = run(sb, ["resubmit", String(out.stagedId), "--json"]);
+    expect(again.code).toBe(0);
+    expect(again.json()).toMatchObject({ status: "complete", issues: [{ issueId: 2, created: true }] });
+  });
+
+  it("a redelivery (same Message-ID) is staged as duplicate and creates nothing", () => {
+    const first = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const again = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    expect(again).toMatchObject({ status: "duplicate", duplicateOf: first.stagedId, issues: [], actionIds: [] });
+    const d = db(sb);
+    expect(count(d, "staged_mails")).toBe(2);
+    expect(count(d, "issues")).toBe(1);
+    expect(count(d, "interactions")).toBe(1);
+    expect(count(d, "actions")).toBe(1);
+  });
+
+  it("without a Message-ID, a redelivery is recognised by content hash; other content is not", () => {
+    const mail = readFixture("no-message-id-dedup-by-hash.eml");
+    const first = ingest(sb, mail);
+    expect(first.status).toBe("complete");
+    expect(ingest(sb, mail)).toMatchObject({ status: "duplicate", duplicateOf: first.stagedId });
+    const changed = Buffer.concat([mail, Buffer.from("P.S. one more line\n")]);
+    expect(ingest(sb, changed).status).toBe("complete");
+    expect(count(db(sb), "issues")).toBe(2);
+  });
+});
+
+describe("§2 who wrote", () => {
+  it("an unknown sender gets a new identification with names from the display name", () => {
+    const out = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const ident = rows(db(sb), "SELECT * FROM user_identifications WHERE id = ?", out.userIdentificationId)[0];
+    expect(ident).toMatchObject({ email: "alice@customer.example", first_names: "Alice", last_name: "Smith", user_id: null });
+  });
+
+  it('"Last, First" display names are split the other way round', () => {
+    const out = ingest(sb, readFixture("display-name-last-first.eml"));
+    expect(rows(db(sb), "SELECT first_names, last_name FROM user_identifications WHERE id = ?", out.userIdentificationId)[0]).toEqual({
+      first_names: "Jane Mary",
+      last_name: "Doe",
+    });
+  });
+
+  it("the same address (any case) reuses the first identification, and opens a new issue without ids", () => {
+    const a = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const b = ingest(sb, readFixture("second-mail-same-sender.eml"));
+    expect(b.userIdentificationId).toBe(a.userIdentificationId);
+    expect(b.issues[0]).toMatchObject({ created: true, issueId: 2 });
+    expect(count(db(sb), "user_identifications")).toBe(1);
+  });
+
+  it("a registered user's mail uses the user's first identification (created on first mail)", () => {
+    const u = run(sb, ["user", "add", "--email", "Bob@Member.example", "--name", "Bob Jones", "--json"]);
+    expect(u.code).toBe(0);
+    const userId = u.json().id;
+    const first = ingest(sb, readFixture("registered-user-mail.eml"));
+    const d = db(sb);
+    expect(rows(d, "SELECT user_id, email FROM user_identifications WHERE id = ?", first.userIdentificationId)[0]).toEqual({ user_id: userId, email: null });
+    const again = ingest(sb, readFixture("registered-user-mail.eml").toString().replace("<registered-user-mail@", "<registered-user-mail-2@"));
+    expect(again.userIdentificationId).toBe(first.userIdentificationId);
+    expect(first.trace.find((t: any) => t.step === "identify").reason).toContain(`registered user ${userId}`);
+  });
+
+  it.each([
+    ["plus form", "reply-via-plus-address.eml"],
+    ["ACS dash form", "reply-via-acs-dash-address.eml"],
+  ])("Case 1 (%s): ids in the recipient address append to that issue", (_form, file) => {
+    const first = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    expect(first.issues[0].issueId).toBe(1);
+    expect(first.userIdentificationId).toBe(1);
+    const reply = ingest(sb, readFixture(file));
+    expect(reply.issues).toEqual([{ issueId: 1, reference: "CS-000001", created: false, reopened: false, matchedBy: "address-ids", state: "todo" }]);
+    expect(reply.userIdentificationId).toBe(1);
+    expect(count(db(sb), "actions", "issue_id = 1")).toBe(2);
+  });
+
+  it("Case 1 with the envelope recipient from the command line (procmail \"$1\", Postfix ${recipient})", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const mail = readFixture("second-mail-same-sender.eml");
+    expect(ingest(sb, mail, ["service+1-1@example.test"]).issues[0]).toMatchObject({ issueId: 1, matchedBy: "address-ids" });
+    const viaEnv = run({ ...sb, env: { ...sb.env, ORIGINAL_RECIPIENT: "service+1-1@example.test" } }, ["--json"], mail.toString().replace("<second-mail", "<third-mail"));
+    expect(viaEnv.json().issues[0]).toMatchObject({ issueId: 1, matchedBy: "address-ids" });
+  });
+
+  it("Case 1 reopens a resolved issue (resolved → todo)", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    expect(run(sb, ["issue", "set-state", "1", "resolved"]).code).toBe(0);
+    const reply = ingest(sb, readFixture("reply-via-plus-address.eml"));
+    expect(reply.issues[0]).toMatchObject({ issueId: 1, reopened: true, state: "todo" });
+    expect(rows(db(sb), "SELECT state, new_info FROM issues WHERE id = 1")[0]).toEqual({ state: "todo", new_info: 1 });
+  });
+
+  it("tampered ids (issue not of that identification) are ignored: Case 2, reason in the trace", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const out = ingest(sb, readFixture("tampered-address-ids.eml"));
+    expect(out.issues[0]).toMatchObject({ created: true, issueId: 2, matchedBy: null });
+    expect(out.userIdentificationId).not.toBe(1);
+    const step = out.trace.find((t: any) => t.decision.includes("Case 2"));
+    expect(step.reason).toContain("does not belong to identification 7");
+    expect(count(db(sb), "actions", "issue_id = 1")).toBe(1);
+  });
+
+  it("without an envelope recipient, Delivered-To naming a support address is the recipient", () => {
+    const out = ingest(sb, readFixture("recipient-from-delivered-to.eml"));
+    expect(out.trace.find((t: any) => t.step === "recipient")).toMatchObject({ decision: "billing@example.test", reason: "from Delivered-To/X-Original-To" });
+    expect(rows(db(sb), "SELECT recipient FROM issues")[0].recipient).toBe("billing@example.test");
+  });
+});
+
+describe("§7 recording", () => {
+  it("one interaction (customer, email, header block) and one action with the body text", () => {
+    const out = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const d = db(sb);
+    const inter = rows(d, "SELECT * FROM interactions WHERE id = ?", out.interactionId)[0];
+    expect(inter).toMatchObject({ originator: "customer", type: "email", user_identification_id: out.userIdentificationId, staged_mail_id: out.stagedId });
+    expect(inter.headers).toContain("Subject: My order 1042 has not arrived");
+    expect(inter.headers).toContain("Message-ID: <new-mail-opens-issue@customer.example>");
+    const actions = rows(d, "SELECT * FROM actions");
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({ issue_id: out.issues[0].issueId, interaction_id: out.interactionId });
+    expect(actions[0].details).toContain("I ordered a kettle two weeks ago");
+    expect(out.actionIds).toEqual([actions[0].id]);
+  });
+
+  it("HTML-only mail is converted to text for the action", () => {
+    const out = ingest(sb, readFixture("html-only-converted-to-text.eml"));
+    const details = rows(db(sb), "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details;
+    expect(details).toContain("The checkout page shows an error.");
+    expect(details).not.toMatch(/<\/?(p|b|ul|li|html)>/);
+    expect(details).toMatch(/Step one/);
+  });
+});
+
+describe("§8 talking to the MTA", () => {
+  it("exit 64 for bad usage, 78 for bad configuration, never 1", () => {
+    expect(run(sb, ["--no-such-flag"], "x").code).toBe(64);
+    expect(run(sb, ["show", "abc"]).code).toBe(64);
+    writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify({ referencePrefx: "X-" }));
+    const bad = run(sb, [], readFixture("new-mail-opens-issue.eml"));
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toContain('unknown key "referencePrefx"');
+    writeFileSync(sb.env.INGEST_MAIL_CONFIG!, "{ not json");
+    expect(run(sb, [], readFixture("new-mail-opens-issue.eml")).code).toBe(78);
+    expect(run(sb, ["--config", join(sb.dir, "missing.json")], "x").code).toBe(78);
+  });
+
+  it("exit 0 and one human line without --json", () => {
+    const r = run(sb, [], readFixture("new-mail-opens-issue.eml"));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe("staged 1: complete; new CS-000001 [todo]");
+  });
+
+  it("exit 75 when the database cannot be written; nothing is half-written", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const d = db(sb);
+    // Another process holds the write lock past our busy timeout: SQLITE_BUSY → temporary failure.
+    writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify({ ...config, busyTimeoutMs: 200 }));
+    d.$client.exec("BEGIN EXCLUSIVE");
+    const r = run(sb, ["--json"], readFixture("attachments-stored-by-hash.eml"));
+    d.$client.exec("ROLLBACK");
+    expect(r.code).toBe(75);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/temporary failure/);
+    expect(count(d, "staged_mails")).toBe(1);
+    expect(count(d, "attachments")).toBe(0);
+    const attDir = join(sb.dir, "attachments");
+    const files = existsSync(attDir) ? readdirSync(attDir, { recursive: true }).filter((f) => !statSync(join(attDir, String(f))).isDirectory()) : [];
+    expect(files).toEqual([]);
+  });
+});
+
+describe("admin commands", () => {
+  it("list shows staged mail newest first; show gives components, history, attachments and links", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const att = ingest(sb, readFixture("attachments-stored-by-hash.eml"));
+    ingest(sb, readFixture("no-subject-is-invalid.eml"));
+    const list = run(sb, ["list", "--json"]).json();
+    expect(list.staged.map((s: any) => s.status)).toEqual(["invalid", "complete", "complete"]);
+    expect(run(sb, ["list", "--status", "invalid", "--json"]).json().staged).toHaveLength(1);
+    const table = run(sb, ["list"]).stdout;
+    expect(table.split("\n")[0]).toMatch(/^ID\s+RECEIVED\s+STATUS/);
+    expect(table).not.toMatch(/\u001b\[/); // NO_COLOR
+    const show = run(sb, ["show", String(att.stagedId), "--json"]).json();
+    expect(show.history.map((h: any) => h.status)).toEqual(["new", "in_process", "workflow", "complete"]);
+    expect(show.attachments).toHaveLength(2);
+    expect(show.links.actions).toEqual([{ issueId: att.issues[0].issueId, actionId: att.actionIds[0] }]);
+    expect(show.trace.length).toBeGreaterThan(3);
+    expect(run(sb, ["show", "999"]).code).toBe(66);
+    expect(run(sb, ["show", String(att.stagedId)]).stdout).toContain("invoice 1042.pdf");
+  });
+
+  it("issue show prints the issue with its actions", () => {
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const r = run(sb, ["issue", "show", "1", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ id: 1, reference: "CS-000001", kind: "ticket", state: "todo", customerEmail: "alice@customer.example" });
+    expect(r.json().actions).toHaveLength(1);
+  });
+
+  it("--help explains the ingest command and its exit codes", () => {
+    const r = run(sb, ["ingest", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--recipient/);
+    expect(r.stdout).toMatch(/75/);
+  });
+});
+
+it("fixtures used here exist", () => {
+  expect(existsSync(fixture("new-mail-opens-issue.eml"))).toBe(true);
+});
