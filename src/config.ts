@@ -74,7 +74,7 @@ export const defaultConfig: Config = {
 type Check = (v: unknown, key: string) => void;
 
 const fail = (key: string, want: string): never => {
-  throw new ConfigError(`config: "${key}" must be ${want}`);
+  throw new ConfigError(`config: ${key ? `"${key}"` : "the file"} must be ${want}`);
 };
 const str: Check = (v, k) => void (typeof v === "string" || fail(k, "a string"));
 const strOrNull: Check = (v, k) => void (v === null || typeof v === "string" || fail(k, "a string or null"));
