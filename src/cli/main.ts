@@ -26,6 +26,22 @@ function build(): Command {
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
+  program.addHelpText(
+    "after",
+    `
+Examples:
+  ingest-mail --db /var/lib/ingest-mail/db < message.eml      stage and process one mail
+  ingest-mail service+12-345@example.test < message.eml        with the envelope recipient (procmail "$1")
+  ingest-mail list --status error                              what failed
+  ingest-mail resubmit 42 --subject "Missing subject"          fix and process again
+
+Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 could not store
+(the MTA keeps the mail and retries), 78 configuration. Never 1.`,
+  );
+  // --db / --config / --json may also come before the command (ingest-mail --db x list).
+  common(program).hook("preAction", (_root, action) => {
+    for (const [key, value] of Object.entries(program.opts())) if (action.getOptionValue(key) === undefined) action.setOptionValue(key, value);
+  });
 
   common(
     program

@@ -3,8 +3,8 @@
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join, sep } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as schema from "./schema.js";
 
@@ -17,9 +17,18 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
-// Compiled to dist/src/db/open.js, run from source by vitest as src/db/open.ts.
-const here = dirname(fileURLToPath(import.meta.url));
-export const packageRoot = join(here, here.includes(`${sep}dist${sep}`) ? "../../.." : "../..");
+// Run from src/ (tests), dist/src/ (tsc) or dist/bundle/ (esbuild): the package root is the nearest
+// folder above that holds the migrations.
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "drizzle", "meta", "_journal.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("cannot find the drizzle/ migrations folder above " + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+export const packageRoot = findPackageRoot();
 const migrationsFolder = join(packageRoot, "drizzle");
 
 export function openDb(path: string, opts: OpenOptions): Db {

@@ -1,0 +1,102 @@
+// Bundles the CLI into dist/bundle/ingest-mail.cjs so a cold `ingest-mail` start (the MTA starts one
+// process per message) resolves and compiles as few modules as possible, and does at start only
+// the work every message needs. Measured with `npm run bench` (cold start).
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const requireAtBuild = createRequire(import.meta.url);
+
+// Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text or the legacy
+// charset tables.
+const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js"];
+
+// Module-level work in dependencies that only some mail needs, deferred to first use. Each search
+// string must match exactly once, so an upgrade that changes the code fails the build loudly
+// instead of silently losing the saving.
+const deferrals = [
+  {
+    file: /libmime\/dist\/(cjs|esm)\/charset\.js$/,
+    edits: [
+      [/const UNSUPPORTED_CODECS = new Set\(/, "let __unsupported; const UNSUPPORTED_CODECS = { has: (c) => (__unsupported ??= __makeUnsupported()).has(c) }; const __makeUnsupported = () => new Set("],
+      [/const DBCS_DECODER = ([\w.]+)\.getCodec\('gbk'\)\.decoder;/, "let __dbcs; const DBCS_DECODER = () => (__dbcs ??= $1.getCodec('gbk').decoder);"],
+      [/codec\.decoder === DBCS_DECODER\b/, "codec.decoder === DBCS_DECODER()"],
+      [/const BYTE_ORDER_GUESSING = new Map\(\[/, "let __bog; const BYTE_ORDER_GUESSING = { get: (c) => (__bog ??= __makeBog()).get(c) }; const __makeBog = () => new Map(["],
+    ],
+  },
+];
+
+// linkify-it compiles its full TLD list when mailparser loads; we never linkify (skipTextLinks),
+// so the builder calls are recorded and replayed only if something does use it.
+const deferredLinkify = `
+const real = require("linkify-it");
+module.exports = function deferredLinkify(...args) {
+  const calls = [];
+  let it;
+  const get = () => { if (!it) { it = real(...args); for (const [m, a] of calls) it[m](...a); } return it; };
+  const proxy = new Proxy({}, {
+    get(_, k) {
+      if (!it && (k === "tlds" || k === "add" || k === "set")) return (...a) => (calls.push([k, a]), proxy);
+      const v = get()[k];
+      return typeof v === "function" ? v.bind(it) : v;
+    },
+  });
+  return proxy;
+};`;
+
+const deferPlugin = {
+  name: "defer",
+  setup(b) {
+    const lazyFilter = new RegExp(`^(${lazy.join("|")})$`);
+    b.onResolve({ filter: lazyFilter }, (args) => (args.pluginData === "real" ? undefined : { path: args.path, namespace: "lazy" }));
+    b.onLoad({ filter: /.*/, namespace: "lazy" }, (args) => {
+      // Named imports (import { htmlToText } from ...) need real ESM exports: one forwarding
+      // function per function the module exports, read off the module at build time.
+      const names = Object.entries(requireAtBuild(args.path))
+        .filter(([k, v]) => typeof v === "function" && /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default")
+        .map(([k]) => k);
+      return {
+        contents: `let real; const load = () => (real ??= require(${JSON.stringify(args.path)}));
+export default new Proxy(function () {}, {
+  get: (_, k) => load()[k],
+  has: (_, k) => k in load(),
+  apply: (_, self, a) => load().apply(self, a),
+  construct: (_, a) => new (load())(...a),
+});
+${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).join("\n")}`,
+        loader: "js",
+        resolveDir: process.cwd(),
+        pluginData: "real",
+      };
+    });
+    b.onResolve({ filter: /^linkify-it$/ }, (args) => (args.pluginData === "real" ? undefined : { path: "linkify-it", namespace: "deferred-linkify" }));
+    b.onLoad({ filter: /.*/, namespace: "deferred-linkify" }, () => ({ contents: deferredLinkify, loader: "js", resolveDir: process.cwd(), pluginData: "real" }));
+    for (const d of deferrals) {
+      b.onLoad({ filter: d.file }, (args) => {
+        let text = readFileSync(args.path, "utf8");
+        for (const [from, to] of d.edits) {
+          const n = (text.match(new RegExp(from.source, "g")) ?? []).length;
+          if (n !== 1) throw new Error(`bundle: expected one ${from} in ${args.path}, found ${n}; review scripts/bundle.mjs after the upgrade`);
+          text = text.replace(from, to);
+        }
+        return { contents: text, loader: "js" };
+      });
+    }
+  },
+};
+
+await build({
+  entryPoints: { "ingest-mail": "src/cli/main.ts" },
+  outdir: "dist/bundle",
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  // The native addon loads its .node file relative to itself: keep it a real package.
+  external: ["better-sqlite3"],
+  plugins: [deferPlugin],
+  define: { "import.meta.url": "__importMetaUrl" },
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: "warning",
+});
