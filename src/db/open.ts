@@ -1,14 +1,15 @@
 // Opens the SQLite database: WAL + busy timeout so many ingest processes can run at once, and the
 // generated migrations applied on open (a fresh path just works; an older database is migrated).
 import Database from "better-sqlite3";
-import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as schema from "./schema.js";
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/** A connection. Queries go through the named functions in queries.ts. */
+export interface Db {
+  $client: Database.Database;
+}
 
 export interface OpenOptions {
   busyTimeoutMs: number;
@@ -41,7 +42,7 @@ export function openDb(path: string, opts: OpenOptions): Db {
     client.pragma("foreign_keys = OFF");
     migrate(client);
   }
-  return drizzle(client, { schema }) as Db;
+  return { $client: client };
 }
 
 /**

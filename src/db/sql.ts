@@ -1,0 +1,93 @@
+// The small layer under queries.ts: cached prepared statements and row mapping derived from the
+// drizzle schema. drizzle's query builder re-prepared every statement and dominated the ingest path
+// (profiled at ~60% of in-process time), so queries are plain SQL on better-sqlite3.
+import type Database from "better-sqlite3";
+import { getTableColumns, getTableName, type Table } from "drizzle-orm";
+import type { Db } from "./open.js";
+
+const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement, prepared once per connection. */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let m = cache.get(db.$client);
+  if (!m) cache.set(db.$client, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) m.set(sql, (s = db.$client.prepare(sql)));
+  return s;
+}
+
+interface TableInfo {
+  name: string;
+  /** property → column name */
+  columns: Map<string, string>;
+  booleans: Set<string>;
+  select: string;
+}
+
+const infos = new WeakMap<Table, TableInfo>();
+
+export function info(table: Table): TableInfo {
+  let i = infos.get(table);
+  if (!i) {
+    const cols = getTableColumns(table);
+    const columns = new Map(Object.entries(cols).map(([k, c]) => [k, c.name]));
+    const booleans = new Set(Object.entries(cols).filter(([, c]) => c.columnType === "SQLiteBoolean").map(([k]) => k));
+    const select = [...columns].map(([k, c]) => (k === c ? `"${c}"` : `"${c}" AS "${k}"`)).join(", ");
+    infos.set(table, (i = { name: getTableName(table), columns, booleans, select }));
+  }
+  return i;
+}
+
+/** `SELECT <all columns as properties> FROM table` + rest. */
+export function selectSql(table: Table, rest: string): string {
+  const i = info(table);
+  return `SELECT ${i.select} FROM "${i.name}" ${rest}`;
+}
+
+export function mapRow<T>(table: Table, row: unknown): T {
+  if (!row) return row as T;
+  const i = info(table);
+  const r = row as Record<string, unknown>;
+  for (const b of i.booleans) if (r[b] !== null && r[b] !== undefined) r[b] = r[b] === 1 || r[b] === true;
+  return r as T;
+}
+
+const toDriver = (v: unknown) => (typeof v === "boolean" ? (v ? 1 : 0) : v === undefined ? null : v);
+
+function assignments(table: Table, values: Record<string, unknown>): { cols: string[]; params: unknown[] } {
+  const i = info(table);
+  const cols: string[] = [];
+  const params: unknown[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    const c = i.columns.get(k);
+    if (!c) throw new Error(`no column ${k} in ${i.name}`);
+    cols.push(c);
+    params.push(toDriver(v));
+  }
+  return { cols, params };
+}
+
+/** INSERT the given properties; returns the new row id. */
+export function insertRow(db: Db, table: Table, values: Record<string, unknown>): number {
+  const { cols, params } = assignments(table, values);
+  const sql = `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
+  return Number(stmt(db, sql).run(...params).lastInsertRowid);
+}
+
+/** UPDATE the given properties of one row by id. */
+export function updateRow(db: Db, table: Table, id: number, patch: Record<string, unknown>): void {
+  const { cols, params } = assignments(table, patch);
+  if (!cols.length) return;
+  stmt(db, `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?`).run(...params, id);
+}
+
+export function getOne<T>(db: Db, table: Table, rest: string, ...params: unknown[]): T | undefined {
+  return mapRow<T>(table, stmt(db, selectSql(table, rest)).get(...params)) ?? undefined;
+}
+
+export function getAll<T>(db: Db, table: Table, rest: string, ...params: unknown[]): T[] {
+  return stmt(db, selectSql(table, rest))
+    .all(...params)
+    .map((r) => mapRow<T>(table, r));
+}
