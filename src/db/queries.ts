@@ -1,6 +1,6 @@
 // Every database access of the product, as named functions. A second engine (PostgreSQL) is a
 // second implementation of these, not a rewrite of the callers.
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Db } from "./open.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./schema.js";
 
@@ -254,11 +254,12 @@ export function updateOutbound(db: Db, id: number, patch: Partial<typeof outboun
   db.update(outboundMails).set(patch).where(eq(outboundMails.id, id)).run();
 }
 
+/** Confirmations to an address since a time that were sent or attempted (skipped ones do not count). */
 export function countConfirmationsSince(db: Db, toAddress: string, since: string): number {
   return db
     .select({ n: sql<number>`count(*)` })
     .from(outboundMails)
-    .where(and(eq(outboundMails.kind, "confirmation"), eq(outboundMails.toAddress, toAddress.toLowerCase()), gte(outboundMails.createdAt, since), isNotNull(outboundMails.status)))
+    .where(and(eq(outboundMails.kind, "confirmation"), eq(outboundMails.toAddress, toAddress.toLowerCase()), gte(outboundMails.createdAt, since), ne(outboundMails.status, "skipped")))
     .get()!.n;
 }
 
