@@ -224,9 +224,10 @@ export function updateOutbound(db: Db, id: number, patch: Partial<typeof outboun
   updateRow(db, outboundMails, id, patch);
 }
 
+/** Confirmations to an address since a time that were sent or attempted (skipped ones do not count). */
 export function countConfirmationsSince(db: Db, toAddress: string, since: string): number {
   return (
-    stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE kind = 'confirmation' AND to_address = ? AND created_at >= ? AND status IS NOT NULL`).get(
+    stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE kind = 'confirmation' AND to_address = ? AND created_at >= ? AND status <> 'skipped'`).get(
       toAddress.toLowerCase(),
       since,
     ) as { n: number }

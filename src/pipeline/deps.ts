@@ -23,6 +23,8 @@ export interface OutgoingMail {
   references?: string[];
   replyTo?: string;
   headers?: Record<string, string>;
+  /** The Date header; from deps.now so tests can fix it. */
+  date?: Date;
 }
 
 export interface Mailer {

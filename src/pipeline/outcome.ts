@@ -27,7 +27,8 @@ export interface Outcome {
   trace: TraceStep[];
   reason: string | null;
   error: string | null;
-  outbound: { kind: string; to: string; messageId: string; status: string; error: string | null }[];
+  /** Mail sent (or tried, or skipped with the reason in `error`) after the ingest committed. */
+  outbound: { kind: string; issueId: number | null; to: string; messageId: string; status: string; error: string | null }[];
 }
 
 export function emptyOutcome(stagedId: number, status: string): Outcome {

@@ -1,0 +1,44 @@
+// Maximo's error notification: a staged mail went to `error`; tell the administrator what failed and
+// how to resubmit it (domain.md §1.5, §1.6).
+import type { OutgoingMail } from "../pipeline/deps.js";
+
+export interface AdminNoticeInput {
+  from: string;
+  to: string;
+  staged: { id: number; receivedAt: string; fromAddress: string | null; subject: string | null; messageId: string | null };
+  error: string;
+  dbPath: string;
+  mailGuid: string;
+  host: string;
+  date: Date;
+}
+
+export function renderAdminNotice(i: AdminNoticeInput): OutgoingMail {
+  const s = i.staged;
+  const oneLine = (v: string | null) => (v ?? "(none)").replace(/\s+/g, " ").trim();
+  const text = [
+    `ingest-mail could not process staged mail ${s.id}.`,
+    "",
+    `Received:   ${s.receivedAt}`,
+    `From:       ${oneLine(s.fromAddress)}`,
+    `Subject:    ${oneLine(s.subject)}`,
+    `Message-ID: ${oneLine(s.messageId)}`,
+    `Error:      ${oneLine(i.error)}`,
+    "",
+    `The message is kept with status "error" and is not processed again until it is resubmitted.`,
+    "Look at it, fix the cause, then resubmit it:",
+    "",
+    `  ingest-mail show ${s.id} --db ${i.dbPath}`,
+    `  ingest-mail resubmit ${s.id} --db ${i.dbPath}`,
+    "",
+  ].join("\n");
+  return {
+    from: i.from,
+    to: i.to,
+    subject: `[ingest-mail] staged mail ${s.id} failed: ${oneLine(i.error).slice(0, 80)}`,
+    text,
+    messageId: `<${i.mailGuid}@${i.host}>`,
+    date: i.date,
+    headers: { "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All" },
+  };
+}

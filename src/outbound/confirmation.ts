@@ -1,0 +1,64 @@
+// The confirmation a new issue's sender receives (domain.md §5, Enate): the reference in the subject,
+// the unique token in the body, a Message-ID that names the issue (§3.1) and a Reply-To that carries
+// the ids (§2), so that whichever way the customer answers, the reply finds its issue again.
+import { bodyToken } from "../match/body-token.js";
+import { outboundMessageId } from "../match/message-id.js";
+import type { OutgoingMail } from "../pipeline/deps.js";
+import { idAddress } from "../rules/address-ids.js";
+
+export interface ConfirmationInput {
+  from: string;
+  to: string;
+  issue: { id: number; guid: string; reference: string; userIdentificationId: number };
+  /** The original mail. */
+  subject: string | null;
+  messageId: string | null;
+  references: string[];
+  /** The support address the customer wrote to (ids removed); the Reply-To is built on it. */
+  supportAddress: string;
+  addressSecret: string | null;
+  mailGuid: string;
+  host: string;
+  date: Date;
+}
+
+export function confirmationSubject(reference: string, subject: string | null): string {
+  const s = (subject ?? "").replace(/\s+/g, " ").trim();
+  if (!s) return `[${reference}] We have received your request`;
+  return `[${reference}] ${/^(re|aw|sv|odp|antw)\s*:/i.test(s) ? s : `Re: ${s}`}`;
+}
+
+export function renderConfirmation(i: ConfirmationInput): OutgoingMail {
+  const ref = i.issue.reference;
+  const text = [
+    "Hello,",
+    "",
+    `Thank you for your message. We have opened ${ref} for it`,
+    "and will come back to you.",
+    "",
+    "To add anything, reply to this mail and keep the reference",
+    "in the subject.",
+    "",
+    // Short lines keep the mail 7bit, so the token is never split by a soft line break.
+    `Reference: ${bodyToken(i.issue.guid)}`,
+    "",
+  ].join("\n");
+  return {
+    from: i.from,
+    to: i.to,
+    subject: confirmationSubject(ref, i.subject),
+    text,
+    messageId: outboundMessageId(i.mailGuid, i.issue.guid, i.host),
+    date: i.date,
+    inReplyTo: i.messageId,
+    // RFC 5322 §3.6.4: the parent's References followed by the parent's Message-ID.
+    references: i.messageId ? [...i.references, i.messageId] : i.references,
+    replyTo: idAddress(i.supportAddress, i.issue.userIdentificationId, i.issue.id, i.addressSecret),
+    headers: {
+      // RFC 3834 §5: a response to a message is auto-replied; the header stops other robots answering.
+      "Auto-Submitted": "auto-replied",
+      // Exchange's out-of-office and read receipts would otherwise answer the confirmation.
+      "X-Auto-Response-Suppress": "All",
+    },
+  };
+}

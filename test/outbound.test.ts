@@ -1,0 +1,325 @@
+// domain.md §5 confirmations and §1.5 admin notices, end to end through the built binary with the
+// file transport (every outgoing message lands as an .eml we parse back) and failing transports.
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { beforeEach, describe, expect, it } from "vitest";
+import { count, db, ingest, mail, readFixture, rows, run, runAsync, sandbox, type Sandbox } from "./helpers/cli.js";
+
+let sb: Sandbox;
+let outbox: string;
+
+const GUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+function baseConfig(): Record<string, any> {
+  return {
+    supportAddresses: ["service@example.test", "billing@example.test"],
+    routes: [
+      { address: "service@example.test", kind: "ticket", queue: "service", sendResponse: true },
+      { address: "billing@example.test", kind: "case", queue: "billing", sendResponse: false },
+    ],
+    outbound: { transport: "file", dir: outbox, from: "Customer Service <service@example.test>", host: "helpdesk.example.test" },
+    limits: { confirmationsPerAddressPerDay: 2 },
+  };
+}
+
+function configure(patch: Record<string, any> = {}): void {
+  const c = baseConfig();
+  for (const [k, v] of Object.entries(patch)) c[k] = v && typeof v === "object" && !Array.isArray(v) ? { ...c[k], ...v } : v;
+  writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify(c));
+}
+
+beforeEach(() => {
+  sb = sandbox();
+  outbox = join(sb.dir, "outbox");
+  sb.env.INGEST_MAIL_CONFIG = join(sb.dir, "config.json");
+  configure();
+});
+
+const emls = () => (existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith(".eml")) : []);
+const readEml = (messageId: string): Promise<ParsedMail> => simpleParser(readFileSync(join(outbox, `${messageId.replace(/^<|>$/g, "")}.eml`)));
+const confirmTrace = (out: any) => out.trace.filter((t: any) => t.step === "confirm");
+
+describe("confirmation of a new issue (domain.md §5)", () => {
+  it("goes to the sender with the reference, token, Message-ID, In-Reply-To, Reply-To and Auto-Submitted", async () => {
+    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    expect(out.status).toBe("complete");
+    const issue = rows(db(sb), "SELECT * FROM issues")[0];
+    expect(out.outbound).toEqual([{ kind: "confirmation", issueId: issue.id, to: "dora@customer.example", messageId: expect.any(String), status: "sent", error: null }]);
+    const messageId: string = out.outbound[0].messageId;
+    expect(messageId).toMatch(new RegExp(`^<${GUID}\\.${issue.guid}@helpdesk\\.example\\.test>$`));
+
+    expect(emls()).toHaveLength(1);
+    const m = await readEml(messageId);
+    expect(m.messageId).toBe(messageId);
+    expect(m.from?.value).toEqual([{ address: "service@example.test", name: "Customer Service" }]);
+    expect(m.to && !Array.isArray(m.to) && m.to.value.map((a) => a.address)).toEqual(["dora@customer.example"]);
+    expect(m.subject).toBe("[CS-000001] Re: Invoice 2291 charged twice");
+    expect(m.inReplyTo).toBe("<new-request-gets-confirmation@customer.example>");
+    expect(m.references).toEqual(["<earlier-thread@customer.example>", "<new-request-gets-confirmation@customer.example>"]);
+    expect(m.replyTo?.value.map((a) => a.address)).toEqual([`service+${issue.user_identification_id}-${issue.id}@example.test`]);
+    expect(m.headers.get("auto-submitted")).toBe("auto-replied");
+    expect(m.text).toContain(`[ref:${issue.guid}]`);
+    expect(m.text).toContain("CS-000001");
+
+    const row = rows(db(sb), "SELECT * FROM outbound_mails")[0];
+    expect(row).toMatchObject({
+      kind: "confirmation",
+      issue_id: issue.id,
+      staged_mail_id: out.stagedId,
+      to_address: "dora@customer.example",
+      subject: "[CS-000001] Re: Invoice 2291 charged twice",
+      message_id: messageId,
+      status: "sent",
+      error: null,
+    });
+    expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "confirmation for CS-000001 sent to dora@customer.example", reason: expect.stringContaining(messageId) }]);
+    // The trace is kept on the staged row too (ingest-mail show).
+    expect(JSON.parse(rows(db(sb), "SELECT trace FROM staged_mails WHERE id = ?", out.stagedId)[0].trace)).toEqual(out.trace);
+  });
+
+  it("outbox list shows the mail (table and --json)", () => {
+    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const table = run(sb, ["outbox", "list"]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+CREATED\s+KIND\s+STATUS\s+TO\s+SUBJECT\s+ERROR/);
+    expect(table.stdout).toMatch(/1\s+\S+ \S+\s+confirmation\s+sent\s+dora@customer\.example\s+\[CS-000001\] Re: Invoice 2291 charged twice/);
+    const json = run(sb, ["outbox", "list", "--json"]);
+    expect(json.json().outbound).toEqual([expect.objectContaining({ id: 1, kind: "confirmation", status: "sent", toAddress: "dora@customer.example", messageId: out.outbound[0].messageId, issueId: 1 })]);
+  });
+
+  it("with addressSecret the Reply-To carries a signature, and a reply to it matches by address-ids", async () => {
+    configure({ addressSecret: "s3cret" });
+    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const m = await readEml(out.outbound[0].messageId);
+    const replyTo = m.replyTo!.value[0].address!;
+    expect(replyTo).toMatch(/^service\+1-1-[0-9a-f]{10}@example\.test$/);
+    const reply = ingest(sb, mail({ From: "dora@customer.example", To: replyTo, Subject: "Re: your confirmation" }), ["--recipient", replyTo]);
+    expect(reply.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "address-ids" })]);
+    expect(reply.outbound).toEqual([]);
+  });
+
+  it("a route with sendResponse false sends nothing and records nothing; the trace says why", () => {
+    const out = ingest(sb, mail({ From: "dora@customer.example", To: "billing@example.test", Subject: "Billing question" }));
+    expect(out.issues).toEqual([expect.objectContaining({ created: true })]);
+    expect(out.outbound).toEqual([]);
+    expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "no confirmation for CS-000001", reason: "the route does not send a response" }]);
+    expect(count(db(sb), "outbound_mails")).toBe(0);
+    expect(emls()).toEqual([]);
+  });
+
+  it.each([
+    ["autoreply-gets-no-confirmation.eml", "dora@customer.example", "the mail is auto-generated"],
+    ["bounce-from-mailer-daemon-gets-no-confirmation.eml", "mailer-daemon@mx.customer.example", "the mail is auto-generated"],
+    ["noreply-sender-gets-no-confirmation.eml", "no-reply@shop.example", "no-reply@shop.example is a robot address (mailer-daemon, postmaster, no-reply...)"],
+    ["mail-from-own-address-gets-no-confirmation.eml", "service+7-9@example.test", "service+7-9@example.test is one of this system's own addresses"],
+  ])("%s: a new issue but no confirmation (skipped row with the reason)", (fixture, to, reason) => {
+    const out = ingest(sb, readFixture(fixture));
+    expect(out.status).toBe("complete");
+    expect(out.issues).toEqual([expect.objectContaining({ created: true })]);
+    expect(out.outbound).toEqual([{ kind: "confirmation", issueId: out.issues[0].issueId, to, messageId: expect.any(String), status: "skipped", error: reason }]);
+    expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "no confirmation for CS-000001", reason }]);
+    expect(rows(db(sb), "SELECT status, error, to_address FROM outbound_mails")).toEqual([{ status: "skipped", error: reason, to_address: to }]);
+    expect(emls()).toEqual([]);
+  });
+
+});
+
+describe("rate limit: limits.confirmationsPerAddressPerDay per address per 24 h", () => {
+  const from = (addr: string, subject: string) => mail({ From: addr, To: "service@example.test", Subject: subject });
+
+  it("the N+1th new issue from the same address in a day gets no confirmation; another address still does", () => {
+    const a = ingest(sb, from("dora@customer.example", "First"));
+    const b = ingest(sb, from("Dora@Customer.example", "Second"));
+    const c = ingest(sb, from("dora@customer.example", "Third"));
+    expect([a, b, c].map((o) => o.issues[0].created)).toEqual([true, true, true]);
+    expect([a, b, c].map((o) => o.outbound[0].status)).toEqual(["sent", "sent", "skipped"]);
+    const reason = "rate limit: 2 confirmations to dora@customer.example in the last 24 h (limit 2)";
+    expect(c.outbound[0].error).toBe(reason);
+    expect(confirmTrace(c)).toEqual([{ step: "confirm", decision: "no confirmation for CS-000003", reason }]);
+    expect(emls()).toHaveLength(2);
+    const other = ingest(sb, from("frank@customer.example", "Mine"));
+    expect(other.outbound[0].status).toBe("sent");
+    expect(emls()).toHaveLength(3);
+  });
+
+  it("skipped confirmations do not use up the allowance", () => {
+    configure({ limits: { confirmationsPerAddressPerDay: 1 } });
+    expect(ingest(sb, readFixture("autoreply-gets-no-confirmation.eml")).outbound[0].status).toBe("skipped");
+    expect(ingest(sb, readFixture("new-request-gets-confirmation.eml")).outbound[0].status).toBe("sent");
+  });
+
+  it("the window is the last 24 hours: a confirmation 23 h ago counts, one 25 h ago does not", () => {
+    configure({ limits: { confirmationsPerAddressPerDay: 1 } });
+    ingest(sb, from("dora@customer.example", "First")); // creates the database
+    const d = db(sb);
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+    d.$client.prepare("UPDATE outbound_mails SET created_at = ?").run(hoursAgo(25));
+    expect(ingest(sb, from("dora@customer.example", "Second")).outbound[0].status).toBe("sent");
+    d.$client.prepare("UPDATE outbound_mails SET created_at = ? WHERE id = 2").run(hoursAgo(23));
+    expect(ingest(sb, from("dora@customer.example", "Third")).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit: 1 confirmations/) });
+  });
+
+  it("a limit of 0 turns confirmations off for everyone", () => {
+    configure({ limits: { confirmationsPerAddressPerDay: 0 } });
+    expect(ingest(sb, readFixture("new-request-gets-confirmation.eml")).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit/) });
+  });
+});
+
+describe("transports", () => {
+  it("sendmail (default transport) pipes the message to outbound.path with -i -f FROM TO", () => {
+    const script = join(sb.dir, "fake-sendmail");
+    const capture = join(sb.dir, "sendmail-capture");
+    writeFileSync(script, `#!/bin/sh\necho "$@" > '${capture}.args'\ncat > '${capture}.eml'\n`);
+    chmodSync(script, 0o755);
+    configure({ outbound: { transport: "sendmail", path: script, dir: undefined } });
+    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    expect(out.outbound[0]).toMatchObject({ status: "sent", error: null });
+    expect(readFileSync(`${capture}.args`, "utf8").trim()).toBe("-i -f service@example.test dora@customer.example");
+    const raw = readFileSync(`${capture}.eml`, "utf8");
+    expect(raw).toContain("Auto-Submitted: auto-replied");
+    expect(raw).toContain(out.outbound[0].messageId);
+  });
+
+  it("smtp delivers to outbound.url (a loopback SMTP listener)", async () => {
+    const received: string[] = [];
+    const server = createServer((sock) => {
+      let data = false;
+      let buf = "";
+      sock.write("220 test ESMTP\r\n");
+      sock.on("data", (chunk) => {
+        buf += chunk.toString("latin1");
+        let i: number;
+        while ((i = data ? buf.indexOf("\r\n.\r\n") : buf.indexOf("\r\n")) >= 0) {
+          if (data) {
+            received.push(buf.slice(0, i));
+            buf = buf.slice(i + 5);
+            data = false;
+            sock.write("250 queued\r\n");
+            continue;
+          }
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (/^EHLO/i.test(line)) sock.write("250 test\r\n");
+          else if (/^DATA/i.test(line)) (data = true), sock.write("354 go\r\n");
+          else if (/^QUIT/i.test(line)) sock.end("221 bye\r\n");
+          else sock.write("250 ok\r\n");
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      configure({ outbound: { transport: "smtp", url: `smtp://127.0.0.1:${port}`, dir: undefined } });
+      // Asynchronous: the listener runs in this process and must answer while the binary waits.
+      const r = await runAsync(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+      expect(r.code).toBe(0);
+      expect(r.json().outbound[0]).toMatchObject({ status: "sent", error: null });
+      expect(received).toHaveLength(1);
+      expect(received[0]).toContain("Subject: [CS-000001] Re: Invoice 2291 charged twice");
+    } finally {
+      server.close();
+    }
+  });
+
+  it.each([
+    ["sendmail exiting 1", "fail", /^Sendmail exited with code 1$/],
+    ["a missing sendmail binary", "missing", /ENOENT/],
+    ["smtp to a closed loopback port", "smtp", /ECONNREFUSED/],
+  ])("%s: exit 0, status complete, the outbox row is failed with the error", async (_name, kind, error) => {
+    if (kind === "fail") {
+      const script = join(sb.dir, "failing-sendmail");
+      writeFileSync(script, "#!/bin/sh\ncat >/dev/null\necho 'relay refused' >&2\nexit 1\n");
+      chmodSync(script, 0o755);
+      configure({ outbound: { transport: "sendmail", path: script } });
+    } else if (kind === "missing") {
+      configure({ outbound: { transport: "sendmail", path: join(sb.dir, "no-such-sendmail") } });
+    } else {
+      const port = await closedPort();
+      configure({ outbound: { transport: "smtp", url: `smtp://127.0.0.1:${port}` } });
+    }
+    const r = run(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+    expect(r.code).toBe(0);
+    const out = r.json();
+    expect(out.status).toBe("complete");
+    expect(out.issues).toEqual([expect.objectContaining({ created: true, reference: "CS-000001" })]);
+    expect(out.outbound).toEqual([expect.objectContaining({ kind: "confirmation", status: "failed", error: expect.stringMatching(error) })]);
+    expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "confirmation for CS-000001 to dora@customer.example failed", reason: expect.stringMatching(error) }]);
+    const d = db(sb);
+    expect(rows(d, "SELECT status FROM staged_mails")).toEqual([{ status: "complete" }]);
+    expect(rows(d, "SELECT status, error FROM outbound_mails")).toEqual([{ status: "failed", error: expect.stringMatching(error) }]);
+    expect(count(d, "actions")).toBe(1);
+    const list = run(sb, ["outbox", "list"]);
+    expect(list.stdout).toMatch(/confirmation\s+failed\s+dora@customer\.example/);
+    // A failed attempt still counts toward the limit (a broken relay must not be hammered).
+    expect(run(sb, ["--json"], mail({ From: "dora@customer.example", To: "service@example.test", Subject: "Again" })).json().outbound[0].status).toBe("failed");
+    expect(run(sb, ["--json"], mail({ From: "dora@customer.example", To: "service@example.test", Subject: "And again" })).json().outbound[0].status).toBe("skipped");
+  });
+});
+
+describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
+  // A fault the database raises mid-workflow, from outside the product: no test hook in the code.
+  const breakWorkflow = () => db(sb).$client.exec("CREATE TRIGGER fail_actions BEFORE INSERT ON actions BEGIN SELECT RAISE(ABORT, 'simulated fault'); END;");
+
+  it("mails adminAddress what failed and how to resubmit; recorded in the outbox; resubmit then completes", async () => {
+    configure({ adminAddress: "Helpdesk Admin <helpdesk-admin@example.test>" });
+    ingest(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    breakWorkflow();
+    const r = run(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+    expect(r.code).toBe(0);
+    const out = r.json();
+    expect(out.status).toBe("error");
+    expect(out.outbound).toEqual([{ kind: "admin-error", issueId: null, to: "helpdesk-admin@example.test", messageId: expect.stringMatching(new RegExp(`^<${GUID}@helpdesk\\.example\\.test>$`)), status: "sent", error: null }]);
+    const m = await readEml(out.outbound[0].messageId);
+    expect(m.to && !Array.isArray(m.to) && m.to.value[0].address).toBe("helpdesk-admin@example.test");
+    expect(m.subject).toBe(`[ingest-mail] staged mail ${out.stagedId} failed: simulated fault`);
+    expect(m.headers.get("auto-submitted")).toBe("auto-generated");
+    expect(m.text).toContain("Error:      simulated fault");
+    expect(m.text).toContain("Subject:    Invoice 2291 charged twice");
+    expect(m.text).toContain(`ingest-mail resubmit ${out.stagedId} --db ${sb.db}`);
+    const d = db(sb);
+    expect(rows(d, "SELECT kind, staged_mail_id, to_address, status FROM outbound_mails")).toEqual([
+      { kind: "admin-error", staged_mail_id: out.stagedId, to_address: "helpdesk-admin@example.test", status: "sent" },
+    ]);
+    // The customer got nothing: the issue was rolled back with the rest of the workflow.
+    expect(count(d, "issues")).toBe(1);
+
+    d.$client.exec("DROP TRIGGER fail_actions");
+    const again = run(sb, ["resubmit", String(out.stagedId), "--json"]);
+    expect(again.code).toBe(0);
+    expect(again.json()).toMatchObject({ status: "complete", outbound: [{ kind: "confirmation", status: "sent" }] });
+  });
+
+  it("without adminAddress: no mail, a line in the log file", () => {
+    const logFile = join(sb.dir, "ingest.log");
+    configure({ logFile });
+    ingest(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    breakWorkflow();
+    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    expect(out).toMatchObject({ status: "error", outbound: [] });
+    expect(count(db(sb), "outbound_mails")).toBe(0);
+    expect(emls()).toEqual([]);
+    expect(readFileSync(logFile, "utf8")).toMatch(new RegExp(`staged mail ${out.stagedId} error: .*simulated fault`));
+  });
+
+  it("a notice that cannot be sent is recorded as failed and the ingest still exits 0", () => {
+    configure({ adminAddress: "helpdesk-admin@example.test", outbound: { transport: "sendmail", path: join(sb.dir, "no-such-sendmail") } });
+    ingest(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    breakWorkflow();
+    const r = run(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+    expect(r.code).toBe(0);
+    expect(r.json().outbound).toEqual([expect.objectContaining({ kind: "admin-error", status: "failed", error: expect.stringMatching(/ENOENT/) })]);
+    expect(rows(db(sb), "SELECT status FROM outbound_mails")).toEqual([{ status: "failed" }]);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
