@@ -5,7 +5,16 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { beforeEach, describe, expect, it } from "vitest";
-import { count, db, ingest, mail, readFixture, rows, run, runAsync, sandbox, type Sandbox } from "./helpers/cli.js";
+import { count, db, mail, readFixture, rows, runAsync, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
+
+// Asynchronous runs keep this worker's event loop free (vitest's RPC times out behind a long chain of
+// spawnSync on a loaded machine) and let the in-process SMTP listener answer.
+const runA = (s: Sandbox, args: string[], stdin: string | Buffer = ""): Promise<RunResult> => runAsync(s, args, stdin);
+async function ingestA(s: Sandbox, m: string | Buffer, args: string[] = []): Promise<any> {
+  const r = await runAsync(s, ["--json", ...args], m);
+  if (r.code !== 0) throw new Error(`ingest exited ${r.code}: ${r.stderr}`);
+  return r.json();
+}
 
 let sb: Sandbox;
 let outbox: string;
@@ -43,7 +52,7 @@ const confirmTrace = (out: any) => out.trace.filter((t: any) => t.step === "conf
 
 describe("confirmation of a new issue (domain.md §5)", () => {
   it("goes to the sender with the reference, token, Message-ID, In-Reply-To, Reply-To and Auto-Submitted", async () => {
-    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     expect(out.status).toBe("complete");
     const issue = rows(db(sb), "SELECT * FROM issues")[0];
     expect(out.outbound).toEqual([{ kind: "confirmation", issueId: issue.id, to: "dora@customer.example", messageId: expect.any(String), status: "sent", error: null }]);
@@ -79,29 +88,29 @@ describe("confirmation of a new issue (domain.md §5)", () => {
     expect(JSON.parse(rows(db(sb), "SELECT trace FROM staged_mails WHERE id = ?", out.stagedId)[0].trace)).toEqual(out.trace);
   });
 
-  it("outbox list shows the mail (table and --json)", () => {
-    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
-    const table = run(sb, ["outbox", "list"]);
+  it("outbox list shows the mail (table and --json)", async () => {
+    const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
+    const table = await runA(sb, ["outbox", "list"]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^ID\s+CREATED\s+KIND\s+STATUS\s+TO\s+SUBJECT\s+ERROR/);
     expect(table.stdout).toMatch(/1\s+\S+ \S+\s+confirmation\s+sent\s+dora@customer\.example\s+\[CS-000001\] Re: Invoice 2291 charged twice/);
-    const json = run(sb, ["outbox", "list", "--json"]);
+    const json = await runA(sb, ["outbox", "list", "--json"]);
     expect(json.json().outbound).toEqual([expect.objectContaining({ id: 1, kind: "confirmation", status: "sent", toAddress: "dora@customer.example", messageId: out.outbound[0].messageId, issueId: 1 })]);
   });
 
   it("with addressSecret the Reply-To carries a signature, and a reply to it matches by address-ids", async () => {
     configure({ addressSecret: "s3cret" });
-    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     const m = await readEml(out.outbound[0].messageId);
     const replyTo = m.replyTo!.value[0].address!;
     expect(replyTo).toMatch(/^service\+1-1-[0-9a-f]{10}@example\.test$/);
-    const reply = ingest(sb, mail({ From: "dora@customer.example", To: replyTo, Subject: "Re: your confirmation" }), ["--recipient", replyTo]);
+    const reply = await ingestA(sb, mail({ From: "dora@customer.example", To: replyTo, Subject: "Re: your confirmation" }), ["--recipient", replyTo]);
     expect(reply.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "address-ids" })]);
     expect(reply.outbound).toEqual([]);
   });
 
-  it("a route with sendResponse false sends nothing and records nothing; the trace says why", () => {
-    const out = ingest(sb, mail({ From: "dora@customer.example", To: "billing@example.test", Subject: "Billing question" }));
+  it("a route with sendResponse false sends nothing and records nothing; the trace says why", async () => {
+    const out = await ingestA(sb, mail({ From: "dora@customer.example", To: "billing@example.test", Subject: "Billing question" }));
     expect(out.issues).toEqual([expect.objectContaining({ created: true })]);
     expect(out.outbound).toEqual([]);
     expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "no confirmation for CS-000001", reason: "the route does not send a response" }]);
@@ -114,8 +123,8 @@ describe("confirmation of a new issue (domain.md §5)", () => {
     ["bounce-from-mailer-daemon-gets-no-confirmation.eml", "mailer-daemon@mx.customer.example", "the mail is auto-generated"],
     ["noreply-sender-gets-no-confirmation.eml", "no-reply@shop.example", "no-reply@shop.example is a robot address (mailer-daemon, postmaster, no-reply...)"],
     ["mail-from-own-address-gets-no-confirmation.eml", "service+7-9@example.test", "service+7-9@example.test is one of this system's own addresses"],
-  ])("%s: a new issue but no confirmation (skipped row with the reason)", (fixture, to, reason) => {
-    const out = ingest(sb, readFixture(fixture));
+  ])("%s: a new issue but no confirmation (skipped row with the reason)", async (fixture, to, reason) => {
+    const out = await ingestA(sb, readFixture(fixture));
     expect(out.status).toBe("complete");
     expect(out.issues).toEqual([expect.objectContaining({ created: true })]);
     expect(out.outbound).toEqual([{ kind: "confirmation", issueId: out.issues[0].issueId, to, messageId: expect.any(String), status: "skipped", error: reason }]);
@@ -129,52 +138,52 @@ describe("confirmation of a new issue (domain.md §5)", () => {
 describe("rate limit: limits.confirmationsPerAddressPerDay per address per 24 h", () => {
   const from = (addr: string, subject: string) => mail({ From: addr, To: "service@example.test", Subject: subject });
 
-  it("the N+1th new issue from the same address in a day gets no confirmation; another address still does", () => {
-    const a = ingest(sb, from("dora@customer.example", "First"));
-    const b = ingest(sb, from("Dora@Customer.example", "Second"));
-    const c = ingest(sb, from("dora@customer.example", "Third"));
+  it("the N+1th new issue from the same address in a day gets no confirmation; another address still does", async () => {
+    const a = await ingestA(sb, from("dora@customer.example", "First"));
+    const b = await ingestA(sb, from("Dora@Customer.example", "Second"));
+    const c = await ingestA(sb, from("dora@customer.example", "Third"));
     expect([a, b, c].map((o) => o.issues[0].created)).toEqual([true, true, true]);
     expect([a, b, c].map((o) => o.outbound[0].status)).toEqual(["sent", "sent", "skipped"]);
     const reason = "rate limit: 2 confirmations to dora@customer.example in the last 24 h (limit 2)";
     expect(c.outbound[0].error).toBe(reason);
     expect(confirmTrace(c)).toEqual([{ step: "confirm", decision: "no confirmation for CS-000003", reason }]);
     expect(emls()).toHaveLength(2);
-    const other = ingest(sb, from("frank@customer.example", "Mine"));
+    const other = await ingestA(sb, from("frank@customer.example", "Mine"));
     expect(other.outbound[0].status).toBe("sent");
     expect(emls()).toHaveLength(3);
   });
 
-  it("skipped confirmations do not use up the allowance", () => {
+  it("skipped confirmations do not use up the allowance", async () => {
     configure({ limits: { confirmationsPerAddressPerDay: 1 } });
-    expect(ingest(sb, readFixture("autoreply-gets-no-confirmation.eml")).outbound[0].status).toBe("skipped");
-    expect(ingest(sb, readFixture("new-request-gets-confirmation.eml")).outbound[0].status).toBe("sent");
+    expect((await ingestA(sb, readFixture("autoreply-gets-no-confirmation.eml"))).outbound[0].status).toBe("skipped");
+    expect((await ingestA(sb, readFixture("new-request-gets-confirmation.eml"))).outbound[0].status).toBe("sent");
   });
 
-  it("the window is the last 24 hours: a confirmation 23 h ago counts, one 25 h ago does not", () => {
+  it("the window is the last 24 hours: a confirmation 23 h ago counts, one 25 h ago does not", async () => {
     configure({ limits: { confirmationsPerAddressPerDay: 1 } });
-    ingest(sb, from("dora@customer.example", "First")); // creates the database
+    await ingestA(sb, from("dora@customer.example", "First")); // creates the database
     const d = db(sb);
     const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
     d.$client.prepare("UPDATE outbound_mails SET created_at = ?").run(hoursAgo(25));
-    expect(ingest(sb, from("dora@customer.example", "Second")).outbound[0].status).toBe("sent");
+    expect((await ingestA(sb, from("dora@customer.example", "Second"))).outbound[0].status).toBe("sent");
     d.$client.prepare("UPDATE outbound_mails SET created_at = ? WHERE id = 2").run(hoursAgo(23));
-    expect(ingest(sb, from("dora@customer.example", "Third")).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit: 1 confirmations/) });
+    expect((await ingestA(sb, from("dora@customer.example", "Third"))).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit: 1 confirmations/) });
   });
 
-  it("a limit of 0 turns confirmations off for everyone", () => {
+  it("a limit of 0 turns confirmations off for everyone", async () => {
     configure({ limits: { confirmationsPerAddressPerDay: 0 } });
-    expect(ingest(sb, readFixture("new-request-gets-confirmation.eml")).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit/) });
+    expect((await ingestA(sb, readFixture("new-request-gets-confirmation.eml"))).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit/) });
   });
 });
 
 describe("transports", () => {
-  it("sendmail (default transport) pipes the message to outbound.path with -i -f FROM TO", () => {
+  it("sendmail (default transport) pipes the message to outbound.path with -i -f FROM TO", async () => {
     const script = join(sb.dir, "fake-sendmail");
     const capture = join(sb.dir, "sendmail-capture");
     writeFileSync(script, `#!/bin/sh\necho "$@" > '${capture}.args'\ncat > '${capture}.eml'\n`);
     chmodSync(script, 0o755);
     configure({ outbound: { transport: "sendmail", path: script, dir: undefined } });
-    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     expect(out.outbound[0]).toMatchObject({ status: "sent", error: null });
     expect(readFileSync(`${capture}.args`, "utf8").trim()).toBe("-i -f service@example.test dora@customer.example");
     const raw = readFileSync(`${capture}.eml`, "utf8");
@@ -212,8 +221,7 @@ describe("transports", () => {
     const port = (server.address() as { port: number }).port;
     try {
       configure({ outbound: { transport: "smtp", url: `smtp://127.0.0.1:${port}`, dir: undefined } });
-      // Asynchronous: the listener runs in this process and must answer while the binary waits.
-      const r = await runAsync(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+      const r = await runA(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
       expect(r.code).toBe(0);
       expect(r.json().outbound[0]).toMatchObject({ status: "sent", error: null });
       expect(received).toHaveLength(1);
@@ -239,7 +247,7 @@ describe("transports", () => {
       const port = await closedPort();
       configure({ outbound: { transport: "smtp", url: `smtp://127.0.0.1:${port}` } });
     }
-    const r = run(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+    const r = await runA(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
     expect(r.code).toBe(0);
     const out = r.json();
     expect(out.status).toBe("complete");
@@ -250,11 +258,11 @@ describe("transports", () => {
     expect(rows(d, "SELECT status FROM staged_mails")).toEqual([{ status: "complete" }]);
     expect(rows(d, "SELECT status, error FROM outbound_mails")).toEqual([{ status: "failed", error: expect.stringMatching(error) }]);
     expect(count(d, "actions")).toBe(1);
-    const list = run(sb, ["outbox", "list"]);
+    const list = await runA(sb, ["outbox", "list"]);
     expect(list.stdout).toMatch(/confirmation\s+failed\s+dora@customer\.example/);
     // A failed attempt still counts toward the limit (a broken relay must not be hammered).
-    expect(run(sb, ["--json"], mail({ From: "dora@customer.example", To: "service@example.test", Subject: "Again" })).json().outbound[0].status).toBe("failed");
-    expect(run(sb, ["--json"], mail({ From: "dora@customer.example", To: "service@example.test", Subject: "And again" })).json().outbound[0].status).toBe("skipped");
+    expect((await runA(sb, ["--json"], mail({ From: "dora@customer.example", To: "service@example.test", Subject: "Again" }))).json().outbound[0].status).toBe("failed");
+    expect((await runA(sb, ["--json"], mail({ From: "dora@customer.example", To: "service@example.test", Subject: "And again" }))).json().outbound[0].status).toBe("skipped");
   });
 });
 
@@ -264,9 +272,9 @@ describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
 
   it("mails adminAddress what failed and how to resubmit; recorded in the outbox; resubmit then completes", async () => {
     configure({ adminAddress: "Helpdesk Admin <helpdesk-admin@example.test>" });
-    ingest(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    await ingestA(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
     breakWorkflow();
-    const r = run(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+    const r = await runA(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
     expect(r.code).toBe(0);
     const out = r.json();
     expect(out.status).toBe("error");
@@ -286,28 +294,28 @@ describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
     expect(count(d, "issues")).toBe(1);
 
     d.$client.exec("DROP TRIGGER fail_actions");
-    const again = run(sb, ["resubmit", String(out.stagedId), "--json"]);
+    const again = await runA(sb, ["resubmit", String(out.stagedId), "--json"]);
     expect(again.code).toBe(0);
     expect(again.json()).toMatchObject({ status: "complete", outbound: [{ kind: "confirmation", status: "sent" }] });
   });
 
-  it("without adminAddress: no mail, a line in the log file", () => {
+  it("without adminAddress: no mail, a line in the log file", async () => {
     const logFile = join(sb.dir, "ingest.log");
     configure({ logFile });
-    ingest(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    await ingestA(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
     breakWorkflow();
-    const out = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     expect(out).toMatchObject({ status: "error", outbound: [] });
     expect(count(db(sb), "outbound_mails")).toBe(0);
     expect(emls()).toEqual([]);
     expect(readFileSync(logFile, "utf8")).toMatch(new RegExp(`staged mail ${out.stagedId} error: .*simulated fault`));
   });
 
-  it("a notice that cannot be sent is recorded as failed and the ingest still exits 0", () => {
+  it("a notice that cannot be sent is recorded as failed and the ingest still exits 0", async () => {
     configure({ adminAddress: "helpdesk-admin@example.test", outbound: { transport: "sendmail", path: join(sb.dir, "no-such-sendmail") } });
-    ingest(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    await ingestA(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
     breakWorkflow();
-    const r = run(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
+    const r = await runA(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
     expect(r.code).toBe(0);
     expect(r.json().outbound).toEqual([expect.objectContaining({ kind: "admin-error", status: "failed", error: expect.stringMatching(/ENOENT/) })]);
     expect(rows(db(sb), "SELECT status FROM outbound_mails")).toEqual([{ status: "failed" }]);

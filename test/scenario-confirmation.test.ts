@@ -5,7 +5,14 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
-import { count, db, ingest, readFixture, rows, sandbox } from "./helpers/cli.js";
+import { count, db, readFixture, rows, runAsync, sandbox, type Sandbox } from "./helpers/cli.js";
+
+// Asynchronous so a loaded machine cannot starve vitest's worker RPC behind a chain of spawnSync.
+async function ingestA(s: Sandbox, m: string | Buffer, args: string[] = []): Promise<any> {
+  const r = await runAsync(s, ["--json", ...args], m);
+  if (r.code !== 0) throw new Error(`ingest exited ${r.code}: ${r.stderr}`);
+  return r.json();
+}
 
 const fill = (name: string, values: Record<string, string>) =>
   Object.entries(values).reduce((text, [k, v]) => text.replaceAll(`{{${k}}}`, v), readFixture(name).toString("utf8"));
@@ -25,7 +32,7 @@ describe("scenario: confirmation → replies", () => {
     );
 
     // 1. A new mail opens CS-000001 and its confirmation is written to the outbox.
-    const first = ingest(sb, readFixture("new-request-gets-confirmation.eml"));
+    const first = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     expect(first.issues).toEqual([expect.objectContaining({ issueId: 1, reference: "CS-000001", created: true })]);
     expect(first.outbound).toEqual([expect.objectContaining({ status: "sent", to: "dora@customer.example" })]);
     expect(readdirSync(outbox)).toHaveLength(1);
@@ -35,18 +42,18 @@ describe("scenario: confirmation → replies", () => {
     const replyTo = confirmation.replyTo!.value[0].address!;
 
     // 2. The customer answers the confirmation: its Message-ID in In-Reply-To names the issue.
-    const reply = ingest(sb, fill("reply-to-confirmation-in-reply-to.eml", { IN_REPLY_TO: confirmation.messageId!, SUBJECT: confirmation.subject! }));
+    const reply = await ingestA(sb, fill("reply-to-confirmation-in-reply-to.eml", { IN_REPLY_TO: confirmation.messageId!, SUBJECT: confirmation.subject! }));
     expect(reply.status).toBe("complete");
     expect(reply.issues).toEqual([expect.objectContaining({ issueId: 1, created: false, matchedBy: "in-reply-to" })]);
     expect(reply.trace).toContainEqual({ step: "match", decision: "matched CS-000001 by in-reply-to", reason: `In-Reply-To ${confirmation.messageId}` });
     expect(reply.outbound).toEqual([]); // an existing issue is not confirmed again
 
     // 3. Someone who only quotes the token in the body (new subject, no threading headers) lands there too.
-    const quoted = ingest(sb, fill("reply-quoting-only-the-token.eml", { TOKEN: token }));
+    const quoted = await ingestA(sb, fill("reply-quoting-only-the-token.eml", { TOKEN: token }));
     expect(quoted.issues).toEqual([expect.objectContaining({ issueId: 1, created: false, matchedBy: "body-token" })]);
 
     // 4. A reply to the Reply-To address (as Postfix passes ${recipient}) matches by the ids in it.
-    const viaReplyTo = ingest(
+    const viaReplyTo = await ingestA(
       sb,
       fill("reply-to-confirmation-in-reply-to.eml", { IN_REPLY_TO: "<unrelated@customer.example>", SUBJECT: "something else" }).replace(
         "<reply-to-confirmation-in-reply-to@customer.example>",
@@ -57,7 +64,7 @@ describe("scenario: confirmation → replies", () => {
     expect(viaReplyTo.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "address-ids" })]);
 
     // 5. A stranger with only the subject reference opens a new issue; the trace says it was ignored.
-    const stranger = ingest(sb, fill("stranger-quotes-reference-in-subject.eml", { REFERENCE: "CS-000001" }));
+    const stranger = await ingestA(sb, fill("stranger-quotes-reference-in-subject.eml", { REFERENCE: "CS-000001" }));
     expect(stranger.issues).toEqual([expect.objectContaining({ issueId: 2, reference: "CS-000002", created: true, matchedBy: null })]);
     expect(stranger.trace).toContainEqual({
       step: "match",

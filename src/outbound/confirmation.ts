@@ -53,7 +53,7 @@ export function renderConfirmation(i: ConfirmationInput): OutgoingMail {
     inReplyTo: i.messageId,
     // RFC 5322 §3.6.4: the parent's References followed by the parent's Message-ID.
     references: i.messageId ? [...i.references, i.messageId] : i.references,
-    replyTo: idAddress(i.supportAddress, i.issue.userIdentificationId, i.issue.id, i.addressSecret),
+    ...(i.supportAddress.includes("@") ? { replyTo: idAddress(i.supportAddress, i.issue.userIdentificationId, i.issue.id, i.addressSecret) } : {}),
     headers: {
       // RFC 3834 §5: a response to a message is auto-replied; the header stops other robots answering.
       "Auto-Submitted": "auto-replied",
