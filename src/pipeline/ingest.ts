@@ -163,7 +163,9 @@ function workflow(deps: Deps, row: StagedMail, recipient: string | null, support
     const plan = planDelivery(matched.issue, { get: (id) => getIssue(deps.db, id), splitChildren: (id) => splitChildrenOf(deps.db, id) });
     trace.push(...plan.trace);
     for (const t of plan.targets) {
-      const patch = { ...t.patch, ...(t.reassign ? reassignment(deps, t.issue, supportLevel) : {}), updatedAt: at };
+      // Assignment rules look at the issue's customer (Salesforce: the case contact's account), not
+      // at whoever wrote this mail.
+      const patch = { ...t.patch, ...(t.reassign ? reassignment(deps, t.issue, supportLevelOf(deps, t.issue.userIdentificationId)) : {}), updatedAt: at };
       const updated = updateIssue(deps.db, t.issue.id, patch);
       targetIds.push(updated.id);
       issuesOut.push({ issueId: updated.id, reference: updated.reference!, created: false, reopened: t.reopened, matchedBy: matched.matchedBy, state: updated.state });
