@@ -106,7 +106,7 @@ describe("matcher order (domain.md §3, Enate)", () => {
     ["subject-reference", { inReplyTo: null, references: [], text: "See CS-000005." }, 4],
     ["body-reference", { inReplyTo: null, references: [], subject: "Order", text: "See CS-000005." }, 5],
   ] as const)("first hit wins: %s", (by, without, id) => {
-    const r = runMatchers(input({ ...everything, ...without }), lookup, trustAll);
+    const r = runMatchers(input({ ...everything, ...(without as Partial<MatchInput>) }), lookup, trustAll);
     expect(r.candidate?.matchedBy).toBe(by);
     expect(r.candidate?.issue.id).toBe(id);
     expect(r.trace.at(-1)).toMatchObject({ step: "match", decision: `matched CS-${String(id).padStart(6, "0")} by ${by}` });
