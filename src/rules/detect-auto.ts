@@ -27,7 +27,9 @@ const SYSTEM_SENDER = /^(mailer-daemon|post_?master)$/i;
 // Addresses that say no one reads replies (the same list the confirmation guard refuses to write to).
 const NO_REPLY_SENDER = /^(no[-_.]?reply|do[-_.]?not[-_.]?reply)([-+_.].*)?$/i;
 // Machine reports carried as a body part even inside multipart/mixed (forwarded or wrapped):
-// RFC 3464 DSN, RFC 6533 internationalised DSN, RFC 5965 ARF abuse report, RFC 8098 MDN.
+// RFC 3464 DSN, RFC 6533 internationalised DSN, RFC 5965 ARF abuse report, RFC 8098 MDN. Only parts
+// the parser keeps as attachments are seen: mailparser folds an inline message/delivery-status part
+// into the text body (its keepDeliveryStatus option would change that).
 const REPORT_PARTS = ["message/delivery-status", "message/global-delivery-status", "message/feedback-report", "message/disposition-notification"];
 
 /** The sender's address from the From header as written (mailparser drops "MAILER-DAEMON <>"). */

@@ -8,10 +8,11 @@ import { readFixture, runAsync, sandbox, type Sandbox } from "./cli.js";
 /** The support addresses every rules test uses; tests add routes and assignment on top. */
 export const baseConfig = { supportAddresses: ["service@example.test", "billing@example.test"], referencePrefix: "CS-" };
 
-export function configured(config: Record<string, unknown> = {}): Sandbox {
+/** A sandbox with a config file; pass a function to put paths inside the sandbox folder. */
+export function configured(config: Record<string, unknown> | ((dir: string) => Record<string, unknown>) = {}): Sandbox {
   const sb = sandbox();
   const file = join(sb.dir, "config.json");
-  writeFileSync(file, JSON.stringify({ ...baseConfig, ...config }));
+  writeFileSync(file, JSON.stringify({ ...baseConfig, ...(typeof config === "function" ? config(sb.dir) : config) }));
   sb.env.INGEST_MAIL_CONFIG = file;
   return sb;
 }
