@@ -1,6 +1,6 @@
 // The CLI entry: the only place that maps faults to exit codes (sysexits) and calls process.exit.
 // Commands are imported lazily so the MTA's ingest path loads nothing it does not use.
-import { Argument, Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EX, IngestMailError, TempFailError } from "../errors.js";
 
 // What an unexpected fault means depends on the command: for ingest it is "could not store, retry"
@@ -15,8 +15,9 @@ const common = (cmd: Command) =>
     .option("--config <path>", "JSON configuration file (env INGEST_MAIL_CONFIG; default built-in)")
     .option("--json", "print one JSON object on stdout");
 
+// InvalidArgumentError, not a bare CommanderError: commander prints only its own error kinds.
 const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new CommanderError(EX.USAGE, "ingest-mail.usage", `${name} must be a whole number, got "${v}"`);
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
   return Number(v);
 };
 
@@ -86,8 +87,8 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
       .option("--older-than <minutes>", "override the configured age", int("--older-than")),
   ).action(async (opts) => (await import("./commands/recover.js")).run(opts));
 
-  const issue = program.command("issue").description("inspect and manage issues");
-  common(issue.command("show").description("show one issue with its actions").argument("<id>", "issue id", int("id"))).action(async (id: number, opts) =>
+  const issue = program.command("issue").description("inspect and manage issues (tickets, cases, actions)");
+  common(issue.command("show").summary("show one issue with its actions").description("show one issue: state, queue, assignee, links, participants and its actions").argument("<id>", "issue id", int("id"))).action(async (id: number, opts) =>
     (await import("./commands/issue.js")).show(id, opts),
   );
   common(issue.command("list").description("list issues, newest first").addOption(new Option("--state <state>", "only this state").choices(STATES))).action(async (opts) =>
@@ -96,36 +97,40 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
   common(
     issue
       .command("create")
-      .description("create an issue by hand (for set-up and tests)")
-      .addOption(new Option("--kind <kind>", "ticket, case or action").choices(["ticket", "case", "action"]).makeOptionMandatory())
-      .option("--parent <id>", "parent issue id", int("--parent"))
-      .option("--email <addr>", "customer email (identified as an incoming mail would be)")
-      .option("--user-identification <id>", "customer user identification id", int("--user-identification"))
+      .summary("create an issue by hand")
+      .description("create an issue by hand, in state todo (for set-up and tests); give its customer by --email or --user-identification")
+      .addOption(new Option("--kind <kind>", "kind of work item (required)").choices(["ticket", "case", "action"]).makeOptionMandatory())
+      .option("--parent <id>", "parent issue id (an action's case; a case's parent case or ticket)", int("--parent"))
+      .option("--email <addr>", "customer email, identified as an incoming mail from it would be")
+      .option("--user-identification <id>", "customer's user identification id", int("--user-identification"))
       .option("--subject <text>", "subject"),
   ).action(async (opts) => (await import("./commands/issue.js")).create(opts));
   common(
     issue
       .command("set-state")
-      .description("set an issue's state (and wait type, e.g. more_info)")
+      .summary("set an issue's state (and wait type)")
+      .description("set an issue's state; only tickets and cases can be resolved")
       .argument("<id>", "issue id", int("id"))
       .addArgument(new Argument("<state>", "new state").choices(STATES))
-      .option("--wait-type <type>", "wait type when waiting, e.g. more_info"),
+      .option("--wait-type <type>", "with waiting: what it waits for; more_info means a reply moves it back to todo"),
   ).action(async (id: number, state: string, opts) => (await import("./commands/issue.js")).setState(id, state, opts));
   common(
     issue
       .command("merge")
-      .description("merge tickets into a target ticket; mail to any of them lands on the target")
-      .argument("<ids...>", "issue ids to merge", (v: string, prev: number[] = []) => [...prev, int("id")(v)])
-      .requiredOption("--into <target>", "target issue id", int("--into")),
+      .summary("merge tickets into a target ticket")
+      .description("merge tickets into a target ticket and close them; mail to any of them lands on the target")
+      .argument("<ids...>", "ticket ids to merge", (v: string, prev: number[] = []) => [...prev, int("id")(v)])
+      .requiredOption("--into <target>", "target ticket id (required)", int("--into")),
   ).action(async (ids: number[], opts) => (await import("./commands/issue.js")).merge(ids, opts));
   common(
     issue
       .command("split")
-      .description("split a ticket into N child tickets; mail to it or any child lands on every child")
-      .argument("<id>", "issue id", int("id"))
-      .requiredOption("--into <n>", "number of children", int("--into")),
+      .summary("split a ticket into N child tickets")
+      .description("split a ticket into N child tickets and close it; mail to it or any child lands on every child")
+      .argument("<id>", "ticket id", int("id"))
+      .requiredOption("--into <n>", "number of child tickets, at least 2 (required)", int("--into")),
   ).action(async (id: number, opts) => (await import("./commands/issue.js")).split(id, opts));
-  common(issue.command("convert").description("convert a ticket into a case; mail to the ticket lands on the case").argument("<ticketId>", "ticket id", int("ticketId"))).action(
+  common(issue.command("convert").summary("convert a ticket into a case").description("convert a ticket into a new case (the ticket is resolved); mail to the ticket lands on the case").argument("<ticketId>", "ticket id", int("ticketId"))).action(
     async (id: number, opts) => (await import("./commands/issue.js")).convert(id, opts),
   );
 
@@ -133,15 +138,21 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
   common(
     user
       .command("add")
-      .description("register a user (the sender lookup of domain.md §2 finds them)")
-      .requiredOption("--email <addr>", "email address")
-      .option("--name <name>", '"First Last"')
-      .option("--account <id>", "account id", int("--account")),
+      .summary("register a user")
+      .description("register a user: mail from this address is linked to them, and their account's support level drives assignment")
+      .requiredOption("--email <addr>", "email address (required)")
+      .option("--name <name>", 'full name, e.g. "Ada Lovelace" or "Lovelace, Ada"')
+      .option("--account <id>", "account id (from account add)", int("--account")),
   ).action(async (opts) => (await import("./commands/user.js")).add(opts));
 
   const account = program.command("account").description("manage customer accounts");
   common(
-    account.command("add").description("add an account; its support level drives assignment").requiredOption("--name <name>", "account name").requiredOption("--support-level <level>", "support level, e.g. gold"),
+    account
+      .command("add")
+      .summary("add a customer account")
+      .description("add a customer account; its support level drives assignment rules (when.supportLevel)")
+      .requiredOption("--name <name>", "account name (required)")
+      .requiredOption("--support-level <level>", "support level, e.g. gold (required)"),
   ).action(async (opts) => (await import("./commands/account.js")).add(opts));
 
   const outbox = program.command("outbox").description("mail this system sent (confirmations, admin notices)");

@@ -8,7 +8,7 @@ export function findReference(text: string | null, prefix: string, lookup: Match
   if (!text) return null;
   const re = new RegExp(`(?<![\\w-])${escape(prefix)}(\\d{1,12})(?!\\w)`, "gi");
   for (const m of text.matchAll(re)) {
-    const reference = `${prefix}${m[1].padStart(6, "0")}`.toUpperCase();
+    const reference = `${prefix}${String(Number(m[1])).padStart(6, "0")}`.toUpperCase(); // CS-123, CS-0000123 → CS-000123
     const issue = lookup.issueByReference(reference);
     if (issue) return { issue, reference };
   }

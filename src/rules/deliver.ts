@@ -34,50 +34,64 @@ const MAX_HOPS = 64; // a corrupt chain (a cycle) must not hang the MTA
 export function planDelivery(matched: Issue, view: IssueView): Plan {
   const plan: Plan = { targets: [], parentUpdates: [], newIssueFollowing: null, trace: [] };
   const note = (decision: string, reason: string) => plan.trace.push({ step: "state", decision, reason });
-  const seen = new Set<number>();
+  // Issues whose state rules already ran (a split child reached twice gets the mail once).
+  const handled = new Set<number>();
 
-  const deliver = (issue: Issue, hops: number): void => {
-    if (hops > MAX_HOPS || seen.has(issue.id)) {
+  // Resolves links (merged, converted, split) to the live issues, then applies the state rules.
+  // `path` holds the issues on the way here: meeting one again is a cycle. `inSplit` stops a child
+  // from expanding its split again.
+  const deliver = (issue: Issue, path: ReadonlySet<number>, inSplit = false): void => {
+    if (path.has(issue.id) || path.size > MAX_HOPS) {
       note(`stopped at ${issue.reference}`, "issue links form a cycle or are too deep");
       return;
     }
-    seen.add(issue.id);
+    const here = new Set(path).add(issue.id);
     if (issue.mergedIntoId) {
       const target = view.get(issue.mergedIntoId);
       if (target) {
         note(`follow merge to ${target.reference}`, `${issue.reference} was merged into ${target.reference}`);
-        return deliver(target, hops + 1);
+        return deliver(target, here);
       }
     }
     if (issue.convertedToId) {
       const target = view.get(issue.convertedToId);
       if (target) {
         note(`follow conversion to ${target.reference}`, `${issue.reference} was converted into case ${target.reference}`);
-        return deliver(target, hops + 1);
+        return deliver(target, here);
       }
     }
-    const splitRoot = issue.splitFromId ? view.get(issue.splitFromId) : issue;
-    const children = splitRoot ? view.splitChildren(splitRoot.id) : [];
-    if (children.length > 0) {
-      note(`split: deliver to ${children.map((c) => c.reference).join(", ")}`, `${splitRoot!.reference} was split; every child gets the mail`);
-      seen.add(splitRoot!.id);
-      for (const child of children) if (!seen.has(child.id) || child.id === issue.id) deliverState(child, hops + 1, child.id === issue.id);
-      return;
+    if (!inSplit) {
+      const splitRoot = issue.splitFromId ? view.get(issue.splitFromId) : issue;
+      const children = splitRoot ? view.splitChildren(splitRoot.id) : [];
+      if (splitRoot && children.length > 0) {
+        note(`split: deliver to ${children.map((c) => c.reference).join(", ")}`, `${splitRoot.reference} was split; every child gets the mail`);
+        const rootPath = new Set(here).add(splitRoot.id);
+        for (const child of children) {
+          const childPath = new Set(rootPath);
+          childPath.delete(child.id); // the matched child itself is delivered to like its siblings
+          deliver(child, childPath, true);
+        }
+        return;
+      }
     }
-    deliverState(issue, hops, true);
+    deliverState(issue, here);
   };
 
-  // The state rules proper, on one live (not merged/converted/split) issue.
-  const deliverState = (issue: Issue, hops: number, alreadySeen: boolean): void => {
-    if (!alreadySeen) seen.add(issue.id);
+  // The state rules proper, on one live (not merged, converted or split) issue.
+  const deliverState = (issue: Issue, path: ReadonlySet<number>): void => {
+    if (handled.has(issue.id)) return;
+    handled.add(issue.id);
     if (issue.state === "closed") {
+      // Enate: action → its case; case → parent case or ticket; ticket → parent ticket.
       let parent = issue.parentId ? view.get(issue.parentId) : undefined;
-      let steps = 0;
-      while (parent && parent.state === "closed" && steps++ < MAX_HOPS) parent = parent.parentId ? view.get(parent.parentId) : undefined;
+      const walked = new Set<number>([issue.id]);
+      while (parent && parent.state === "closed" && !walked.has(parent.id) && walked.size <= MAX_HOPS) {
+        walked.add(parent.id);
+        parent = parent.parentId ? view.get(parent.parentId) : undefined;
+      }
       if (parent && parent.state !== "closed") {
         note(`go up to ${parent.reference}`, `${issue.reference} is closed; ${parent.reference} is the first open issue in its chain`);
-        seen.delete(parent.id);
-        return deliver(parent, hops + 1);
+        return deliver(parent, path);
       }
       note("open a new issue", `${issue.reference} is closed and no issue above it is open`);
       plan.newIssueFollowing ??= issue;
@@ -106,6 +120,12 @@ export function planDelivery(matched: Issue, view: IssueView): Plan {
     plan.targets.push({ issue, patch, reopened, reassign });
   };
 
-  deliver(matched, 0);
+  deliver(matched, new Set());
+  // A closed split child whose siblings took the mail: the mail did find live work items, so no new
+  // issue (Enate opens one only when it cannot match the mail to a running work item).
+  if (plan.newIssueFollowing && plan.targets.length > 0) {
+    note("no new issue", `${plan.newIssueFollowing.reference} is closed, but the mail reached ${plan.targets.map((t) => t.issue.reference).join(", ")}`);
+    plan.newIssueFollowing = null;
+  }
   return plan;
 }

@@ -3,8 +3,9 @@ export type HeaderMap = Map<string, string[]>;
 
 export function parseHeaderBlock(block: string): HeaderMap {
   const map: HeaderMap = new Map();
-  const unfolded = block.replace(/\r?\n[ \t]+/g, " ");
-  for (const line of unfolded.split(/\r?\n/)) {
+  // Bare CR ends a line too: RFC 5322 forbids it inside a header, and old Mac mail uses it as the newline.
+  const unfolded = block.replace(/(\r\n|\r|\n)[ \t]+/g, " ");
+  for (const line of unfolded.split(/\r\n|\r|\n/)) {
     const colon = line.indexOf(":");
     if (colon < 1) continue;
     const name = line.slice(0, colon).trim().toLowerCase();

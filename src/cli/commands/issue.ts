@@ -113,7 +113,9 @@ export async function merge(ids: number[], opts: CommonOptions & { into: number 
     if (target.mergedIntoId) throw new UsageError(`issue ${target.id} was itself merged into ${target.mergedIntoId}; merge into that one`);
     const at = deps.now().toISOString();
     return ids.map((id) => {
-      needTicket(deps, id, "merged");
+      const ticket = needTicket(deps, id, "merged");
+      // Re-pointing an earlier merge would silently move mail away from the first target.
+      if (ticket.mergedIntoId && ticket.mergedIntoId !== target.id) throw new UsageError(`issue ${id} was already merged into ${ticket.mergedIntoId}`);
       return updateIssue(deps.db, id, { mergedIntoId: target.id, state: "closed", closedDate: at, updatedAt: at });
     });
   });
