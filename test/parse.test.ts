@@ -166,3 +166,8 @@ it("stores nothing outside the attachments folder", async () => {
   expect(mail.attachments[0].storedPath.startsWith(dir)).toBe(true);
   expect(existsSync("/tmp/evil")).toBe(false);
 });
+
+it("keeps the type a part declares, even application/octet-stream", async () => {
+  const mail = await parse(withPart('Content-Type: application/octet-stream; name="team.jpg"\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64'));
+  expect(mail.attachments.map((a) => [a.filename, a.contentType])).toEqual([["team.jpg", "application/octet-stream"]]);
+});

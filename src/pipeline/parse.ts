@@ -177,7 +177,7 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
     }
     const attachment: ParsedAttachment = {
       filename: cleanName(att.filename),
-      contentType: att.contentType || "application/octet-stream",
+      contentType: declaredType(att) ?? (att.contentType || "application/octet-stream"),
       size,
       contentId: att.contentId ?? null,
       sha256,
@@ -203,6 +203,17 @@ function nameHadRawBytes(att: AttachmentStream): boolean {
     return Object.values(v?.params ?? {});
   };
   return [...params("content-disposition"), ...params("content-type")].some((p) => typeof p === "string" && p.includes("\uFFFD"));
+}
+
+/**
+ * The type the part declares (issue 2: the original type is kept). The parser replaces
+ * application/octet-stream with a guess from the file name; that guess is used only when the part
+ * declares no type at all.
+ */
+function declaredType(att: AttachmentStream): string | null {
+  const ct = att.headers?.get("content-type") as { value?: string } | undefined;
+  const type = ct?.value?.trim().toLowerCase();
+  return type && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : null;
 }
 
 /** The original name is kept as data only; strip what could confuse a reader of it. */

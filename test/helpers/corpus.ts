@@ -6,7 +6,8 @@ import { join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { root } from "./cli.js";
 
-export const corpusDir = resolve(root, "../shared/corpus");
+/** ../shared/corpus next to the repository (CORPUS_DIR overrides it, e.g. to check the skip). */
+export const corpusDir = resolve(root, process.env.CORPUS_DIR ?? "../shared/corpus");
 export const corpusPresent = () => existsSync(corpusDir);
 
 export type SubCorpus = "zammad" | "sisimai" | "discourse";
@@ -209,6 +210,8 @@ export interface AttachmentComparison {
   missing: string[];
   /** Our attachments no Zammad name accounts for. */
   extra: OurAttachment[];
+  /** Each Zammad attachment with the one of ours it was matched to. */
+  pairs: [ZammadAttachment, OurAttachment][];
 }
 
 /**
@@ -217,9 +220,11 @@ export interface AttachmentComparison {
  * a name Zammad's fallbacks give such a part. And every one of ours must be accounted for.
  */
 export function compareAttachments(expected: ZammadAttachment[], ours: OurAttachment[], allowedMissing: string[] = []): AttachmentComparison {
-  const want = expected.filter((a) => !a.bodyRendering).map((a) => a.filename);
+  const wanted = expected.filter((a) => !a.bodyRendering);
+  const want = wanted.map((a) => a.filename);
   const left = [...ours];
   const missing: string[] = [];
+  const pairs: [ZammadAttachment, OurAttachment][] = [];
   // Named parts first, so that a fallback never takes a name a real one needs.
   const order = [...want.keys()].sort((i, j) => Number(isPlainNamed(want[j], left)) - Number(isPlainNamed(want[i], left)));
   for (const i of order) {
@@ -227,10 +232,10 @@ export function compareAttachments(expected: ZammadAttachment[], ours: OurAttach
     let k = left.findIndex((a) => a.filename !== null && sameText(name, a.filename));
     if (k < 0) k = left.findIndex((a) => a.filename !== null && zammadVariants(a.filename).test(name));
     if (k < 0) k = left.findIndex((a) => a.filename === null && zammadFallbackFits(name, a));
-    if (k >= 0) left.splice(k, 1);
+    if (k >= 0) pairs.push([wanted[i], left.splice(k, 1)[0]]);
     else if (!allowedMissing.includes(name)) missing.push(name);
   }
-  return { ok: missing.length === 0 && left.length === 0, missing, extra: left };
+  return { ok: missing.length === 0 && left.length === 0, missing, extra: left, pairs };
 }
 
 const isPlainNamed = (name: string, ours: OurAttachment[]) => ours.some((a) => a.filename !== null && sameText(name, a.filename));
