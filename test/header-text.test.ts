@@ -13,6 +13,7 @@ describe("encodingOf", () => {
     ["ks_c_5601-1987", "euc-kr"],
     ["ISO-2022-JP", "iso-2022-jp"],
     ["utf-8*en", "utf-8"],
+    ["iso-gb2312", "gb18030"],
     ["utf-7", null],
     ["x-no-such-charset", null],
     ["", null],

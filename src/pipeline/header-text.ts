@@ -34,7 +34,9 @@ export function encodingOf(label: string | null | undefined): string | null {
     const enc = new TextDecoder(l).encoding;
     return enc === "replacement" ? null : enc;
   } catch {
-    return null;
+    // Home-made labels such as "iso-gb2312" or "x-gbk": try the name without its prefix.
+    const bare = l.replace(/^(iso-|x-)/, "");
+    return bare !== l ? encodingOf(bare) : null;
   }
 }
 
