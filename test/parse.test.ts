@@ -1,13 +1,21 @@
 // parseMail on the shapes of mail the corpus check turned up: attachment names in every encoding,
 // parts that are attachments or body, line endings, HTML-only mail. Files land by content hash.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseMail, type ParsedMail } from "../src/pipeline/parse.js";
 
-const attDir = () => mkdtempSync(join(tmpdir(), "ingest-mail-parse-"));
+const made: string[] = [];
+const attDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "ingest-mail-parse-"));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Parses bytes fed in chunks of `chunk` bytes (to cross every boundary the stream can have). */
 async function parse(raw: string | Buffer, chunk = 0, dir = attDir()): Promise<ParsedMail> {
