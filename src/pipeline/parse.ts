@@ -5,12 +5,12 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "no
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
-import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from "mailparser";
+import { convert } from "html-to-text";
+import { MailParser, type AttachmentStream, type MessageText } from "mailparser";
+import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
+import { ParseInput } from "./parse-input.js";
 
-export interface Address {
-  address: string;
-  name: string;
-}
+export type { Address } from "./header-text.js";
 
 export interface ParsedAttachment {
   filename: string | null;
@@ -40,9 +40,13 @@ export interface ParsedMail {
 }
 
 const MAX_STORED_NAME = 255;
+const MAX_HTML_TO_TEXT = 10 * 1024 * 1024;
 
 export async function parseMail(source: Readable, attachmentsDir: string): Promise<ParsedMail> {
-  const parser = new MailParser({ skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+  // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
+  // mixed into the body text.
+  const parser = new MailParser({ skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
+  const input = new ParseInput();
   const out: ParsedMail = {
     headerBlock: "",
     messageId: null,
@@ -60,27 +64,24 @@ export async function parseMail(source: Readable, attachmentsDir: string): Promi
     createdFiles: [],
   };
   const pending: Promise<void>[] = [];
-  parser.on("headerLines", (lines: { key: string; line: string }[]) => {
-    out.headerBlock = lines.map((l) => l.line).join("\n");
-    out.deliveredTo = lines
-      .filter((l) => l.key === "delivered-to" || l.key === "x-original-to")
-      .map((l) => l.line.slice(l.line.indexOf(":") + 1).trim().replace(/^<|>$/g, ""));
+  const names: RawName[] = [];
+  const order = new Map<ParsedAttachment, number>();
+  let seen = 0;
+  let headerLines: HeaderLine[] = [];
+  parser.on("headerLines", (lines: HeaderLine[]) => {
+    headerLines = lines;
   });
   parser.on("headers", (h: Map<string, unknown>) => {
-    const subject = h.get("subject");
-    out.subject = typeof subject === "string" && subject.trim() !== "" ? subject.trim() : null;
     out.messageId = msgId(h.get("message-id"));
     out.inReplyTo = msgId(h.get("in-reply-to"));
     out.references = msgIds(h.get("references"));
-    out.from = addresses(h.get("from"))[0] ?? null;
-    out.to = addresses(h.get("to"));
-    out.cc = addresses(h.get("cc"));
-    const date = h.get("date");
-    out.date = date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
   });
   parser.on("data", (data: AttachmentStream | MessageText) => {
     if (data.type === "attachment") {
-      const done = storeAttachment(data, attachmentsDir, out).finally(() => data.release?.());
+      const index = seen++;
+      const done = storeAttachment(data, attachmentsDir, out, names)
+        .then((a) => void order.set(a, index))
+        .finally(() => data.release?.());
       done.catch(() => {}); // surfaced through Promise.all below
       pending.push(done);
     } else {
@@ -91,14 +92,67 @@ export async function parseMail(source: Readable, attachmentsDir: string): Promi
   await new Promise<void>((resolve, reject) => {
     parser.once("end", resolve);
     parser.once("error", reject);
+    input.once("error", reject);
     source.once("error", reject);
-    source.pipe(parser);
+    source.pipe(input).pipe(parser);
   });
   await Promise.all(pending);
+  // Files finish writing in any order; the record keeps the order of the parts in the message.
+  out.attachments.sort((a, b) => order.get(a)! - order.get(b)!);
+
+  // Headers are decoded here, from their raw bytes, once every charset the message declares is known.
+  const hints = charsetHints(input.declaredCharsets);
+  readHeaders(headerLines, hints, out);
+  for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
+  // domain.md §7: HTML-only mail is converted to text. The parser does so only when the HTML is the
+  // whole message, not for an HTML part inside multipart/mixed or multipart/related.
+  if ((out.text ?? "").trim() === "" && out.html) out.text = htmlText(out.html) ?? out.text;
   return out;
 }
 
-async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail): Promise<void> {
+interface HeaderLine {
+  key: string;
+  line: string;
+}
+
+const valueOf = (l: HeaderLine) => l.line.slice(l.line.indexOf(":") + 1).replace(/^[ \t]+/, "");
+
+function readHeaders(lines: HeaderLine[], hints: string[], out: ParsedMail): void {
+  const all = (key: string) => lines.filter((l) => l.key === key).map(valueOf);
+  // The header block is kept as text: UTF-8 when it is (RFC 6532), else the message's own charset.
+  out.headerBlock = decodeBytes(Buffer.from(lines.map((l) => l.line).join("\n"), "latin1"), null, hints);
+  out.deliveredTo = [...all("delivered-to"), ...all("x-original-to")].map((v) => v.trim().replace(/^<|>$/g, ""));
+  const subject = all("subject")[0];
+  const decoded = subject === undefined ? "" : decodeHeaderValue(subject, hints).trim();
+  out.subject = decoded === "" ? null : decoded;
+  out.from = pickWriter({ from: all("from"), replyTo: all("reply-to"), sender: all("sender") }, hints);
+  const withAddress = (list: Address[]) => list.filter((a) => a.address !== "");
+  out.to = withAddress(all("to").flatMap((v) => parseAddresses(v, hints)));
+  out.cc = withAddress(all("cc").flatMap((v) => parseAddresses(v, hints)));
+  const dateText = all("date")[0];
+  // An unreadable Date header is no date (the parser itself would put the current time there).
+  const date = dateText === undefined ? null : new Date(decodeHeaderValue(dateText).replace(/\s+/g, " ").trim());
+  out.date = date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+}
+
+/** Plain text of an HTML body, as the parser makes it for HTML-only mail; null if it cannot. */
+function htmlText(html: string): string | null {
+  if (html.length > MAX_HTML_TO_TEXT) return null;
+  try {
+    return convert(html, { limits: { maxDepth: 100 } });
+  } catch {
+    return null;
+  }
+}
+
+/** An attachment's name as the parser read it; raw8bit when its header held bytes that are not UTF-8. */
+interface RawName {
+  attachment: ParsedAttachment;
+  name: string;
+  raw8bit: boolean;
+}
+
+async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[]): Promise<ParsedAttachment> {
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
   const hash = createHash("sha256");
@@ -121,18 +175,45 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
       renameSync(tmp, storedPath);
       out.createdFiles.push(storedPath);
     }
-    out.attachments.push({
+    const attachment: ParsedAttachment = {
       filename: cleanName(att.filename),
-      contentType: att.contentType || "application/octet-stream",
+      contentType: declaredType(att) ?? (att.contentType || "application/octet-stream"),
       size,
       contentId: att.contentId ?? null,
       sha256,
       storedPath,
-    });
+    };
+    out.attachments.push(attachment);
+    if (att.filename) names.push({ attachment, name: att.filename, raw8bit: nameHadRawBytes(att) });
+    return attachment;
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * A name in a part header written in raw 8-bit bytes that are not UTF-8 reaches us as one char per
+ * byte (mailsplit keeps them so), while the parser's own reading of that header shows U+FFFD where
+ * those bytes were. Such a name is decoded again from its bytes with the message's charsets.
+ */
+function nameHadRawBytes(att: AttachmentStream): boolean {
+  const params = (key: string) => {
+    const v = att.headers?.get(key) as { params?: Record<string, string> } | undefined;
+    return Object.values(v?.params ?? {});
+  };
+  return [...params("content-disposition"), ...params("content-type")].some((p) => typeof p === "string" && p.includes("\uFFFD"));
+}
+
+/**
+ * The type the part declares (issue 2: the original type is kept). The parser replaces
+ * application/octet-stream with a guess from the file name; that guess is used only when the part
+ * declares no type at all.
+ */
+function declaredType(att: AttachmentStream): string | null {
+  const ct = att.headers?.get("content-type") as { value?: string } | undefined;
+  const type = ct?.value?.trim().toLowerCase();
+  return type && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : null;
 }
 
 /** The original name is kept as data only; strip what could confuse a reader of it. */
@@ -141,19 +222,6 @@ function cleanName(name: string | undefined): string | null {
   // eslint-disable-next-line no-control-regex
   const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, "").trim();
   return cleaned ? cleaned.slice(0, MAX_STORED_NAME) : null;
-}
-
-function addresses(value: unknown): Address[] {
-  const objs = (Array.isArray(value) ? value : value ? [value] : []) as AddressObject[];
-  const flat: Address[] = [];
-  const walk = (list: AddressObject["value"]) => {
-    for (const a of list ?? []) {
-      if (a.group) walk(a.group);
-      else if (a.address) flat.push({ address: a.address.trim(), name: (a.name ?? "").trim() });
-    }
-  };
-  for (const o of objs) if (o && typeof o === "object") walk(o.value);
-  return flat;
 }
 
 function msgIds(value: unknown): string[] {

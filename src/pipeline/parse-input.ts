@@ -1,0 +1,89 @@
+// Prepares the raw bytes for the MIME parser, as a stream (the message is never held twice):
+// - a leading mbox "From " line is dropped: Postfix pipe(8) with the F flag and procmail put one
+//   before the message, and it is not a header;
+// - a message whose lines end in bare CR (old Mac mail, sisimai's maildir/mac) gets LF line
+//   endings, else the parser sees one endless header line and finds no subject;
+// - the charsets the message declares (charset= parameters, encoded words) are noted as hints for
+//   decoding headers that carry raw 8-bit text.
+// The stored raw message is not changed by any of this.
+import { Transform, type TransformCallback } from "node:stream";
+
+const SCAN_LIMIT = 1024 * 1024; // charset declarations sit in part headers near the top
+const CHARSET = /charset\s*=\s*["']?([A-Za-z0-9_.:+-]{1,40})|=\?([A-Za-z0-9_.:+-]{1,40})(?:\*[A-Za-z-]*)?\?[bBqQ]\?/g;
+
+export class ParseInput extends Transform {
+  /** Charset labels the message declares, in order of appearance. */
+  readonly declaredCharsets = new Set<string>();
+  private started = false;
+  private head = Buffer.alloc(0);
+  private crOnly = false;
+  private pendingCr = false;
+  private scanned = 0;
+  private scanTail = "";
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let data = chunk;
+    if (!this.started) {
+      // Decide on the first lines: wait for a few line breaks (or 4 KiB, or the end).
+      this.head = Buffer.concat([this.head, data]);
+      if (this.head.length < 4096 && this.head.filter((b) => b === 0x0a || b === 0x0d).length < 3) return cb();
+      const eol = this.head.findIndex((b) => b === 0x0a || b === 0x0d);
+      data = this.start(this.head, eol);
+      this.head = Buffer.alloc(0);
+    }
+    this.emit_(data);
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (!this.started) this.emit_(this.start(this.head, this.head.findIndex((b) => b === 0x0a || b === 0x0d)));
+    if (this.pendingCr) this.push(Buffer.from("\n"));
+    cb();
+  }
+
+  private start(head: Buffer, eol: number): Buffer {
+    this.started = true;
+    let body = head;
+    const firstLine = head.subarray(0, eol < 0 ? head.length : eol).toString("latin1");
+    if (eol >= 0 && /^From \S/.test(firstLine) && !/^From\s+:/.test(firstLine)) {
+      let next = eol + 1;
+      if (head[eol] === 0x0d && head[next] === 0x0a) next++;
+      body = head.subarray(next);
+    }
+    // Bare CR line endings: the first line break is a CR not followed by LF.
+    const first = body.findIndex((b) => b === 0x0a || b === 0x0d);
+    this.crOnly = first >= 0 && body[first] === 0x0d && first + 1 < body.length && body[first + 1] !== 0x0a;
+    return body;
+  }
+
+  private emit_(data: Buffer): void {
+    if (data.length === 0) return;
+    this.scan(data);
+    if (!this.crOnly) {
+      this.push(data);
+      return;
+    }
+    if (this.pendingCr) {
+      // The previous chunk ended in CR: kept before an LF (a CRLF pair), else it becomes LF.
+      this.pendingCr = false;
+      this.push(Buffer.from(data[0] === 0x0a ? "\r" : "\n"));
+    }
+    const out = Buffer.from(data); // a copy: the caller's buffer is not ours to change
+    let end = out.length;
+    if (out[end - 1] === 0x0d) {
+      this.pendingCr = true;
+      end--;
+    }
+    for (let i = 0; i < end; i++) if (out[i] === 0x0d && out[i + 1] !== 0x0a) out[i] = 0x0a;
+    this.push(out.subarray(0, end));
+  }
+
+  private scan(data: Buffer): void {
+    if (this.scanned >= SCAN_LIMIT) return;
+    const piece = data.subarray(0, SCAN_LIMIT - this.scanned);
+    this.scanned += piece.length;
+    const text = this.scanTail + piece.toString("latin1");
+    for (const m of text.matchAll(CHARSET)) this.declaredCharsets.add((m[1] ?? m[2]).toLowerCase());
+    this.scanTail = text.slice(-64); // a declaration split between chunks is found next time
+  }
+}
