@@ -6,7 +6,8 @@
 #   setup-mta.sh postfix-start           Postfix: SMTP 127.0.0.1:$SMTP_PORT -> pipe(8) as nobody -> $INGEST_CMD
 #   setup-mta.sh postfix-stop
 #   setup-mta.sh dovecot-start           Dovecot: IMAP 127.0.0.1:$IMAP_PORT, POP3 127.0.0.1:$POP3_PORT,
-#                                        users support/secret and other/secret, Maildirs under $E2E_DIR/dovecot/mail
+#                                        users $DOVECOT_USERS (default: support other pop), password
+#                                        "secret", Maildirs $E2E_DIR/dovecot/mail/USER/Maildir
 #   setup-mta.sh dovecot-stop
 #   setup-mta.sh procmailrc              writes $E2E_DIR/procmailrc from .procmailrc.example
 #
@@ -84,9 +85,8 @@ CF
     -e "s#INGEST_MAIL_DB=[^ ]*#INGEST_MAIL_DB=$INGEST_DB#" -e "s#INGEST_MAIL_CONFIG=[^ ]*#INGEST_MAIL_CONFIG=$INGEST_CONFIG#" \
     -e "s#user=ingest-mail#user=$INGEST_USER#" -e "s#/usr/local/bin/ingest-mail#$INGEST_CMD#")
   postconf -Me "ingest/unix = $line"
-  postfix check
   postsuper -d ALL >/dev/null 2>&1 || true
-  postfix start
+  postfix start # runs `postfix check` itself
   wait_port "$SMTP_PORT"
 }
 
@@ -142,7 +142,7 @@ service pop3-login {
 }
 CF
   : > "$D/users"
-  for u in support other pop; do
+  for u in ${DOVECOT_USERS:-support other pop}; do
     echo "$u:{PLAIN}secret" >> "$D/users"
     mkdir -p "$D/mail/$u/Maildir/cur" "$D/mail/$u/Maildir/new" "$D/mail/$u/Maildir/tmp"
   done
@@ -157,10 +157,12 @@ dovecot_stop() {
 }
 
 procmailrc() {
-  : "${INGEST_CMD:?set INGEST_CMD}"
+  : "${INGEST_CMD:?set INGEST_CMD}" "${INGEST_DB:?set INGEST_DB}" "${INGEST_CONFIG:?set INGEST_CONFIG}"
   mkdir -p "$E2E"
-  # .procmailrc.example with this run's command and a log file.
-  { echo "LOGFILE=$E2E/procmail.log"; sed "s#/usr/local/bin/ingest-mail#$INGEST_CMD#" "$REPO/.procmailrc.example"; } > "$E2E/procmailrc"
+  # .procmailrc.example with this run's command, database and configuration, and a log file.
+  { echo "LOGFILE=$(dirname "$INGEST_DB")/procmail.log"
+    sed -e "s#/usr/local/bin/ingest-mail#$INGEST_CMD#" -e "s#^INGEST_MAIL_DB=.*#INGEST_MAIL_DB=$INGEST_DB#" \
+      -e "s#^INGEST_MAIL_CONFIG=.*#INGEST_MAIL_CONFIG=$INGEST_CONFIG#" "$REPO/.procmailrc.example"; } > "$E2E/procmailrc"
   chmod 644 "$E2E/procmailrc"
 }
 
