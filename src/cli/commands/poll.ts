@@ -1,6 +1,137 @@
-// `ingest-mail poll imap|pop3`: the mailbox agent (Salesforce seed). Not built yet: issue 4.
-import { UsageError } from "../../errors.js";
+// `ingest-mail poll imap|pop3`: the mailbox agent (Salesforce seed 001). Each cycle logs in, ingests
+// every waiting message through the same pipeline as stdin mail and marks it (seen / moved /
+// deleted) only once it is staged; see src/sources/mailbox.ts.
+// Faults: bad credentials or a missing mailbox → 78 at once (they do not mend themselves). An
+// unreachable server or a database that cannot store → 75 with --once; in --interval mode the
+// cycle is logged as failed and the next one tries again. SIGTERM / SIGINT stop between messages.
+import { readFileSync } from "node:fs";
+import { ConfigError, isStorageFault, TempFailError, UsageError } from "../../errors.js";
+import type { Deps } from "../../pipeline/deps.js";
+import { ImapMailbox } from "../../sources/imap.js";
+import { MailboxError, pollOnce, type CycleResult, type Mailbox } from "../../sources/mailbox.js";
+import { Pop3Mailbox } from "../../sources/pop3.js";
+import { makeDeps, type CommonOptions } from "../context.js";
 
-export async function run(_protocol: string, _opts: unknown): Promise<void> {
-  throw new UsageError("poll is not implemented yet");
+export interface PollOptions extends CommonOptions {
+  host: string;
+  port: number;
+  user: string;
+  passwordFile?: string;
+  tls?: boolean;
+  mailbox: string;
+  once?: boolean;
+  interval: number;
+  moveTo?: string;
+}
+
+export async function run(protocol: string, opts: PollOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (protocol === "pop3" && opts.moveTo) throw new UsageError("--move-to is for IMAP; POP3 mail is deleted once staged");
+  if (protocol === "pop3" && opts.mailbox !== "INBOX") throw new UsageError("--mailbox is for IMAP; POP3 has one mailbox");
+  if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
+  const password = readPassword(opts.passwordFile, env);
+  const deps = makeDeps(opts, env);
+  const mailbox = (): Mailbox =>
+    protocol === "imap"
+      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null })
+      : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls });
+
+  const stopper = stopOnSignals();
+  try {
+    for (;;) {
+      const box = mailbox();
+      try {
+        const result = await pollOnce(deps, box, { source: protocol, shouldStop: stopper.stopping });
+        report(deps, opts, protocol, box.where, result);
+      } catch (e) {
+        const fault = asFault(e);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ protocol, mailbox: box.where, ok: false, error: fault.message })}\n`);
+        const line = `poll ${protocol} ${box.where}: ${fault.message}`;
+        if (opts.once || fault instanceof ConfigError) {
+          deps.log(line); // main.ts puts the same on stderr with the exit code
+          throw fault;
+        }
+        say(deps, `${line} (next try in ${opts.interval} s)`);
+      }
+      if (opts.once || stopper.stopping()) break;
+      await stopper.sleep(opts.interval * 1000);
+      if (stopper.stopping()) break;
+    }
+    if (stopper.stopping()) say(deps, `poll ${protocol}: stopped by ${stopper.signal()}`);
+  } finally {
+    stopper.dispose();
+    deps.db.$client.close();
+  }
+}
+
+function readPassword(file: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UsageError(`cannot read --password-file ${file}: ${(e as Error).message}`);
+    }
+    // The first line, so that a file written by `echo` works.
+    return text.split(/\r?\n/)[0];
+  }
+  if (env.INGEST_MAIL_PASSWORD) return env.INGEST_MAIL_PASSWORD;
+  throw new UsageError("no password: give --password-file FILE or set INGEST_MAIL_PASSWORD");
+}
+
+/** The exit-code class of a cycle's fault (main.ts maps it). */
+function asFault(e: unknown): Error {
+  if (e instanceof MailboxError) return e.kind === "refused" ? new ConfigError(e.message) : new TempFailError(e.message);
+  if (isStorageFault(e)) return new TempFailError(`could not store mail, left on the server: ${(e as Error).message}`);
+  return e as Error;
+}
+
+function report(deps: Deps, opts: PollOptions, protocol: string, where: string, r: CycleResult): void {
+  const per = Object.entries(r.counts)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(", ");
+  say(deps, `poll ${protocol} ${where}: ${r.fetched} ${r.fetched === 1 ? "message" : "messages"} staged${per ? ` (${per})` : ""} in ${r.ms} ms${r.stopped ? "; stopping" : ""}`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ protocol, mailbox: where, ok: true, ...r })}\n`);
+}
+
+/** One line per cycle to the log file (when configured) and to stderr. */
+function say(deps: Deps, line: string): void {
+  deps.log(line);
+  process.stderr.write(`ingest-mail: ${line}\n`);
+}
+
+interface Stopper {
+  stopping(): boolean;
+  signal(): string | null;
+  sleep(ms: number): Promise<void>;
+  dispose(): void;
+}
+
+// SIGTERM / SIGINT set a flag that the cycle reads between messages, and cut a sleep short, so the
+// message in hand is staged and marked before the agent exits (exit 0).
+function stopOnSignals(): Stopper {
+  let got: string | null = null;
+  let wake: (() => void) | null = null;
+  const on = (sig: NodeJS.Signals) => () => {
+    got = sig;
+    wake?.();
+  };
+  const handlers = { SIGTERM: on("SIGTERM"), SIGINT: on("SIGINT") };
+  for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  return {
+    stopping: () => got !== null,
+    signal: () => got,
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(done, ms);
+        function done() {
+          clearTimeout(t);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      }),
+    dispose: () => {
+      for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
+    },
+  };
 }

@@ -1,0 +1,97 @@
+// The mailbox agent (Salesforce seed 001: "polls IMAP or POP3 every few minutes"). A Mailbox is one
+// strategy per protocol with the same shape (imap.ts, pop3.ts); pollOnce() is the one cycle both run:
+// fetch → ingest (the same pipeline and staging as stdin mail) → only then mark seen / move /
+// delete. A crash between the two leaves the message on the server; the next cycle fetches it
+// again and staging recognises it as a duplicate (domain.md §1.7), so nothing is lost or doubled.
+import type { Deps } from "../pipeline/deps.js";
+import { ingest } from "../pipeline/ingest.js";
+
+export type MailboxErrorKind = "unreachable" | "refused" | "protocol";
+
+/** A fault of the server side: unreachable (retry later), refused (credentials, missing mailbox). */
+export class MailboxError extends Error {
+  constructor(
+    message: string,
+    readonly kind: MailboxErrorKind,
+  ) {
+    super(message);
+    this.name = "MailboxError";
+  }
+}
+
+export interface MailboxMessage {
+  /** UID (IMAP) or message number (POP3). */
+  id: number;
+  /** For logs: UID or UIDL. */
+  label: string;
+}
+
+export interface Mailbox {
+  readonly protocol: "imap" | "pop3";
+  /** Where, for logs: user@host:port/mailbox. */
+  readonly where: string;
+  /** Connects and logs in. */
+  open(): Promise<void>;
+  /** Messages waiting to be ingested, oldest first. */
+  pending(): Promise<MailboxMessage[]>;
+  /** The raw message, leaving its state on the server unchanged; null if it has gone meanwhile. */
+  fetch(m: MailboxMessage): Promise<Buffer | null>;
+  /** Called only once the message is staged: mark it seen, move it or delete it. */
+  done(m: MailboxMessage): Promise<void>;
+  /** Logs out, making done() final (POP3 deletes happen here). */
+  close(): Promise<void>;
+  /** Drops the connection; whatever done() did not finalise stays on the server. */
+  abort(): void;
+}
+
+export interface CycleResult {
+  fetched: number;
+  counts: Record<string, number>;
+  /** Stopped early because a stop was asked for (SIGTERM). */
+  stopped: boolean;
+  ms: number;
+}
+
+export interface CycleOptions {
+  source: string;
+  shouldStop: () => boolean;
+  now?: () => number;
+}
+
+async function* once(buf: Buffer): AsyncGenerator<Buffer> {
+  yield buf;
+}
+
+/** One poll cycle. Throws MailboxError for server faults and ingest's own fault when mail could not be stored. */
+export async function pollOnce(deps: Deps, mailbox: Mailbox, opts: CycleOptions): Promise<CycleResult> {
+  const now = opts.now ?? (() => performance.now());
+  const started = now();
+  const result: CycleResult = { fetched: 0, counts: {}, stopped: false, ms: 0 };
+  await mailbox.open();
+  try {
+    for (const m of await mailbox.pending()) {
+      if (opts.shouldStop()) {
+        result.stopped = true;
+        break;
+      }
+      const raw = await mailbox.fetch(m);
+      if (!raw) continue;
+      result.fetched += 1;
+      // Throws only when the mail could not be staged: it stays on the server for the next cycle.
+      const outcome = await ingest(deps, once(raw), { recipient: null, sender: null }, { source: mailbox.protocol });
+      result.counts[outcome.status] = (result.counts[outcome.status] ?? 0) + 1;
+      await mailbox.done(m);
+    }
+  } catch (e) {
+    if (e instanceof MailboxError) {
+      mailbox.abort();
+      throw e;
+    }
+    // Staging failed: log out properly so what was staged before is marked (POP3: deleted).
+    await mailbox.close().catch(() => mailbox.abort());
+    throw e;
+  }
+  await mailbox.close();
+  result.ms = Math.round(now() - started);
+  return result;
+}

@@ -1,0 +1,70 @@
+// POP3 mailbox (RFC 1939): every message on the server is waiting; a staged one is deleted (DELE),
+// which the server carries out only at QUIT, so a crash before then leaves it there.
+import { MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
+import { Pop3Client, Pop3Error } from "./pop3-client.js";
+
+export interface Pop3MailboxOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  tls?: boolean;
+  timeoutMs?: number;
+}
+
+export class Pop3Mailbox implements Mailbox {
+  readonly protocol = "pop3" as const;
+  readonly where: string;
+  private client: Pop3Client | null = null;
+
+  constructor(private readonly opts: Pop3MailboxOptions) {
+    this.where = `${opts.user}@${opts.host}:${opts.port}`;
+  }
+
+  async open(): Promise<void> {
+    this.client = await wrap(() => Pop3Client.connect(this.opts));
+    await wrap(() => this.client!.login(this.opts.user, this.opts.password));
+  }
+
+  async pending(): Promise<MailboxMessage[]> {
+    const c = this.live();
+    const { count } = await wrap(() => c.stat());
+    const uidl = count ? await wrap(() => c.uidl()) : null;
+    return Array.from({ length: count }, (_, i) => ({ id: i + 1, label: uidl?.get(i + 1) ?? String(i + 1) }));
+  }
+
+  fetch(m: MailboxMessage): Promise<Buffer> {
+    const c = this.live();
+    return wrap(() => c.retr(m.id));
+  }
+
+  done(m: MailboxMessage): Promise<void> {
+    const c = this.live();
+    return wrap(() => c.dele(m.id));
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c) await wrap(() => c.quit());
+  }
+
+  abort(): void {
+    this.client?.destroy();
+    this.client = null;
+  }
+
+  private live(): Pop3Client {
+    if (!this.client) throw new MailboxError(`not connected to ${this.where}`, "protocol");
+    return this.client;
+  }
+}
+
+async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof Pop3Error) throw new MailboxError(e.message, e.kind === "auth" ? "refused" : e.kind);
+    throw e;
+  }
+}

@@ -1,0 +1,101 @@
+// Shared set-up for the end-to-end tests with real mail programs (procmail, Postfix, Dovecot):
+// install them once (apt), run the built package as the unprivileged user of the examples, and
+// give that user a database folder of its own.
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { root } from "../helpers/cli.js";
+
+export const setupScript = join(root, "test", "e2e", "setup-mta.sh");
+/** The unprivileged user of examples/postfix/master.cf. */
+export const INGEST_USER = "ingest-mail";
+
+const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+
+/** Why the real-MTA tests cannot run here, or null when they can (checked when the file loads). */
+export const cannotRun: string | null = !isRoot()
+  ? "not root: the real procmail / Postfix / Dovecot tests need root (apt-get, daemons); they run in CI"
+  : process.platform !== "linux" || !existsSync("/usr/bin/apt-get")
+    ? "no apt-get: the real-MTA tests need a Debian machine"
+    : null;
+
+export function script(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): { code: number; out: string } {
+  const r = spawnSync("bash", [setupScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: timeoutMs });
+  return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
+}
+
+/** apt-get install (once per machine; later calls find nothing missing). Returns why it failed, or null. */
+export function install(): string | null {
+  const r = script(["install"], {}, 600_000);
+  if (r.code !== 0) return `apt-get install of procmail postfix dovecot-imapd dovecot-pop3d swaks failed (exit ${r.code}): ${r.out.trim().split("\n").slice(-3).join(" | ")}`;
+  const user = script(["user"], { INGEST_USER });
+  if (user.code !== 0) return `cannot create user ${INGEST_USER}: ${user.out}`;
+  return null;
+}
+
+const runsAs = (user: string, args: string[]) => spawnSync("runuser", ["-u", user, "--", ...args], { encoding: "utf8", cwd: "/" }).status === 0;
+
+/**
+ * The command that runs the built ingest-mail as `user`: node + bin/ingest-mail.js from the work
+ * tree when that user can read them, else from a copy in a folder anyone can read (the work tree
+ * may sit under a private home folder).
+ */
+export function commandFor(user: string): string {
+  const bin = join(root, "bin", "ingest-mail.js");
+  if (runsAs(user, [process.execPath, bin, "--version"])) return `${process.execPath} ${bin}`;
+  const dir = mkdtempSync(join(tmpdir(), "ingest-mail-pkg-"));
+  chmodSync(dir, 0o755);
+  for (const part of ["bin", "dist", "drizzle", "package.json"]) cpSync(join(root, part), join(dir, part), { recursive: true });
+  // Hard links when on the same file system (fast), else a copy.
+  if (spawnSync("cp", ["-al", join(root, "node_modules"), join(dir, "node_modules")]).status !== 0) cpSync(join(root, "node_modules"), join(dir, "node_modules"), { recursive: true });
+  spawnSync("chmod", ["-R", "a+rX", dir]);
+  let node = process.execPath;
+  if (!runsAs(user, [node, "--version"])) {
+    cpSync(node, join(dir, "node"));
+    chmodSync(join(dir, "node"), 0o755);
+    node = join(dir, "node");
+  }
+  const copied = join(dir, "bin", "ingest-mail.js");
+  if (!runsAs(user, [node, copied, "--version"])) throw new Error(`user ${user} cannot run ${node} ${copied}`);
+  return `${node} ${copied}`;
+}
+
+export interface MtaSandbox {
+  /** Configs and logs of the daemons (readable by everyone). */
+  dir: string;
+  /** The database folder, owned by the ingest user. */
+  dataDir: string;
+  db: string;
+  config: string;
+  log: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A folder for one test file: the ingest user owns the database folder. */
+export function mtaSandbox(config: Record<string, unknown> = {}): MtaSandbox {
+  const dir = mkdtempSync(join(tmpdir(), "ingest-mail-e2e-"));
+  chmodSync(dir, 0o755);
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  const uid = Number(spawnSync("id", ["-u", INGEST_USER], { encoding: "utf8" }).stdout.trim());
+  if (Number.isInteger(uid)) chownSync(dataDir, uid, -1);
+  const log = join(dataDir, "ingest-mail.log");
+  const configPath = join(dir, "config.json");
+  writeFileSync(configPath, JSON.stringify({ supportAddresses: ["support@example.test"], logFile: log, ...config }, null, 2));
+  chmodSync(configPath, 0o644);
+  const db = join(dataDir, "ingest.db");
+  return { dir, dataDir, db, config: configPath, log, env: { PATH: process.env.PATH, LANG: "C", NO_COLOR: "1", INGEST_MAIL_DB: db, INGEST_MAIL_CONFIG: configPath } };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const readIf = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");

@@ -1,0 +1,137 @@
+// `ingest-mail import` through the built binary: every kind of source, duplicates, summary, exit codes.
+import Database from "better-sqlite3";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { progressBar } from "../src/cli/progress.js";
+import { count, db, ingest, mail, rows, run, sandbox } from "./helpers/cli.js";
+
+const msg = (n: number, extra: Record<string, string> = {}) =>
+  mail({ From: `Customer ${n} <c${n}@customer.test>`, To: "support@example.test", Subject: `Question ${n}`, "Message-ID": `<q${n}@customer.test>`, ...extra }, `Body ${n}\n`);
+
+function mbox(...texts: string[]): string {
+  // mboxrd: ">From " lines in bodies are written with one more ">".
+  return texts.map((t) => `From sender@customer.test Mon Jan  1 10:00:00 2024\n${t.replace(/^(>*From )/gm, ">$1")}\n`).join("");
+}
+
+function tree(dir: string): void {
+  mkdirSync(join(dir, "in", "nested"), { recursive: true });
+  writeFileSync(join(dir, "in", "a.eml"), msg(1));
+  writeFileSync(join(dir, "in", "nested", "b.eml"), msg(2));
+  writeFileSync(join(dir, "in", "notes.txt"), "not mail");
+  writeFileSync(join(dir, "in", "archive.mbox"), mbox(msg(3), msg(4, {}).replace("Body 4", "Body 4\nFrom the start, >From quoted")));
+  for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(dir, "Maildir", sub), { recursive: true });
+  writeFileSync(join(dir, "Maildir", "cur", "1700000001.M1P1.host:2,S"), msg(5));
+  writeFileSync(join(dir, "Maildir", "new", "1700000002.M2P1.host"), msg(6));
+  writeFileSync(join(dir, "Maildir", "tmp", "1700000003.M3P1.host"), msg(7)); // still being delivered
+  writeFileSync(join(dir, "single.eml"), msg(8).replace(/\n/g, "\r\n"));
+}
+
+describe("import", () => {
+  it("takes .eml files, folders, mbox files and Maildirs in one run, each staged like stdin mail", () => {
+    const sb = sandbox();
+    tree(sb.dir);
+    const r = run(sb, ["import", join(sb.dir, "in"), join(sb.dir, "Maildir"), join(sb.dir, "single.eml"), "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const s = r.json();
+    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [join(sb.dir, "in", "notes.txt")] });
+    const d = db(sb);
+    expect(rows(d, "SELECT subject, source, status FROM staged_mails ORDER BY id")).toEqual(
+      // Folders are walked in name order: a.eml, archive.mbox, nested/b.eml.
+      [1, 3, 4, 2, 5, 6, 8].map((n) => ({ subject: `Question ${n}`, source: "import", status: "complete" })),
+    );
+    expect(count(d, "issues")).toBe(7);
+    // mboxrd unescaping reached the stored body; the From_ line did not become a header.
+    const body4 = rows(d, "SELECT text_body AS t, headers AS h FROM staged_mails WHERE subject = 'Question 4'")[0];
+    expect(body4.t).toContain("From the start, >From quoted");
+    expect(body4.h).not.toMatch(/^From sender@/m);
+    // The raw bytes of the CRLF file are kept as they were.
+    const raw8 = rows(d, "SELECT raw FROM staged_mails WHERE subject = 'Question 8'")[0].raw as Buffer;
+    expect(raw8.toString()).toContain("Subject: Question 8\r\n");
+  });
+
+  it("recognises duplicates: a second import, and mail that arrived by the MTA first", () => {
+    const sb = sandbox();
+    tree(sb.dir);
+    const first = ingest(sb, msg(1));
+    expect(first.status).toBe("complete");
+    const r1 = run(sb, ["import", join(sb.dir, "in"), "--json"]);
+    expect(r1.code).toBe(0);
+    expect(r1.json().counts).toEqual({ complete: 3, duplicate: 1 });
+    const r2 = run(sb, ["import", join(sb.dir, "in")]);
+    expect(r2.code).toBe(0);
+    expect(r2.stdout).toMatch(/^imported 4 messages in [\d.]+ s \(\d+\/s\): duplicate 4\nskipped 1 file /);
+    const d = db(sb);
+    expect(count(d, "issues")).toBe(4);
+    expect(count(d, "staged_mails", "status = 'duplicate'")).toBe(5);
+  });
+
+  it("exits 75 and says what was not stored when the database is locked; a rerun finishes the job", () => {
+    const sb = sandbox();
+    tree(sb.dir);
+    writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ busyTimeoutMs: 100 }));
+    sb.env.INGEST_MAIL_CONFIG = join(sb.dir, "config.json");
+    expect(ingest(sb, msg(99)).status).toBe("complete"); // creates the database
+    const lock = new Database(sb.db);
+    lock.exec("BEGIN EXCLUSIVE");
+    lock.prepare("UPDATE staged_mails SET updated_at = updated_at").run();
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json"]);
+    lock.exec("ROLLBACK");
+    lock.close();
+    expect(r.code).toBe(75);
+    expect(r.json()).toMatchObject({ messages: 0, failed: [{ source: join(sb.dir, "in", "a.eml"), error: expect.stringMatching(/locked|busy/) }] });
+    expect(r.stderr).toMatch(/could not be stored \(the database or disk refused; the import stopped there\)/);
+    const again = run(sb, ["import", join(sb.dir, "in"), "--json"]);
+    expect(again.code).toBe(0);
+    expect(again.json().counts).toEqual({ complete: 4 });
+  });
+
+  it("goes on past a source it cannot read, then exits 75 naming it", () => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"));
+    writeFileSync(join(sb.dir, "in", "bad.mbox"), "this is not an mbox\n");
+    writeFileSync(join(sb.dir, "in", "good.eml"), msg(1));
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json"]);
+    expect(r.code).toBe(75);
+    expect(r.json()).toMatchObject({ messages: 1, counts: { complete: 1 }, failed: [{ source: join(sb.dir, "in", "bad.mbox"), error: expect.stringMatching(/not an mbox/) }] });
+  });
+
+  it("refuses a path that does not exist before importing anything (66)", () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.dir, "a.eml"), msg(1));
+    const r = run(sb, ["import", join(sb.dir, "a.eml"), join(sb.dir, "missing")]);
+    expect(r.code).toBe(66);
+    expect(r.stderr).toMatch(/no such file or folder: .*missing/);
+  });
+
+  it("a file named on the command line is an mbox when it starts with From_, whatever its name", () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.dir, "export"), mbox(msg(1), msg(2)));
+    const r = run(sb, ["import", join(sb.dir, "export"), "--json"]);
+    expect(r.json().counts).toEqual({ complete: 2 });
+  });
+});
+
+describe("progress bar", () => {
+  it("draws on a terminal and clears its line at the end", () => {
+    let out = "";
+    let t = 0;
+    const stream = { isTTY: true, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+    const p = progressBar(stream, 1000, "import", () => t);
+    t = 1000;
+    p.tick(500, 50);
+    expect(out).toContain("import [############------------]  50%  50 messages  50/s");
+    p.done();
+    expect(out.endsWith("\r\u001b[K")).toBe(true);
+  });
+
+  it("stays silent when stderr is not a terminal", () => {
+    let out = "";
+    const stream = { isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+    const p = progressBar(stream, 1000, "import");
+    p.tick(500, 50);
+    p.done();
+    expect(out).toBe("");
+  });
+});
