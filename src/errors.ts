@@ -50,7 +50,8 @@ export class TempFailError extends IngestMailError {
 }
 
 const storageCodes = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOLFS|CORRUPT|NOTADB)/;
-const fsCodes = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "EIO", "ENOENT", "EDQUOT", "EMFILE", "ENFILE", "ENOTDIR"]);
+// EFBIG: a file-size limit (RLIMIT_FSIZE, quota) is the disk refusing, not the message being bad.
+const fsCodes = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "EIO", "ENOENT", "EDQUOT", "EMFILE", "ENFILE", "ENOTDIR", "EFBIG", "EISDIR"]);
 
 /** True for faults of the storage (database or disk) rather than of our logic. */
 export function isStorageFault(e: unknown): boolean {

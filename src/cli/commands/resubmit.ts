@@ -9,7 +9,7 @@ const RESUBMITTABLE = ["invalid", "error", "held"];
 
 export async function run(id: number, opts: CommonOptions & { subject?: string }): Promise<void> {
   const deps = makeDeps(opts);
-  inWriteTx(deps.db, () => {
+  const previous = inWriteTx(deps.db, () => {
     const row = getStaged(deps.db, id);
     if (!row) throw new NotFoundError(`no staged mail ${id}`);
     if (!RESUBMITTABLE.includes(row.status))
@@ -17,8 +17,10 @@ export async function run(id: number, opts: CommonOptions & { subject?: string }
     if (opts.subject !== undefined && !opts.subject.trim()) throw new UsageError("--subject must not be empty");
     const patch = { error: null, reason: null, ...(opts.subject !== undefined ? { subject: opts.subject.trim() } : {}) };
     setStagedStatus(deps.db, id, "new", deps.now().toISOString(), patch, `resubmitted${opts.subject !== undefined ? ` with subject "${opts.subject.trim()}"` : ""}`);
+    return row.status;
   });
-  const outcome = await processStaged(deps, id);
+  // Releasing a held mail is the administrator overruling the flood limit: do not hold it again.
+  const outcome = await processStaged(deps, id, { skipFlood: previous === "held" });
   if (opts.json) printJson(outcome);
   else process.stdout.write(`${summary(outcome)}\n`);
 }

@@ -1,0 +1,64 @@
+// Shared by the benchmarks: where things are, statistics, generated mail. Plain lines out, no
+// assertions (issue 5: numbers in `npm run bench`, not timed tests).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The package root, whether run as dist/bench/x.js or from source. */
+export const root = resolve(here, here.includes(`${sep}dist${sep}`) ? "../.." : "..");
+export const bin = join(root, "bin", "ingest-mail.js");
+
+export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `ingest-mail-bench-${name}-`));
+
+export function median(xs: number[]): number {
+  return percentile(xs, 50);
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i];
+}
+
+export const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+/** A plain-text mail of about `size` bytes with a unique Message-ID. */
+export function mail4k(i: number, opts: { size?: number; from?: string; subject?: string } = {}): Buffer {
+  const head = [
+    `From: Customer ${i % 50} <customer${i % 50}@example.org>`,
+    "To: service@example.com",
+    `Subject: ${opts.subject ?? `Question number ${i}`}`,
+    `Message-ID: <bench-${i}-${process.pid}-${Date.now()}@example.org>`,
+    "Date: Mon, 01 Jan 2024 10:00:00 +0000",
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "",
+  ].join("\n");
+  const line = "The quick brown fox jumps over the lazy dog while the printer is on fire again.\n";
+  const size = opts.size ?? 4096;
+  let body = "";
+  while (head.length + body.length + line.length <= size) body += line;
+  return Buffer.from(head + body);
+}
+
+/** Wall time of one synchronous child, in ms. */
+export function timeSpawn(args: string[], opts: Parameters<typeof spawnSync>[2] = {}): { ms: number; status: number | null; stderr: string } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { ...opts, encoding: "utf8" });
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, status: r.status, stderr: String(r.stderr ?? "") };
+}
+
+/** Runs `run` when the file is executed directly (node dist/bench/x.js), not when imported. */
+export function mainModule(url: string, run: () => Promise<void>): void {
+  if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === url) {
+    run().catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+  }
+}
