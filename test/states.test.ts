@@ -227,3 +227,20 @@ describe("merged and converted tickets", () => {
     expect(decisions(out)).toEqual(["follow conversion to CS-000002", "append to CS-000002"]);
   });
 });
+
+describe("corrupt links (made outside the commands) never hang the MTA", () => {
+  it("a merge cycle: the mail completes, opens a new issue, and the trace names the cycle", async () => {
+    const sb = setup();
+    await createIssue(sb, "ticket", { subject: "Order 1042" });
+    await createIssue(sb, "ticket", { subject: "Order 1042" });
+    // `issue merge` refuses this; a hand-edited database might not.
+    db(sb).$client.prepare("UPDATE issues SET merged_into_id = CASE id WHEN 1 THEN 2 ELSE 1 END").run();
+    const started = Date.now();
+    const out = await feed(sb, fill("reply-to-running-ticket.eml"));
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(out.status).toBe("complete");
+    expect(out.issues).toEqual([{ issueId: 3, reference: "CS-000003", created: true, reopened: false, matchedBy: null, state: "todo" }]);
+    expect(decisions(out)).toEqual(["follow merge to CS-000002", "follow merge to CS-000001", "stopped at CS-000001"]);
+    expect(actionsOn(sb)).toEqual([[3, 1]]);
+  });
+});
