@@ -20,7 +20,7 @@ describe("each rule is recorded as the reason", () => {
     ["x-autorespond-header.eml", ["x-autorespond header present"]],
     ["auto-submitted-auto-generated.eml", ["auto-submitted: auto-generated"]],
     ["auto-submitted-auto-replied.eml", ["auto-submitted: auto-replied"]],
-    ["delivery-status-report.eml", ["content-type: multipart/report"]],
+    ["delivery-status-report.eml", ["content-type: multipart/report", "report part: message/delivery-status"]],
     ["return-path-null.eml", ["return-path: <>"]],
     // the extended rules
     ["precedence-bulk.eml", ["precedence: bulk"]],
