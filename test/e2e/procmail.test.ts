@@ -36,12 +36,12 @@ function skipIfCannot(ctx: TestContext) {
 }
 
 describe("procmail → ingest-mail with .procmailrc.example (real procmail)", () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     if (skip) return;
-    skip = install();
+    skip = await install();
     if (skip) return;
     sb = mtaSandbox({ busyTimeoutMs: 300 });
-    const r = script(["procmailrc"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_DB: sb.db, INGEST_CONFIG: sb.config });
+    const r = await script(["procmailrc"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_DB: sb.db, INGEST_CONFIG: sb.config });
     if (r.code !== 0) throw new Error(`cannot write the procmail rcfile: ${r.out}`);
     rcfile = join(sb.dir, "procmailrc");
   }, 600_000);

@@ -86,7 +86,7 @@ CF
     -e "s#user=ingest-mail#user=$INGEST_USER#" -e "s#/usr/local/bin/ingest-mail#$INGEST_CMD#")
   postconf -Me "ingest/unix = $line"
   postsuper -d ALL >/dev/null 2>&1 || true
-  postfix start # runs `postfix check` itself
+  postfix start </dev/null # runs `postfix check` itself
   wait_port "$SMTP_PORT"
 }
 
@@ -112,6 +112,8 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
+# No growing delay after the wrong-password tests (auth penalty is skipped for trusted networks).
+login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:$D/mail/%n/Maildir
 mail_uid = vmail
 mail_gid = vmail
@@ -123,6 +125,11 @@ passdb {
 userdb {
   driver = static
   args = home=$D/mail/%n
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service imap-login {
   inet_listener imap {
@@ -148,7 +155,7 @@ CF
   done
   chgrp dovecot "$D/users"; chmod 640 "$D/users"
   chown -R vmail:vmail "$D/mail"; chmod -R go-rwx "$D/mail"
-  dovecot -c "$D/dovecot.conf"
+  dovecot -c "$D/dovecot.conf" </dev/null >/dev/null 2>>"$D/dovecot.log"
   wait_port "$IMAP_PORT"; wait_port "$POP3_PORT"
 }
 
