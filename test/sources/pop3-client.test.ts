@@ -1,5 +1,10 @@
 // The POP3 client against a scripted server on loopback: dot-unstuffing, bytes kept, errors classified.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { Pop3Client, Pop3Error } from "../../src/sources/pop3-client.js";
 
@@ -110,5 +115,36 @@ describe("POP3 client", () => {
   it("a greeting of -ERR is refused", async () => {
     const port = await serve(() => {}, "-ERR too busy\r\n");
     await expect(Pop3Client.connect({ host: "127.0.0.1", port })).rejects.toMatchObject({ kind: "protocol", message: expect.stringMatching(/refused the connection: too busy/) });
+  });
+
+  it.skipIf(spawnSync("openssl", ["version"]).status !== 0)("--tls: implicit TLS (pop3s), the certificate checked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pop3-tls-"));
+    const gen = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]);
+    expect(gen.status).toBe(0);
+    const cert = readFileSync(join(dir, "cert.pem"));
+    const tlsServer = createTlsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (sock) => {
+      sock.write("+OK tls ready\r\n");
+      sock.on("data", (d) => {
+        for (const line of d.toString().split("\r\n").filter(Boolean)) {
+          seen.push(line);
+          if (line === "QUIT") sock.end("+OK bye\r\n");
+          else sock.write(line === "STAT" ? "+OK 0 0\r\n" : "+OK\r\n");
+        }
+      });
+    });
+    seen.length = 0;
+    await new Promise<void>((r) => tlsServer.listen(0, "127.0.0.1", r));
+    const port = (tlsServer.address() as { port: number }).port;
+    try {
+      const c = await Pop3Client.connect({ host: "127.0.0.1", port, tls: true, tlsOptions: { ca: cert, servername: "localhost" } });
+      await c.login("u", "p");
+      expect(await c.stat()).toEqual({ count: 0, size: 0 });
+      await c.quit();
+      expect(seen).toEqual(["USER u", "PASS p", "STAT", "QUIT"]);
+      // Without trusting the certificate the connection is refused, never used in the clear.
+      await expect(Pop3Client.connect({ host: "127.0.0.1", port, tls: true, tlsOptions: { servername: "localhost" } })).rejects.toMatchObject({ kind: "unreachable", message: expect.stringMatching(/self[- ]signed/i) });
+    } finally {
+      tlsServer.close();
+    }
   });
 });
