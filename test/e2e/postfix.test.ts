@@ -61,6 +61,10 @@ describe("Postfix pipe transport → ingest-mail (real Postfix on 127.0.0.1)", (
     sb = mtaSandbox({ busyTimeoutMs: 300 });
     SMTP_PORT = await freePort();
     const r = await script(["postfix-start"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_USER, INGEST_DB: sb.db, INGEST_CONFIG: sb.config, SMTP_PORT: String(SMTP_PORT) });
+    if (r.code === 3) {
+      skip = r.out.trim();
+      return;
+    }
     if (r.code !== 0) throw new Error(`postfix did not start: ${r.out}`);
     started = true;
   }, 600_000);
