@@ -2,7 +2,7 @@
 // install them once (apt), run the built package as the unprivileged user of the examples, and
 // give that user a database folder of its own.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -51,6 +51,13 @@ export async function install(): Promise<string | null> {
 
 const runsAs = (user: string, args: string[]) => spawnSync("runuser", ["-u", user, "--", ...args], { encoding: "utf8", cwd: "/" }).status === 0;
 
+const copies: string[] = [];
+
+/** Removes the package copies commandFor() made (call once the daemons using them are stopped). */
+export function removeCopies(): void {
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /**
  * The command that runs the built ingest-mail as `user`: node + bin/ingest-mail.js from the work
  * tree when that user can read them, else from a copy in a folder anyone can read (the work tree
@@ -60,6 +67,7 @@ export function commandFor(user: string): string {
   const bin = join(root, "bin", "ingest-mail.js");
   if (runsAs(user, [process.execPath, bin, "--version"])) return `${process.execPath} ${bin}`;
   const dir = mkdtempSync(join(tmpdir(), "ingest-mail-pkg-"));
+  copies.push(dir);
   chmodSync(dir, 0o755);
   for (const part of ["bin", "dist", "drizzle", "package.json"]) cpSync(join(root, part), join(dir, part), { recursive: true });
   // Hard links when on the same file system (fast), else a copy.

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, script, waitFor, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, removeCopies, script, waitFor, type MtaSandbox } from "./helpers.js";
 
 let SMTP_PORT = 0;
 let skip: string | null = cannotRun;
@@ -72,6 +72,7 @@ describe("Postfix pipe transport → ingest-mail (real Postfix on 127.0.0.1)", (
   afterAll(async () => {
     smtp?.close();
     if (started) await script(["postfix-stop"], { E2E_DIR: sb.dir });
+    removeCopies();
   });
 
   let uid = 0;
