@@ -105,6 +105,16 @@ describe("import", () => {
     expect(r.stderr).toMatch(/no such file or folder: .*missing/);
   });
 
+  it("a large .eml (streamed, not read whole) is staged byte for byte", () => {
+    const sb = sandbox();
+    const big = msg(1).replace("Body 1\n", `${"x".repeat(99)}\n`.repeat(4000));
+    writeFileSync(join(sb.dir, "big.eml"), big);
+    const r = run(sb, ["import", join(sb.dir, "big.eml"), "--json"]);
+    expect(r.json().counts).toEqual({ complete: 1 });
+    const d = db(sb);
+    expect(rows(d, "SELECT raw_size AS n FROM staged_mails")).toEqual([{ n: Buffer.byteLength(big) }]);
+  });
+
   it("a file named on the command line is an mbox when it starts with From_, whatever its name", () => {
     const sb = sandbox();
     writeFileSync(join(sb.dir, "export"), mbox(msg(1), msg(2)));

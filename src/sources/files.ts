@@ -1,11 +1,13 @@
 // What `import` reads: .eml files, folders of them (walked recursively), mbox files and Maildir
 // folders. A file named on the command line is an mbox when it starts with "From ", else one
 // message; inside folders only *.eml, *.mbox and Maildirs are taken, the rest is listed as skipped.
-import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { NotFoundError } from "../errors.js";
 import { isMaildir, maildirFiles } from "./maildir.js";
 import { looksLikeMbox, readMbox } from "./mbox.js";
+
+const SMALL = 256 * 1024;
 
 export interface ImportItem {
   kind: "eml" | "mbox";
@@ -71,7 +73,12 @@ function isMboxFile(path: string): boolean {
 /** The messages of one item, in order. */
 export async function* messagesOf(item: ImportItem): AsyncGenerator<SourceMessage> {
   if (item.kind === "eml") {
-    // Opened here so that an unreadable file fails as a source problem, before ingest starts.
+    // Read (or opened) here so that an unreadable file fails as a source problem, before ingest
+    // starts. Small files in one read; large ones streamed so they are never held in memory whole.
+    if (item.size <= SMALL) {
+      yield { label: item.path, input: once(readFileSync(item.path)), bytes: item.size };
+      return;
+    }
     const fd = openSync(item.path, "r");
     yield { label: item.path, input: createReadStream("", { fd, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>, bytes: item.size };
     return;

@@ -3,7 +3,7 @@
 // server sent them, as Buffers never decoded to strings (8-bit mail, content hash for duplicates).
 // Deletions take effect only at QUIT (RFC 1939 §6, UPDATE state): a connection that drops before
 // QUIT leaves every message on the server.
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 
 export type Pop3ErrorKind = "unreachable" | "auth" | "protocol";
@@ -51,7 +51,7 @@ export class Pop3Client {
   static async connect(opts: Pop3Options): Promise<Pop3Client> {
     const timeout = opts.timeoutMs ?? 30_000;
     const socket = opts.tls
-      ? tlsConnect({ host: opts.host, port: opts.port, servername: opts.host, ...opts.tlsOptions })
+      ? tlsConnect({ host: opts.host, port: opts.port, ...(isIP(opts.host) ? {} : { servername: opts.host }), ...opts.tlsOptions })
       : netConnect({ host: opts.host, port: opts.port });
     socket.setTimeout(timeout, () => socket.destroy(new Pop3Error(`no answer from ${opts.host}:${opts.port} in ${timeout} ms`, "unreachable", "ETIMEDOUT")));
     const where = `${opts.host}:${opts.port}`;

@@ -1,9 +1,10 @@
 // Shared set-up for the end-to-end tests with real mail programs (procmail, Postfix, Dovecot):
 // install them once (apt), run the built package as the unprivileged user of the examples, and
 // give that user a database folder of its own.
-import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { root } from "../helpers/cli.js";
 
@@ -20,21 +21,42 @@ export const cannotRun: string | null = !isRoot()
     ? "no apt-get: the real-MTA tests need a Debian machine"
     : null;
 
-export function script(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): { code: number; out: string } {
-  const r = spawnSync("bash", [setupScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: timeoutMs });
-  return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
+/** Runs setup-mta.sh without blocking the test worker (apt-get can take a minute). */
+export function script(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [setupScript, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", (e) => (out += String(e)));
+    // A daemon started by the script may hold its output pipes open: 'exit', not only 'close'.
+    let done = false;
+    const finish = (code: number | null) => {
+      if (!done) resolve({ code: code ?? -1, out });
+      done = true;
+    };
+    child.on("close", finish);
+    child.on("exit", (code) => setTimeout(() => finish(code), 200));
+  });
 }
 
 /** apt-get install (once per machine; later calls find nothing missing). Returns why it failed, or null. */
-export function install(): string | null {
-  const r = script(["install"], {}, 600_000);
+export async function install(): Promise<string | null> {
+  const r = await script(["install"], {}, 600_000);
   if (r.code !== 0) return `apt-get install of procmail postfix dovecot-imapd dovecot-pop3d swaks failed (exit ${r.code}): ${r.out.trim().split("\n").slice(-3).join(" | ")}`;
-  const user = script(["user"], { INGEST_USER });
+  const user = await script(["user"], { INGEST_USER });
   if (user.code !== 0) return `cannot create user ${INGEST_USER}: ${user.out}`;
   return null;
 }
 
 const runsAs = (user: string, args: string[]) => spawnSync("runuser", ["-u", user, "--", ...args], { encoding: "utf8", cwd: "/" }).status === 0;
+
+const copies: string[] = [];
+
+/** Removes the package copies commandFor() made (call once the daemons using them are stopped). */
+export function removeCopies(): void {
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 /**
  * The command that runs the built ingest-mail as `user`: node + bin/ingest-mail.js from the work
@@ -45,6 +67,7 @@ export function commandFor(user: string): string {
   const bin = join(root, "bin", "ingest-mail.js");
   if (runsAs(user, [process.execPath, bin, "--version"])) return `${process.execPath} ${bin}`;
   const dir = mkdtempSync(join(tmpdir(), "ingest-mail-pkg-"));
+  copies.push(dir);
   chmodSync(dir, 0o755);
   for (const part of ["bin", "dist", "drizzle", "package.json"]) cpSync(join(root, part), join(dir, part), { recursive: true });
   // Hard links when on the same file system (fast), else a copy.
@@ -99,3 +122,15 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
 }
 
 export const readIf = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");
+
+/** A TCP port free on 127.0.0.1 right now (so a daemon left over by another run cannot clash). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

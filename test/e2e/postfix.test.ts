@@ -6,19 +6,20 @@ import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, readIf, script, waitFor, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, removeCopies, script, waitFor, type MtaSandbox } from "./helpers.js";
 
-const SMTP_PORT = 2525;
+let SMTP_PORT = 0;
 let skip: string | null = cannotRun;
 let sb: MtaSandbox;
 let started = false;
 
-const smtp = createTransport({ host: "127.0.0.1", port: SMTP_PORT, secure: false, ignoreTLS: true, name: "client.test" });
+let smtp: ReturnType<typeof createTransport> | null = null;
 
 function send(to: string, from: string, headers: Record<string, string>, body: string) {
   const raw = `${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}`)
     .join("\r\n")}\r\n\r\n${body}`;
+  smtp ??= createTransport({ host: "127.0.0.1", port: SMTP_PORT, secure: false, ignoreTLS: true, name: "client.test" });
   return smtp.sendMail({ envelope: { from, to: [to] }, raw });
 }
 
@@ -53,19 +54,25 @@ function skipIfCannot(ctx: TestContext) {
 }
 
 describe("Postfix pipe transport → ingest-mail (real Postfix on 127.0.0.1)", () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     if (skip) return;
-    skip = install();
+    skip = await install();
     if (skip) return;
     sb = mtaSandbox({ busyTimeoutMs: 300 });
-    const r = script(["postfix-start"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_USER, INGEST_DB: sb.db, INGEST_CONFIG: sb.config, SMTP_PORT: String(SMTP_PORT) });
+    SMTP_PORT = await freePort();
+    const r = await script(["postfix-start"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_USER, INGEST_DB: sb.db, INGEST_CONFIG: sb.config, SMTP_PORT: String(SMTP_PORT) });
+    if (r.code === 3) {
+      skip = r.out.trim();
+      return;
+    }
     if (r.code !== 0) throw new Error(`postfix did not start: ${r.out}`);
     started = true;
   }, 600_000);
 
-  afterAll(() => {
-    smtp.close();
-    if (started) script(["postfix-stop"], { E2E_DIR: sb.dir });
+  afterAll(async () => {
+    smtp?.close();
+    if (started) await script(["postfix-stop"], { E2E_DIR: sb.dir });
+    removeCopies();
   });
 
   let uid = 0;

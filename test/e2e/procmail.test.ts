@@ -4,9 +4,9 @@
 import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { mail } from "../helpers/cli.js";
-import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, script, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, removeCopies, script, type MtaSandbox } from "./helpers.js";
 
 let skip: string | null = cannotRun;
 let sb: MtaSandbox;
@@ -36,15 +36,17 @@ function skipIfCannot(ctx: TestContext) {
 }
 
 describe("procmail → ingest-mail with .procmailrc.example (real procmail)", () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     if (skip) return;
-    skip = install();
+    skip = await install();
     if (skip) return;
     sb = mtaSandbox({ busyTimeoutMs: 300 });
-    const r = script(["procmailrc"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_DB: sb.db, INGEST_CONFIG: sb.config });
+    const r = await script(["procmailrc"], { E2E_DIR: sb.dir, INGEST_CMD: commandFor(INGEST_USER), INGEST_DB: sb.db, INGEST_CONFIG: sb.config });
     if (r.code !== 0) throw new Error(`cannot write the procmail rcfile: ${r.out}`);
     rcfile = join(sb.dir, "procmailrc");
   }, 600_000);
+
+  afterAll(() => removeCopies());
 
   let uid = 0;
   let issueId = 0;

@@ -3,8 +3,9 @@
 # Derived from the verified recipe in ../shared/notes/mta-e2e/setup-mta.sh.
 #
 #   setup-mta.sh install                 apt-get install procmail postfix dovecot-imapd dovecot-pop3d swaks (once)
-#   setup-mta.sh postfix-start           Postfix: SMTP 127.0.0.1:$SMTP_PORT -> pipe(8) as nobody -> $INGEST_CMD
-#   setup-mta.sh postfix-stop
+#   setup-mta.sh postfix-start           Postfix: SMTP 127.0.0.1:$SMTP_PORT -> pipe(8) as $INGEST_USER -> $INGEST_CMD
+#                                        (exit 3: a Postfix with a configuration of its own is running: not touched)
+#   setup-mta.sh postfix-stop            stop it, empty its queue, put back the configuration found before
 #   setup-mta.sh dovecot-start           Dovecot: IMAP 127.0.0.1:$IMAP_PORT, POP3 127.0.0.1:$POP3_PORT,
 #                                        users $DOVECOT_USERS (default: support other pop), password
 #                                        "secret", Maildirs $E2E_DIR/dovecot/mail/USER/Maildir
@@ -19,6 +20,8 @@ REPO=$(cd "$HERE/../.." && pwd)
 E2E=${E2E_DIR:-/tmp/ingest-mail-e2e}
 SMTP_PORT=${SMTP_PORT:-2525}; IMAP_PORT=${IMAP_PORT:-10143}; POP3_PORT=${POP3_PORT:-10110}
 PKGS=(procmail postfix dovecot-imapd dovecot-pop3d swaks)
+MARK="# ingest-mail e2e"
+KEEP=".before-ingest-mail-e2e"
 
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; return 1; }
 
@@ -48,9 +51,16 @@ postfix_start() {
   : "${INGEST_CMD:?set INGEST_CMD}" "${INGEST_DB:?set INGEST_DB}" "${INGEST_CONFIG:?set INGEST_CONFIG}"
   mkdir -p "$E2E"; chmod 755 "$E2E"
   ensure_user
+  # Never take over a Postfix that serves real mail; keep a configuration found here and put it back at stop.
+  if [ -f /etc/postfix/main.cf ] && ! grep -q "^$MARK" /etc/postfix/main.cf; then
+    if postfix status >/dev/null 2>&1; then echo "a Postfix with its own configuration is running on this machine; the test leaves it alone" >&2; exit 3; fi
+    cp -p /etc/postfix/main.cf "/etc/postfix/main.cf$KEEP"
+    cp -p /etc/postfix/master.cf "/etc/postfix/master.cf$KEEP"
+  fi
   postfix status >/dev/null 2>&1 && postfix stop >/dev/null 2>&1 || true
   # The example main.cf lines, plus what a loopback-only test machine needs.
   cat > /etc/postfix/main.cf <<CF
+$MARK (test/e2e/setup-mta.sh; the configuration found before is kept as main.cf$KEEP)
 compatibility_level = 3.6
 myhostname = mta.example.test
 mydomain = example.test
@@ -86,13 +96,18 @@ CF
     -e "s#user=ingest-mail#user=$INGEST_USER#" -e "s#/usr/local/bin/ingest-mail#$INGEST_CMD#")
   postconf -Me "ingest/unix = $line"
   postsuper -d ALL >/dev/null 2>&1 || true
-  postfix start # runs `postfix check` itself
+  postfix start </dev/null # runs `postfix check` itself
   wait_port "$SMTP_PORT"
 }
 
 postfix_stop() {
-  postsuper -d ALL >/dev/null 2>&1 || true
+  grep -q "^$MARK" /etc/postfix/main.cf 2>/dev/null || return 0
   postfix stop >/dev/null 2>&1 || true
+  postsuper -d ALL >/dev/null 2>&1 || true
+  if [ -f "/etc/postfix/main.cf$KEEP" ]; then
+    mv "/etc/postfix/main.cf$KEEP" /etc/postfix/main.cf
+    mv "/etc/postfix/master.cf$KEEP" /etc/postfix/master.cf
+  fi
 }
 
 dovecot_start() {
@@ -112,6 +127,8 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
+# No growing delay after the wrong-password tests (auth penalty is skipped for trusted networks).
+login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:$D/mail/%n/Maildir
 mail_uid = vmail
 mail_gid = vmail
@@ -123,6 +140,11 @@ passdb {
 userdb {
   driver = static
   args = home=$D/mail/%n
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service imap-login {
   inet_listener imap {
@@ -148,7 +170,7 @@ CF
   done
   chgrp dovecot "$D/users"; chmod 640 "$D/users"
   chown -R vmail:vmail "$D/mail"; chmod -R go-rwx "$D/mail"
-  dovecot -c "$D/dovecot.conf"
+  dovecot -c "$D/dovecot.conf" </dev/null >/dev/null 2>>"$D/dovecot.log"
   wait_port "$IMAP_PORT"; wait_port "$POP3_PORT"
 }
 

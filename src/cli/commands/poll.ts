@@ -113,9 +113,15 @@ function stopOnSignals(): Stopper {
   let wake: (() => void) | null = null;
   const on = (sig: NodeJS.Signals) => () => {
     got = sig;
+    // A second signal gets the default action (exit at once); still safe, as nothing is marked
+    // before it is staged.
+    off();
     wake?.();
   };
   const handlers = { SIGTERM: on("SIGTERM"), SIGINT: on("SIGINT") };
+  const off = () => {
+    for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
+  };
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
   return {
     stopping: () => got !== null,
@@ -130,8 +136,6 @@ function stopOnSignals(): Stopper {
         }
         wake = done;
       }),
-    dispose: () => {
-      for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
-    },
+    dispose: off,
   };
 }

@@ -1,0 +1,70 @@
+// Throughput of `ingest-mail import`: 1,000 generated 4 KB mails (100 customers, a tenth of them
+// replies that quote the reference of an earlier issue) in a folder, imported by the built binary in
+// one process into a fresh database. Wall-clock time includes starting the process.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// Compiled to dist/bench/import.js.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = join(root, "bin", "ingest-mail.js");
+
+const FILLER = "The printer on the third floor shows error 0x1F again after the firmware update. ";
+
+/** A plain-text mail of about `size` bytes. */
+export function generateMail(n: number, size: number): string {
+  const customer = n % 100;
+  const head = [
+    `From: Customer ${customer} <customer${customer}@bench.example>`,
+    "To: support@example.test",
+    `Subject: ${n % 10 === 9 ? `Re: [CS-${String(n - 5).padStart(6, "0")}] ` : ""}Question number ${n}`,
+    `Message-ID: <bench-${n}@bench.example>`,
+    `Date: Mon, 01 Jan 2024 10:${String(Math.floor(n / 60) % 60).padStart(2, "0")}:${String(n % 60).padStart(2, "0")} +0000`,
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "",
+  ].join("\n");
+  let body = `Hello,\n\nthis is message ${n}.\n\n`;
+  while (head.length + body.length + FILLER.length < size) body += FILLER + (body.length % 320 < FILLER.length ? "\n" : "");
+  return head + body.padEnd(size - head.length - 1, ".") + "\n";
+}
+
+export interface ImportBench {
+  messages: number;
+  bytesEach: number;
+  seconds: number;
+  perSecond: number;
+  inProcessPerSecond: number;
+  /** Messages per second of CPU time: what one idle core would do (the machine may be shared). */
+  perCpuSecond: number;
+  counts: Record<string, number>;
+}
+
+export function benchImport(count = 1000, size = 4096): ImportBench {
+  const dir = mkdtempSync(join(tmpdir(), "ingest-mail-bench-"));
+  try {
+    const mails = join(dir, "mails");
+    mkdirSync(mails);
+    for (let i = 1; i <= count; i++) writeFileSync(join(mails, `${String(i).padStart(5, "0")}.eml`), generateMail(i, size));
+    const env = { PATH: process.env.PATH, HOME: dir, LANG: "C", INGEST_MAIL_DB: join(dir, "bench.db") };
+    const started = performance.now();
+    const r = spawnSync(process.execPath, [bin, "import", mails, "--json"], { env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+    const seconds = (performance.now() - started) / 1000;
+    if (r.status !== 0) throw new Error(`import exited ${r.status}: ${r.stderr}`);
+    const summary = JSON.parse(r.stdout) as { messages: number; counts: Record<string, number>; messagesPerSecond: number; cpuSeconds: number };
+    if (summary.messages !== count) throw new Error(`imported ${summary.messages} of ${count}`);
+    return { messages: count, bytesEach: size, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round(count / seconds), inProcessPerSecond: summary.messagesPerSecond, perCpuSecond: Math.round(count / Math.max(summary.cpuSeconds, 0.001)), counts: summary.counts };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function describeImport(b: ImportBench): string {
+  return (
+    `import: ${b.messages} mails of ${b.bytesEach / 1024} KB in ${b.seconds} s = ${b.perSecond} messages/s ` +
+    `(process start included; ${b.inProcessPerSecond}/s inside the import loop; ${b.perCpuSecond} per CPU-second)`
+  );
+}
