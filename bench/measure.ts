@@ -1,7 +1,7 @@
 // Shared by the benchmarks: where things are, statistics, generated mail. Plain lines out, no
 // assertions (issue 5: numbers in `npm run bench`, not timed tests).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,7 +11,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, here.includes(`${sep}dist${sep}`) ? "../.." : "..");
 export const bin = join(root, "bin", "ingest-mail.js");
 
-export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `ingest-mail-bench-${name}-`));
+const made: string[] = [];
+// Generated mail (up to hundreds of MB) and databases go when the process ends.
+process.on("exit", () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ingest-mail-bench-${name}-`));
+  made.push(dir);
+  return dir;
+}
 
 export function median(xs: number[]): number {
   return percentile(xs, 50);
