@@ -4,8 +4,9 @@
 // ingest attributed to packages.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join, sep } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { bin, mail4k, mainModule, median, ms, percentile, root, tempDir, timeSpawn } from "./measure.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -16,67 +17,103 @@ export async function run(): Promise<void> {
   // Steady state: the database exists and is migrated, as on a running server.
   spawnSync(process.execPath, [bin], { input: mail4k(-1), env });
 
-  const baseline: number[] = [];
-  const version: number[] = [];
-  const ingest: number[] = [];
+  const bundle = await bundleExperiment();
+  const baseline = { wall: [] as number[], cpu: [] as number[] };
+  const bundled = { wall: [] as number[], cpu: [] as number[] };
+  const version = { wall: [] as number[], cpu: [] as number[] };
+  const ingest = { wall: [] as number[], cpu: [] as number[] };
+  const add = (into: typeof baseline, r: { ms: number; cpuMs: number }) => (into.wall.push(r.ms), into.cpu.push(r.cpuMs));
   for (let i = 0; i < RUNS; i++) {
     // Interleaved so that machine load affects all three alike.
-    baseline.push(timeSpawn(["-e", "0"], { env }).ms);
-    version.push(timeSpawn([bin, "--version"], { env }).ms);
+    add(baseline, timeSpawn(["-e", "0"], { env }));
+    add(version, timeSpawn([bin, "--version"], { env }));
     const r = timeSpawn([bin], { env, input: mail4k(i) });
     if (r.status !== 0) throw new Error(`ingest exited ${r.status}: ${r.stderr}`);
-    ingest.push(r.ms);
+    add(ingest, r);
+    if (bundle) add(bundled, timeSpawn([bundle], { env, input: mail4k(1000 + i) }));
   }
-  const row = (name: string, xs: number[]) => console.log(`  ${name.padEnd(36)} median ${ms(median(xs)).padStart(9)}   p90 ${ms(percentile(xs, 90)).padStart(9)}   ×${(median(xs) / median(baseline)).toFixed(2)}`);
-  console.log(`cold start, ${RUNS} runs each, 4 KB mail (${mail4k(0).length} bytes), node ${process.version}`);
+  const row = (name: string, xs: typeof baseline) =>
+    console.log(
+      `  ${name.padEnd(34)} wall median ${ms(median(xs.wall)).padStart(9)}  p90 ${ms(percentile(xs.wall, 90)).padStart(9)}  ×${(median(xs.wall) / median(baseline.wall)).toFixed(2).padEnd(5)}` +
+        `  cpu median ${ms(median(xs.cpu)).padStart(9)}  ×${(median(xs.cpu) / median(baseline.cpu)).toFixed(2)}`,
+    );
+  console.log(`cold start, ${RUNS} runs each, interleaved, 4 KB mail (${mail4k(0).length} bytes), node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
   row("node -e 0", baseline);
   row("ingest-mail --version (CLI entry)", version);
   row("ingest-mail < 4 KB mail", ingest);
-  console.log(`  ratio ingest / node -e 0: ${(median(ingest) / median(baseline)).toFixed(2)} (target ≤ 2.00)`);
+  if (bundle) row("same, esbuild bundle (experiment)", bundled);
+  console.log(`  ratio ingest / node -e 0: wall ${(median(ingest.wall) / median(baseline.wall)).toFixed(2)}, cpu ${(median(ingest.cpu) / median(baseline.cpu)).toFixed(2)} (target ≤ 2.00)`);
 
   const load = moduleImports();
-  console.log(`  left for the work itself (ingest − node − imports): ${ms(Math.max(0, median(ingest) - median(baseline) - load))}`);
+  console.log(`  left for the work itself (ingest cpu − node cpu − imports): ${ms(median(ingest.cpu) - median(baseline.cpu) - load)}`);
   profile(env, dir);
 }
 
-/** The modules the ingest path loads, imported one after another in the order it loads them, in
- * one fresh process: each row is what that step adds (median of 5). They sum to the load cost. */
+/** Not shipped: the same entry bundled by esbuild (when it is installed, as a tool dependency), to
+ * show what a bundle would save. Written under dist/ so the migrations folder resolves as usual. */
+async function bundleExperiment(): Promise<string | null> {
+  try {
+    const esbuild = (await import("esbuild" as string)) as { build: (o: object) => Promise<unknown> };
+    const outfile = join(root, "dist", "bundle-experiment", "cli", "main.mjs");
+    await esbuild.build({
+      entryPoints: [join(root, "dist", "src", "cli", "main.js")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile,
+      external: ["better-sqlite3"],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: "error",
+    });
+    return outfile;
+  } catch {
+    return null;
+  }
+}
+
+/** The modules the ingest path loads, in the order it loads them, resolved the way our ESM code
+ * resolves them (mailparser's ESM build and its own nested copies, not the CommonJS entries). */
 function loadOrder(): [string, string][] {
-  const req = createRequire(join(root, "package.json"));
-  const mp = createRequire(req.resolve("mailparser"));
-  const dist = (p: string) => join(root, "dist", "src", p);
-  return [
-    ["commander", req.resolve("commander")],
-    ["cli/main deps (errors.js)", dist("errors.js")],
-    ["better-sqlite3 (+ native binding)", req.resolve("better-sqlite3")],
-    ["drizzle-orm", req.resolve("drizzle-orm")],
-    ["drizzle-orm/better-sqlite3 + migrator", req.resolve("drizzle-orm/better-sqlite3")],
-    ["drizzle-orm/migrator", req.resolve("drizzle-orm/migrator")],
-    ["our db/schema + db/queries (sqlite-core)", dist("db/queries.js")],
-    ["mailparser: @zone-eu/mailsplit", mp.resolve("@zone-eu/mailsplit")],
-    ["mailparser: libmime (+ iconv-lite)", mp.resolve("libmime")],
-    ["mailparser: html-to-text (+ htmlparser2)", mp.resolve("html-to-text")],
-    ["mailparser: he", mp.resolve("he")],
-    ["mailparser: linkify-it", mp.resolve("linkify-it")],
-    ["mailparser: nodemailer/lib/addressparser", mp.resolve("nodemailer/lib/addressparser")],
-    ["mailparser: punycode.js", mp.resolve("punycode.js")],
-    ["mailparser itself (+ tlds list)", req.resolve("mailparser")],
-    ["our pipeline (ingest.js and stages)", dist("pipeline/ingest.js")],
-    ["our cli context + ingest command", dist("cli/commands/ingest.js")],
-    ["chalk (not on the ingest path)", join(root, "node_modules", "chalk", "source", "index.js")],
+  const from = (p: string) => pathToFileURL(join(root, "dist", "src", p)).href;
+  const mp = "mailparser";
+  const steps: [string, string, string][] = [
+    ["commander", "commander", from("cli/main.js")],
+    ["cli/main deps (errors.js)", "../errors.js", from("cli/main.js")],
+    ["better-sqlite3 (+ native binding)", "better-sqlite3", from("db/open.js")],
+    ["drizzle-orm", "drizzle-orm", from("db/queries.js")],
+    ["drizzle-orm/better-sqlite3", "drizzle-orm/better-sqlite3", from("db/open.js")],
+    ["drizzle-orm/migrator", "drizzle-orm/migrator", from("db/open.js")],
+    ["our db/schema + queries (sqlite-core)", "../db/queries.js", from("cli/main.js")],
+    ["mailparser: @zone-eu/mailsplit", "@zone-eu/mailsplit", mp],
+    ["mailparser: he", "he", mp],
+    ["mailparser: html-to-text (+ htmlparser2)", "html-to-text", mp],
+    ["mailparser: libmime (+ iconv-lite)", "libmime", mp],
+    ["mailparser: linkify-it", "linkify-it", mp],
+    ["mailparser: nodemailer addressparser", "nodemailer/lib/addressparser", mp],
+    ["mailparser: punycode.js", "punycode.js", mp],
+    ["mailparser itself (+ tlds list)", "mailparser", from("pipeline/parse.js")],
+    ["our pipeline (ingest.js and stages)", "../pipeline/ingest.js", from("cli/main.js")],
+    ["our cli context + ingest command", "./commands/ingest.js", from("cli/main.js")],
+    ["chalk (not on the ingest path)", "chalk", from("cli/output.js")],
   ];
+  // import.meta.resolve with a parent needs this flag on Node 20; only the resolving process uses it.
+  const code = `const mp=import.meta.resolve("mailparser",${JSON.stringify(from("pipeline/parse.js"))});const steps=${JSON.stringify(steps)};process.stdout.write(JSON.stringify(steps.map(([n,s,p])=>[n,import.meta.resolve(s,p==="mailparser"?mp:p)])))`;
+  const r = spawnSync(process.execPath, ["--no-warnings", "--experimental-import-meta-resolve", "--input-type=module", "-e", code], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
 }
 
 function moduleImports(): number {
   const steps = loadOrder();
-  const code = `(async()=>{const steps=${JSON.stringify(steps.map(([, p]) => `file://${p}`))};const out=[];for(const s of steps){const t=process.hrtime.bigint();await import(s);out.push(Number(process.hrtime.bigint()-t)/1e6)}process.stdout.write(JSON.stringify(out))})()`;
+  // CPU time of this process (user + sys) per step: less disturbed by other load than wall time.
+  const code = `(async()=>{const steps=${JSON.stringify(steps.map(([, url]) => url))};const cpu=()=>{const u=process.cpuUsage();return (u.user+u.system)/1000};const out=[];for(const s of steps){const t=cpu();await import(s);out.push(cpu()-t)}process.stdout.write(JSON.stringify(out))})()`;
   const runs: number[][] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 7; i++) {
     const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", cwd: root });
     if (r.status !== 0) throw new Error(r.stderr);
     runs.push(JSON.parse(r.stdout));
   }
-  console.log("import cost in load order, one fresh process, each row = what that step adds (median of 5):");
+  console.log("import cost in load order, one fresh process, each row = the CPU time that step adds (median of 7):");
   let onPath = 0;
   steps.forEach(([name], k) => {
     const t = median(runs.map((r) => r[k]));
@@ -89,41 +126,64 @@ function moduleImports(): number {
 
 interface ProfileNode {
   id: number;
-  callFrame: { url: string; functionName: string };
+  callFrame: { url: string; functionName: string; lineNumber: number };
   children?: number[];
 }
 
-/** One ingest under --cpu-prof; self time of every sample attributed to the package it ran in. */
+/**
+ * One ingest under --cpu-prof (mean of 5). Each sample goes to the innermost module whose top-level
+ * code is on the stack ("load": evaluating that module, compiling what it imports) or, when none is,
+ * to the code running ("run": the work itself, by package of the innermost non-node frame).
+ */
 function profile(env: NodeJS.ProcessEnv, dir: string): void {
   const profDir = join(dir, "prof");
   const totals = new Map<string, number>();
   for (let i = 0; i < 5; i++) {
-    spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "100", bin], { input: mail4k(10_000 + i), env });
+    spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "200", bin], { input: mail4k(10_000 + i), env });
   }
   const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
   for (const f of files) {
     const p = JSON.parse(readFileSync(join(profDir, f), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
-    const bucketOf = new Map(p.nodes.map((n) => [n.id, bucket(n.callFrame.url, n.callFrame.functionName)]));
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const memo = new Map<number, string>();
+    const bucketOf = (id: number): string => {
+      const hit = memo.get(id);
+      if (hit) return hit;
+      let b: string | null = null;
+      let leaf: string | null = null;
+      for (let cur: number | undefined = id; cur !== undefined && !b; cur = parent.get(cur)) {
+        const { url, functionName, lineNumber } = byId.get(cur)!.callFrame;
+        if (url && !url.startsWith("node:")) {
+          leaf ??= owner(url);
+          if (functionName === "" && lineNumber === 0) b = `load ${owner(url)}`;
+        }
+      }
+      const fn = byId.get(id)!.callFrame.functionName;
+      const out = b ?? (leaf ? `run  ${leaf}` : fn.startsWith("(") ? fn : "node internals (start-up, ESM compile/link)");
+      memo.set(id, out);
+      return out;
+    };
     p.samples.forEach((id, k) => {
-      const b = bucketOf.get(id)!;
+      const b = bucketOf(id);
       totals.set(b, (totals.get(b) ?? 0) + (p.timeDeltas[k] ?? 0) / 1000 / files.length);
     });
   }
   const all = [...totals.values()].reduce((a, b) => a + b, 0);
-  console.log(`CPU profile of one ingest (mean of ${files.length}, self time by where the code lives; total ${ms(all)} of profiled time):`);
-  for (const [name, t] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 16)) console.log(`  ${name.padEnd(38)} ${ms(t).padStart(9)}  ${((100 * t) / all).toFixed(0).padStart(3)}%`);
+  console.log(`CPU profile of one ingest (mean of ${files.length}; profiling slows it, read the shares; total ${ms(all)}):`);
+  for (const [name, t] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 18)) console.log(`  ${name.padEnd(38)} ${ms(t).padStart(9)}  ${((100 * t) / all).toFixed(0).padStart(3)}%`);
 }
 
-function bucket(url: string, fn: string): string {
-  if (!url) return fn.startsWith("(") ? fn : "(native / V8 builtins)";
-  if (url.startsWith("node:")) return url.includes("modules") || url.includes("loader") ? "node: module loader" : "node: other internals";
-  const nm = url.lastIndexOf(`node_modules${sep}`) >= 0 ? url.lastIndexOf(`node_modules${sep}`) : url.lastIndexOf("node_modules/");
+/** The package a file belongs to, or our own folder under dist/src. */
+function owner(url: string): string {
+  const nm = url.lastIndexOf("node_modules/");
   if (nm >= 0) {
-    const parts = url.slice(nm + "node_modules/".length).split(/[\\/]/);
+    const parts = url.slice(nm + "node_modules/".length).split("/");
     return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   const d = url.indexOf("/dist/src/");
-  if (d >= 0) return `ingest-mail: ${url.slice(d + 10).split("/")[0]}`;
+  if (d >= 0) return `ingest-mail ${url.slice(d + 10).split("/").slice(0, -1).join("/") || url.slice(d + 10)}`;
   return url.replace(/^file:\/\//, "");
 }
 

@@ -1,7 +1,7 @@
 // Shared by the benchmarks: where things are, statistics, generated mail. Plain lines out, no
 // assertions (issue 5: numbers in `npm run bench`, not timed tests).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,7 +11,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, here.includes(`${sep}dist${sep}`) ? "../.." : "..");
 export const bin = join(root, "bin", "ingest-mail.js");
 
-export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `ingest-mail-bench-${name}-`));
+const made: string[] = [];
+// Generated mail (up to hundreds of MB) and databases go when the process ends.
+process.on("exit", () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ingest-mail-bench-${name}-`));
+  made.push(dir);
+  return dir;
+}
 
 export function median(xs: number[]): number {
   return percentile(xs, 50);
@@ -46,11 +54,23 @@ export function mail4k(i: number, opts: { size?: number; from?: string; subject?
   return Buffer.from(head + body);
 }
 
-/** Wall time of one synchronous child, in ms. */
-export function timeSpawn(args: string[], opts: Parameters<typeof spawnSync>[2] = {}): { ms: number; status: number | null; stderr: string } {
+/** CPU time (user + sys, ms) of this process's waited-for children, from /proc (Linux; else NaN). */
+function childrenCpuMs(): number {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    // fields[0] is the state (field 3); cutime and cstime are fields 16 and 17, in clock ticks (100/s).
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Wall time and CPU time (less disturbed by other load on the machine) of one child, in ms. */
+export function timeSpawn(args: string[], opts: Parameters<typeof spawnSync>[2] = {}): { ms: number; cpuMs: number; status: number | null; stderr: string } {
+  const cpu = childrenCpuMs();
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, { ...opts, encoding: "utf8" });
-  return { ms: Number(process.hrtime.bigint() - t) / 1e6, status: r.status, stderr: String(r.stderr ?? "") };
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, cpuMs: childrenCpuMs() - cpu, status: r.status, stderr: String(r.stderr ?? "") };
 }
 
 /** Runs `run` when the file is executed directly (node dist/bench/x.js), not when imported. */

@@ -10,7 +10,9 @@ const TIME = "/usr/bin/time";
 
 export async function run(): Promise<void> {
   const dir = tempDir("memory");
-  const env = { PATH: process.env.PATH, HOME: dir, NO_COLOR: "1", INGEST_MAIL_DB: join(dir, "ingest.db") };
+  // No size limit in the way (the default maxMessageBytes is 100 MB).
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ limits: { maxMessageBytes: 4 * 1024 ** 3 } }));
+  const env = { PATH: process.env.PATH, HOME: dir, NO_COLOR: "1", INGEST_MAIL_DB: join(dir, "ingest.db"), INGEST_MAIL_CONFIG: join(dir, "config.json") };
   spawnSync(process.execPath, [bin], { input: mail4k(-1), env });
   console.log(`peak RSS and time of one ingest with an attachment (base64), real binary, ${existsSync(TIME) ? "/usr/bin/time" : "VmHWM polling"}`);
   const small = join(dir, "small.eml");

@@ -3,7 +3,7 @@
 // left in new / in_process without recording anything twice, and `list` shows those as stuck.
 import { describe, expect, it } from "vitest";
 import { count, db, ingest, mail, rows, run } from "../helpers/cli.js";
-import { configured, spawnIngest, walk, withAttachment, type Child } from "./support.js";
+import { configured, pool, spawnIngest, walk, withAttachment, type Child } from "./support.js";
 
 const config = { supportAddresses: ["service@example.com"], recoverAfterMinutes: 0 };
 const RUNS = 100;
@@ -38,15 +38,13 @@ describe("crash safety", () => {
     await Promise.all(Array.from({ length: BATCH }, (_, i) => spawnIngest(sb, [], mail({ "Message-ID": `<warm-${i}@x>`, From: "w@example.org", Subject: `Warm ${i}` }))));
     const span = Math.max(150, Date.now() - t0);
 
-    const results: Child[] = [];
-    for (let b = 0; b < RUNS; b += BATCH) {
-      const batch = messages.slice(b, b + BATCH).map((m) => spawnIngest(sb, [], m, { killAfterMs: Math.floor(span * (0.2 + Math.random() * 0.9)) }));
-      results.push(...(await Promise.all(batch)));
-    }
+    const results: Child[] = await pool(
+      messages.map((m) => () => spawnIngest(sb, [], m, { killAfterMs: Math.floor(span * (0.2 + Math.random() * 1.3)) })),
+      BATCH,
+    );
     // A process either finished (exit 0) or was killed; never 1 or 75 here.
     for (const r of results) expect(r.signal === "SIGKILL" || r.code === 0, `code ${r.code} signal ${r.signal}: ${r.stderr}`).toBe(true);
     const killed = results.filter((r) => r.signal === "SIGKILL").length;
-    console.log(`crash: ${killed}/${RUNS} killed (kill window ${Math.floor(span * 0.2)}–${Math.floor(span * 1.1)} ms)`);
 
     let d = db(sb);
     const staged = new Map(rows<{ message_id: string; status: string }>(d, "SELECT message_id, status FROM staged_mails").map((r) => [r.message_id, r.status]));
@@ -56,6 +54,8 @@ describe("crash safety", () => {
     });
     assertNoDuplicatedWork(d);
     const stuck = rows<{ id: number }>(d, "SELECT id FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow')").map((r) => r.id);
+    const killedStaged = results.filter((r, i) => r.signal === "SIGKILL" && staged.has(`<crash-${i}@x>`)).length;
+    console.log(`crash: ${killed}/${RUNS} killed (window ${Math.floor(span * 0.2)}–${Math.floor(span * 1.5)} ms): ${killed - killedStaged} before staging, ${killedStaged} after, ${stuck.length} left stuck`);
     d.$client.close();
 
     // list marks them (stuck): recoverAfterMinutes is 0 in this config.
@@ -77,14 +77,15 @@ describe("crash safety", () => {
     const redeliver = results.flatMap((r, i) => (r.code === 0 ? [] : [i]));
     const notStaged = redeliver.filter((i) => !staged.has(`<crash-${i}@x>`));
     const wereStaged = redeliver.filter((i) => staged.has(`<crash-${i}@x>`)).slice(0, 5);
-    for (let b = 0; b < notStaged.length + wereStaged.length; b += BATCH) {
-      const batch = [...notStaged, ...wereStaged].slice(b, b + BATCH);
-      const retried = await Promise.all(batch.map((i) => spawnIngest(sb, ["--json"], messages[i])));
-      retried.forEach((r, k) => {
-        expect(r.code, r.stderr).toBe(0);
-        expect(r.stdout && JSON.parse(r.stdout).status).toBe(wereStaged.includes(batch[k]) ? "duplicate" : "complete");
-      });
-    }
+    const again = [...notStaged, ...wereStaged];
+    const retried = await pool(
+      again.map((i) => () => spawnIngest(sb, ["--json"], messages[i])),
+      BATCH,
+    );
+    retried.forEach((r, k) => {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout && JSON.parse(r.stdout).status).toBe(wereStaged.includes(again[k]) ? "duplicate" : "complete");
+    });
     d = db(sb);
     const byId = rows<{ message_id: string; n: number; statuses: string }>(
       d,

@@ -87,3 +87,17 @@ export function withAttachment(opts: { messageId: string; from?: string; subject
     "",
   ].join("\n");
 }
+
+/** Runs the jobs with at most `limit` at a time (a slot is refilled as soon as one ends). */
+export async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      out[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return out;
+}
