@@ -1,18 +1,31 @@
 // `npm run bench`: the sub-benchmarks, run one after another; each prints its own line.
 // `node dist/bench/run.js NAME...` runs only those named.
+import { run as coldStart } from "./cold-start.js";
 import { benchImport, describeImport } from "./import.js";
+import { run as memory } from "./memory.js";
+import { run as throughput } from "./throughput.js";
 
 interface Bench {
   name: string;
-  run: () => Promise<string> | string;
+  /** Prints its own lines, or returns them. */
+  run: () => Promise<string | void> | string;
 }
 
-const benches: Bench[] = [{ name: "import", run: () => describeImport(benchImport()) }];
+const benches: Bench[] = [
+  { name: "cold-start", run: coldStart },
+  { name: "throughput", run: throughput },
+  { name: "import", run: () => describeImport(benchImport()) },
+  { name: "memory", run: memory },
+];
 
 async function main(names: string[]): Promise<void> {
   const chosen = names.length ? benches.filter((b) => names.includes(b.name)) : benches;
   if (names.length && chosen.length !== names.length) throw new Error(`unknown benchmark; known: ${benches.map((b) => b.name).join(", ")}`);
-  for (const b of chosen) process.stdout.write(`${await b.run()}\n`);
+  for (const b of chosen) {
+    process.stdout.write(`== ${b.name}\n`);
+    const out = await b.run();
+    if (out) process.stdout.write(`${out}\n`);
+  }
 }
 
 main(process.argv.slice(2)).catch((e) => {
