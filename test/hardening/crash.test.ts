@@ -1,6 +1,8 @@
 // Issue 5, crash safety: ingest processes killed with SIGKILL at random moments. Afterwards every
 // message is staged or its process exited non-zero (the MTA retries it); `recover` finishes what was
 // left in new / in_process without recording anything twice, and `list` shows those as stuck.
+import type { ChildProcess } from "node:child_process";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { count, db, ingest, mail, rows, run } from "../helpers/cli.js";
 import { configured, pool, spawnIngest, walk, withAttachment, type Child } from "./support.js";
@@ -38,10 +40,29 @@ describe("crash safety", () => {
     await Promise.all(Array.from({ length: BATCH }, (_, i) => spawnIngest(sb, [], mail({ "Message-ID": `<warm-${i}@x>`, From: "w@example.org", Subject: `Warm ${i}` }))));
     const span = Math.max(150, Date.now() - t0);
 
+    // Half the runs die at a random moment of their life (mostly while loading, where the time
+    // goes); the other half a random 0–30 ms after their mail is seen staged, to land in processing.
+    const watcher = new Database(sb.db, { readonly: true });
+    const seen = watcher.prepare("SELECT 1 FROM staged_mails WHERE message_id = ?");
+    const watched = new Map<string, ChildProcess>();
+    const poll = setInterval(() => {
+      for (const [id, child] of watched) {
+        if (!seen.get(id)) continue;
+        watched.delete(id);
+        setTimeout(() => child.kill("SIGKILL"), Math.random() * 30);
+      }
+    }, 2);
     const results: Child[] = await pool(
-      messages.map((m) => () => spawnIngest(sb, [], m, { killAfterMs: Math.floor(span * (0.2 + Math.random() * 1.3)) })),
+      messages.map((m, i) => () =>
+        // Alternating by kind too, so every kind of mail meets both kinds of kill.
+        ((i % 4) + (i >> 2)) % 2
+          ? spawnIngest(sb, [], m, { onSpawn: (child) => watched.set(`<crash-${i}@x>`, child) })
+          : spawnIngest(sb, [], m, { killAfterMs: Math.floor(span * (0.2 + Math.random() * 1.3)) }),
+      ),
       BATCH,
     );
+    clearInterval(poll);
+    watcher.close();
     // A process either finished (exit 0) or was killed; never 1 or 75 here.
     for (const r of results) expect(r.signal === "SIGKILL" || r.code === 0, `code ${r.code} signal ${r.signal}: ${r.stderr}`).toBe(true);
     const killed = results.filter((r) => r.signal === "SIGKILL").length;
@@ -53,7 +74,7 @@ describe("crash safety", () => {
       if (r.code === 0) expect(staged.get(`<crash-${i}@x>`)).toBe("complete");
     });
     assertNoDuplicatedWork(d);
-    const stuck = rows<{ id: number }>(d, "SELECT id FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow')").map((r) => r.id);
+    const stuck = rows<{ id: number }>(d, "SELECT id FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow') ORDER BY id").map((r) => r.id);
     const killedStaged = results.filter((r, i) => r.signal === "SIGKILL" && staged.has(`<crash-${i}@x>`)).length;
     console.log(`crash: ${killed}/${RUNS} killed (window ${Math.floor(span * 0.2)}–${Math.floor(span * 1.5)} ms): ${killed - killedStaged} before staging, ${killedStaged} after, ${stuck.length} left stuck`);
     d.$client.close();

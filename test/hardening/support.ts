@@ -1,6 +1,6 @@
 // Shared helpers for the hardening tests: sandboxes with a config file, children we can kill or run
 // as another user, and a walk of every file a run left behind.
-import { spawn, type SpawnOptions } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { chmodSync, readdirSync, lstatSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { bin, sandbox, type Sandbox } from "../helpers/cli.js";
@@ -22,9 +22,15 @@ export function configured(config: Record<string, unknown>, extraEnv: NodeJS.Pro
 }
 
 /** Runs the binary without blocking, optionally killed with SIGKILL after `killAfterMs`. */
-export function spawnIngest(sb: Sandbox, args: string[], stdin: string | Buffer, opts: { killAfterMs?: number; spawn?: SpawnOptions } = {}): Promise<Child> {
+export function spawnIngest(
+  sb: Sandbox,
+  args: string[],
+  stdin: string | Buffer,
+  opts: { killAfterMs?: number; spawn?: SpawnOptions; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<Child> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { env: sb.env, ...opts.spawn });
+    opts.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
