@@ -4,6 +4,7 @@
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { relative, resolve } from "node:path";
 
 const requireAtBuild = createRequire(import.meta.url);
 
@@ -23,6 +24,11 @@ const deferrals = [
       [/codec\.decoder === DBCS_DECODER\b/, "codec.decoder === DBCS_DECODER()"],
       [/const BYTE_ORDER_GUESSING = new Map\(\[/, "let __bog; const BYTE_ORDER_GUESSING = { get: (c) => (__bog ??= __makeBog()).get(c) }; const __makeBog = () => new Map(["],
     ],
+  },
+  {
+    // Every address header is also rendered as HTML (with `he`), which nothing here reads.
+    file: /mailparser\/dist\/esm\/mail-parser\.js$/,
+    edits: [[/html: this\.getAddressesHTML\(value\),/, "get html() { return formatAddressesHTML(value); },"]],
   },
 ];
 
@@ -44,19 +50,39 @@ module.exports = function deferredLinkify(...args) {
   return proxy;
 };`;
 
+// Kept out of the bundle file, loaded from node_modules at run time: V8 has to pre-parse every byte
+// of the bundle at start, and these are large (legacy charset tables, HTML parsing, IMAP, SMTP).
+const outdir = "dist/bundle";
+const EXTERNAL = "external:";
+
 const deferPlugin = {
   name: "defer",
   setup(b) {
     const lazyFilter = new RegExp(`^(${lazy.join("|")})$`);
-    b.onResolve({ filter: lazyFilter }, (args) => (args.pluginData === "real" ? undefined : { path: args.path, namespace: "lazy" }));
+    // Resolve each lazy module where its importer would (nested versions differ), then load it
+    // through a stand-in that requires the real file, relative to the bundle, on first use.
+    b.onResolve({ filter: lazyFilter }, async (args) => {
+      if (args.pluginData === "real") return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "real" });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: "lazy" };
+    });
+    // mailparser imports libmime's ESM build and mailsplit requires its CJS build: bundle one copy.
+    b.onResolve({ filter: /^libmime(\/.*)?$/ }, async (args) => {
+      if (args.pluginData === "real" || args.kind === "require-call") return undefined;
+      const real = await b.resolve(args.path, { kind: "require-call", resolveDir: args.resolveDir, pluginData: "real" });
+      return real.errors.length ? { errors: real.errors } : { path: real.path };
+    });
+    b.onResolve({ filter: new RegExp(`^${EXTERNAL}`) }, (args) => ({ path: args.path.slice(EXTERNAL.length), external: true }));
     b.onLoad({ filter: /.*/, namespace: "lazy" }, (args) => {
+      const target = `./${relative(resolve(outdir), args.path)}`;
       // Named imports (import { htmlToText } from ...) need real ESM exports: one forwarding
       // function per function the module exports, read off the module at build time.
       const names = Object.entries(requireAtBuild(args.path))
         .filter(([k, v]) => typeof v === "function" && /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default")
         .map(([k]) => k);
       return {
-        contents: `let real; const load = () => (real ??= require(${JSON.stringify(args.path)}));
+        contents: `let real; const load = () => (real ??= require(${JSON.stringify(EXTERNAL + target)}));
 export default new Proxy(function () {}, {
   get: (_, k) => load()[k],
   has: (_, k) => k in load(),
@@ -66,7 +92,6 @@ export default new Proxy(function () {}, {
 ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).join("\n")}`,
         loader: "js",
         resolveDir: process.cwd(),
-        pluginData: "real",
       };
     });
     b.onResolve({ filter: /^linkify-it$/ }, (args) => (args.pluginData === "real" ? undefined : { path: "linkify-it", namespace: "deferred-linkify" }));
@@ -85,18 +110,21 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
   },
 };
 
-await build({
+const result = await build({
   entryPoints: { "ingest-mail": "src/cli/main.ts" },
-  outdir: "dist/bundle",
+  outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,
   format: "cjs",
   platform: "node",
   target: "node20",
   // The native addon loads its .node file relative to itself: keep it a real package.
-  external: ["better-sqlite3"],
+  // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them.
+  external: ["better-sqlite3", "nodemailer", "imapflow"],
   plugins: [deferPlugin],
   define: { "import.meta.url": "__importMetaUrl" },
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: "warning",
+  metafile: !!process.env.BUNDLE_META,
 });
+if (process.env.BUNDLE_META) (await import("node:fs")).writeFileSync(process.env.BUNDLE_META, JSON.stringify(result.metafile));

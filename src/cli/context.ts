@@ -22,10 +22,10 @@ export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = p
   return loadConfig(opts.config, env);
 }
 
-export function makeDeps(opts: CommonOptions & { synchronous?: "FULL" | "NORMAL" }, env: NodeJS.ProcessEnv = process.env): Deps {
+export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Deps {
   const config = loadCommonConfig(opts, env);
   const paths = resolvePaths(opts.db ?? defaultDbPath(env), config);
-  const db = openDb(paths.db, { busyTimeoutMs: config.busyTimeoutMs, synchronous: opts.synchronous });
+  const db = openDb(paths.db, { busyTimeoutMs: config.busyTimeoutMs });
   let mailer: Promise<Mailer> | null = null;
   return {
     db,

@@ -13,8 +13,6 @@ export interface Db {
 
 export interface OpenOptions {
   busyTimeoutMs: number;
-  /** FULL makes each commit durable before we tell the MTA "delivered"; import may relax it. */
-  synchronous?: "FULL" | "NORMAL";
   readonly?: boolean;
 }
 
@@ -38,7 +36,9 @@ export function openDb(path: string, opts: OpenOptions): Db {
   if (!opts.readonly) {
     // journal_mode is persistent; asking again is a cheap no-op once it is WAL.
     client.pragma("journal_mode = WAL");
-    client.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+    // Commits that must survive a power loss ask for it (inDurableWriteTx: staging); the rest can
+    // be redone from the staged record, so they skip the fsync.
+    client.pragma("synchronous = NORMAL");
     client.pragma("foreign_keys = OFF");
     migrate(client);
   }

@@ -21,6 +21,21 @@ export function inWriteTx<T>(db: Db, fn: () => T): T {
   return db.$client.transaction(fn).immediate();
 }
 
+/**
+ * A write transaction whose commit is on disk before it returns (synchronous=FULL) when `durable`.
+ * Only staging needs that (the MTA is told "delivered" on the strength of it); everything after it
+ * commits with NORMAL and, after a power loss, is redone by `recover` from the staged record.
+ */
+export function inDurableWriteTx<T>(db: Db, durable: boolean, fn: () => T): T {
+  if (!durable) return inWriteTx(db, fn);
+  db.$client.pragma("synchronous = FULL");
+  try {
+    return inWriteTx(db, fn);
+  } finally {
+    db.$client.pragma("synchronous = NORMAL");
+  }
+}
+
 // ---- staged mail ----
 
 export function findStagedByDedupKey(db: Db, key: string): StagedMail | undefined {

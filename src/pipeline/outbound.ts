@@ -30,6 +30,7 @@ type Sent = Outcome["outbound"][number];
 export async function sendConfirmations(deps: Deps, ctx: ConfirmContext): Promise<Outcome["outbound"]> {
   const out: Sent[] = [];
   const trace = ctx.trace ?? [];
+  const traceLength = trace.length;
   for (const c of ctx.created) {
     try {
       const sent = await confirmOne(deps, ctx, c, trace);
@@ -41,7 +42,7 @@ export async function sendConfirmations(deps: Deps, ctx: ConfirmContext): Promis
       deps.log(`staged mail ${ctx.staged.id}: ${reason}`);
     }
   }
-  if (ctx.trace) {
+  if (ctx.trace && trace.length > traceLength) {
     try {
       updateStaged(deps.db, ctx.staged.id, { trace: JSON.stringify(trace) });
     } catch (e) {

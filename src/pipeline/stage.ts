@@ -2,7 +2,7 @@
 // here on the mail cannot be lost. A redelivery (same Message-ID, else same content) is recorded
 // as a duplicate of the original and goes no further.
 import { rmSync } from "node:fs";
-import { findStagedByDedupKey, inWriteTx, insertAttachments, insertStaged } from "../db/queries.js";
+import { findStagedByDedupKey, inDurableWriteTx, insertAttachments, insertStaged } from "../db/queries.js";
 import type { Deps } from "./deps.js";
 import type { ParsedMail } from "./parse.js";
 import type { RawMessage } from "./read-raw.js";
@@ -21,6 +21,8 @@ export interface StageInput {
   source: string;
   /** Set when the mail cannot go further: invalid (too large) or error (unparseable). */
   fault?: { status: "invalid" | "error"; text: string };
+  /** Commit with fsync before returning (default); import relaxes it, its source files remain. */
+  durable?: boolean;
 }
 
 export function dedupKey(messageId: string | null, sha256: string): string {
@@ -34,7 +36,7 @@ export function stageMail(deps: Deps, input: StageInput): StageResult {
   const at = deps.now().toISOString();
   const key = dedupKey(parsed.messageId, raw.sha256);
   try {
-    return inWriteTx(deps.db, () => {
+    return inDurableWriteTx(deps.db, input.durable !== false, () => {
       const original = findStagedByDedupKey(deps.db, key);
       const status = original ? "duplicate" : (input.fault?.status ?? "new");
       const stagedId = insertStaged(

