@@ -17,7 +17,8 @@ export async function run(): Promise<void> {
   // Steady state: the database exists and is migrated, as on a running server.
   spawnSync(process.execPath, [bin], { input: mail4k(-1), env });
 
-  const bundle = await bundleExperiment();
+  // For comparison: the same CLI unbundled, as tsc emits it (what scripts/bundle.mjs saves).
+  const unbundled = join(root, "dist", "src", "cli", "main.js");
   const baseline = { wall: [] as number[], cpu: [] as number[] };
   const bundled = { wall: [] as number[], cpu: [] as number[] };
   const version = { wall: [] as number[], cpu: [] as number[] };
@@ -30,7 +31,7 @@ export async function run(): Promise<void> {
     const r = timeSpawn([bin], { env, input: mail4k(i) });
     if (r.status !== 0) throw new Error(`ingest exited ${r.status}: ${r.stderr}`);
     add(ingest, r);
-    if (bundle) add(bundled, timeSpawn([bundle], { env, input: mail4k(1000 + i) }));
+    add(bundled, timeSpawn([unbundled], { env, input: mail4k(1000 + i) }));
   }
   const row = (name: string, xs: typeof baseline) =>
     console.log(
@@ -41,34 +42,12 @@ export async function run(): Promise<void> {
   row("node -e 0", baseline);
   row("ingest-mail --version (CLI entry)", version);
   row("ingest-mail < 4 KB mail", ingest);
-  if (bundle) row("same, esbuild bundle (experiment)", bundled);
+  row("same, unbundled (tsc output)", bundled);
   console.log(`  ratio ingest / node -e 0: wall ${(median(ingest.wall) / median(baseline.wall)).toFixed(2)}, cpu ${(median(ingest.cpu) / median(baseline.cpu)).toFixed(2)} (target ≤ 2.00)`);
 
   const load = moduleImports();
   console.log(`  left for the work itself (ingest cpu − node cpu − imports): ${ms(median(ingest.cpu) - median(baseline.cpu) - load)}`);
   profile(env, dir);
-}
-
-/** Not shipped: the same entry bundled by esbuild (when it is installed, as a tool dependency), to
- * show what a bundle would save. Written under dist/ so the migrations folder resolves as usual. */
-async function bundleExperiment(): Promise<string | null> {
-  try {
-    const esbuild = (await import("esbuild" as string)) as { build: (o: object) => Promise<unknown> };
-    const outfile = join(root, "dist", "bundle-experiment", "cli", "main.mjs");
-    await esbuild.build({
-      entryPoints: [join(root, "dist", "src", "cli", "main.js")],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      outfile,
-      external: ["better-sqlite3"],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: "error",
-    });
-    return outfile;
-  } catch {
-    return null;
-  }
 }
 
 /** The modules the ingest path loads, in the order it loads them, resolved the way our ESM code
@@ -113,7 +92,7 @@ function moduleImports(): number {
     if (r.status !== 0) throw new Error(r.stderr);
     runs.push(JSON.parse(r.stdout));
   }
-  console.log("import cost in load order, one fresh process, each row = the CPU time that step adds (median of 7):");
+  console.log("import cost of each dependency when loaded unbundled (what the bundle defers or avoids), in load order, CPU ms added per step (median of 7):");
   let onPath = 0;
   steps.forEach(([name], k) => {
     const t = median(runs.map((r) => r[k]));
