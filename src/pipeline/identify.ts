@@ -1,7 +1,8 @@
-// domain.md §2, Case 2 (ACS with Salesforce's contact lookup): a registered user's first
-// identification, else the first identification with that address, else a new one with the names
-// read from the display name.
-import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getUser } from "../db/queries.js";
+// domain.md §2: who wrote. Case 1 from the ids in the address; Case 2 (ACS with Salesforce's contact
+// lookup) a registered user's first identification, else the first identification with that address,
+// else a new one with the names read from the display name.
+import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, type Issue } from "../db/queries.js";
+import { parseAddressIds } from "../rules/address-ids.js";
 import { splitDisplayName } from "../rules/display-name.js";
 import type { Deps } from "./deps.js";
 import type { TraceStep } from "./outcome.js";
@@ -37,4 +38,38 @@ export function supportLevelOf(deps: Deps, userIdentificationId: number): string
   const ident = getIdentification(deps.db, userIdentificationId);
   const user = ident?.userId ? getUser(deps.db, ident.userId) : undefined;
   return user?.accountId ? (getAccount(deps.db, user.accountId)?.supportLevel ?? null) : null;
+}
+
+export interface AddressIdsIdentity {
+  userIdentificationId: number | null;
+  supportLevel: string | null;
+  /** The issue the ids name, when it belongs to that identification (matchedBy address-ids). */
+  issue: Issue | null;
+  trace: TraceStep[];
+}
+
+/**
+ * domain.md §2, Case 1: `service+UID-ISSUE@` names the writer and the issue, if the issue really
+ * belongs to that identification. Otherwise the ids were tampered with (or the signature does not
+ * verify): they are ignored and the trace says why, and the caller goes on with Case 2.
+ */
+export function identifyByAddressIds(deps: Deps, recipient: string | null, support: string[]): AddressIdsIdentity {
+  const none: AddressIdsIdentity = { userIdentificationId: null, supportLevel: null, issue: null, trace: [] };
+  const parsed = parseAddressIds(recipient, support, deps.config.addressSecret);
+  if (!parsed.ids) return none;
+  const { uid, issueId } = parsed.ids;
+  const issue = parsed.verified ? getIssue(deps.db, issueId) : undefined;
+  if (issue && issue.userIdentificationId === uid) {
+    return {
+      userIdentificationId: uid,
+      supportLevel: supportLevelOf(deps, uid),
+      issue,
+      trace: [
+        { step: "identify", decision: `user identification ${uid}`, reason: `address ids ${uid}-${issueId} verified` },
+        { step: "match", decision: `matched ${issue.reference} by address-ids`, reason: `issue ${issue.id} belongs to identification ${uid}` },
+      ],
+    };
+  }
+  const why = !parsed.verified ? parsed.reason : issue ? `issue ${issueId} does not belong to identification ${uid}` : `no issue ${issueId}`;
+  return { ...none, trace: [{ step: "identify", decision: "ignore address ids (Case 2)", reason: `ids ${uid}-${issueId} look tampered with: ${why}` }] };
 }
