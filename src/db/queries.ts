@@ -4,7 +4,8 @@ import type { Db } from "./open.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./schema.js";
 import { getAll, getOne, insertRow, stmt, updateRow } from "./sql.js";
 
-export type StagedMail = typeof stagedMails.$inferSelect;
+/** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
+export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
 export type NewStagedMail = typeof stagedMails.$inferInsert;
 export type Issue = typeof issues.$inferSelect;
 export type NewIssue = typeof issues.$inferInsert;

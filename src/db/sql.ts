@@ -21,6 +21,7 @@ interface TableInfo {
   /** property → column name */
   columns: Map<string, string>;
   booleans: Set<string>;
+  /** Every column but blobs: what the pipeline reads (the raw message is never needed back). */
   select: string;
 }
 
@@ -32,13 +33,17 @@ export function info(table: Table): TableInfo {
     const cols = getTableColumns(table);
     const columns = new Map(Object.entries(cols).map(([k, c]) => [k, c.name]));
     const booleans = new Set(Object.entries(cols).filter(([, c]) => c.columnType === "SQLiteBoolean").map(([k]) => k));
-    const select = [...columns].map(([k, c]) => (k === c ? `"${c}"` : `"${c}" AS "${k}"`)).join(", ");
+    const blobs = new Set(Object.entries(cols).filter(([, c]) => c.columnType === "SQLiteBlobBuffer").map(([k]) => k));
+    const select = [...columns]
+      .filter(([k]) => !blobs.has(k))
+      .map(([k, c]) => (k === c ? `"${c}"` : `"${c}" AS "${k}"`))
+      .join(", ");
     infos.set(table, (i = { name: getTableName(table), columns, booleans, select }));
   }
   return i;
 }
 
-/** `SELECT <all columns as properties> FROM table` + rest. */
+/** `SELECT <all columns but blobs, as properties> FROM table` + rest. */
 export function selectSql(table: Table, rest: string): string {
   const i = info(table);
   return `SELECT ${i.select} FROM "${i.name}" ${rest}`;

@@ -8,9 +8,8 @@ export async function run(id: number, opts: CommonOptions): Promise<void> {
   const deps = makeDeps(opts);
   const row = getStaged(deps.db, id);
   if (!row) throw new NotFoundError(`no staged mail ${id}`);
-  const { raw: _raw, ...fields } = row;
   const record = {
-    ...fields,
+    ...row,
     autoReasons: row.autoReasons ? JSON.parse(row.autoReasons) : [],
     trace: row.trace ? JSON.parse(row.trace) : [],
     rawStoredIn: row.rawPath ?? "database",
