@@ -1,7 +1,7 @@
 // The CLI entry: the only place that maps faults to exit codes (sysexits) and calls process.exit.
 // Commands are imported lazily so the MTA's ingest path loads nothing it does not use.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { EX, IngestMailError, TempFailError } from "../errors.js";
+import { EX, IngestMailError } from "../errors.js";
 
 // What an unexpected fault means depends on the command: for ingest it is "could not store, retry"
 // (the MTA keeps the mail), never 1 (which Postfix turns into a bounce).
@@ -197,7 +197,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ingest-mail: ${e.message}\n`);
       return e.exitCode;
     }
-    const code = unexpectedFault === EX.TEMPFAIL ? new TempFailError(String(e)).exitCode : unexpectedFault;
+    const code = unexpectedFault;
     process.stderr.write(`ingest-mail: ${(e as Error)?.message ?? e}${code === EX.TEMPFAIL ? " (temporary failure: the MTA will retry)" : ""}\n`);
     if (process.env.INGEST_MAIL_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
     return code;
