@@ -13,7 +13,7 @@ import { matchIssue } from "./match.js";
 import { openIssue, reassignment } from "./open-issue.js";
 import { notifyError, sendConfirmations, type CreatedIssue } from "./outbound.js";
 import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from "./outcome.js";
-import { parseMail, type ParsedMail } from "./parse.js";
+import { emptyParsedMail, parseMail, type ParsedMail } from "./parse.js";
 import { rawStream, readRaw } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
 import { recordMail } from "./record.js";
@@ -28,7 +28,7 @@ export interface IngestOptions {
 /** Stages one message and processes it. Throws only when the mail could not be staged. */
 export async function ingest(deps: Deps, input: AsyncIterable<Buffer | string>, envelope: Envelope, opts: IngestOptions): Promise<Outcome> {
   const raw = await readRaw(input, { spoolDir: deps.paths.spoolDir, inlineMaxBytes: deps.config.inlineRawMaxBytes, durable: opts.durable });
-  let parsed: ParsedMail = emptyParse();
+  let parsed: ParsedMail = emptyParsedMail();
   let fault: { status: "invalid" | "error"; text: string } | undefined;
   if (raw.size > deps.config.limits.maxMessageBytes) {
     fault = { status: "invalid", text: `message of ${raw.size} bytes is larger than limits.maxMessageBytes (${deps.config.limits.maxMessageBytes})` };
@@ -236,6 +236,3 @@ function getStagedSafe(deps: Deps, id: number): StagedMail | undefined {
   }
 }
 
-function emptyParse(): ParsedMail {
-  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [] };
-}

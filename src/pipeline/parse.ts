@@ -42,27 +42,17 @@ export interface ParsedMail {
 const MAX_STORED_NAME = 255;
 const MAX_HTML_TO_TEXT = 10 * 1024 * 1024;
 
+/** What a message with nothing readable in it parses to. */
+export function emptyParsedMail(): ParsedMail {
+  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [] };
+}
+
 export async function parseMail(source: Readable, attachmentsDir: string): Promise<ParsedMail> {
   // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
   // mixed into the body text.
   const parser = new MailParser({ skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
   const input = new ParseInput();
-  const out: ParsedMail = {
-    headerBlock: "",
-    messageId: null,
-    inReplyTo: null,
-    references: [],
-    from: null,
-    to: [],
-    cc: [],
-    deliveredTo: [],
-    subject: null,
-    date: null,
-    text: null,
-    html: null,
-    attachments: [],
-    createdFiles: [],
-  };
+  const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
   const names: RawName[] = [];
   const order = new Map<ParsedAttachment, number>();
