@@ -1,6 +1,7 @@
 // Shared set-up for the end-to-end tests with real mail programs (procmail, Postfix, Dovecot):
 // install them once (apt), run the built package as the unprivileged user of the examples, and
 // give that user a database folder of its own.
+import Database from "better-sqlite3";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -133,4 +134,22 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Skips a test with the reason, once the set-up found it cannot run here (not root, no apt...). */
+export function skipWhen(reason: string | null, label: string, ctx: { skip: () => void }): void {
+  if (reason) {
+    console.warn(`[${label} e2e] skipped: ${reason}`);
+    ctx.skip();
+  }
+}
+
+/** Rows from the test database, opened read-only for the query (the MTA's process owns it). */
+export function readDb<T = any>(dbPath: string, sql: string, ...params: unknown[]): T[] {
+  const d = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return d.prepare(sql).all(...params) as T[];
+  } finally {
+    d.close();
+  }
 }

@@ -11,7 +11,7 @@ import { ImapMailbox } from "../../src/sources/imap.js";
 import { MailboxError, type Mailbox } from "../../src/sources/mailbox.js";
 import { Pop3Mailbox } from "../../src/sources/pop3.js";
 import { bin, ingest, mail, runAsync, sandbox, type Sandbox } from "../helpers/cli.js";
-import { cannotRun, freePort, install, readIf, script, waitFor } from "./helpers.js";
+import { cannotRun, freePort, install, readIf, script, skipWhen, waitFor } from "./helpers.js";
 
 let IMAP_PORT = 0;
 let POP3_PORT = 0;
@@ -21,12 +21,7 @@ let e2eDir = "";
 let started = false;
 let vmail = { uid: 0, gid: 0 };
 
-function skipIfCannot(ctx: TestContext) {
-  if (skip) {
-    console.warn(`[dovecot e2e] skipped: ${skip}`);
-    ctx.skip();
-  }
-}
+const skipIfCannot = (ctx: TestContext) => skipWhen(skip, "dovecot", ctx);
 
 const maildir = (user: string) => join(e2eDir, "dovecot", "mail", user, "Maildir");
 let seq = 0;

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, removeCopies, script, waitFor, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, removeCopies, script, waitFor, readDb, skipWhen, type MtaSandbox } from "./helpers.js";
 
 let SMTP_PORT = 0;
 let skip: string | null = cannotRun;
@@ -23,14 +23,7 @@ function send(to: string, from: string, headers: Record<string, string>, body: s
   return smtp.sendMail({ envelope: { from, to: [to] }, raw });
 }
 
-function read<T = any>(sql: string, ...params: unknown[]): T[] {
-  const d = new Database(sb.db, { readonly: true, fileMustExist: true });
-  try {
-    return d.prepare(sql).all(...params) as T[];
-  } finally {
-    d.close();
-  }
-}
+const read = <T = any>(sql: string, ...params: unknown[]): T[] => readDb<T>(sb.db, sql, ...params);
 
 const stagedByMessageId = (mid: string) => () => {
   try {
@@ -46,12 +39,7 @@ const queue = () =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { queue_name: string; queue_id: string; recipients: { address: string; delay_reason?: string }[] });
 
-function skipIfCannot(ctx: TestContext) {
-  if (skip) {
-    console.warn(`[postfix e2e] skipped: ${skip}`);
-    ctx.skip();
-  }
-}
+const skipIfCannot = (ctx: TestContext) => skipWhen(skip, "postfix", ctx);
 
 describe("Postfix pipe transport → ingest-mail (real Postfix on 127.0.0.1)", () => {
   beforeAll(async () => {

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { mail } from "../helpers/cli.js";
-import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, removeCopies, script, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, removeCopies, script, readDb, skipWhen, type MtaSandbox } from "./helpers.js";
 
 let skip: string | null = cannotRun;
 let sb: MtaSandbox;
@@ -19,21 +19,9 @@ function procmail(recipient: string, message: string) {
   return { code: r.status, stderr: r.stderr };
 }
 
-function read<T = any>(sql: string, ...params: unknown[]): T[] {
-  const d = new Database(sb.db, { readonly: true, fileMustExist: true });
-  try {
-    return d.prepare(sql).all(...params) as T[];
-  } finally {
-    d.close();
-  }
-}
+const read = <T = any>(sql: string, ...params: unknown[]): T[] => readDb<T>(sb.db, sql, ...params);
 
-function skipIfCannot(ctx: TestContext) {
-  if (skip) {
-    console.warn(`[procmail e2e] skipped: ${skip}`);
-    ctx.skip();
-  }
-}
+const skipIfCannot = (ctx: TestContext) => skipWhen(skip, "procmail", ctx);
 
 describe("procmail → ingest-mail with .procmailrc.example (real procmail)", () => {
   beforeAll(async () => {
