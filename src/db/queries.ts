@@ -2,7 +2,7 @@
 // second implementation of these, not a rewrite of the callers.
 import type { Db } from "./open.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./schema.js";
-import { getAll, getOne, insertRow, stmt, updateRow } from "./sql.js";
+import { getAll, getOne, insertReturning, insertRow, insertRows, stmt, updateReturning, updateRow } from "./sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -39,25 +39,33 @@ export function inDurableWriteTx<T>(db: Db, durable: boolean, fn: () => T): T {
 
 // ---- staged mail ----
 
-export function findStagedByDedupKey(db: Db, key: string): StagedMail | undefined {
-  return getOne(db, stagedMails, `WHERE dedup_key = ?`, key);
+/** The id of the staged mail holding this dedup key, if any. */
+export function findStagedByDedupKey(db: Db, key: string): { id: number } | undefined {
+  return stmt(db, `SELECT id FROM staged_mails WHERE dedup_key = ?`).get(key) as { id: number } | undefined;
 }
 
 /** Inserts the staged row with its first history entry; the unique dedup key makes a concurrent
  * redelivery fail here rather than be processed twice. */
-export function insertStaged(db: Db, row: NewStagedMail, note?: string): number {
-  const id = insertRow(db, stagedMails, row);
-  addStatusHistory(db, id, row.status, row.receivedAt, note);
-  return id;
+export function insertStaged(db: Db, row: NewStagedMail, note?: string): StagedMail {
+  const staged = insertReturning<StagedMail>(db, stagedMails, row);
+  addStatusHistory(db, staged.id, row.status, row.receivedAt, note);
+  return staged;
 }
 
 export function addStatusHistory(db: Db, stagedMailId: number, status: string, at: string, note?: string | null): void {
   insertRow(db, stagedMailStatusHistory, { stagedMailId, status, at, note: note ?? null });
 }
 
-export function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null): void {
+/** Sets the record's status (with the patch) and records it, after the statuses it passed through
+ * on the way within the same transaction, each with its time. */
+export function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): void {
   updateRow(db, stagedMails, id, { ...patch, status, updatedAt: at });
-  addStatusHistory(db, id, status, at, note);
+  insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
+}
+
+/** The status and attempt count, to check a claim without reading the record. */
+export function stagedStatus(db: Db, id: number): { status: string; attempts: number } | undefined {
+  return stmt(db, `SELECT status, attempts FROM staged_mails WHERE id = ?`).get(id) as { status: string; attempts: number } | undefined;
 }
 
 export function updateStaged(db: Db, id: number, patch: Partial<NewStagedMail>): void {
@@ -167,16 +175,15 @@ export function getIssueByReference(db: Db, reference: string): Issue | undefine
   return getOne(db, issues, `WHERE reference = ?`, reference.toUpperCase());
 }
 
-/** Inserts an issue and gives it its reference (prefix + zero-padded id). */
+/** Inserts an issue with its reference (prefix + zero-padded id). Call inside a write transaction:
+ * the id is taken as the next AUTOINCREMENT value, which no other writer can take meanwhile. */
 export function createIssue(db: Db, row: NewIssue, referencePrefix: string): Issue {
-  const id = insertRow(db, issues, row);
-  updateRow(db, issues, id, { reference: `${referencePrefix}${String(id).padStart(6, "0")}`.toUpperCase() });
-  return getIssue(db, id)!;
+  const { next } = stmt(db, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'issues'), 0), coalesce((SELECT max(id) FROM issues), 0)) + 1 AS next`).get() as { next: number };
+  return insertReturning<Issue>(db, issues, { ...row, id: next, reference: `${referencePrefix}${String(next).padStart(6, "0")}`.toUpperCase() });
 }
 
 export function updateIssue(db: Db, id: number, patch: Partial<NewIssue>): Issue {
-  updateRow(db, issues, id, patch);
-  return getIssue(db, id)!;
+  return updateReturning<Issue>(db, issues, id, patch)!;
 }
 
 export function splitChildrenOf(db: Db, id: number): Issue[] {

@@ -45,11 +45,9 @@ export const stagedMails = sqliteTable(
     interactionId: integer("interaction_id"),
     attempts: integer("attempts").notNull().default(0),
   },
-  (t) => [
-    index("staged_mails_status_idx").on(t.status),
-    index("staged_mails_message_id_idx").on(t.messageId),
-    index("staged_mails_hash_idx").on(t.contentHash),
-  ],
+  // Only what a query looks up: duplicates are found by the unique dedup key, so Message-ID and
+  // content hash carry no index of their own (each index is written for every staged mail).
+  (t) => [index("staged_mails_status_idx").on(t.status)],
 );
 
 export const stagedMailStatusHistory = sqliteTable(

@@ -76,8 +76,36 @@ function assignments(table: Table, values: Record<string, unknown>): { cols: str
 /** INSERT the given properties; returns the new row id. */
 export function insertRow(db: Db, table: Table, values: Record<string, unknown>): number {
   const { cols, params } = assignments(table, values);
-  const sql = `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
-  return Number(stmt(db, sql).run(...params).lastInsertRowid);
+  return Number(stmt(db, insertSql(table, cols)).run(...params).lastInsertRowid);
+}
+
+/** INSERT the given properties; returns the whole new row (but blobs), defaults filled in. */
+export function insertReturning<T>(db: Db, table: Table, values: Record<string, unknown>): T {
+  const { cols, params } = assignments(table, values);
+  return mapRow<T>(table, stmt(db, `${insertSql(table, cols)} RETURNING ${info(table).select}`).get(...params));
+}
+
+/** One INSERT of several rows with the same properties (fewer statements on the hot path). */
+export function insertRows(db: Db, table: Table, rows: Record<string, unknown>[]): void {
+  if (!rows.length) return;
+  const all = rows.map((r) => assignments(table, r));
+  const cols = all[0].cols;
+  if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertRows: rows of ${info(table).name} differ in their properties`);
+  const tuple = `(${cols.map(() => "?").join(", ")})`;
+  const sql = `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`;
+  stmt(db, sql).run(...all.flatMap((a) => a.params));
+}
+
+function insertSql(table: Table, cols: string[]): string {
+  return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
+}
+
+/** UPDATE the given properties of one row by id; returns the row as it is now (but blobs). */
+export function updateReturning<T>(db: Db, table: Table, id: number, patch: Record<string, unknown>): T | undefined {
+  const { cols, params } = assignments(table, patch);
+  if (!cols.length) return getOne<T>(db, table, `WHERE "id" = ?`, id);
+  const sql = `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ? RETURNING ${info(table).select}`;
+  return mapRow<T>(table, stmt(db, sql).get(...params, id)) ?? undefined;
 }
 
 /** UPDATE the given properties of one row by id. */

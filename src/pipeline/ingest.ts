@@ -1,11 +1,11 @@
 // The ingest orchestrator: the order of the stages is written here and only here.
-//   read → parse → stage (commit) → in_process → [workflow: identify → match → state rules →
-//   open issue → record] (one commit) → complete → outbound mail
+//   read → parse → stage (durable commit) → [claim (in_process) → workflow: identify → match →
+//   state rules → open issue → record → complete] (one commit) → outbound mail
 import { isStorageFault, NotFoundError } from "../errors.js";
-import { attachmentsOf, countIssuesOpenedSince, getIssue, getStaged, inWriteTx, setStagedStatus, splitChildrenOf, updateIssue, type Issue, type StagedMail } from "../db/queries.js";
+import { attachmentsOf, countIssuesOpenedSince, getIssue, getStaged, inWriteTx, setStagedStatus, splitChildrenOf, stagedStatus, updateIssue, type Issue, type StagedMail } from "../db/queries.js";
 import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
-import { detectAuto, type AutoDetection } from "../rules/detect-auto.js";
+import { detectAuto } from "../rules/detect-auto.js";
 import { parseHeaderBlock } from "../rules/headers.js";
 import type { Deps } from "./deps.js";
 import { identifyByAddressIds, identifySender, supportLevelOf } from "./identify.js";
@@ -14,7 +14,7 @@ import { openIssue, reassignment } from "./open-issue.js";
 import { notifyError, sendConfirmations, type CreatedIssue } from "./outbound.js";
 import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from "./outcome.js";
 import { emptyParsedMail, parseMail, type ParsedMail } from "./parse.js";
-import { rawStream, readRaw } from "./read-raw.js";
+import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
 import { recordMail } from "./record.js";
 import { stageMail, type Envelope } from "./stage.js";
@@ -27,19 +27,47 @@ export interface IngestOptions {
 
 /** Stages one message and processes it. Throws only when the mail could not be staged. */
 export async function ingest(deps: Deps, input: AsyncIterable<Buffer | string>, envelope: Envelope, opts: IngestOptions): Promise<Outcome> {
-  const raw = await readRaw(input, { spoolDir: deps.paths.spoolDir, inlineMaxBytes: deps.config.inlineRawMaxBytes, durable: opts.durable });
-  let parsed: ParsedMail = emptyParsedMail();
-  let fault: { status: "invalid" | "error"; text: string } | undefined;
-  if (raw.size > deps.config.limits.maxMessageBytes) {
-    fault = { status: "invalid", text: `message of ${raw.size} bytes is larger than limits.maxMessageBytes (${deps.config.limits.maxMessageBytes})` };
-  } else {
-    try {
-      parsed = await parseMail(rawStream(raw), deps.paths.attachmentsDir);
-    } catch (e) {
-      if (isStorageFault(e)) throw e;
-      fault = { status: "error", text: `cannot parse message: ${(e as Error).message}` };
-    }
+  return ingestPrepared(deps, await prepare(input, prepareSettings(deps, opts)), envelope, opts);
+}
+
+/** What the first two stages need: no database, so `import` can run them on other threads. */
+export interface PrepareSettings {
+  spoolDir: string;
+  attachmentsDir: string;
+  inlineMaxBytes: number;
+  maxMessageBytes: number;
+  durable?: boolean;
+}
+
+export function prepareSettings(deps: Deps, opts: Pick<IngestOptions, "durable">): PrepareSettings {
+  const { paths, config } = deps;
+  return { spoolDir: paths.spoolDir, attachmentsDir: paths.attachmentsDir, inlineMaxBytes: config.inlineRawMaxBytes, maxMessageBytes: config.limits.maxMessageBytes, durable: opts.durable };
+}
+
+/** A message read and parsed, ready to stage. */
+export interface Prepared {
+  raw: RawMessage;
+  parsed: ParsedMail;
+  /** Set when the mail cannot go further: invalid (too large) or error (unparseable). */
+  fault?: { status: "invalid" | "error"; text: string };
+}
+
+/** read → parse. Throws only on a storage fault (spool or attachment files cannot be written). */
+export async function prepare(input: AsyncIterable<Buffer | string>, s: PrepareSettings): Promise<Prepared> {
+  const raw = await readRaw(input, { spoolDir: s.spoolDir, inlineMaxBytes: s.inlineMaxBytes, durable: s.durable });
+  if (raw.size > s.maxMessageBytes) {
+    return { raw, parsed: emptyParsedMail(), fault: { status: "invalid", text: `message of ${raw.size} bytes is larger than limits.maxMessageBytes (${s.maxMessageBytes})` } };
   }
+  try {
+    return { raw, parsed: await parseMail(rawStream(raw), s.attachmentsDir) };
+  } catch (e) {
+    if (isStorageFault(e)) throw e;
+    return { raw, parsed: emptyParsedMail(), fault: { status: "error", text: `cannot parse message: ${(e as Error).message}` } };
+  }
+}
+
+/** stage (commit) → process. Throws only when the mail could not be staged. */
+export async function ingestPrepared(deps: Deps, { raw, parsed, fault }: Prepared, envelope: Envelope, opts: IngestOptions): Promise<Outcome> {
   const staged = stageMail(deps, { raw, parsed, envelope, source: opts.source, fault, durable: opts.durable });
   if (staged.duplicateOf !== null) {
     const out = emptyOutcome(staged.stagedId, "duplicate");
@@ -53,98 +81,114 @@ export async function ingest(deps: Deps, input: AsyncIterable<Buffer | string>, 
     if (staged.status === "error") out.outbound = await notifyError(deps, row, row.error ?? "");
     return out;
   }
-  return processStaged(deps, staged.stagedId);
+  return processStaged(deps, staged.stagedId, { staged: staged.row });
 }
 
 export interface ProcessOptions {
   /** resubmit: the administrator released a held mail, so the flood limit does not hold it again. */
   skipFlood?: boolean;
+  /** The record as this process just staged it: only its status is checked, not read again. */
+  staged?: StagedMail;
 }
 
 /** Processes a staged record in status `new` (fresh, resubmitted or recovered). */
 export async function processStaged(deps: Deps, stagedId: number, opts: ProcessOptions = {}): Promise<Outcome> {
-  const at = () => deps.now().toISOString();
-  // Claim the record: new → in_process with attempts + 1, in one transaction. `recover` may claim a
-  // record again while its first processor still runs; the attempt number tells the slower one it
-  // lost, so the work is never recorded twice.
-  const claim = inWriteTx(deps.db, () => {
-    const found = getStaged(deps.db, stagedId);
-    if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
-    if (found.status !== "new") return { row: found, claimed: false };
-    setStagedStatus(deps.db, stagedId, "in_process", at(), { attempts: found.attempts + 1 });
-    return { row: { ...found, status: "in_process", attempts: found.attempts + 1 }, claimed: true };
-  });
-  const row = claim.row;
-  if (!claim.claimed) return outcomeOf(row);
-  const trace: TraceStep[] = [{ step: "stage", decision: `staged as ${stagedId}`, reason: `${row.rawSize} bytes from ${row.source}` }];
+  let result: WorkflowResult;
   try {
-    // domain.md §1.4 (Maximo): no subject → invalid, kept, not processed.
-    if (deps.config.requireSubject && !row.subject) {
-      const reason = "the message has no subject";
-      trace.push({ step: "validate", decision: "invalid", reason });
-      setStagedStatus(deps.db, stagedId, "invalid", at(), { reason, trace: JSON.stringify(trace) }, reason);
-      return outcomeOf(getStaged(deps.db, stagedId)!);
-    }
-    const auto = detectAuto({
-      headers: parseHeaderBlock(row.headers),
-      envelopeSender: row.envelopeSender,
-      fromAddress: row.fromAddress,
-      partTypes: attachmentsOf(deps.db, stagedId).map((a) => a.contentType ?? ""),
+    // Claim and workflow are one write transaction: the write lock is the claim, so two processors
+    // (a slow ingest and `recover`) cannot both record the mail, and a crash leaves the record `new`
+    // with nothing half-done. One commit per mail instead of three (issue 5: throughput).
+    result = inWriteTx(deps.db, () => {
+      const known = opts.staged;
+      const now = known && stagedStatus(deps.db, stagedId);
+      const row = known && now && now.status === known.status && now.attempts === known.attempts ? known : getStaged(deps.db, stagedId);
+      if (!row) throw new NotFoundError(`no staged mail ${stagedId}`);
+      if (row.status !== "new") return { outcome: outcomeOf(row), created: [], readBack: false };
+      return workflow(deps, { ...row, status: "in_process", attempts: row.attempts + 1 }, opts);
     });
-    if (auto.autoGenerated) trace.push({ step: "detect-auto", decision: "auto-generated", reason: auto.reasons.join("; ") });
-    const support = deps.config.supportAddresses.map((a) => a.toLowerCase());
-    const split = (s: string | null) => (s ? s.split(/,\s*/).filter(Boolean) : []);
-    const rcpt = chooseRecipient({ envelope: row.envelopeRecipient, deliveredTo: split(row.deliveredTo), to: split(row.toAddresses), cc: split(row.ccAddresses), supportAddresses: support });
-    trace.push({ step: "recipient", decision: rcpt.recipient ?? "none", reason: `from ${rcpt.source}` });
-
-    const result = inWriteTx(deps.db, () => workflow(deps, row, rcpt.recipient, support, auto, trace, opts));
-    const outcome = result.outcome;
-    const toConfirm = result.created.filter((c) => c.route.sendResponse);
-    if (toConfirm.length) {
-      outcome.outbound = await sendConfirmations(deps, {
-        staged: getStaged(deps.db, stagedId)!,
-        created: toConfirm,
-        userIdentificationId: outcome.userIdentificationId!,
-        autoGenerated: auto.autoGenerated,
-        supportAddress: rcpt.recipient ? baseAddress(rcpt.recipient, support) : null,
-        trace: outcome.trace,
-      });
-    }
-    return outcome;
   } catch (e) {
-    const text = (e as Error).stack?.split("\n").slice(0, 2).join(" ") ?? String(e);
-    trace.push({ step: "error", decision: "error", reason: (e as Error).message ?? String(e) });
-    try {
-      setStagedStatus(deps.db, stagedId, "error", at(), { error: text, trace: JSON.stringify(trace) }, (e as Error).message);
-    } catch {
-      // The database refused even the error status: the record stays in_process for `recover`.
-    }
-    const out = outcomeOf(getStagedSafe(deps, stagedId) ?? row);
-    out.status = "error";
-    out.error = (e as Error).message;
-    out.trace = trace;
-    out.outbound = await notifyError(deps, row, (e as Error).message).catch(() => []);
-    return out;
+    if (e instanceof NotFoundError) throw e;
+    return failed(deps, stagedId, e as Error);
   }
+  if (result.readBack) return outcomeOf(getStaged(deps.db, stagedId)!);
+  const outcome = result.outcome;
+  const toConfirm = result.created.filter((c) => c.route.sendResponse);
+  if (toConfirm.length) {
+    outcome.outbound = await sendConfirmations(deps, {
+      staged: getStaged(deps.db, stagedId)!,
+      created: toConfirm,
+      userIdentificationId: outcome.userIdentificationId!,
+      autoGenerated: outcome.autoGenerated,
+      supportAddress: result.supportAddress ?? null,
+      trace: outcome.trace,
+    });
+  }
+  return outcome;
+}
+
+/** domain.md §1.5: the workflow threw (and rolled back): the record becomes `error` with the text. */
+async function failed(deps: Deps, stagedId: number, e: Error): Promise<Outcome> {
+  const at = deps.now().toISOString();
+  const text = e.stack?.split("\n").slice(0, 2).join(" ") ?? String(e);
+  const trace: TraceStep[] = [{ step: "error", decision: "error", reason: e.message ?? String(e) }];
+  let row: StagedMail | undefined;
+  try {
+    row = inWriteTx(deps.db, () => {
+      const current = getStaged(deps.db, stagedId);
+      if (!current || current.status !== "new") return current;
+      setStagedStatus(deps.db, stagedId, "error", at, { attempts: current.attempts + 1, error: text, trace: JSON.stringify(trace) }, e.message, ["in_process"]);
+      return getStaged(deps.db, stagedId);
+    });
+  } catch {
+    // The database refused even the error status: the record stays `new` for `recover`.
+  }
+  const out = row ? outcomeOf(row) : emptyOutcome(stagedId, "error");
+  out.status = "error";
+  out.error = e.message;
+  out.trace = trace;
+  out.outbound = row ? await notifyError(deps, row, e.message).catch(() => []) : [];
+  return out;
 }
 
 interface WorkflowResult {
   outcome: Outcome;
   created: CreatedIssue[];
+  /** The record stopped early (invalid, held, not ours): its outcome is read back after commit. */
+  readBack: boolean;
+  supportAddress?: string | null;
 }
 
-// Everything for one message in one transaction (domain.md §7).
-function workflow(deps: Deps, row: StagedMail, recipient: string | null, support: string[], auto: AutoDetection, trace: TraceStep[], opts: ProcessOptions): WorkflowResult {
+// Everything for one message in one transaction (domain.md §7), from the claim to `complete`. The
+// statuses it passes through are each recorded in the history with their time (§1.3); the record
+// itself is written once, with the status it ends in.
+function workflow(deps: Deps, row: StagedMail, opts: ProcessOptions): WorkflowResult {
   const at = deps.now().toISOString();
-  const current = getStaged(deps.db, row.id)!;
-  if (current.status !== "in_process" || current.attempts !== row.attempts) {
-    // Claimed again by another process (recover) since we took it: that one records it.
-    const out = outcomeOf(current);
-    out.trace = [...trace, { step: "claim", decision: "left to another process", reason: `attempt ${row.attempts} was superseded (now ${current.status}, attempt ${current.attempts})` }];
-    return { outcome: out, created: [] };
+  const attempts = row.attempts;
+  const passed = ["in_process"];
+  const trace: TraceStep[] = [{ step: "stage", decision: `staged as ${row.id}`, reason: `${row.rawSize} bytes from ${row.source}` }];
+  // domain.md §1.4 (Maximo): no subject → invalid, kept, not processed.
+  if (deps.config.requireSubject && !row.subject) {
+    const reason = "the message has no subject";
+    trace.push({ step: "validate", decision: "invalid", reason });
+    setStagedStatus(deps.db, row.id, "invalid", at, { attempts, reason, trace: JSON.stringify(trace) }, reason, passed);
+    return { outcome: emptyOutcome(row.id, "invalid"), created: [], readBack: true };
   }
-  const autoFields = { autoGenerated: auto.autoGenerated, autoReasons: JSON.stringify(auto.reasons) };
-  setStagedStatus(deps.db, row.id, "workflow", at, autoFields);
+  const auto = detectAuto({
+    headers: parseHeaderBlock(row.headers),
+    envelopeSender: row.envelopeSender,
+    fromAddress: row.fromAddress,
+    partTypes: attachmentsOf(deps.db, row.id).map((a) => a.contentType ?? ""),
+  });
+  if (auto.autoGenerated) trace.push({ step: "detect-auto", decision: "auto-generated", reason: auto.reasons.join("; ") });
+  const support = deps.config.supportAddresses.map((a) => a.toLowerCase());
+  const split = (s: string | null) => (s ? s.split(/,\s*/).filter(Boolean) : []);
+  const rcpt = chooseRecipient({ envelope: row.envelopeRecipient, deliveredTo: split(row.deliveredTo), to: split(row.toAddresses), cc: split(row.ccAddresses), supportAddresses: support });
+  trace.push({ step: "recipient", decision: rcpt.recipient ?? "none", reason: `from ${rcpt.source}` });
+  const recipient = rcpt.recipient;
+  const supportAddress = recipient ? baseAddress(recipient, support) : null;
+
+  passed.push("workflow");
+  const autoFields = { attempts, autoGenerated: auto.autoGenerated, autoReasons: JSON.stringify(auto.reasons) };
   const outcome = { ...emptyOutcome(row.id, "complete"), autoGenerated: auto.autoGenerated, autoReasons: auto.reasons };
 
   // 0. Case 1: ids in the address, when the issue really belongs to that identification.
@@ -193,12 +237,11 @@ function workflow(deps: Deps, row: StagedMail, recipient: string | null, support
       if (n >= flood.maxNewIssues) {
         const reason = `flood: ${n} new issues from this sender in ${flood.windowMinutes} minutes (limit ${flood.maxNewIssues})`;
         trace.push({ step: "flood", decision: "held", reason });
-        setStagedStatus(deps.db, row.id, "held", at, { reason, userIdentificationId: uid, trace: JSON.stringify(trace) }, reason);
-        return { outcome: { ...outcome, status: "held", userIdentificationId: uid, reason, trace }, created: [] };
+        setStagedStatus(deps.db, row.id, "held", at, { ...autoFields, reason, userIdentificationId: uid, trace: JSON.stringify(trace) }, reason, passed);
+        return { outcome: { ...outcome, status: "held", userIdentificationId: uid, reason, trace }, created: [], readBack: false };
       }
     }
-    const address = recipient ? baseAddress(recipient, support) : null;
-    const opened = openIssue(deps, { userIdentificationId: uid, supportLevel, address, subject: row.subject, followsClosed });
+    const opened = openIssue(deps, { userIdentificationId: uid, supportLevel, address: supportAddress, subject: row.subject, followsClosed });
     trace.push(...opened.trace);
     // Decided here, inside the transaction, so mail on a silent route costs no outbound work at all.
     if (!opened.route.sendResponse) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "the route does not send a response" });
@@ -209,9 +252,9 @@ function workflow(deps: Deps, row: StagedMail, recipient: string | null, support
 
   const rec = recordMail(deps, row, uid, targetIds);
   trace.push({ step: "record", decision: `interaction ${rec.interactionId}, actions ${rec.actionIds.join(", ")}`, reason: "one action per issue" });
-  setStagedStatus(deps.db, row.id, "complete", at, { userIdentificationId: uid, interactionId: rec.interactionId, trace: JSON.stringify(trace) });
+  setStagedStatus(deps.db, row.id, "complete", at, { ...autoFields, userIdentificationId: uid, interactionId: rec.interactionId, trace: JSON.stringify(trace) }, null, passed);
   Object.assign(outcome, { userIdentificationId: uid, interactionId: rec.interactionId, actionIds: rec.actionIds, issues: issuesOut, trace });
-  return { outcome, created };
+  return { outcome, created, readBack: false, supportAddress };
 }
 
 /** The outcome as it can be read back from a staged record (for statuses that stop early). */
@@ -227,12 +270,3 @@ export function outcomeOf(row: StagedMail): Outcome {
   out.error = row.error;
   return out;
 }
-
-function getStagedSafe(deps: Deps, id: number): StagedMail | undefined {
-  try {
-    return getStaged(deps.db, id);
-  } catch {
-    return undefined;
-  }
-}
-

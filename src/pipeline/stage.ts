@@ -2,7 +2,7 @@
 // here on the mail cannot be lost. A redelivery (same Message-ID, else same content) is recorded
 // as a duplicate of the original and goes no further.
 import { rmSync } from "node:fs";
-import { findStagedByDedupKey, inDurableWriteTx, insertAttachments, insertStaged } from "../db/queries.js";
+import { findStagedByDedupKey, inDurableWriteTx, insertAttachments, insertStaged, type StagedMail } from "../db/queries.js";
 import type { Deps } from "./deps.js";
 import type { ParsedMail } from "./parse.js";
 import type { RawMessage } from "./read-raw.js";
@@ -12,7 +12,8 @@ export interface Envelope {
   sender: string | null;
 }
 
-export type StageResult = { stagedId: number; duplicateOf: null; status: string } | { stagedId: number; duplicateOf: number; status: "duplicate" };
+/** `row` is the record as staged (but the raw bytes), so processing need not read it back. */
+export type StageResult = { stagedId: number; duplicateOf: null; status: string; row: StagedMail } | { stagedId: number; duplicateOf: number; status: "duplicate"; row: StagedMail };
 
 export interface StageInput {
   raw: RawMessage;
@@ -39,7 +40,7 @@ export function stageMail(deps: Deps, input: StageInput): StageResult {
     return inDurableWriteTx(deps.db, input.durable !== false, () => {
       const original = findStagedByDedupKey(deps.db, key);
       const status = original ? "duplicate" : (input.fault?.status ?? "new");
-      const stagedId = insertStaged(
+      const row = insertStaged(
         deps.db,
         {
           receivedAt: at,
@@ -72,11 +73,12 @@ export function stageMail(deps: Deps, input: StageInput): StageResult {
         },
         original ? `redelivery of staged mail ${original.id}` : input.fault?.text,
       );
+      const stagedId = row.id;
       insertAttachments(
         deps.db,
         parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
       );
-      return original ? { stagedId, duplicateOf: original.id, status: "duplicate" as const } : { stagedId, duplicateOf: null, status };
+      return original ? { stagedId, duplicateOf: original.id, status: "duplicate" as const, row } : { stagedId, duplicateOf: null, status, row };
     });
   } catch (e) {
     // Not staged: leave nothing behind that no record points to; the MTA will deliver again.

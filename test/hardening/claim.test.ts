@@ -1,54 +1,75 @@
-// `recover` may claim a record again while its first processor is still at work (a slow process
-// past the threshold, or two recovers with --older-than 0). The attempt number taken with the claim
-// makes the slower one step back, so the mail is recorded once. In-process, with a clock that lets
-// the "other process" act at the exact moment between the claim and the workflow transaction.
+// The claim (new → in_process) and the workflow are one write transaction, so the write lock is the
+// claim: while one processor holds it, another (a second ingest, `recover`) cannot take the record,
+// and when it gets the lock the record is no longer `new` and it steps back. Each mail is recorded
+// once. In-process, with a clock that lets "another process" act inside the first one's transaction.
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { makeDeps } from "../../src/cli/context.js";
-import { getStaged, setStagedStatus } from "../../src/db/queries.js";
+import { getStaged, setStagedStatus, statusHistory } from "../../src/db/queries.js";
 import { ingest, processStaged } from "../../src/pipeline/ingest.js";
 import { count, mail } from "../helpers/cli.js";
 import { configured } from "./support.js";
 
 describe("claiming a staged record", () => {
-  it("a processor whose record was claimed again steps back; the new claimant records it once", async () => {
-    const sb = configured({});
+  it("a second processor cannot claim a record while the first holds it, and then steps back", async () => {
+    const sb = configured({ busyTimeoutMs: 50 });
     const deps = makeDeps({ db: sb.db }, sb.env);
-    // Stage a record and leave it in_process, as a crash (or a slow process) would.
+    const other = makeDeps({ db: sb.db }, sb.env);
+    // Stage a record and put it back to new, as `recover` does with a stuck one.
     const first = await ingest(deps, Readable.from([mail({ From: "a@example.com", Subject: "slow" })]), { recipient: null, sender: null }, { source: "stdin" });
     deps.db.$client.exec("DELETE FROM actions; DELETE FROM interactions; DELETE FROM issues;");
-    setStagedStatus(deps.db, first.stagedId, "new", new Date().toISOString());
+    setStagedStatus(deps.db, first.stagedId, "new", new Date().toISOString(), {}, "recovered from in_process");
 
-    // The clock is read inside the workflow transaction, after our claim: at that moment another
-    // process (recover) re-claims the record — new, then in_process with the next attempt number.
-    let reclaimed = false;
+    // The clock is read inside the workflow transaction, after the claim: at that moment the other
+    // connection tries to claim the same record and must be refused (the lock is held).
+    let refused: string | null = null;
     const realNow = deps.now;
     deps.now = () => {
-      const row = getStaged(deps.db, first.stagedId)!;
-      if (!reclaimed && deps.db.$client.inTransaction && row.status === "in_process") {
-        reclaimed = true;
-        deps.db.$client.prepare("UPDATE staged_mails SET attempts = attempts + 1 WHERE id = ?").run(first.stagedId);
+      if (refused === null && deps.db.$client.inTransaction) {
+        try {
+          other.db.$client.prepare("UPDATE staged_mails SET status = 'in_process', attempts = attempts + 1 WHERE id = ? AND status = 'new'").run(first.stagedId);
+          refused = "no";
+        } catch (e) {
+          refused = (e as { code?: string }).code ?? "error";
+        }
       }
       return realNow();
     };
-    const slow = await processStaged(deps, first.stagedId);
-    expect(reclaimed).toBe(true);
-    expect(slow.trace.at(-1)).toMatchObject({ step: "claim", decision: "left to another process" });
-    expect(count(deps.db, "interactions")).toBe(0);
-    expect(count(deps.db, "issues")).toBe(0);
-
-    // The record is still in_process (the other claimant's); when that one (here: recover) runs it
-    // through again, it is recorded exactly once.
-    deps.now = realNow;
-    expect(getStaged(deps.db, first.stagedId)!.status).toBe("in_process");
-    setStagedStatus(deps.db, first.stagedId, "new", new Date().toISOString(), {}, "recovered from in_process");
     const done = await processStaged(deps, first.stagedId);
+    expect(refused).toBe("SQLITE_BUSY");
     expect(done.status).toBe("complete");
     expect(count(deps.db, "interactions")).toBe(1);
-    // A second processStaged on a record that is no longer new does nothing.
-    const again = await processStaged(deps, first.stagedId);
-    expect(again.status).toBe("complete");
+
+    // The other processor gets the record only after the commit: it is complete, and it records nothing.
+    const late = await processStaged(other, first.stagedId);
+    expect(late.status).toBe("complete");
+    expect(late.interactionId).toBe(done.interactionId);
     expect(count(deps.db, "interactions")).toBe(1);
+    expect(count(deps.db, "issues")).toBe(1);
+    const row = getStaged(deps.db, first.stagedId)!;
+    expect(row.attempts).toBe(2);
+    expect(statusHistory(deps.db, first.stagedId).map((h) => h.status)).toEqual(["new", "in_process", "workflow", "complete", "new", "in_process", "workflow", "complete"]);
+    deps.db.$client.close();
+    other.db.$client.close();
+  });
+
+  it("a workflow that fails rolls back everything it did and leaves the record `error` with one more attempt", async () => {
+    const sb = configured({});
+    const deps = makeDeps({ db: sb.db }, sb.env);
+    let calls = 0;
+    const realGuid = deps.newGuid;
+    // Opening the issue asks for a guid; failing there is a failure in the middle of the workflow.
+    deps.newGuid = () => {
+      if (calls++ === 0) throw new Error("guid source unavailable");
+      return realGuid();
+    };
+    const out = await ingest(deps, Readable.from([mail({ From: "b@example.com", Subject: "breaks" })]), { recipient: null, sender: null }, { source: "stdin" });
+    expect(out).toMatchObject({ status: "error", error: "guid source unavailable" });
+    expect(count(deps.db, "issues")).toBe(0);
+    expect(count(deps.db, "user_identifications")).toBe(0);
+    const row = getStaged(deps.db, out.stagedId)!;
+    expect(row).toMatchObject({ status: "error", attempts: 1 });
+    expect(statusHistory(deps.db, out.stagedId).map((h) => h.status)).toEqual(["new", "in_process", "error"]);
     deps.db.$client.close();
   });
 });

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { openDb, packageRoot } from "../../src/db/open.js";
 
 const journal = JSON.parse(readFileSync(join(packageRoot, "drizzle", "meta", "_journal.json"), "utf8")) as { entries: { tag: string }[] };
@@ -42,6 +43,26 @@ describe("migrations on open", () => {
     const db = openDb(path, { busyTimeoutMs: 1000 });
     expect(db.$client.prepare(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: journal.entries.length });
     expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
+    db.$client.close();
+  });
+
+  it("a database made by an earlier release (first migration only) is brought up to date, rows kept", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "v1.sqlite");
+    const [first] = readMigrationFiles({ migrationsFolder: join(packageRoot, "drizzle") });
+    const old = new Database(path);
+    old.exec(`CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+    for (const stmt of first.sql) if (stmt.trim()) old.exec(stmt);
+    old.prepare(`INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)`).run(first.hash, first.folderMillis);
+    old.pragma("user_version = 1");
+    old.exec(`INSERT INTO staged_mails (received_at, updated_at, status, source, content_hash, raw_size, headers) VALUES ('t', 't', 'complete', 'stdin', 'h', 1, 'Subject: kept')`);
+    const indexes = (c: Database.Database) => (c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'staged_mails' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(indexes(old)).toContain("staged_mails_hash_idx");
+    old.close();
+
+    const db = openDb(path, { busyTimeoutMs: 1000 });
+    expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
+    expect(indexes(db.$client)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_status_idx"]);
+    expect(db.$client.prepare("SELECT headers FROM staged_mails").get()).toEqual({ headers: "Subject: kept" });
     db.$client.close();
   });
 });
