@@ -111,7 +111,8 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
 };
 
 const result = await build({
-  entryPoints: { "ingest-mail": "src/cli/main.ts" },
+  // The worker threads `import` parses on (src/pipeline/prepare-pool.ts) load their own small entry.
+  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts" },
   outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,

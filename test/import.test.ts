@@ -1,6 +1,6 @@
 // `ingest-mail import` through the built binary: every kind of source, duplicates, summary, exit codes.
 import Database from "better-sqlite3";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressBar } from "../src/cli/progress.js";
@@ -28,14 +28,16 @@ function tree(dir: string): void {
 }
 
 describe("import", () => {
-  it("takes .eml files, folders, mbox files and Maildirs in one run, each staged like stdin mail", () => {
+  // Worker threads parse ahead of the database work; with or without them the result is the same,
+  // in the same order.
+  it.each([0, 2])("takes .eml files, folders, mbox files and Maildirs in one run, each staged like stdin mail (%i worker threads)", (workers) => {
     const sb = sandbox();
     tree(sb.dir);
-    const r = run(sb, ["import", join(sb.dir, "in"), join(sb.dir, "Maildir"), join(sb.dir, "single.eml"), "--json"]);
+    const r = run(sb, ["import", join(sb.dir, "in"), join(sb.dir, "Maildir"), join(sb.dir, "single.eml"), "--json", "--workers", String(workers)]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const s = r.json();
-    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [join(sb.dir, "in", "notes.txt")] });
+    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [join(sb.dir, "in", "notes.txt")], workers });
     const d = db(sb);
     expect(rows(d, "SELECT subject, source, status FROM staged_mails ORDER BY id")).toEqual(
       // Folders are walked in name order: a.eml, archive.mbox, nested/b.eml.
@@ -95,6 +97,45 @@ describe("import", () => {
     const r = run(sb, ["import", join(sb.dir, "in"), "--json"]);
     expect(r.code).toBe(75);
     expect(r.json()).toMatchObject({ messages: 1, counts: { complete: 1 }, failed: [{ source: join(sb.dir, "in", "bad.mbox"), error: expect.stringMatching(/not an mbox/) }] });
+  });
+
+  // An unreadable file is that source's problem, not the storage refusing: the import goes on.
+  it.each([0, 1])("goes on past a file it cannot read, then exits 75 naming it (%i worker threads)", (workers) => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"));
+    for (const n of [1, 2, 3]) writeFileSync(join(sb.dir, "in", `${n}.eml`), msg(n));
+    chmodSync(join(sb.dir, "in", "2.eml"), 0);
+    // root reads anything: then the import runs as nobody, in a folder nobody may write.
+    chmodSync(sb.dir, 0o777);
+    const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", String(workers)], undefined, asOther);
+    expect(r.code).toBe(75);
+    expect(r.json()).toMatchObject({ messages: 2, counts: { complete: 2 }, failed: [{ source: join(sb.dir, "in", "2.eml"), error: expect.stringMatching(/EACCES|permission denied/) }] });
+    expect(r.stderr).not.toMatch(/the import stopped there/);
+    expect(rows(db(sb), "SELECT subject FROM staged_mails ORDER BY id")).toEqual([{ subject: "Question 1" }, { subject: "Question 3" }]);
+  });
+
+  it("when the storage refuses, what was read ahead leaves no files behind", () => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"));
+    // Each message has an attachment, which parsing (ahead, on a worker) writes to the attachments folder.
+    const withFile = (n: number) =>
+      [`From: c${n}@customer.test`, `Subject: Question ${n}`, `Message-ID: <att${n}@customer.test>`, "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain", "", "see attached", "--b", "Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="f.bin"', "", `content ${n}`, "--b--", ""].join("\n");
+    for (let n = 1; n <= 40; n++) writeFileSync(join(sb.dir, "in", `${String(n).padStart(2, "0")}.eml`), withFile(n));
+    writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ busyTimeoutMs: 100 }));
+    sb.env.INGEST_MAIL_CONFIG = join(sb.dir, "config.json");
+    expect(ingest(sb, msg(99)).status).toBe("complete"); // creates the database
+    const lock = new Database(sb.db);
+    lock.exec("BEGIN EXCLUSIVE");
+    lock.prepare("UPDATE staged_mails SET updated_at = updated_at").run();
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", "1"]);
+    lock.exec("ROLLBACK");
+    lock.close();
+    expect(r.code).toBe(75);
+    expect(r.json().messages).toBe(0);
+    const attachments = join(sb.dir, "attachments");
+    const left = readdirSync(attachments, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(left.map((e) => e.name)).toEqual([]);
   });
 
   it("refuses a path that does not exist before importing anything (66)", () => {

@@ -176,7 +176,13 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
     .option("--json", "print a JSON summary per poll cycle")
     .action(async (protocol: string, opts) => (await import("./commands/poll.js")).run(protocol, opts));
 
-  common(program.command("import").description("ingest .eml files, folders of them, mbox files and Maildir folders in one process").argument("<paths...>", "files or folders")).action(
+  common(
+    program
+      .command("import")
+      .description("ingest .eml files, folders of them, mbox files and Maildir folders in one process")
+      .argument("<paths...>", "files or folders")
+      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers")),
+  ).action(
     async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),
   );
 

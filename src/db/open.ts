@@ -40,6 +40,9 @@ export function openDb(path: string, opts: OpenOptions): Db {
     // be redone from the staged record, so they skip the fsync.
     client.pragma("synchronous = NORMAL");
     client.pragma("foreign_keys = OFF");
+    // Savepoints (a stage inside import's batch transaction) journal every page they touch; in a
+    // temp file that cost a quarter of the per-mail time (bench: 0.44 → 0.34 ms per mail).
+    client.pragma("temp_store = MEMORY");
     migrate(client);
   }
   return { $client: client };

@@ -53,7 +53,7 @@ export interface Prepared {
 }
 
 /** read → parse. Throws only on a storage fault (spool or attachment files cannot be written). */
-export async function prepare(input: AsyncIterable<Buffer | string>, s: PrepareSettings): Promise<Prepared> {
+export async function prepare(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, s: PrepareSettings): Promise<Prepared> {
   const raw = await readRaw(input, { spoolDir: s.spoolDir, inlineMaxBytes: s.inlineMaxBytes, durable: s.durable });
   if (raw.size > s.maxMessageBytes) {
     return { raw, parsed: emptyParsedMail(), fault: { status: "invalid", text: `message of ${raw.size} bytes is larger than limits.maxMessageBytes (${s.maxMessageBytes})` } };

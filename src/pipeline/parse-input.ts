@@ -15,7 +15,7 @@ export class ParseInput extends Transform {
   /** Charset labels the message declares, in order of appearance. */
   readonly declaredCharsets = new Set<string>();
   private started = false;
-  private head = Buffer.alloc(0);
+  private head: Buffer = Buffer.alloc(0);
   private crOnly = false;
   private pendingCr = false;
   private scanned = 0;
@@ -25,10 +25,9 @@ export class ParseInput extends Transform {
     let data = chunk;
     if (!this.started) {
       // Decide on the first lines: wait for a few line breaks (or 4 KiB, or the end).
-      this.head = Buffer.concat([this.head, data]);
-      if (this.head.length < 4096 && this.head.filter((b) => b === 0x0a || b === 0x0d).length < 3) return cb();
-      const eol = this.head.findIndex((b) => b === 0x0a || b === 0x0d);
-      data = this.start(this.head, eol);
+      this.head = this.head.length ? Buffer.concat([this.head, data]) : data;
+      if (this.head.length < 4096 && lineBreaks(this.head, 3) < 3) return cb();
+      data = this.start(this.head, firstLineBreak(this.head));
       this.head = Buffer.alloc(0);
     }
     this.emit_(data);
@@ -36,7 +35,7 @@ export class ParseInput extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (!this.started) this.emit_(this.start(this.head, this.head.findIndex((b) => b === 0x0a || b === 0x0d)));
+    if (!this.started) this.emit_(this.start(this.head, firstLineBreak(this.head)));
     if (this.pendingCr) this.push(Buffer.from("\n"));
     cb();
   }
@@ -51,7 +50,7 @@ export class ParseInput extends Transform {
       body = head.subarray(next);
     }
     // Bare CR line endings: the first line break is a CR not followed by LF.
-    const first = body.findIndex((b) => b === 0x0a || b === 0x0d);
+    const first = firstLineBreak(body);
     this.crOnly = first >= 0 && body[first] === 0x0d && first + 1 < body.length && body[first + 1] !== 0x0a;
     return body;
   }
@@ -86,4 +85,22 @@ export class ParseInput extends Transform {
     for (const m of text.matchAll(CHARSET)) this.declaredCharsets.add((m[1] ?? m[2]).toLowerCase());
     this.scanTail = text.slice(-64); // a declaration split between chunks is found next time
   }
+}
+
+/** Index of the first LF or CR, or -1 (indexOf runs natively; a per-byte callback did not). */
+function firstLineBreak(buf: Buffer): number {
+  return nextBreak(buf, 0);
+}
+
+/** Line breaks (CR or LF bytes) in buf, counting no further than `enough`. */
+function lineBreaks(buf: Buffer, enough: number): number {
+  let n = 0;
+  for (let at = firstLineBreak(buf); at >= 0 && n < enough; at = nextBreak(buf, at + 1)) n++;
+  return n;
+}
+
+function nextBreak(buf: Buffer, from: number): number {
+  const lf = buf.indexOf(0x0a, from);
+  const cr = buf.indexOf(0x0d, from);
+  return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
 }

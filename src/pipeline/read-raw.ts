@@ -24,7 +24,7 @@ export interface ReadRawOptions {
   durable?: boolean;
 }
 
-export async function readRaw(input: AsyncIterable<Buffer | string>, opts: ReadRawOptions): Promise<RawMessage> {
+export async function readRaw(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, opts: ReadRawOptions): Promise<RawMessage> {
   const hash = createHash("sha256");
   const chunks: Buffer[] = [];
   let size = 0;
@@ -46,7 +46,7 @@ export async function readRaw(input: AsyncIterable<Buffer | string>, opts: ReadR
       else chunks.push(chunk);
     }
     const sha256 = hash.digest("hex");
-    if (fd === null) return { size, sha256, buffer: Buffer.concat(chunks, size), path: null, existed: false };
+    if (fd === null) return { size, sha256, buffer: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), path: null, existed: false };
     if (opts.durable !== false) fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -81,9 +81,13 @@ export function stageMail(deps: Deps, input: StageInput): StageResult {
       return original ? { stagedId, duplicateOf: original.id, status: "duplicate" as const, row } : { stagedId, duplicateOf: null, status, row };
     });
   } catch (e) {
-    // Not staged: leave nothing behind that no record points to; the MTA will deliver again.
-    for (const f of parsed.createdFiles) rmSync(f, { force: true });
-    if (raw.path && !raw.existed) rmSync(raw.path, { force: true });
+    discardUnstaged(input);
     throw e;
   }
+}
+
+/** Not staged: leave nothing behind that no record points to; the MTA (or import) delivers again. */
+export function discardUnstaged({ raw, parsed }: Pick<StageInput, "raw" | "parsed">): void {
+  for (const f of parsed.createdFiles) rmSync(f, { force: true });
+  if (raw.path && !raw.existed) rmSync(raw.path, { force: true });
 }

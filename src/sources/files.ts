@@ -19,6 +19,10 @@ export interface SourceMessage {
   /** Where it came from: the file, or file#N for the Nth message of an mbox. */
   label: string;
   input: AsyncIterable<Buffer>;
+  /** The whole message, when it is in memory already (mbox messages). */
+  buffer?: Buffer;
+  /** The file that is the whole message, when it is small enough to be read in one piece. */
+  file?: string;
   /** Bytes of the source this message took (for progress). */
   bytes: number;
 }
@@ -73,19 +77,40 @@ function isMboxFile(path: string): boolean {
 /** The messages of one item, in order. */
 export async function* messagesOf(item: ImportItem): AsyncGenerator<SourceMessage> {
   if (item.kind === "eml") {
-    // Read (or opened) here so that an unreadable file fails as a source problem, before ingest
-    // starts. Small files in one read; large ones streamed so they are never held in memory whole.
+    // Small files in one read, when the message is wanted (possibly on a worker thread); large
+    // ones opened here and streamed, so they are never held in memory whole.
     if (item.size <= SMALL) {
-      yield { label: item.path, input: once(readFileSync(item.path)), bytes: item.size };
+      yield { label: item.path, input: readLater(item.path), file: item.path, bytes: item.size };
       return;
     }
     const fd = openSync(item.path, "r");
     yield { label: item.path, input: createReadStream("", { fd, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>, bytes: item.size };
     return;
   }
-  for await (const m of readMbox(item.path)) yield { label: `${item.path}#${m.index}`, input: once(m.raw), bytes: m.bytes };
+  for await (const m of readMbox(item.path)) yield { label: `${item.path}#${m.index}`, input: once(m.raw), buffer: m.raw, bytes: m.bytes };
 }
 
 async function* once(buf: Buffer): AsyncGenerator<Buffer> {
   yield buf;
+}
+
+/**
+ * A source file that cannot be read is a problem of that source, not of our storage: the error
+ * carries no system error code, so an import goes on with the next source instead of stopping as
+ * it does when the database or the disk refuses.
+ */
+export class SourceReadError extends Error {
+  override name = "SourceReadError";
+}
+
+export function readSourceFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new SourceReadError((e as Error).message);
+  }
+}
+
+async function* readLater(path: string): AsyncGenerator<Buffer> {
+  yield readSourceFile(path);
 }

@@ -1,0 +1,30 @@
+// A worker thread for `import`: runs the first two stages (read, parse) on messages the main thread
+// names, so parsing the next messages overlaps with the main thread's database work. No database
+// here; the main thread stages and processes in the order the messages came. Requests and replies
+// travel in batches: one message per postMessage cost more than parsing a small mail.
+import { parentPort, workerData } from "node:worker_threads";
+import { readSourceFile } from "../sources/files.js";
+import { prepare, type Prepared, type PrepareSettings } from "./ingest.js";
+
+/** One message: a file that is the whole message, or its bytes. */
+export type PrepareRequest = { id: number; file: string } | { id: number; bytes: Uint8Array };
+
+export type PrepareReply = { id: number; prepared: Prepared } | { id: number; error: { name: string; message: string; code?: string } };
+
+const settings = workerData as PrepareSettings;
+
+async function one(req: PrepareRequest): Promise<PrepareReply> {
+  try {
+    const bytes = "file" in req ? readSourceFile(req.file) : Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength);
+    return { id: req.id, prepared: await prepare([bytes], settings) };
+  } catch (e) {
+    const { name, message, code } = e as Error & { code?: string };
+    return { id: req.id, error: { name, message, code } };
+  }
+}
+
+parentPort?.on("message", async (batch: PrepareRequest[]) => {
+  const replies: PrepareReply[] = [];
+  for (const req of batch) replies.push(await one(req));
+  parentPort!.postMessage(replies);
+});
