@@ -1,7 +1,7 @@
 // `npm run bench`: the sub-benchmarks, run one after another; each prints its own line.
 // `node dist/bench/run.js NAME...` runs only those named.
 import { run as coldStart } from "./cold-start.js";
-import { benchImport, describeImport } from "./import.js";
+import { importRuns } from "./import.js";
 import { run as memory } from "./memory.js";
 import { run as throughput } from "./throughput.js";
 
@@ -14,7 +14,7 @@ interface Bench {
 const benches: Bench[] = [
   { name: "cold-start", run: coldStart },
   { name: "throughput", run: throughput },
-  { name: "import", run: () => describeImport(benchImport()) },
+  { name: "import", run: importRuns },
   { name: "memory", run: memory },
 ];
 

@@ -1,6 +1,6 @@
 // parseMail on the shapes of mail the corpus check turned up: attachment names in every encoding,
 // parts that are attachments or body, line endings, HTML-only mail. Files land by content hash.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
@@ -17,12 +17,13 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Parses bytes fed in chunks of `chunk` bytes (to cross every boundary the stream can have). */
+/** Parses bytes in memory (chunk 0, as small mail is), or fed as a stream in chunks of `chunk`
+ * bytes (to cross every boundary the stream can have). */
 async function parse(raw: string | Buffer, chunk = 0, dir = attDir()): Promise<ParsedMail> {
   const bytes = typeof raw === "string" ? Buffer.from(raw, "latin1") : raw;
+  if (chunk === 0) return parseMail(bytes, dir);
   const pieces: Buffer[] = [];
-  if (chunk > 0) for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
-  else pieces.push(bytes);
+  for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
   return parseMail(Readable.from(pieces), dir);
 }
 
@@ -178,4 +179,17 @@ it("stores nothing outside the attachments folder", async () => {
 it("keeps the type a part declares, even application/octet-stream", async () => {
   const mail = await parse(withPart('Content-Type: application/octet-stream; name="team.jpg"\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64'));
   expect(mail.attachments.map((a) => [a.filename, a.contentType])).toEqual([["team.jpg", "application/octet-stream"]]);
+});
+
+describe("in memory and streamed", () => {
+  // Small mail is parsed from its buffer, large mail from its spool file: the same message must
+  // come out the same either way.
+  const fixtures = readdirSync(join(__dirname, "..", "fixtures")).filter((f) => f.endsWith(".eml"));
+  it.each(fixtures)("%s", async (name) => {
+    const bytes = readFileSync(join(__dirname, "..", "fixtures", name));
+    const dir = attDir();
+    const { createdFiles: _a, ...whole } = await parse(bytes, 0, dir);
+    const { createdFiles: _b, ...streamed } = await parse(bytes, 1000, dir);
+    expect(streamed).toEqual(whole);
+  });
 });

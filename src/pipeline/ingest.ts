@@ -59,7 +59,7 @@ export async function prepare(input: AsyncIterable<Buffer | string> | Iterable<B
     return { raw, parsed: emptyParsedMail(), fault: { status: "invalid", text: `message of ${raw.size} bytes is larger than limits.maxMessageBytes (${s.maxMessageBytes})` } };
   }
   try {
-    return { raw, parsed: await parseMail(rawStream(raw), s.attachmentsDir) };
+    return { raw, parsed: await parseMail(raw.buffer ?? rawStream(raw), s.attachmentsDir) };
   } catch (e) {
     if (isStorageFault(e)) throw e;
     return { raw, parsed: emptyParsedMail(), fault: { status: "error", text: `cannot parse message: ${(e as Error).message}` } };

@@ -11,9 +11,11 @@ import { Transform, type TransformCallback } from "node:stream";
 const SCAN_LIMIT = 1024 * 1024; // charset declarations sit in part headers near the top
 const CHARSET = /charset\s*=\s*["']?([A-Za-z0-9_.:+-]{1,40})|=\?([A-Za-z0-9_.:+-]{1,40})(?:\*[A-Za-z-]*)?\?[bBqQ]\?/g;
 
-export class ParseInput extends Transform {
+/** The fixes, chunk by chunk, without stream machinery (a message in memory is fed in one call). */
+export class InputFixer {
   /** Charset labels the message declares, in order of appearance. */
   readonly declaredCharsets = new Set<string>();
+  private out: Buffer[] = [];
   private started = false;
   private head: Buffer = Buffer.alloc(0);
   private crOnly = false;
@@ -21,23 +23,35 @@ export class ParseInput extends Transform {
   private scanned = 0;
   private scanTail = "";
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** The bytes to parse for this chunk (possibly none yet, possibly more than one piece). */
+  feed(chunk: Buffer): Buffer[] {
     let data = chunk;
     if (!this.started) {
       // Decide on the first lines: wait for a few line breaks (or 4 KiB, or the end).
       this.head = this.head.length ? Buffer.concat([this.head, data]) : data;
-      if (this.head.length < 4096 && lineBreaks(this.head, 3) < 3) return cb();
+      if (this.head.length < 4096 && lineBreaks(this.head, 3) < 3) return [];
       data = this.start(this.head, firstLineBreak(this.head));
       this.head = Buffer.alloc(0);
     }
     this.emit_(data);
-    cb();
+    return this.take();
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** What is left at the end of the message. */
+  finish(): Buffer[] {
     if (!this.started) this.emit_(this.start(this.head, firstLineBreak(this.head)));
     if (this.pendingCr) this.push(Buffer.from("\n"));
-    cb();
+    return this.take();
+  }
+
+  private push(b: Buffer): void {
+    this.out.push(b);
+  }
+
+  private take(): Buffer[] {
+    const out = this.out;
+    this.out = [];
+    return out;
   }
 
   private start(head: Buffer, eol: number): Buffer {
@@ -103,4 +117,23 @@ function nextBreak(buf: Buffer, from: number): number {
   const lf = buf.indexOf(0x0a, from);
   const cr = buf.indexOf(0x0d, from);
   return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+}
+
+/** The fixes as a stream stage, for messages read from a file or a pipe. */
+export class ParseInput extends Transform {
+  private readonly fixer = new InputFixer();
+
+  get declaredCharsets(): Set<string> {
+    return this.fixer.declaredCharsets;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    for (const b of this.fixer.feed(chunk)) this.push(b);
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    for (const b of this.fixer.finish()) this.push(b);
+    cb();
+  }
 }

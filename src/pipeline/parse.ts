@@ -8,7 +8,7 @@ import { Transform, type Readable } from "node:stream";
 import { convert } from "html-to-text";
 import { MailParser, type AttachmentStream, type MessageText } from "mailparser";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
-import { ParseInput } from "./parse-input.js";
+import { InputFixer, ParseInput } from "./parse-input.js";
 
 export type { Address } from "./header-text.js";
 
@@ -47,11 +47,13 @@ export function emptyParsedMail(): ParsedMail {
   return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [] };
 }
 
-export async function parseMail(source: Readable, attachmentsDir: string): Promise<ParsedMail> {
+/** Parses a message given as a stream, or as bytes already in memory (fewer stream stages). */
+export async function parseMail(source: Readable | Buffer, attachmentsDir: string): Promise<ParsedMail> {
   // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
   // mixed into the body text.
   const parser = new MailParser({ skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
-  const input = new ParseInput();
+  const whole = Buffer.isBuffer(source) ? new InputFixer() : null;
+  const input = whole ?? new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
   const names: RawName[] = [];
@@ -82,9 +84,15 @@ export async function parseMail(source: Readable, attachmentsDir: string): Promi
   await new Promise<void>((resolve, reject) => {
     parser.once("end", resolve);
     parser.once("error", reject);
-    input.once("error", reject);
-    source.once("error", reject);
-    source.pipe(input).pipe(parser);
+    if (whole) {
+      const pieces = [...whole.feed(source as Buffer), ...whole.finish()];
+      parser.end(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+      return;
+    }
+    const stream = input as ParseInput;
+    stream.once("error", reject);
+    (source as Readable).once("error", reject);
+    (source as Readable).pipe(stream).pipe(parser);
   });
   await Promise.all(pending);
   // Files finish writing in any order; the record keeps the order of the parts in the message.
