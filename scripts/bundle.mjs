@@ -119,8 +119,9 @@ const result = await build({
   platform: "node",
   target: "node20",
   // The native addon loads its .node file relative to itself: keep it a real package.
-  // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them.
-  external: ["better-sqlite3", "nodemailer", "imapflow"],
+  // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them;
+  // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts).
+  external: ["better-sqlite3", "nodemailer", "imapflow", "commander"],
   plugins: [deferPlugin],
   define: { "import.meta.url": "__importMetaUrl" },
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
