@@ -22,9 +22,10 @@ const mode = process.env.INGEST_MAIL_CODE_CACHE;
 function compile() {
   try {
     const vm = require("node:vm");
-    const Module = require("node:module");
+    const Module = module.constructor;
     const bytes = readFileSync(bundle);
-    const key = require("node:crypto").createHash("md5").update(bytes).digest();
+    // sha256, as the ingest path hashes the mail: that pays OpenSSL's first-use set-up once.
+    const key = require("node:crypto").createHash("sha256").update(bytes).digest();
     let cachedData;
     if (mode !== "off") {
       try {

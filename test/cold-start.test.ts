@@ -89,8 +89,8 @@ describe("the V8 code cache", () => {
   it.each([
     ["missing", (cache: string) => rmSync(cache), "none"],
     ["unreadable (a folder in its place)", (cache: string) => (rmSync(cache), mkdirSync(cache)), "none"],
-    ["from another build", (cache: string) => writeFileSync(cache, Buffer.concat([Buffer.alloc(16, 7), readFileSync(cache).subarray(16)])), "none"],
-    ["corrupt (V8 rejects it)", (cache: string) => writeFileSync(cache, Buffer.concat([readFileSync(cache).subarray(0, 16), Buffer.alloc(5000, 1)])), "rejected"],
+    ["from another build", (cache: string) => writeFileSync(cache, Buffer.concat([Buffer.alloc(32, 7), readFileSync(cache).subarray(32)])), "none"],
+    ["corrupt (V8 rejects it)", (cache: string) => writeFileSync(cache, Buffer.concat([readFileSync(cache).subarray(0, 32), Buffer.alloc(5000, 1)])), "rejected"],
     ["empty", (cache: string) => writeFileSync(cache, ""), "none"],
   ])("%s: the mail is ingested all the same, silently", (_, breakIt, state) => {
     const pkg = packageCopy();
