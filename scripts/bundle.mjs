@@ -2,11 +2,15 @@
 // process per message) resolves and compiles as few modules as possible, and does at start only
 // the work every message needs. Measured with `npm run bench` (cold start).
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 const requireAtBuild = createRequire(import.meta.url);
+const outdir = "dist/bundle";
+const EXTERNAL = "external:";
+/** A require() specifier for a file in node_modules, relative to the bundle, left out of it. */
+const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outdir), file)}`);
 
 // Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text or the legacy
 // charset tables.
@@ -14,7 +18,7 @@ const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode
 
 // Module-level work in dependencies that only some mail needs, deferred to first use. Each search
 // string must match exactly once, so an upgrade that changes the code fails the build loudly
-// instead of silently losing the saving.
+// instead of silently losing the saving. A replacement may be a function of the file's path.
 const deferrals = [
   {
     file: /libmime\/dist\/(cjs|esm)\/charset\.js$/,
@@ -26,20 +30,43 @@ const deferrals = [
     ],
   },
   {
+    // The MIME type ↔ extension tables (86 KB, built at load) serve only attachments without a
+    // usable Content-Type: left out of the bundle, loaded from node_modules on first use.
+    file: /libmime\/dist\/cjs\/libmime\.js$/,
+    edits: [
+      [
+        /const mimetypes = __importStar\(require\("\.\/mimetypes\.js"\)\);/,
+        (file) => {
+          const load = `(__mimetypes ??= require(${atRunTime(join(dirname(file), "mimetypes.js"))}))`;
+          return `let __mimetypes; const mimetypes = { get list() { return ${load}.list; }, get extensions() { return ${load}.extensions; } };`;
+        },
+      ],
+    ],
+  },
+  {
     // Every address header is also rendered as HTML (with `he`), which nothing here reads.
     file: /mailparser\/dist\/esm\/mail-parser\.js$/,
-    edits: [[/html: this\.getAddressesHTML\(value\),/, "get html() { return formatAddressesHTML(value); },"]],
+    edits: [
+      [/html: this\.getAddressesHTML\(value\),/, "get html() { return formatAddressesHTML(value); },"],
+      // The TLD list (1,500 names) is read only by linkify, deferred below: left out of the bundle and
+      // made only when the deferred linkify replays its set-up.
+      [/import tlds from '\.\/tlds\.cjs';/, (file) => `const tlds = { [Symbol.for("ingest-mail.deferred")]: () => require(${atRunTime(join(dirname(file), "tlds.cjs"))}) };`],
+    ],
   },
 ];
 
 // linkify-it compiles its full TLD list when mailparser loads; we never linkify (skipTextLinks),
-// so the builder calls are recorded and replayed only if something does use it.
-const deferredLinkify = `
-const real = require("linkify-it");
+// so the builder calls are recorded and replayed only if something does use it, with linkify-it
+// (and the TLD list) loaded from node_modules then.
+const deferredLinkify = (real) => `
+let real;
+const load = () => (real ??= require(${atRunTime(real)}));
+const DEFERRED = Symbol.for("ingest-mail.deferred");
+const value = (x) => (x && typeof x === "object" && DEFERRED in x ? x[DEFERRED]() : x);
 module.exports = function deferredLinkify(...args) {
   const calls = [];
   let it;
-  const get = () => { if (!it) { it = real(...args); for (const [m, a] of calls) it[m](...a); } return it; };
+  const get = () => { if (!it) { it = load()(...args); for (const [m, a] of calls) it[m](...a.map(value)); } return it; };
   const proxy = new Proxy({}, {
     get(_, k) {
       if (!it && (k === "tlds" || k === "add" || k === "set")) return (...a) => (calls.push([k, a]), proxy);
@@ -52,8 +79,15 @@ module.exports = function deferredLinkify(...args) {
 
 // Kept out of the bundle file, loaded from node_modules at run time: V8 has to pre-parse every byte
 // of the bundle at start, and these are large (legacy charset tables, HTML parsing, IMAP, SMTP).
-const outdir = "dist/bundle";
-const EXTERNAL = "external:";
+
+// better-sqlite3's JavaScript is bundled (one file, in the code cache, instead of a dozen resolved
+// and compiled at every start); its native addon is required straight from where `bindings` finds
+// it at build time, without bindings' search of a dozen candidate paths on every start.
+const sqliteAddon = requireAtBuild("bindings")({
+  bindings: "better_sqlite3.node",
+  path: true,
+  module_root: dirname(requireAtBuild.resolve("better-sqlite3/package.json")),
+});
 
 const deferPlugin = {
   name: "defer",
@@ -94,15 +128,21 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
         resolveDir: process.cwd(),
       };
     });
-    b.onResolve({ filter: /^linkify-it$/ }, (args) => (args.pluginData === "real" ? undefined : { path: "linkify-it", namespace: "deferred-linkify" }));
-    b.onLoad({ filter: /.*/, namespace: "deferred-linkify" }, () => ({ contents: deferredLinkify, loader: "js", resolveDir: process.cwd(), pluginData: "real" }));
+    b.onResolve({ filter: /^bindings$/ }, (args) => (/better-sqlite3/.test(args.importer) ? { path: "bindings", namespace: "sqlite-addon" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "sqlite-addon" }, () => ({ contents: `module.exports = () => require(${atRunTime(sqliteAddon)});`, loader: "js", resolveDir: process.cwd() }));
+    b.onResolve({ filter: /^linkify-it$/ }, async (args) => {
+      if (args.pluginData === "real") return undefined;
+      const real = await b.resolve(args.path, { kind: "require-call", resolveDir: args.resolveDir, pluginData: "real" });
+      return real.errors.length ? { errors: real.errors } : { path: real.path, namespace: "deferred-linkify" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "deferred-linkify" }, (args) => ({ contents: deferredLinkify(args.path), loader: "js", resolveDir: process.cwd() }));
     for (const d of deferrals) {
       b.onLoad({ filter: d.file }, (args) => {
         let text = readFileSync(args.path, "utf8");
         for (const [from, to] of d.edits) {
           const n = (text.match(new RegExp(from.source, "g")) ?? []).length;
           if (n !== 1) throw new Error(`bundle: expected one ${from} in ${args.path}, found ${n}; review scripts/bundle.mjs after the upgrade`);
-          text = text.replace(from, to);
+          text = text.replace(from, typeof to === "function" ? to(args.path) : to);
         }
         return { contents: text, loader: "js" };
       });
@@ -119,13 +159,25 @@ const result = await build({
   format: "cjs",
   platform: "node",
   target: "node20",
-  // The native addon loads its .node file relative to itself: keep it a real package.
-  // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them.
-  external: ["better-sqlite3", "nodemailer", "imapflow"],
+  // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them;
+  // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts).
+  external: ["nodemailer", "imapflow", "commander"],
   plugins: [deferPlugin],
+  // import() of an external (nodemailer) as require(): the launcher compiles the bundle with vm.Script
+  // (for the code cache), where a real import() needs a loader callback that older Node 20 lacks.
+  supported: { "dynamic-import": false },
   define: { "import.meta.url": "__importMetaUrl" },
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: "warning",
   metafile: !!process.env.BUNDLE_META,
 });
+
+// esbuild escapes non-ASCII in code but keeps it in comments (our "§"): one such character makes V8
+// hold the whole source as a two-byte string, slower to read and scan on every start. \uXXXX is the
+// same character in a string, regular expression or identifier, and harmless in a comment.
+const bundleFile = join(outdir, "ingest-mail.cjs");
+const text = readFileSync(bundleFile, "utf8");
+const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+if (ascii !== text) writeFileSync(bundleFile, ascii);
+
 if (process.env.BUNDLE_META) (await import("node:fs")).writeFileSync(process.env.BUNDLE_META, JSON.stringify(result.metafile));

@@ -1,201 +1,29 @@
 // The CLI entry: the only place that maps faults to exit codes (sysexits) and calls process.exit.
-// Commands are imported lazily so the MTA's ingest path loads nothing it does not use.
-import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
+// The MTA's plain ingest call goes straight to the ingest command; everything else to the commander
+// program, loaded only then. Commands are imported lazily so the MTA's ingest path loads nothing it
+// does not use (cold start, issue 5).
 import { EX, IngestMailError } from "../errors.js";
+import type { IngestOptions } from "./commands/ingest.js";
+import { plainIngest } from "./ingest-args.js";
 
 // What an unexpected fault means depends on the command: for ingest it is "could not store, retry"
 // (the MTA keeps the mail), never 1 (which Postfix turns into a bounce).
 let unexpectedFault: number = EX.SOFTWARE;
 
-const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"];
-
-const common = (cmd: Command) =>
-  cmd
-    .option("--db <path>", "database file (env INGEST_MAIL_DB; default ~/.local/share/ingest-mail/ingest-mail.db)")
-    .option("--config <path>", "JSON configuration file (env INGEST_MAIL_CONFIG; default built-in)")
-    .option("--json", "print one JSON object on stdout");
-
-// InvalidArgumentError, not a bare CommanderError: commander prints only its own error kinds.
-const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
-  return Number(v);
-};
-
-function build(): Command {
-  const program = new Command("ingest-mail")
-    .description("Turn inbound email into customer-service issues. The MTA runs it once per message with the mail on stdin.")
-    .version("0.1.0")
-    .showHelpAfterError()
-    .exitOverride();
-  program.addHelpText(
-    "after",
-    `
-Examples:
-  ingest-mail --db /var/lib/ingest-mail/db < message.eml      stage and process one mail
-  ingest-mail service+12-345@example.test < message.eml        with the envelope recipient (procmail "$1")
-  ingest-mail list --status error                              what failed
-  ingest-mail resubmit 42 --subject "Missing subject"          fix and process again
-
-Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 could not store
-(the MTA keeps the mail and retries), 78 configuration. Never 1.`,
-  );
-  // --db / --config / --json may also come before the command (ingest-mail --db x list).
-  common(program).hook("preAction", (_root, action) => {
-    for (const [key, value] of Object.entries(program.opts())) if (action.getOptionValue(key) === undefined) action.setOptionValue(key, value);
-  });
-
-  common(
-    program
-      .command("ingest", { isDefault: true })
-      .summary("read one message from stdin and process it (default command)")
-      .description(
-        "Read one RFC822 message from stdin, stage it durably, then identify the writer, match or open an issue and record it.\n" +
-          "Exit 0 once staged (whatever the outcome), 75 when it could not be stored (the MTA retries), 64 usage, 78 configuration.",
-      )
-      .argument("[recipient]", "envelope recipient (procmail \"$1\"); same as --recipient")
-      .option("--recipient <addr>", "envelope recipient (else ORIGINAL_RECIPIENT / RECIPIENT, else Delivered-To, X-Original-To, To, Cc)")
-      .option("--sender <addr>", "envelope sender (Postfix ${sender}; empty for bounces)"),
-  ).action(async (recipient: string | undefined, opts) => {
-    unexpectedFault = EX.TEMPFAIL;
-    await (await import("./commands/ingest.js")).run(recipient, opts);
-  });
-
-  common(
-    program
-      .command("list")
-      .description("list staged mail, newest first")
-      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held"]))
-      .option("--limit <n>", "at most this many rows", int("--limit"), 50),
-  ).action(async (opts) => (await import("./commands/list.js")).run(opts));
-
-  common(program.command("show").description("show one staged mail: components, status history, attachments, trace, linked records").argument("<stagedId>", "staged mail id", int("stagedId"))).action(
-    async (id: number, opts) => (await import("./commands/show.js")).run(id, opts),
-  );
-
-  common(
-    program
-      .command("resubmit")
-      .description("put an invalid, error or held staged mail back to new and process it again now")
-      .argument("<stagedId>", "staged mail id", int("stagedId"))
-      .option("--subject <text>", "supply (or correct) the subject before processing"),
-  ).action(async (id: number, opts) => (await import("./commands/resubmit.js")).run(id, opts));
-
-  common(
-    program
-      .command("recover")
-      .description("finish staged mail left in new / in_process / workflow by a crash (older than recoverAfterMinutes)")
-      .option("--older-than <minutes>", "override the configured age", int("--older-than")),
-  ).action(async (opts) => (await import("./commands/recover.js")).run(opts));
-
-  const issue = program.command("issue").description("inspect and manage issues (tickets, cases, actions)");
-  common(issue.command("show").summary("show one issue with its actions").description("show one issue: state, queue, assignee, links, participants and its actions").argument("<id>", "issue id", int("id"))).action(async (id: number, opts) =>
-    (await import("./commands/issue.js")).show(id, opts),
-  );
-  common(issue.command("list").description("list issues, newest first").addOption(new Option("--state <state>", "only this state").choices(STATES))).action(async (opts) =>
-    (await import("./commands/issue.js")).list(opts),
-  );
-  common(
-    issue
-      .command("create")
-      .summary("create an issue by hand")
-      .description("create an issue by hand, in state todo (for set-up and tests); give its customer by --email or --user-identification")
-      .addOption(new Option("--kind <kind>", "kind of work item (required)").choices(["ticket", "case", "action"]).makeOptionMandatory())
-      .option("--parent <id>", "parent issue id (an action's case; a case's parent case or ticket)", int("--parent"))
-      .option("--email <addr>", "customer email, identified as an incoming mail from it would be")
-      .option("--user-identification <id>", "customer's user identification id", int("--user-identification"))
-      .option("--subject <text>", "subject"),
-  ).action(async (opts) => (await import("./commands/issue.js")).create(opts));
-  common(
-    issue
-      .command("set-state")
-      .summary("set an issue's state (and wait type)")
-      .description("set an issue's state; only tickets and cases can be resolved")
-      .argument("<id>", "issue id", int("id"))
-      .addArgument(new Argument("<state>", "new state").choices(STATES))
-      .option("--wait-type <type>", "with waiting: what it waits for; more_info means a reply moves it back to todo"),
-  ).action(async (id: number, state: string, opts) => (await import("./commands/issue.js")).setState(id, state, opts));
-  common(
-    issue
-      .command("merge")
-      .summary("merge tickets into a target ticket")
-      .description("merge tickets into a target ticket and close them; mail to any of them lands on the target")
-      .argument("<ids...>", "ticket ids to merge", (v: string, prev: number[] = []) => [...prev, int("id")(v)])
-      .requiredOption("--into <target>", "target ticket id (required)", int("--into")),
-  ).action(async (ids: number[], opts) => (await import("./commands/issue.js")).merge(ids, opts));
-  common(
-    issue
-      .command("split")
-      .summary("split a ticket into N child tickets")
-      .description("split a ticket into N child tickets and close it; mail to it or any child lands on every child")
-      .argument("<id>", "ticket id", int("id"))
-      .requiredOption("--into <n>", "number of child tickets, at least 2 (required)", int("--into")),
-  ).action(async (id: number, opts) => (await import("./commands/issue.js")).split(id, opts));
-  common(issue.command("convert").summary("convert a ticket into a case").description("convert a ticket into a new case (the ticket is resolved); mail to the ticket lands on the case").argument("<ticketId>", "ticket id", int("ticketId"))).action(
-    async (id: number, opts) => (await import("./commands/issue.js")).convert(id, opts),
-  );
-
-  const user = program.command("user").description("manage registered users");
-  common(
-    user
-      .command("add")
-      .summary("register a user")
-      .description("register a user: mail from this address is linked to them, and their account's support level drives assignment")
-      .requiredOption("--email <addr>", "email address (required)")
-      .option("--name <name>", 'full name, e.g. "Ada Lovelace" or "Lovelace, Ada"')
-      .option("--account <id>", "account id (from account add)", int("--account")),
-  ).action(async (opts) => (await import("./commands/user.js")).add(opts));
-
-  const account = program.command("account").description("manage customer accounts");
-  common(
-    account
-      .command("add")
-      .summary("add a customer account")
-      .description("add a customer account; its support level drives assignment rules (when.supportLevel)")
-      .requiredOption("--name <name>", "account name (required)")
-      .requiredOption("--support-level <level>", "support level, e.g. gold (required)"),
-  ).action(async (opts) => (await import("./commands/account.js")).add(opts));
-
-  const outbox = program.command("outbox").description("mail this system sent (confirmations, admin notices)");
-  common(outbox.command("list").description("list outgoing mail with its status, newest first")).action(async (opts) => (await import("./commands/outbox.js")).list(opts));
-
-  program
-    .command("poll")
-    .description("mailbox agent: fetch mail from IMAP or POP3 and ingest each message (marked seen/moved/deleted only once staged)")
-    .addArgument(new Argument("<protocol>", "imap or pop3").choices(["imap", "pop3"]))
-    .requiredOption("--host <host>", "server host")
-    .requiredOption("--port <port>", "server port", int("--port"))
-    .requiredOption("--user <user>", "login user")
-    .option("--password-file <file>", "file holding the password (else env INGEST_MAIL_PASSWORD)")
-    .option("--tls", "connect with TLS")
-    .option("--mailbox <name>", "IMAP mailbox", "INBOX")
-    .option("--once", "poll once and exit")
-    .option("--interval <seconds>", "poll every N seconds until SIGTERM", int("--interval"), 180)
-    .option("--move-to <folder>", "IMAP: move processed mail to this folder instead of flagging it seen")
-    .option("--db <path>", "database file (env INGEST_MAIL_DB)")
-    .option("--config <path>", "JSON configuration file (env INGEST_MAIL_CONFIG)")
-    .option("--json", "print a JSON summary per poll cycle")
-    .action(async (protocol: string, opts) => (await import("./commands/poll.js")).run(protocol, opts));
-
-  common(
-    program
-      .command("import")
-      .description("ingest .eml files, folders of them, mbox files and Maildir folders in one process")
-      .argument("<paths...>", "files or folders")
-      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers")),
-  ).action(
-    async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),
-  );
-
-  return program;
+async function runIngest(recipient: string | undefined, opts: IngestOptions): Promise<void> {
+  unexpectedFault = EX.TEMPFAIL;
+  await (await import("./commands/ingest.js")).run(recipient, opts);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = build();
+  let program: typeof import("./program.js") | undefined;
   try {
-    await program.parseAsync(argv);
+    const plain = plainIngest(argv.slice(2));
+    if (plain) await runIngest(plain.recipient, plain.opts);
+    else await (program = await import("./program.js")).build(runIngest).parseAsync(argv);
     return process.exitCode === undefined ? EX.OK : Number(process.exitCode);
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (program && e instanceof program.CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EX.OK;
       return EX.USAGE;
     }

@@ -1,8 +1,8 @@
 // Opens the SQLite database: WAL + busy timeout so many ingest processes can run at once, and the
 // generated migrations applied on open (a fresh path just works; an older database is migrated).
 import Database from "better-sqlite3";
-import { readMigrationFiles } from "drizzle-orm/migrator";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -57,6 +57,9 @@ function migrate(client: Database.Database): void {
   const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
   const want = journal.entries.length;
   if ((client.pragma("user_version", { simple: true }) as number) >= want) return;
+  // Loaded only here, from node_modules (never bundled): a migrated database, the case on every
+  // message, must not pay for loading it (issue 5, cold start).
+  const { readMigrationFiles } = createRequire(import.meta.url)("drizzle-orm/migrator") as typeof import("drizzle-orm/migrator");
   const migrations = readMigrationFiles({ migrationsFolder });
   client.exec("BEGIN IMMEDIATE");
   try {

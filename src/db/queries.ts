@@ -1,7 +1,7 @@
 // Every database access of the product, as named functions. A second engine (PostgreSQL) is a
 // second implementation of these, not a rewrite of the callers.
 import type { Db } from "./open.js";
-import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./schema.js";
+import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./tables.generated.js";
 import { getAll, getOne, insertReturning, insertRow, insertRows, stmt, updateReturning, updateRow } from "./sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */

@@ -1,9 +1,30 @@
 // The small layer under queries.ts: cached prepared statements and row mapping derived from the
 // drizzle schema. drizzle's query builder re-prepared every statement and dominated the ingest path
-// (profiled at ~60% of in-process time), so queries are plain SQL on better-sqlite3.
+// (profiled at ~60% of in-process time), so queries are plain SQL on better-sqlite3. The schema
+// reaches this file as plain metadata (tables.generated.ts, made from schema.ts by
+// scripts/gen-tables.mjs): loading drizzle-orm cost every cold start ~15 ms (issue 5).
 import type Database from "better-sqlite3";
-import { getTableColumns, getTableName, type Table } from "drizzle-orm";
+import type { Table } from "drizzle-orm";
 import type { Db } from "./open.js";
+
+/** What the SQL layer knows of a table: generated from its drizzle definition. */
+export interface PlainTable {
+  readonly name: string;
+  /** property → column name, in schema order */
+  readonly columns: Readonly<Record<string, string>>;
+  readonly booleans: readonly string[];
+  readonly blobs: readonly string[];
+}
+
+/** A table's metadata with its row types, as `typeof table.$inferSelect` reads on a drizzle table. */
+export interface TableMeta<T extends Table> extends PlainTable {
+  /** Types only (as on drizzle's own tables): no value at run time. */
+  readonly $inferSelect: T["$inferSelect"];
+  readonly $inferInsert: T["$inferInsert"];
+}
+
+/** Gives generated metadata its drizzle table's row types. */
+export const table = <T extends Table>(t: PlainTable): TableMeta<T> => t as TableMeta<T>;
 
 const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
@@ -25,31 +46,29 @@ interface TableInfo {
   select: string;
 }
 
-const infos = new WeakMap<Table, TableInfo>();
+const infos = new WeakMap<PlainTable, TableInfo>();
 
-export function info(table: Table): TableInfo {
+export function info(table: PlainTable): TableInfo {
   let i = infos.get(table);
   if (!i) {
-    const cols = getTableColumns(table);
-    const columns = new Map(Object.entries(cols).map(([k, c]) => [k, c.name]));
-    const booleans = new Set(Object.entries(cols).filter(([, c]) => c.columnType === "SQLiteBoolean").map(([k]) => k));
-    const blobs = new Set(Object.entries(cols).filter(([, c]) => c.columnType === "SQLiteBlobBuffer").map(([k]) => k));
+    const columns = new Map(Object.entries(table.columns));
+    const blobs = new Set(table.blobs);
     const select = [...columns]
       .filter(([k]) => !blobs.has(k))
       .map(([k, c]) => (k === c ? `"${c}"` : `"${c}" AS "${k}"`))
       .join(", ");
-    infos.set(table, (i = { name: getTableName(table), columns, booleans, select }));
+    infos.set(table, (i = { name: table.name, columns, booleans: new Set(table.booleans), select }));
   }
   return i;
 }
 
 /** `SELECT <all columns but blobs, as properties> FROM table` + rest. */
-export function selectSql(table: Table, rest: string): string {
+export function selectSql(table: PlainTable, rest: string): string {
   const i = info(table);
   return `SELECT ${i.select} FROM "${i.name}" ${rest}`;
 }
 
-export function mapRow<T>(table: Table, row: unknown): T {
+export function mapRow<T>(table: PlainTable, row: unknown): T {
   if (!row) return row as T;
   const i = info(table);
   const r = row as Record<string, unknown>;
@@ -59,7 +78,7 @@ export function mapRow<T>(table: Table, row: unknown): T {
 
 const toDriver = (v: unknown) => (typeof v === "boolean" ? (v ? 1 : 0) : v === undefined ? null : v);
 
-function assignments(table: Table, values: Record<string, unknown>): { cols: string[]; params: unknown[] } {
+function assignments(table: PlainTable, values: Record<string, unknown>): { cols: string[]; params: unknown[] } {
   const i = info(table);
   const cols: string[] = [];
   const params: unknown[] = [];
@@ -74,19 +93,19 @@ function assignments(table: Table, values: Record<string, unknown>): { cols: str
 }
 
 /** INSERT the given properties; returns the new row id. */
-export function insertRow(db: Db, table: Table, values: Record<string, unknown>): number {
+export function insertRow(db: Db, table: PlainTable, values: Record<string, unknown>): number {
   const { cols, params } = assignments(table, values);
   return Number(stmt(db, insertSql(table, cols)).run(...params).lastInsertRowid);
 }
 
 /** INSERT the given properties; returns the whole new row (but blobs), defaults filled in. */
-export function insertReturning<T>(db: Db, table: Table, values: Record<string, unknown>): T {
+export function insertReturning<T>(db: Db, table: PlainTable, values: Record<string, unknown>): T {
   const { cols, params } = assignments(table, values);
   return mapRow<T>(table, stmt(db, `${insertSql(table, cols)} RETURNING ${info(table).select}`).get(...params));
 }
 
 /** One INSERT of several rows with the same properties (fewer statements on the hot path). */
-export function insertRows(db: Db, table: Table, rows: Record<string, unknown>[]): void {
+export function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): void {
   if (!rows.length) return;
   const all = rows.map((r) => assignments(table, r));
   const cols = all[0].cols;
@@ -96,12 +115,12 @@ export function insertRows(db: Db, table: Table, rows: Record<string, unknown>[]
   stmt(db, sql).run(...all.flatMap((a) => a.params));
 }
 
-function insertSql(table: Table, cols: string[]): string {
+function insertSql(table: PlainTable, cols: string[]): string {
   return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
 }
 
 /** UPDATE the given properties of one row by id; returns the row as it is now (but blobs). */
-export function updateReturning<T>(db: Db, table: Table, id: number, patch: Record<string, unknown>): T | undefined {
+export function updateReturning<T>(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): T | undefined {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return getOne<T>(db, table, `WHERE "id" = ?`, id);
   const sql = `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ? RETURNING ${info(table).select}`;
@@ -109,17 +128,17 @@ export function updateReturning<T>(db: Db, table: Table, id: number, patch: Reco
 }
 
 /** UPDATE the given properties of one row by id. */
-export function updateRow(db: Db, table: Table, id: number, patch: Record<string, unknown>): void {
+export function updateRow(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): void {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return;
   stmt(db, `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?`).run(...params, id);
 }
 
-export function getOne<T>(db: Db, table: Table, rest: string, ...params: unknown[]): T | undefined {
+export function getOne<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): T | undefined {
   return mapRow<T>(table, stmt(db, selectSql(table, rest)).get(...params)) ?? undefined;
 }
 
-export function getAll<T>(db: Db, table: Table, rest: string, ...params: unknown[]): T[] {
+export function getAll<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): T[] {
   return stmt(db, selectSql(table, rest))
     .all(...params)
     .map((r) => mapRow<T>(table, r));

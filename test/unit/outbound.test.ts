@@ -36,7 +36,7 @@ function fakeDeps(config: Partial<Config> = {}, fail?: string): Deps {
 }
 
 function stage(deps: Deps, from = "dora@customer.example"): StagedMail {
-  const id = insertStaged(deps.db, {
+  const { id } = insertStaged(deps.db, {
     receivedAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
     status: "error",

@@ -1,0 +1,122 @@
+// Cold start (issue 5): the MTA's plain ingest call loads neither drizzle-orm nor commander, and the
+// launcher compiles the bundle with the build's V8 code cache, yet behaves exactly as a plain
+// require() of the bundle whatever state the cache is in.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readFixture, root, sandbox } from "./helpers/cli.js";
+
+const bundle = join(root, "dist", "bundle", "ingest-mail.cjs");
+
+/** A copy of the built package (node_modules linked) whose cache the tests may break. */
+function packageCopy(): { dir: string; bin: string; cache: string } {
+  const dir = mkdtempSync(join(tmpdir(), "ingest-mail-cold-"));
+  for (const part of ["bin", "dist", "drizzle", "package.json"]) cpSync(join(root, part), join(dir, part), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return { dir, bin: join(dir, "bin", "ingest-mail.js"), cache: join(dir, "dist", "bundle", "ingest-mail.cjs.cache") };
+}
+
+function exec(script: string, args: string[], env: NodeJS.ProcessEnv, input?: Buffer, nodeArgs: string[] = []) {
+  const r = spawnSync(process.execPath, [...nodeArgs, script, ...args], { env, input, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Logs every module require()d by name, so a test can see what a run loaded from node_modules.
+const requireLog = `const M = require("module"); const load = M._load; const seen = new Set();
+M._load = function (request, ...rest) { seen.add(request); return load.call(this, request, ...rest); };
+process.on("exit", () => require("fs").writeFileSync(process.env.REQUIRE_LOG, [...seen].join("\\n")));`;
+
+describe("the plain ingest path", () => {
+  let hook: string;
+  beforeAll(() => {
+    hook = join(mkdtempSync(join(tmpdir(), "ingest-mail-hook-")), "hook.cjs");
+    writeFileSync(hook, requireLog);
+  });
+
+  // On a database that exists and is migrated, as on a running server.
+  const loaded = (args: string[], input?: Buffer) => {
+    const sb = sandbox();
+    expect(exec(join(root, "bin", "ingest-mail.js"), [], sb.env, readFixture("new-mail-to-default-route.eml")).code).toBe(0);
+    const log = join(sb.dir, "required.txt");
+    const r = exec(join(root, "bin", "ingest-mail.js"), args, { ...sb.env, REQUIRE_LOG: log }, input, ["-r", hook]);
+    return { ...r, modules: readFileSync(log, "utf8").split("\n") };
+  };
+
+  it("loads neither commander nor drizzle-orm", () => {
+    const r = loaded(["service@example.com", "--json"], readFixture("new-mail-opens-issue.eml"));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe("complete");
+    expect(r.modules.filter((m) => /commander|drizzle/.test(m))).toEqual([]);
+    // ... which are not in the bundle either (esbuild names each bundled file in a comment).
+    const text = readFileSync(bundle, "utf8");
+    expect(text).not.toMatch(/^\/\/ node_modules\/(drizzle-orm|commander)\//m);
+  });
+
+  it("anything else still goes through commander", () => {
+    const r = loaded(["--version"]);
+    expect(r.stdout).toBe("0.1.0\n");
+    expect(r.modules).toContain("commander");
+  });
+
+  it("migrating a fresh database loads drizzle's migrator, and only then", () => {
+    const sb = sandbox();
+    const log = join(sb.dir, "required.txt");
+    const env = { ...sb.env, REQUIRE_LOG: log };
+    const first = exec(join(root, "bin", "ingest-mail.js"), [], env, readFixture("new-mail-opens-issue.eml"), ["-r", hook]);
+    expect(first.code).toBe(0);
+    expect(readFileSync(log, "utf8").split("\n")).toContain("drizzle-orm/migrator");
+    exec(join(root, "bin", "ingest-mail.js"), [], env, readFixture("new-mail-to-default-route.eml"), ["-r", hook]);
+    expect(readFileSync(log, "utf8")).not.toMatch(/drizzle/);
+  });
+});
+
+describe("the V8 code cache", () => {
+  const check = (bin: string, input = readFixture("new-mail-opens-issue.eml")) => {
+    const sb = sandbox({ INGEST_MAIL_CODE_CACHE: "check" });
+    const r = exec(bin, ["--json"], sb.env, input);
+    return { ...r, cache: r.stderr.split("\n")[0], rest: r.stderr.split("\n").slice(1).join("\n") };
+  };
+
+  it("is made by the build and used", () => {
+    const r = check(join(root, "bin", "ingest-mail.js"));
+    expect(r.code).toBe(0);
+    expect(r.cache).toBe("code cache: used");
+    expect(JSON.parse(r.stdout).status).toBe("complete");
+  });
+
+  it.each([
+    ["missing", (cache: string) => rmSync(cache), "none"],
+    ["unreadable (a folder in its place)", (cache: string) => (rmSync(cache), mkdirSync(cache)), "none"],
+    ["from another build", (cache: string) => writeFileSync(cache, Buffer.concat([Buffer.alloc(32, 7), readFileSync(cache).subarray(32)])), "none"],
+    ["corrupt (V8 rejects it)", (cache: string) => writeFileSync(cache, Buffer.concat([readFileSync(cache).subarray(0, 32), Buffer.alloc(5000, 1)])), "rejected"],
+    ["empty", (cache: string) => writeFileSync(cache, ""), "none"],
+  ])("%s: the mail is ingested all the same, silently", (_, breakIt, state) => {
+    const pkg = packageCopy();
+    try {
+      breakIt(pkg.cache);
+      const r = check(pkg.bin);
+      expect(r.cache).toBe(`code cache: ${state}`);
+      expect(r.rest).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: "complete", issues: [{ created: true }] });
+      // And without the check, nothing at all on stderr.
+      const quiet = exec(pkg.bin, [], sandbox().env, readFixture("new-mail-opens-issue.eml"));
+      expect([quiet.code, quiet.stderr]).toEqual([0, ""]);
+    } finally {
+      rmSync(pkg.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("errors and their stack traces read as with a plain require() of the bundle", () => {
+    // A database file that is not one: an unexpected fault, with its stack under INGEST_MAIL_DEBUG.
+    const sb = sandbox({ INGEST_MAIL_DEBUG: "1" });
+    writeFileSync(sb.db, "this is not a database, it is a text file of some length ".repeat(100));
+    const viaLauncher = exec(join(root, "bin", "ingest-mail.js"), ["list"], sb.env);
+    const plain = exec(bundle, ["list"], sb.env);
+    expect(viaLauncher.code).toBe(70);
+    expect(viaLauncher.stderr).toMatch(/dist\/bundle\/ingest-mail\.cjs:\d+:\d+/);
+    expect(viaLauncher).toEqual(plain);
+  });
+});
