@@ -94,6 +94,8 @@ export interface ProcessOptions {
 /** Processes a staged record in status `new` (fresh, resubmitted or recovered). */
 export async function processStaged(deps: Deps, stagedId: number, opts: ProcessOptions = {}): Promise<Outcome> {
   let result: WorkflowResult;
+  // Kept out here so that a failure's record shows how far the workflow got before it rolled back.
+  const trace: TraceStep[] = [];
   try {
     // Claim and workflow are one write transaction: the write lock is the claim, so two processors
     // (a slow ingest and `recover`) cannot both record the mail, and a crash leaves the record `new`
@@ -104,11 +106,11 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
       const row = known && now && now.status === known.status && now.attempts === known.attempts ? known : getStaged(deps.db, stagedId);
       if (!row) throw new NotFoundError(`no staged mail ${stagedId}`);
       if (row.status !== "new") return { outcome: outcomeOf(row), created: [], readBack: false };
-      return workflow(deps, { ...row, status: "in_process", attempts: row.attempts + 1 }, opts);
+      return workflow(deps, { ...row, status: "in_process", attempts: row.attempts + 1 }, trace, opts);
     });
   } catch (e) {
     if (e instanceof NotFoundError) throw e;
-    return failed(deps, stagedId, e as Error);
+    return failed(deps, stagedId, e as Error, trace);
   }
   if (result.readBack) return outcomeOf(getStaged(deps.db, stagedId)!);
   const outcome = result.outcome;
@@ -127,10 +129,10 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
 }
 
 /** domain.md §1.5: the workflow threw (and rolled back): the record becomes `error` with the text. */
-async function failed(deps: Deps, stagedId: number, e: Error): Promise<Outcome> {
+async function failed(deps: Deps, stagedId: number, e: Error, steps: TraceStep[]): Promise<Outcome> {
   const at = deps.now().toISOString();
   const text = e.stack?.split("\n").slice(0, 2).join(" ") ?? String(e);
-  const trace: TraceStep[] = [{ step: "error", decision: "error", reason: e.message ?? String(e) }];
+  const trace: TraceStep[] = [...steps, { step: "error", decision: "error", reason: e.message ?? String(e) }];
   let row: StagedMail | undefined;
   try {
     row = inWriteTx(deps.db, () => {
@@ -161,11 +163,11 @@ interface WorkflowResult {
 // Everything for one message in one transaction (domain.md §7), from the claim to `complete`. The
 // statuses it passes through are each recorded in the history with their time (§1.3); the record
 // itself is written once, with the status it ends in.
-function workflow(deps: Deps, row: StagedMail, opts: ProcessOptions): WorkflowResult {
+function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: ProcessOptions): WorkflowResult {
   const at = deps.now().toISOString();
   const attempts = row.attempts;
   const passed = ["in_process"];
-  const trace: TraceStep[] = [{ step: "stage", decision: `staged as ${row.id}`, reason: `${row.rawSize} bytes from ${row.source}` }];
+  trace.push({ step: "stage", decision: `staged as ${row.id}`, reason: `${row.rawSize} bytes from ${row.source}` });
   // domain.md §1.4 (Maximo): no subject → invalid, kept, not processed.
   if (deps.config.requireSubject && !row.subject) {
     const reason = "the message has no subject";

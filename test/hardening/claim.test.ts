@@ -65,6 +65,9 @@ describe("claiming a staged record", () => {
     };
     const out = await ingest(deps, Readable.from([mail({ From: "b@example.com", Subject: "breaks" })]), { recipient: null, sender: null }, { source: "stdin" });
     expect(out).toMatchObject({ status: "error", error: "guid source unavailable" });
+    // The trace shows how far the workflow got before it rolled back.
+    expect(out.trace.map((t) => t.step)).toEqual(expect.arrayContaining(["stage", "recipient", "identify", "error"]));
+    expect(JSON.parse(getStaged(deps.db, out.stagedId)!.trace!).at(-1)).toMatchObject({ step: "error" });
     expect(count(deps.db, "issues")).toBe(0);
     expect(count(deps.db, "user_identifications")).toBe(0);
     const row = getStaged(deps.db, out.stagedId)!;
