@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressBar } from "../src/cli/progress.js";
-import { count, db, ingest, mail, rows, run, sandbox } from "./helpers/cli.js";
+import { count, db, ingest, mail, rows, run, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 const msg = (n: number, extra: Record<string, string> = {}) =>
   mail({ From: `Customer ${n} <c${n}@customer.test>`, To: "support@example.test", Subject: `Question ${n}`, "Message-ID": `<q${n}@customer.test>`, ...extra }, `Body ${n}\n`);
@@ -25,6 +25,22 @@ function tree(dir: string): void {
   writeFileSync(join(dir, "Maildir", "new", "1700000002.M2P1.host"), msg(6));
   writeFileSync(join(dir, "Maildir", "tmp", "1700000003.M3P1.host"), msg(7)); // still being delivered
   writeFileSync(join(dir, "single.eml"), msg(8).replace(/\n/g, "\r\n"));
+}
+
+/** Imports sb.dir/in while another connection holds the database's write lock (a short busy timeout). */
+function importWhileLocked(sb: Sandbox, args: string[]): RunResult {
+  writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ busyTimeoutMs: 100 }));
+  sb.env.INGEST_MAIL_CONFIG = join(sb.dir, "config.json");
+  expect(ingest(sb, msg(99)).status).toBe("complete"); // creates the database
+  const lock = new Database(sb.db);
+  lock.exec("BEGIN EXCLUSIVE");
+  lock.prepare("UPDATE staged_mails SET updated_at = updated_at").run();
+  try {
+    return run(sb, ["import", join(sb.dir, "in"), ...args]);
+  } finally {
+    lock.exec("ROLLBACK");
+    lock.close();
+  }
 }
 
 describe("import", () => {
@@ -72,15 +88,7 @@ describe("import", () => {
   it("exits 75 and says what was not stored when the database is locked; a rerun finishes the job", () => {
     const sb = sandbox();
     tree(sb.dir);
-    writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ busyTimeoutMs: 100 }));
-    sb.env.INGEST_MAIL_CONFIG = join(sb.dir, "config.json");
-    expect(ingest(sb, msg(99)).status).toBe("complete"); // creates the database
-    const lock = new Database(sb.db);
-    lock.exec("BEGIN EXCLUSIVE");
-    lock.prepare("UPDATE staged_mails SET updated_at = updated_at").run();
-    const r = run(sb, ["import", join(sb.dir, "in"), "--json"]);
-    lock.exec("ROLLBACK");
-    lock.close();
+    const r = importWhileLocked(sb, ["--json"]);
     expect(r.code).toBe(75);
     expect(r.json()).toMatchObject({ messages: 0, failed: [{ source: join(sb.dir, "in", "a.eml"), error: expect.stringMatching(/locked|busy/) }] });
     expect(r.stderr).toMatch(/could not be stored \(the database or disk refused; the import stopped there\)/);
@@ -122,15 +130,7 @@ describe("import", () => {
     const withFile = (n: number) =>
       [`From: c${n}@customer.test`, `Subject: Question ${n}`, `Message-ID: <att${n}@customer.test>`, "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain", "", "see attached", "--b", "Content-Type: application/octet-stream", 'Content-Disposition: attachment; filename="f.bin"', "", `content ${n}`, "--b--", ""].join("\n");
     for (let n = 1; n <= 40; n++) writeFileSync(join(sb.dir, "in", `${String(n).padStart(2, "0")}.eml`), withFile(n));
-    writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ busyTimeoutMs: 100 }));
-    sb.env.INGEST_MAIL_CONFIG = join(sb.dir, "config.json");
-    expect(ingest(sb, msg(99)).status).toBe("complete"); // creates the database
-    const lock = new Database(sb.db);
-    lock.exec("BEGIN EXCLUSIVE");
-    lock.prepare("UPDATE staged_mails SET updated_at = updated_at").run();
-    const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", "1"]);
-    lock.exec("ROLLBACK");
-    lock.close();
+    const r = importWhileLocked(sb, ["--json", "--workers", "1"]);
     expect(r.code).toBe(75);
     expect(r.json().messages).toBe(0);
     const attachments = join(sb.dir, "attachments");

@@ -48,16 +48,12 @@ export function findStagedByDedupKey(db: Db, key: string): { id: number } | unde
  * redelivery fail here rather than be processed twice. */
 export function insertStaged(db: Db, row: NewStagedMail, note?: string): StagedMail {
   const staged = insertReturning<StagedMail>(db, stagedMails, row);
-  addStatusHistory(db, staged.id, row.status, row.receivedAt, note);
+  insertRow(db, stagedMailStatusHistory, { stagedMailId: staged.id, status: row.status, at: row.receivedAt, note: note ?? null });
   return staged;
 }
 
-export function addStatusHistory(db: Db, stagedMailId: number, status: string, at: string, note?: string | null): void {
-  insertRow(db, stagedMailStatusHistory, { stagedMailId, status, at, note: note ?? null });
-}
-
-/** Sets the record's status (with the patch) and records it, after the statuses it passed through
- * on the way within the same transaction, each with its time. */
+/** Sets the record's status (with the patch) and records it in the history, after the statuses it
+ * passed through within the same transaction (`passed`), all at `at`. */
 export function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): void {
   updateRow(db, stagedMails, id, { ...patch, status, updatedAt: at });
   insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);

@@ -110,28 +110,30 @@ export function insertRows(db: Db, table: PlainTable, rows: Record<string, unkno
   const all = rows.map((r) => assignments(table, r));
   const cols = all[0].cols;
   if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertRows: rows of ${info(table).name} differ in their properties`);
-  const tuple = `(${cols.map(() => "?").join(", ")})`;
-  const sql = `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`;
-  stmt(db, sql).run(...all.flatMap((a) => a.params));
+  stmt(db, insertSql(table, cols, rows.length)).run(...all.flatMap((a) => a.params));
 }
 
-function insertSql(table: PlainTable, cols: string[]): string {
-  return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
+function insertSql(table: PlainTable, cols: string[], rows = 1): string {
+  const tuple = `(${cols.map(() => "?").join(", ")})`;
+  return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}`;
+}
+
+function updateSql(table: PlainTable, cols: string[]): string {
+  return `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?`;
 }
 
 /** UPDATE the given properties of one row by id; returns the row as it is now (but blobs). */
 export function updateReturning<T>(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): T | undefined {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return getOne<T>(db, table, `WHERE "id" = ?`, id);
-  const sql = `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ? RETURNING ${info(table).select}`;
-  return mapRow<T>(table, stmt(db, sql).get(...params, id)) ?? undefined;
+  return mapRow<T>(table, stmt(db, `${updateSql(table, cols)} RETURNING ${info(table).select}`).get(...params, id)) ?? undefined;
 }
 
 /** UPDATE the given properties of one row by id. */
 export function updateRow(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): void {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return;
-  stmt(db, `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?`).run(...params, id);
+  stmt(db, updateSql(table, cols)).run(...params, id);
 }
 
 export function getOne<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): T | undefined {

@@ -102,8 +102,8 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
     // with nothing half-done. One commit per mail instead of three (issue 5: throughput).
     result = inWriteTx(deps.db, () => {
       const known = opts.staged;
-      const now = known && stagedStatus(deps.db, stagedId);
-      const row = known && now && now.status === known.status && now.attempts === known.attempts ? known : getStaged(deps.db, stagedId);
+      const current = known && stagedStatus(deps.db, stagedId);
+      const row = current && current.status === known.status && current.attempts === known.attempts ? known : getStaged(deps.db, stagedId);
       if (!row) throw new NotFoundError(`no staged mail ${stagedId}`);
       if (row.status !== "new") return { outcome: outcomeOf(row), created: [], readBack: false };
       return workflow(deps, { ...row, status: "in_process", attempts: row.attempts + 1 }, trace, opts);

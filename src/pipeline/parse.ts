@@ -52,8 +52,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
   // mixed into the body text.
   const parser = new MailParser({ skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
-  const whole = Buffer.isBuffer(source) ? new InputFixer() : null;
-  const input = whole ?? new ParseInput();
+  const input = Buffer.isBuffer(source) ? new InputFixer() : new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
   const names: RawName[] = [];
@@ -84,15 +83,15 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   await new Promise<void>((resolve, reject) => {
     parser.once("end", resolve);
     parser.once("error", reject);
-    if (whole) {
-      const pieces = [...whole.feed(source as Buffer), ...whole.finish()];
+    if (input instanceof InputFixer) {
+      const pieces = [...input.feed(source as Buffer), ...input.finish()];
       parser.end(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
       return;
     }
-    const stream = input as ParseInput;
+    const stream = source as Readable;
+    input.once("error", reject);
     stream.once("error", reject);
-    (source as Readable).once("error", reject);
-    (source as Readable).pipe(stream).pipe(parser);
+    stream.pipe(input).pipe(parser);
   });
   await Promise.all(pending);
   // Files finish writing in any order; the record keeps the order of the parts in the message.

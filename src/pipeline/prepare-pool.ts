@@ -10,7 +10,19 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { readSourceFile } from "../sources/files.js";
 import { prepare, type Prepared, type PrepareSettings } from "./ingest.js";
-import type { PrepareReply, PrepareRequest } from "./prepare-worker.js";
+
+/** One message: a file that is the whole message, or its bytes. */
+export type PrepareSource = { file: string } | { bytes: Uint8Array };
+
+export type PrepareRequest = PrepareSource & { id: number };
+
+export type PrepareReply = { id: number; prepared: Prepared } | { id: number; error: { name: string; message: string; code?: string } };
+
+/** Structured clone delivers Buffers as plain Uint8Arrays; the pipeline expects Buffers. */
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** The message's bytes, on whichever thread prepares it. */
+export const bytesOf = (source: PrepareSource): Buffer => ("file" in source ? readSourceFile(source.file) : asBuffer(source.bytes));
 
 /** Worker threads worth starting here: one per spare core, the main thread keeps one. */
 export function defaultWorkers(): number {
@@ -57,8 +69,8 @@ export class PreparePool {
   }
 
   /** Read and parse one message: a file that is the whole message, or its bytes. */
-  prepare(source: { file: string } | { bytes: Buffer }): Promise<Prepared> {
-    if (!this.workers.length) return prepare(readLater(source), this.settings);
+  prepare(source: PrepareSource): Promise<Prepared> {
+    if (!this.workers.length) return (async () => prepare([bytesOf(source)], this.settings))();
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<Prepared>((resolve, reject) => {
@@ -94,7 +106,11 @@ export class PreparePool {
     if (!w) return;
     this.waiting.delete(reply.id);
     if ("error" in reply) w.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
-    else w.resolve(revive(reply.prepared));
+    else {
+      const { raw } = reply.prepared;
+      if (raw.buffer) raw.buffer = asBuffer(raw.buffer);
+      w.resolve(reply.prepared);
+    }
   }
 
   private failAll(e: Error): void {
@@ -102,15 +118,4 @@ export class PreparePool {
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
   }
-}
-
-async function* readLater(source: { file: string } | { bytes: Buffer }): AsyncGenerator<Buffer> {
-  yield "file" in source ? readSourceFile(source.file) : source.bytes;
-}
-
-/** Structured clone turns Buffers into plain Uint8Arrays; the pipeline expects Buffers. */
-function revive(p: Prepared): Prepared {
-  const b = p.raw.buffer as Uint8Array | null;
-  if (b && !Buffer.isBuffer(b)) p.raw.buffer = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  return p;
 }

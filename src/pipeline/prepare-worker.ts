@@ -3,20 +3,14 @@
 // here; the main thread stages and processes in the order the messages came. Requests and replies
 // travel in batches: one message per postMessage cost more than parsing a small mail.
 import { parentPort, workerData } from "node:worker_threads";
-import { readSourceFile } from "../sources/files.js";
-import { prepare, type Prepared, type PrepareSettings } from "./ingest.js";
-
-/** One message: a file that is the whole message, or its bytes. */
-export type PrepareRequest = { id: number; file: string } | { id: number; bytes: Uint8Array };
-
-export type PrepareReply = { id: number; prepared: Prepared } | { id: number; error: { name: string; message: string; code?: string } };
+import { prepare, type PrepareSettings } from "./ingest.js";
+import { bytesOf, type PrepareReply, type PrepareRequest } from "./prepare-pool.js";
 
 const settings = workerData as PrepareSettings;
 
 async function one(req: PrepareRequest): Promise<PrepareReply> {
   try {
-    const bytes = "file" in req ? readSourceFile(req.file) : Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength);
-    return { id: req.id, prepared: await prepare([bytes], settings) };
+    return { id: req.id, prepared: await prepare([bytesOf(req)], settings) };
   } catch (e) {
     const { name, message, code } = e as Error & { code?: string };
     return { id: req.id, error: { name, message, code } };
