@@ -1,6 +1,7 @@
 // Configuration: a JSON file (--config, INGEST_MAIL_CONFIG) over built-in defaults. Unknown keys and
 // wrong types are refused with the key's name so a deployment typo cannot silently change behaviour.
 import { readFileSync } from "node:fs";
+import { describeJsonError, locateConfig } from "./config-lookup.js";
 import { ConfigError } from "./errors.js";
 
 export type IssueKind = "ticket" | "case" | "action";
@@ -167,9 +168,9 @@ export function parseConfig(value: unknown): Config {
   };
 }
 
-/** --config, else INGEST_MAIL_CONFIG, else defaults. */
+/** --config, else INGEST_MAIL_CONFIG, else /etc/ingest-mail/config.json, else ~/.config/ingest-mail/config.json, else defaults (config-lookup.ts). */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Config {
-  const file = path ?? env.INGEST_MAIL_CONFIG;
+  const { file } = locateConfig(path, env);
   if (!file) return defaultConfig;
   let text: string;
   try {
@@ -181,7 +182,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Co
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`config: ${file} is not valid JSON: ${(e as Error).message}`);
+    throw new ConfigError(`config: ${file} is not valid JSON: ${describeJsonError(text, e)}`);
   }
   return parseConfig(json);
 }

@@ -3,6 +3,8 @@
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { IngestOptions } from "./commands/ingest.js";
 import { COMMON_OPTIONS, INGEST_ARGUMENT, INGEST_COMMAND, INGEST_OPTIONS, type OptionDef } from "./ingest-args.js";
+import { registerOperate } from "./operate.js";
+import { versionLine } from "./version.js";
 
 export { CommanderError } from "commander";
 
@@ -21,7 +23,7 @@ const int = (name: string) => (v: string) => {
 export function build(runIngest: (recipient: string | undefined, opts: IngestOptions) => Promise<void>): Command {
   const program = new Command("ingest-mail")
     .description("Turn inbound email into customer-service issues. The MTA runs it once per message with the mail on stdin.")
-    .version("0.1.0")
+    .version(versionLine())
     .showHelpAfterError()
     .exitOverride();
   program.addHelpText(
@@ -181,5 +183,6 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
     async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),
   );
 
+  registerOperate(program, common, int);
   return program;
 }

@@ -17,11 +17,14 @@ export interface Sandbox {
   env: NodeJS.ProcessEnv;
 }
 
-/** A temp folder with its own database path; INGEST_MAIL_* from the outer environment removed. */
+/**
+ * A temp folder with its own database path; INGEST_MAIL_* from the outer environment removed, and the
+ * system configuration file looked for inside the folder, never in the machine's /etc/ingest-mail.
+ */
 export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), "ingest-mail-test-"));
   const db = join(dir, "ingest.db");
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, LANG: "C", NO_COLOR: "1", INGEST_MAIL_DB: db, ...extraEnv };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, LANG: "C", NO_COLOR: "1", INGEST_MAIL_DB: db, INGEST_MAIL_SYSTEM_CONFIG: join(dir, "etc", "config.json"), ...extraEnv };
   return { dir, db, env };
 }
 

@@ -1,0 +1,186 @@
+// `ingest-mail doctor` (issue 14): the decisions, pure. Each takes facts gathered by probe.ts and
+// returns one row of the report: pass, warn or fail, what was seen, and how to fix it.
+
+export type Status = "pass" | "warn" | "fail";
+
+export interface CheckResult {
+  /** Stable name for --json (e.g. "database", "folder:attachments"). */
+  id: string;
+  status: Status;
+  detail: string;
+  /** What to do about a warn or fail; null on pass. */
+  fix: string | null;
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** What lstat/stat/access said about a path, from the delivery user's point of view. */
+export interface PathFacts {
+  path: string;
+  exists: boolean;
+  isSymlink: boolean;
+  isDir: boolean;
+  uid: number;
+  mode: number;
+  /** Writable (and, for a folder, searchable) by the user running the checks. */
+  writable: boolean;
+  /** For a missing path: whether its nearest existing parent lets the user create it. */
+  parentWritable: boolean;
+}
+
+const pass = (id: string, detail: string): CheckResult => ({ id, status: "pass", detail, fix: null });
+const warn = (id: string, detail: string, fix: string): CheckResult => ({ id, status: "warn", detail, fix });
+const fail = (id: string, detail: string, fix: string): CheckResult => ({ id, status: "fail", detail, fix });
+const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
+
+/** Nothing failed: the exit status of doctor. */
+export const healthy = (checks: readonly CheckResult[]): boolean => !checks.some((c) => c.status === "fail");
+
+/**
+ * A folder we write to (database folder, attachments, spool, outbox, log): present, a real folder,
+ * writable, owned by the delivery user, private (0700: it holds customer mail). A missing folder is
+ * created on first use, so that is a warning while its parent lets the user create it.
+ */
+export function folderCheck(id: string, f: PathFacts, user: Account): CheckResult {
+  const create = `install -d -m 0700 -o ${user.name} ${f.path}`;
+  if (!f.exists) {
+    return f.parentWritable
+      ? warn(id, `${f.path} does not exist yet (created on first use)`, create)
+      : fail(id, `${f.path} does not exist and ${user.name} cannot create it`, create);
+  }
+  if (!f.isDir) return fail(id, `${f.path} is not a folder`, `move it away, then ${create}`);
+  if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, `chown -R ${user.name} ${f.path}`);
+  if (f.isSymlink) return warn(id, `${f.path} is a symbolic link`, `replace it with a real folder: ${create}`);
+  if (user.uid !== 0 && f.uid !== user.uid) return warn(id, `${f.path} is owned by uid ${f.uid}, not ${user.name}`, `chown -R ${user.name} ${f.path}`);
+  if (f.mode & 0o077) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read customer mail`, `chmod 700 ${f.path}`);
+  return pass(id, `${f.path} (${octal(f.mode)}, ${user.name})`);
+}
+
+/** A file we write (database, -wal, -shm, log): writable, owned, private (0600). Missing is fine. */
+export function fileCheck(id: string, f: PathFacts, user: Account): CheckResult {
+  if (!f.exists) return pass(id, `${f.path} does not exist yet`);
+  if (f.isDir) return fail(id, `${f.path} is a folder`, `move it away`);
+  if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, `chown ${user.name} ${f.path}`);
+  if (user.uid !== 0 && f.uid !== user.uid) return warn(id, `${f.path} is owned by uid ${f.uid}, not ${user.name}`, `chown ${user.name} ${f.path}`);
+  if (f.mode & 0o077) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read it`, `chmod 600 ${f.path}`);
+  return pass(id, `${f.path} (${octal(f.mode)})`);
+}
+
+/** The configuration file: readable by the delivery user; private when it holds a secret. */
+export function configFileCheck(f: PathFacts, holdsSecrets: boolean): CheckResult {
+  const id = "config-file";
+  if (holdsSecrets && f.mode & 0o007) return warn(id, `${f.path} holds a secret and has mode ${octal(f.mode)}`, `chmod 640 ${f.path} (owner root, group of the delivery user)`);
+  return pass(id, `${f.path} (${octal(f.mode)})`);
+}
+
+export interface DatabaseFacts {
+  path: string;
+  exists: boolean;
+  /** Open failed (not a database, unreadable): the message. */
+  error: string | null;
+  /** PRAGMA user_version (the number of applied migrations), when open. */
+  userVersion: number | null;
+}
+
+export function databaseCheck(d: DatabaseFacts, folder: PathFacts, user: Account): CheckResult {
+  if (!d.exists) {
+    return folder.writable || folder.parentWritable
+      ? warn("database", `${d.path} does not exist yet (created by the first delivery)`, `deliver a first mail as ${user.name}: sudo -u ${user.name} ingest-mail --db ${d.path} < message.eml`)
+      : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, `install -d -m 0700 -o ${user.name} ${folder.path}`);
+  }
+  if (d.error) return fail("database", `${d.path}: ${d.error}`, `make it readable by ${user.name} (chown ${user.name}), or point --db / INGEST_MAIL_DB at the right file`);
+  return pass("database", `${d.path} opens`);
+}
+
+export function schemaCheck(have: number | null, want: number): CheckResult {
+  if (have === null) return warn("schema", "not checked (the database did not open)", "fix the database check first");
+  if (have === want) return pass("schema", `schema version ${have} (current)`);
+  if (have > want) return fail("schema", `schema version ${have} is newer than this program's ${want}`, "upgrade ingest-mail to the version that wrote this database");
+  return warn("schema", `schema version ${have}, this program's is ${want}: migrated on the next open`, "run any command as the delivery user (ingest-mail list) to migrate it now");
+}
+
+export interface SendmailFacts {
+  path: string;
+  exists: boolean;
+  executable: boolean;
+}
+
+export interface GreetingFacts {
+  target: string;
+  /** The reply code of the greeting, or null when none came. */
+  code: number | null;
+  /** The greeting line (control characters removed) or why there was none. */
+  text: string;
+  ms: number;
+}
+
+/** A failure of a transport this configuration never uses (no confirmations, no admin address) is a warning. */
+const unusedOr = (used: boolean, r: CheckResult): CheckResult => (used || r.status !== "fail" ? r : { ...r, status: "warn", detail: `${r.detail} (not used by this configuration)` });
+
+export function sendmailCheck(s: SendmailFacts, used: boolean): CheckResult {
+  const fix = `install an MTA that provides ${s.path} (Postfix does), or set outbound.path / outbound.transport`;
+  if (!s.exists) return unusedOr(used, fail("outbound", `sendmail: ${s.path} does not exist`, fix));
+  if (!s.executable) return unusedOr(used, fail("outbound", `sendmail: ${s.path} is not executable by the delivery user`, fix));
+  return pass("outbound", `sendmail: ${s.path} is executable`);
+}
+
+export function smtpCheck(g: GreetingFacts, used: boolean, timeoutMs: number): CheckResult {
+  const fix = "check outbound.url (host, port, smtp:// or smtps://) and that the relay accepts connections from this host";
+  if (g.code === 220) return pass("outbound", `smtp: ${g.target} greeted in ${g.ms} ms: ${g.text}`);
+  if (g.code === null) return unusedOr(used, fail("outbound", `smtp: ${g.target}: ${g.text || `no greeting within ${timeoutMs} ms`}`, fix));
+  return unusedOr(used, fail("outbound", `smtp: ${g.target} answered ${g.code}: ${g.text}`, fix));
+}
+
+/**
+ * The secret that signs address ids (issue 10): the configuration's addressSecret, else one kept in
+ * the database. A database without a table for it predates issue 10.
+ */
+export function secretCheck(configured: boolean, table: { name: string; rows: number } | null): CheckResult {
+  if (configured) return pass("signing-secret", "addressSecret is set in the configuration");
+  if (!table) return warn("signing-secret", "no addressSecret and this database keeps no signing secret: address ids are not signed", 'set "addressSecret" in the configuration (a long random string)');
+  if (table.rows > 0) return pass("signing-secret", `kept in the database (${table.name})`);
+  return warn("signing-secret", `no secret in ${table.name} yet (created on first use)`, "deliver one mail, or set addressSecret");
+}
+
+export function stuckCheck(count: number, minutes: number): CheckResult {
+  if (count === 0) return pass("stuck", `no staged mail waiting longer than ${minutes} min`);
+  return warn("stuck", `${count} staged mail(s) still new or in process after ${minutes} min`, "ingest-mail recover (or wait for a long-running mode to finish them)");
+}
+
+export function errorsCheck(count: number): CheckResult {
+  if (count === 0) return pass("errors", "no staged mail in error");
+  return warn("errors", `${count} staged mail(s) in error`, "ingest-mail list --status error; fix the cause, then ingest-mail resubmit ID");
+}
+
+export function outboxCheck(failed: number): CheckResult {
+  if (failed === 0) return pass("outbox", "no failed outgoing mail");
+  return warn("outbox", `${failed} outgoing mail(s) failed`, "ingest-mail outbox list; fix the transport (see outbound), then ingest-mail outbox retry");
+}
+
+const MiB = 1024 * 1024;
+const size = (n: number) => (n >= 10 * 1024 * MiB ? `${Math.round(n / 1024 / MiB)} GiB` : `${Math.round(n / MiB)} MiB`);
+
+/**
+ * Free space where mail is written. Fail below what one largest message needs (maxMessageBytes, at
+ * least 100 MiB) or 2 %; warn below 1 GiB or 10 %. A full disk turns every delivery into exit 75.
+ */
+export function diskCheck(path: string, free: number, total: number, maxMessageBytes: number): CheckResult {
+  const id = "disk";
+  const pct = total > 0 ? (free / total) * 100 : 0;
+  const detail = `${path}: ${size(free)} free of ${size(total)} (${pct.toFixed(1)} %)`;
+  const fix = "free space (ingest-mail purge), or move the data to a larger file system";
+  if (free < Math.max(100 * MiB, maxMessageBytes) || pct < 2) return fail(id, detail, fix);
+  if (free < 1024 * MiB || pct < 10) return warn(id, detail, fix);
+  return pass(id, detail);
+}
+
+/** Control characters out, length capped: text from a server or an error is printed on a terminal. */
+export const printable = (s: string, max = 120): string => {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+};

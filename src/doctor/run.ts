@@ -1,0 +1,127 @@
+// `ingest-mail doctor` (issue 14): every check in order, as the user this process runs as (the
+// command switches to the delivery user first). Exported for other modes that report health
+// (`serve --check`). Gathers facts (probe.ts), decides (checks.ts), returns the rows.
+import { dirname, resolve } from "node:path";
+import { configProblems, holdsSecrets, smtpUrl } from "../config-check.js";
+import { locateConfig, SOURCE_LABEL, type ConfigLocation } from "../config-lookup.js";
+import { defaultConfig, loadConfig, type Config } from "../config.js";
+import { schemaVersion } from "../db/schema-version.js";
+import { resolvePaths } from "../pipeline/deps.js";
+import {
+  configFileCheck,
+  databaseCheck,
+  diskCheck,
+  errorsCheck,
+  fileCheck,
+  folderCheck,
+  healthy,
+  outboxCheck,
+  printable,
+  schemaCheck,
+  secretCheck,
+  sendmailCheck,
+  smtpCheck,
+  stuckCheck,
+  type Account,
+  type CheckResult,
+} from "./checks.js";
+import { diskFacts, pathFacts, probeDatabase, sendmailFacts, smtpGreeting } from "./probe.js";
+
+export interface DoctorInput {
+  dbPath: string;
+  /** --config, when given. */
+  configPath?: string;
+  env: NodeJS.ProcessEnv;
+  /** Who the checks run as (already switched to). */
+  user: Account;
+  /** How long to wait for an SMTP greeting. */
+  timeoutMs: number;
+  now: Date;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  dbPath: string;
+  config: { source: ConfigLocation["source"]; file: string | null };
+  checks: CheckResult[];
+}
+
+/** Does this configuration ever send mail (confirmations or admin notices)? */
+const sendsMail = (c: Config) => c.defaultRoute.sendResponse || c.routes.some((r) => r.sendResponse) || !!c.adminAddress;
+
+export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
+  const checks: CheckResult[] = [];
+  const { user } = input;
+
+  // Configuration: read as the delivery user would read it.
+  const where = locateConfig(input.configPath, input.env);
+  let config: Config = defaultConfig;
+  try {
+    if (where.file) config = loadConfig(where.file, input.env);
+    const problems = configProblems(config);
+    const from = where.file ? `${where.file} (${SOURCE_LABEL[where.source]})` : SOURCE_LABEL[where.source];
+    if (problems.length) checks.push({ id: "config", status: "fail", detail: `${from}: "${problems[0].key}" ${problems[0].message}`, fix: `ingest-mail config check ${where.file ?? "FILE"}` });
+    else if (!where.file) checks.push({ id: "config", status: "warn", detail: from, fix: "write /etc/ingest-mail/config.json (see examples/config.json), or set INGEST_MAIL_CONFIG" });
+    else checks.push({ id: "config", status: "pass", detail: from, fix: null });
+    if (where.file) checks.push(configFileCheck(pathFacts(resolve(where.file)), holdsSecrets(config)));
+  } catch (e) {
+    config = defaultConfig;
+    checks.push({ id: "config", status: "fail", detail: `${printable((e as Error).message, 300)} (the other checks use the built-in defaults)`, fix: `ingest-mail config check ${where.file}` });
+  }
+
+  // Database: present, readable, writable, migrated; its folder and files private.
+  const paths = resolvePaths(input.dbPath, config);
+  const dbFolder = pathFacts(dirname(paths.db));
+  const db = probeDatabase(paths.db);
+  try {
+    checks.push(databaseCheck(db, dbFolder, user));
+    checks.push(folderCheck("folder:database", dbFolder, user));
+    for (const [id, file] of [["file:database", paths.db], ["file:database-wal", `${paths.db}-wal`], ["file:database-shm", `${paths.db}-shm`]] as const) {
+      const f = pathFacts(file);
+      if (f.exists) checks.push(fileCheck(id, f, user));
+    }
+    checks.push(schemaCheck(db.error || !db.exists ? null : db.userVersion, schemaVersion()));
+
+    // Folders the pipeline writes to.
+    checks.push(folderCheck("folder:attachments", pathFacts(paths.attachmentsDir), user));
+    checks.push(folderCheck("folder:spool", pathFacts(paths.spoolDir), user));
+    if (config.outbound.transport === "file") checks.push(folderCheck("folder:outbox", pathFacts(resolve(config.outbound.dir ?? resolve(dirname(paths.db), "outbox"))), user));
+    if (config.logFile) {
+      checks.push(folderCheck("folder:log", pathFacts(dirname(resolve(config.logFile))), user));
+      checks.push(fileCheck("file:log", pathFacts(resolve(config.logFile)), user));
+    }
+
+    // Outbound transport answers.
+    const used = sendsMail(config);
+    const o = config.outbound;
+    if (o.transport === "sendmail") checks.push(sendmailCheck(sendmailFacts(o.path ?? "/usr/sbin/sendmail"), used));
+    else if (o.transport === "smtp") {
+      const u = o.url ? smtpUrl(o.url) : null;
+      if (u) checks.push(smtpCheck(await smtpGreeting(u.host, u.port, u.secure, input.timeoutMs), used, input.timeoutMs));
+      else checks.push({ id: "outbound", status: used ? "fail" : "warn", detail: "smtp: outbound.url is missing or not an smtp:// URL", fix: 'set "outbound.url", e.g. smtp://relay.example.test:587' });
+    } else checks.push({ id: "outbound", status: "pass", detail: "file: outgoing mail is written as .eml files (see folder:outbox)", fix: null });
+
+    // What the data says.
+    const secretTable = db.tables.find((t) => /secret/i.test(t));
+    checks.push(secretCheck(!!config.addressSecret, secretTable ? { name: secretTable, rows: db.count(`SELECT count(*) AS n FROM "${secretTable}"`) } : null));
+    if (db.tables.includes("staged_mails")) {
+      const cutoff = new Date(input.now.getTime() - config.recoverAfterMinutes * 60_000).toISOString();
+      checks.push(stuckCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow') AND updated_at < ?", cutoff), config.recoverAfterMinutes));
+      checks.push(errorsCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status = 'error'")));
+    }
+    if (db.tables.includes("outbound_mails")) checks.push(outboxCheck(db.count("SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'")));
+  } finally {
+    db.close();
+  }
+
+  // Disk space on every file system we write to (once each).
+  const seen = new Set<number>();
+  for (const p of [paths.db, paths.attachmentsDir, paths.spoolDir]) {
+    const d = diskFacts(p);
+    if (!d || seen.has(d.dev)) continue;
+    seen.add(d.dev);
+    checks.push(diskCheck(d.path, d.free, d.total, config.limits.maxMessageBytes));
+  }
+
+  return { ok: healthy(checks), dbPath: paths.db, config: { source: where.source, file: where.file }, checks };
+}
