@@ -2,7 +2,7 @@
 // launcher compiles the bundle with the build's V8 code cache, yet behaves exactly as a plain
 // require() of the bundle whatever state the cache is in.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -56,7 +56,8 @@ describe("the plain ingest path", () => {
 
   it("anything else still goes through commander", () => {
     const r = loaded(["--version"]);
-    expect(r.stdout).toBe("0.1.0\n");
+    // The program's version, then the schema it writes (issue 14): the migrations shipped.
+    expect(r.stdout).toBe(`0.1.0 (schema ${readdirSync(join(root, "drizzle")).filter((f) => f.endsWith(".sql")).length})\n`);
     expect(r.modules).toContain("commander");
   });
 

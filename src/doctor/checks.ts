@@ -88,7 +88,7 @@ export interface DatabaseFacts {
 
 export function databaseCheck(d: DatabaseFacts, folder: PathFacts, user: Account): CheckResult {
   if (!d.exists) {
-    return folder.writable || folder.parentWritable
+    return (folder.exists ? folder.isDir && folder.writable : folder.parentWritable)
       ? warn("database", `${d.path} does not exist yet (created by the first delivery)`, `deliver a first mail as ${user.name}: sudo -u ${user.name} ingest-mail --db ${d.path} < message.eml`)
       : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, `install -d -m 0700 -o ${user.name} ${folder.path}`);
   }

@@ -61,8 +61,14 @@ export interface DbProbe extends DatabaseFacts {
 
 /** Opens the database read-only (never creating or migrating it) and answers counts. */
 export function probeDatabase(path: string): DbProbe {
-  const none: DbProbe = { path, exists: existsSync(path), error: null, userVersion: null, tables: [], count: () => 0, close: () => {} };
-  if (!none.exists) return none;
+  const none: DbProbe = { path, exists: true, error: null, userVersion: null, tables: [], count: () => 0, close: () => {} };
+  try {
+    statSync(path);
+  } catch (e) {
+    // Not there, or not reachable (a folder on the way the user may not search): not the same fix.
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? { ...none, exists: false } : { ...none, error: `cannot reach it (${code})` };
+  }
   let client: Database.Database;
   try {
     client = new Database(path, { readonly: true, fileMustExist: true });

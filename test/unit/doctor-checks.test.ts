@@ -62,6 +62,7 @@ describe("doctor checks", () => {
   it.each([
     [{ exists: false, error: null, userVersion: null }, dir({ path: "/var/lib/ingest-mail" }), "warn"],
     [{ exists: false, error: null, userVersion: null }, dir({ path: "/var/lib/ingest-mail", exists: false, writable: false, parentWritable: false }), "fail"],
+    [{ exists: false, error: null, userVersion: null }, dir({ path: "/var/lib/ingest-mail", writable: false }), "fail"],
     [{ exists: true, error: "unable to open database file", userVersion: null }, dir(), "fail"],
     [{ exists: true, error: null, userVersion: 2 }, dir(), "pass"],
   ])("database %j in %j → %s", (facts, folder, status) => {
