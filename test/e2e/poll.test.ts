@@ -269,7 +269,8 @@ describe("ingest-mail poll pop3 (real Dovecot)", () => {
 });
 
 describe("ingest-mail poll: faults and stopping", () => {
-  it.each(["imap", "pop3"] as const)("%s: bad credentials exit 78 and touch nothing", async (protocol, ctx) => {
+  // it.for, not it.each: only it.for hands the test its context (for ctx.skip()).
+  it.for(["imap", "pop3"] as const)("%s: bad credentials exit 78 and touch nothing", async (protocol, ctx) => {
     skipIfCannot(ctx);
     const sb = withPassword(sandbox(), "wrong");
     seed("bad", [customer(1, `bad-${protocol}`)]);
