@@ -13,7 +13,7 @@ export interface OptionDef {
 /** On the program and on every command but poll: `ingest-mail --db x list` works too. */
 export const COMMON_OPTIONS: readonly OptionDef[] = [
   { flags: "--db <path>", description: "database file (env INGEST_MAIL_DB; default ~/.local/share/ingest-mail/ingest-mail.db)" },
-  { flags: "--config <path>", description: "JSON configuration file (env INGEST_MAIL_CONFIG; default built-in)" },
+  { flags: "--config <path>", description: "JSON configuration file (env INGEST_MAIL_CONFIG; else /etc/ingest-mail/config.json, else ~/.config/ingest-mail/config.json)" },
   { flags: "--json", description: "print one JSON object on stdout" },
 ];
 

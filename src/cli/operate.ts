@@ -1,6 +1,6 @@
-// The operator's commands (issue 14): doctor, config check, config show. Kept out of program.ts's
-// long list so that file only gains one line.
-import type { Command } from "commander";
+// The operator's commands (issue 14): doctor, config check, config show, completion. Kept out of
+// program.ts's long list so that file only gains one line.
+import { Argument, type Command } from "commander";
 
 type Common = (cmd: Command) => Command;
 type Int = (name: string) => (v: string) => number;
@@ -36,4 +36,11 @@ export function registerOperate(program: Command, common: Common, int: Int): voi
           "else $XDG_CONFIG_HOME/ingest-mail/config.json (~/.config), else the built-in defaults. Secrets (addressSecret, passwords, password hashes, URL passwords) are masked.",
       ),
   ).action(async (opts) => (await import("./commands/config.js")).show(opts));
+
+  program
+    .command("completion")
+    .summary("print the bash or zsh completion script")
+    .description("Print the shell completion script (generated from these command definitions at build time). bash: source <(ingest-mail completion bash); zsh: source <(ingest-mail completion zsh), or save it as _ingest-mail on $fpath.")
+    .addArgument(new Argument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
+    .action(async (shell: "bash" | "zsh") => (await import("./commands/completion.js")).run(shell));
 }

@@ -116,7 +116,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 
   // Disk space on every file system we write to (once each).
   const seen = new Set<number>();
-  for (const p of [paths.db, paths.attachmentsDir, paths.spoolDir]) {
+  for (const p of [dirname(paths.db), paths.attachmentsDir, paths.spoolDir]) {
     const d = diskFacts(p);
     if (!d || seen.has(d.dev)) continue;
     seen.add(d.dev);
