@@ -1,0 +1,67 @@
+// The packed package (issue 14 point 6): `npm pack` ships the built files, and the tarball installed
+// with `npm install -g --prefix TMP` runs: version, a real ingest (with the lazily loaded HTML
+// converter from its node_modules), admin commands, man page and completion in place. One test, slow:
+// it installs from the npm cache (--offline; the registry is never asked). better-sqlite3 compiles
+// its native part in its install script (minutes): that runs only with INGEST_MAIL_E2E=1 (.ci/run);
+// otherwise the install skips install scripts and the test copies the addon this work tree built.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fixture, root } from "./helpers/cli.js";
+
+const full = process.env.INGEST_MAIL_E2E === "1";
+const npm = (args: string[], cwd: string) => spawnSync("npm", args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 900_000 });
+
+describe("npm pack → npm install -g --prefix → ingest-mail", () => {
+  it("the tarball holds the built files, installs offline, and works", (ctx) => {
+    const tmp = mkdtempSync(join(tmpdir(), "ingest-mail-pack-"));
+    // The test run has just built dist/ (npm test); `npm pack` alone would run the same build (prepack).
+    const pack = npm(["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], root);
+    expect(pack.status, pack.stderr).toBe(0);
+    const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
+    const files = info.files.map((f) => f.path);
+    for (const f of ["bin/ingest-mail.js", "bin/package.json", "dist/bundle/ingest-mail.cjs", "dist/bundle/prepare-worker.cjs", "dist/man/ingest-mail.1", "dist/completion/ingest-mail.bash", "dist/completion/_ingest-mail", "drizzle/meta/_journal.json", "package.json", "README.md"]) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => /^(src|test|bench|fixtures|node_modules)\//.test(f))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    expect(pkg.scripts.prepack).toMatch(/npm run build/);
+
+    const prefix = join(tmp, "prefix");
+    const install = npm(["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", ...(full ? ["--allow-scripts=better-sqlite3"] : ["--ignore-scripts"]), join(tmp, info.filename)], tmp);
+    if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) {
+      console.warn(`[package] skipped: the npm cache lacks a dependency (run npm ci once with the registry reachable): ${install.stderr.split("\n").find((l) => /ENOTCACHED/.test(l))}`);
+      return ctx.skip();
+    }
+    expect(install.status, install.stderr).toBe(0);
+    const installed = join(prefix, "lib", "node_modules", "ingest-mail");
+    if (!full) {
+      const addon = join("node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node");
+      mkdirSync(dirname(join(installed, addon)), { recursive: true });
+      copyFileSync(join(root, addon), join(installed, addon));
+    }
+
+    const dir = join(tmp, "run");
+    mkdirSync(dir);
+    const env = { PATH: `${join(prefix, "bin")}:${process.env.PATH}`, HOME: dir, LANG: "C", NO_COLOR: "1", INGEST_MAIL_DB: join(dir, "ingest.db"), INGEST_MAIL_SYSTEM_CONFIG: join(dir, "none.json") };
+    // Run from the prefix's bin, as an MTA would run it from its PATH.
+    const run = (args: string[], input?: Buffer) => spawnSync("ingest-mail", args, { cwd: dir, env, input, encoding: "utf8" });
+
+    const version = run(["--version"]);
+    expect(version.stdout).toMatch(/^0\.1\.0 \(schema \d+\)\n$/);
+    expect(version.stderr).toBe("");
+    const ingested = run(["--json"], readFileSync(fixture("html-only-converted-to-text.eml")));
+    expect(ingested.status, ingested.stderr).toBe(0);
+    expect(JSON.parse(ingested.stdout)).toMatchObject({ status: "complete", issues: [{ created: true }] });
+    const list = run(["list", "--json"]);
+    expect(list.status, list.stderr).toBe(0);
+    expect(run(["doctor"]).status).toBe(0);
+    expect(run(["completion", "bash"]).stdout).toContain("complete -o default -F _ingest_mail ingest-mail");
+    // npm links the man page where man(1) finds it: PREFIX/share/man/man1.
+    expect(readFileSync(join(prefix, "share", "man", "man1", "ingest-mail.1"), "utf8")).toMatch(/^\.TH INGEST\\-MAIL 1/);
+    expect(existsSync(join(installed, "dist", "src"))).toBe(false);
+    expect(readdirSync(join(installed, "drizzle")).some((f) => f.endsWith(".sql"))).toBe(true);
+  }, 900_000);
+});
