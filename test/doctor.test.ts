@@ -159,6 +159,18 @@ describe("ingest-mail doctor", () => {
     expect(no.check("outbound")).toMatchObject({ status: "fail", detail: expect.stringContaining("answered 554") });
   });
 
+  it.each([
+    ["an empty file", () => "", "an empty file"],
+    ["someone else's database", (file: string) => new Database(file).exec("CREATE TABLE customers (id)").close(), "not an ingest-mail database"],
+  ])("%s where the database should be fails", async (_name, make, detail) => {
+    const sb = configured();
+    const made = make(sb.db);
+    if (typeof made === "string") writeFileSync(sb.db, made);
+    const d = await doctor(sb);
+    expect(d.check("database")).toMatchObject({ status: "fail", detail: expect.stringContaining(detail) });
+    expect(d.code).toBe(78);
+  });
+
   it("a database that does not exist yet is a warning, and doctor does not create it", async () => {
     const sb = configured();
     const d = await doctor(sb);

@@ -84,6 +84,10 @@ export interface DatabaseFacts {
   error: string | null;
   /** PRAGMA user_version (the number of applied migrations), when open. */
   userVersion: number | null;
+  /** Bytes in the file (0: an empty file, which is not a database). */
+  size?: number;
+  /** Tables in it; a database holding tables but not ours is someone else's. */
+  tables?: string[];
 }
 
 export function databaseCheck(d: DatabaseFacts, folder: PathFacts, user: Account): CheckResult {
@@ -93,6 +97,10 @@ export function databaseCheck(d: DatabaseFacts, folder: PathFacts, user: Account
       : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, `install -d -m 0700 -o ${user.name} ${folder.path}`);
   }
   if (d.error) return fail("database", `${d.path}: ${d.error}`, `make it readable by ${user.name} (chown ${user.name}), or point --db / INGEST_MAIL_DB at the right file`);
+  if (d.size === 0) return fail("database", `${d.path} is an empty file, not a database`, "restore it from a backup, or remove it if nothing was ever stored");
+  if (d.tables && d.tables.length > 0 && !d.tables.includes("staged_mails")) {
+    return fail("database", `${d.path} is not an ingest-mail database (no staged_mails table)`, "point --db / INGEST_MAIL_DB at the right file");
+  }
   return pass("database", `${d.path} opens`);
 }
 

@@ -63,7 +63,7 @@ export interface DbProbe extends DatabaseFacts {
 export function probeDatabase(path: string): DbProbe {
   const none: DbProbe = { path, exists: true, error: null, userVersion: null, tables: [], count: () => 0, close: () => {} };
   try {
-    statSync(path);
+    none.size = statSync(path).size;
   } catch (e) {
     // Not there, or not reachable (a folder on the way the user may not search): not the same fix.
     const code = (e as NodeJS.ErrnoException).code;
@@ -75,9 +75,7 @@ export function probeDatabase(path: string): DbProbe {
     const tables = (client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     const userVersion = client.pragma("user_version", { simple: true }) as number;
     return {
-      path,
-      exists: true,
-      error: null,
+      ...none,
       userVersion,
       tables,
       count: (sql, ...params) => {

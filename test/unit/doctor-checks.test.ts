@@ -65,6 +65,9 @@ describe("doctor checks", () => {
     [{ exists: false, error: null, userVersion: null }, dir({ path: "/var/lib/ingest-mail", writable: false }), "fail"],
     [{ exists: true, error: "unable to open database file", userVersion: null }, dir(), "fail"],
     [{ exists: true, error: null, userVersion: 2 }, dir(), "pass"],
+    [{ exists: true, error: null, userVersion: 2, size: 8192, tables: ["staged_mails", "issues"] }, dir(), "pass"],
+    [{ exists: true, error: null, userVersion: 0, size: 0, tables: [] }, dir(), "fail"],
+    [{ exists: true, error: null, userVersion: 0, size: 8192, tables: ["customers"] }, dir(), "fail"],
   ])("database %j in %j → %s", (facts, folder, status) => {
     expect(databaseCheck({ path: "/var/lib/ingest-mail/ingest-mail.db", ...facts }, folder, user).status).toBe(status);
   });
