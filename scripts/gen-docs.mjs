@@ -158,7 +158,8 @@ ${all.map((n) => `    (${sq(key(n))}) cmds=(${n.children.map((c) => zq(`${c.name
     _describe -t commands command cmds
   fi
 }
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _ingest-mail "$@"; else compdef _ingest-mail ingest-mail; fi
+# Autoloaded from $fpath, this file is the body of _ingest-mail: run it. Sourced: register it.
+if [ "$funcstack[1]" = "_ingest-mail" ]; then _ingest-mail "$@"; else compdef _ingest-mail ingest-mail; fi
 `;
 mkdirSync("dist/completion", { recursive: true });
 writeFileSync(join("dist", "completion", "ingest-mail.bash"), bash);
