@@ -37,6 +37,16 @@ const warn = (id: string, detail: string, fix: string): CheckResult => ({ id, st
 const fail = (id: string, detail: string, fix: string): CheckResult => ({ id, status: "fail", detail, fix });
 const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
 
+/**
+ * The mode bits a file and a folder must not have, from the configured file mode (issue 10's
+ * `fileMode`, e.g. "0640" to share with an admin group; folders get the matching x bits). Default
+ * and anything unreadable: private, 0600 / 0700.
+ */
+export function forbiddenBits(fileMode: unknown): { file: number; dir: number } {
+  const mode = typeof fileMode === "string" && /^0?[0-7]{3}$/.test(fileMode) ? parseInt(fileMode, 8) : 0o600;
+  return { file: 0o077 & ~mode, dir: 0o077 & ~(mode | ((mode & 0o444) >> 2)) };
+}
+
 /** Nothing failed: the exit status of doctor. */
 export const healthy = (checks: readonly CheckResult[]): boolean => !checks.some((c) => c.status === "fail");
 
@@ -45,7 +55,7 @@ export const healthy = (checks: readonly CheckResult[]): boolean => !checks.some
  * writable, owned by the delivery user, private (0700: it holds customer mail). A missing folder is
  * created on first use, so that is a warning while its parent lets the user create it.
  */
-export function folderCheck(id: string, f: PathFacts, user: Account): CheckResult {
+export function folderCheck(id: string, f: PathFacts, user: Account, forbidden = 0o077): CheckResult {
   const create = `install -d -m 0700 -o ${user.name} ${f.path}`;
   if (!f.exists) {
     return f.parentWritable
@@ -56,17 +66,17 @@ export function folderCheck(id: string, f: PathFacts, user: Account): CheckResul
   if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, `chown -R ${user.name} ${f.path}`);
   if (f.isSymlink) return warn(id, `${f.path} is a symbolic link`, `replace it with a real folder: ${create}`);
   if (user.uid !== 0 && f.uid !== user.uid) return warn(id, `${f.path} is owned by uid ${f.uid}, not ${user.name}`, `chown -R ${user.name} ${f.path}`);
-  if (f.mode & 0o077) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read customer mail`, `chmod 700 ${f.path}`);
+  if (f.mode & forbidden) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read customer mail`, `chmod ${octal(0o777 & ~forbidden & 0o777).slice(1)} ${f.path}`);
   return pass(id, `${f.path} (${octal(f.mode)}, ${user.name})`);
 }
 
 /** A file we write (database, -wal, -shm, log): writable, owned, private (0600). Missing is fine. */
-export function fileCheck(id: string, f: PathFacts, user: Account): CheckResult {
+export function fileCheck(id: string, f: PathFacts, user: Account, forbidden = 0o077): CheckResult {
   if (!f.exists) return pass(id, `${f.path} does not exist yet`);
   if (f.isDir) return fail(id, `${f.path} is a folder`, `move it away`);
   if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, `chown ${user.name} ${f.path}`);
   if (user.uid !== 0 && f.uid !== user.uid) return warn(id, `${f.path} is owned by uid ${f.uid}, not ${user.name}`, `chown ${user.name} ${f.path}`);
-  if (f.mode & 0o077) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read it`, `chmod 600 ${f.path}`);
+  if (f.mode & forbidden) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read it`, `chmod ${octal(0o666 & ~forbidden).slice(1)} ${f.path}`);
   return pass(id, `${f.path} (${octal(f.mode)})`);
 }
 

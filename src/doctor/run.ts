@@ -14,6 +14,7 @@ import {
   errorsCheck,
   fileCheck,
   folderCheck,
+  forbiddenBits,
   healthy,
   outboxCheck,
   printable,
@@ -71,24 +72,27 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 
   // Database: present, readable, writable, migrated; its folder and files private.
   const paths = resolvePaths(input.dbPath, config);
+  // `fileMode` (issue 10) may share files with a group; read loosely so it works with or without it.
+  const bits = forbiddenBits((config as { fileMode?: unknown }).fileMode);
+  const folder = (id: string, path: string) => folderCheck(id, pathFacts(path), user, bits.dir);
+  const file = (id: string, path: string) => fileCheck(id, pathFacts(path), user, bits.file);
   const dbFolder = pathFacts(dirname(paths.db));
   const db = probeDatabase(paths.db);
   try {
     checks.push(databaseCheck(db, dbFolder, user));
-    checks.push(folderCheck("folder:database", dbFolder, user));
-    for (const [id, file] of [["file:database", paths.db], ["file:database-wal", `${paths.db}-wal`], ["file:database-shm", `${paths.db}-shm`]] as const) {
-      const f = pathFacts(file);
-      if (f.exists) checks.push(fileCheck(id, f, user));
+    checks.push(folderCheck("folder:database", dbFolder, user, bits.dir));
+    for (const [id, path] of [["file:database", paths.db], ["file:database-wal", `${paths.db}-wal`], ["file:database-shm", `${paths.db}-shm`]] as const) {
+      if (pathFacts(path).exists) checks.push(file(id, path));
     }
     checks.push(schemaCheck(db.error || !db.exists ? null : db.userVersion, schemaVersion()));
 
     // Folders the pipeline writes to.
-    checks.push(folderCheck("folder:attachments", pathFacts(paths.attachmentsDir), user));
-    checks.push(folderCheck("folder:spool", pathFacts(paths.spoolDir), user));
-    if (config.outbound.transport === "file") checks.push(folderCheck("folder:outbox", pathFacts(resolve(config.outbound.dir ?? resolve(dirname(paths.db), "outbox"))), user));
+    checks.push(folder("folder:attachments", paths.attachmentsDir));
+    checks.push(folder("folder:spool", paths.spoolDir));
+    if (config.outbound.transport === "file") checks.push(folder("folder:outbox", resolve(config.outbound.dir ?? resolve(dirname(paths.db), "outbox"))));
     if (config.logFile) {
-      checks.push(folderCheck("folder:log", pathFacts(dirname(resolve(config.logFile))), user));
-      checks.push(fileCheck("file:log", pathFacts(resolve(config.logFile)), user));
+      checks.push(folder("folder:log", dirname(resolve(config.logFile))));
+      checks.push(file("file:log", resolve(config.logFile)));
     }
 
     // Outbound transport answers.

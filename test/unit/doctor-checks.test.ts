@@ -5,6 +5,7 @@ import {
   diskCheck,
   fileCheck,
   folderCheck,
+  forbiddenBits,
   healthy,
   printable,
   schemaCheck,
@@ -43,6 +44,23 @@ describe("doctor checks", () => {
   it("the fix for a folder names the path and the user", () => {
     expect(folderCheck("f", dir({ exists: false }), user).fix).toBe("install -d -m 0700 -o ingest-mail /var/lib/ingest-mail/attachments");
     expect(folderCheck("f", dir({ mode: 0o40755 }), user).fix).toBe("chmod 700 /var/lib/ingest-mail/attachments");
+  });
+
+  it.each([
+    [undefined, 0o077, 0o077],
+    ["0600", 0o077, 0o077],
+    ["0640", 0o037, 0o027],
+    ["0660", 0o017, 0o007],
+    ["bogus", 0o077, 0o077],
+  ])("fileMode %j forbids file bits %o and folder bits %o", (mode, file, dir) => {
+    expect(forbiddenBits(mode)).toEqual({ file, dir });
+  });
+
+  it("a group-shared fileMode accepts a 0750 folder and asks for it when wider", () => {
+    const shared = forbiddenBits("0640");
+    expect(folderCheck("f", dir({ mode: 0o40750 }), user, shared.dir).status).toBe("pass");
+    expect(folderCheck("f", dir({ mode: 0o40755 }), user, shared.dir)).toMatchObject({ status: "warn", fix: "chmod 750 /var/lib/ingest-mail/attachments" });
+    expect(fileCheck("f", file({ mode: 0o100644 }), user, shared.file)).toMatchObject({ status: "warn", fix: "chmod 640 /var/lib/ingest-mail/ingest-mail.db" });
   });
 
   it("root as the delivery user: ownership is not held against it", () => {
