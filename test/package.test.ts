@@ -14,6 +14,19 @@ import { fixture, root } from "./helpers/cli.js";
 const full = process.env.INGEST_MAIL_E2E === "1";
 const npm = (args: string[], cwd: string) => spawnSync("npm", args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 900_000 });
 
+describe("package-lock.json", () => {
+  // npm 11 can write a lock file without other platforms' optional packages (rollup's native
+  // builds); `npm ci` on a fresh clone then refuses it ("Missing: ... from lock file"). A dry run on
+  // package.json + package-lock.json alone shows it in a second. Fix: npm install --package-lock-only.
+  it("is complete: npm ci accepts it on a fresh copy", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "ingest-mail-ci-"));
+    for (const f of ["package.json", "package-lock.json"]) copyFileSync(join(root, f), join(tmp, f));
+    const r = npm(["ci", "--dry-run", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], tmp);
+    expect(r.stderr.split("\n").filter((l) => /Missing:|EUSAGE/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+});
+
 describe("npm pack → npm install -g --prefix → ingest-mail", () => {
   it("the tarball holds the built files, installs offline, and works", (ctx) => {
     const tmp = mkdtempSync(join(tmpdir(), "ingest-mail-pack-"));
