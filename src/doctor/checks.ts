@@ -80,6 +80,19 @@ export function fileCheck(id: string, f: PathFacts, user: Account, forbidden = 0
   return pass(id, `${f.path} (${octal(f.mode)})`);
 }
 
+/**
+ * The configuration: the file found (and by which rule) loads and its keys agree with each other. A
+ * failed load leaves the other checks on the built-in defaults, which the row says.
+ */
+export function configCheck(c: { file: string | null; label: string; error: string | null; problem: { key: string; message: string } | null }): CheckResult {
+  const from = c.file ? `${c.file} (${c.label})` : c.label;
+  const fix = `ingest-mail config check ${c.file ?? "FILE"}`;
+  if (c.error) return fail("config", `${c.error} (the other checks use the built-in defaults)`, fix);
+  if (c.problem) return fail("config", `${from}: "${c.problem.key}" ${c.problem.message}`, fix);
+  if (!c.file) return warn("config", from, "write /etc/ingest-mail/config.json (see examples/config.json), or set INGEST_MAIL_CONFIG");
+  return pass("config", from);
+}
+
 /** The configuration file: readable by the delivery user; private when it holds a secret. */
 export function configFileCheck(f: PathFacts, holdsSecrets: boolean): CheckResult {
   const id = "config-file";

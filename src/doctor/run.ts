@@ -8,6 +8,7 @@ import { defaultConfig, loadConfig, type Config } from "../config.js";
 import { schemaVersion } from "../db/schema-version.js";
 import { resolvePaths } from "../pipeline/deps.js";
 import {
+  configCheck,
   configFileCheck,
   databaseCheck,
   diskCheck,
@@ -57,18 +58,14 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   // Configuration: read as the delivery user would read it.
   const where = locateConfig(input.configPath, input.env);
   let config: Config = defaultConfig;
+  let error: string | null = null;
   try {
     if (where.file) config = loadConfig(where.file, input.env);
-    const problems = configProblems(config);
-    const from = where.file ? `${where.file} (${SOURCE_LABEL[where.source]})` : SOURCE_LABEL[where.source];
-    if (problems.length) checks.push({ id: "config", status: "fail", detail: `${from}: "${problems[0].key}" ${problems[0].message}`, fix: `ingest-mail config check ${where.file ?? "FILE"}` });
-    else if (!where.file) checks.push({ id: "config", status: "warn", detail: from, fix: "write /etc/ingest-mail/config.json (see examples/config.json), or set INGEST_MAIL_CONFIG" });
-    else checks.push({ id: "config", status: "pass", detail: from, fix: null });
-    if (where.file) checks.push(configFileCheck(pathFacts(resolve(where.file)), holdsSecrets(config)));
   } catch (e) {
-    config = defaultConfig;
-    checks.push({ id: "config", status: "fail", detail: `${printable((e as Error).message, 300)} (the other checks use the built-in defaults)`, fix: `ingest-mail config check ${where.file}` });
+    error = printable((e as Error).message, 300);
   }
+  checks.push(configCheck({ file: where.file, label: SOURCE_LABEL[where.source], error, problem: error ? null : (configProblems(config)[0] ?? null) }));
+  if (where.file && !error) checks.push(configFileCheck(pathFacts(resolve(where.file)), holdsSecrets(config)));
 
   // Database: present, readable, writable, migrated; its folder and files private.
   const paths = resolvePaths(input.dbPath, config);

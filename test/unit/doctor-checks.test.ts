@@ -1,6 +1,7 @@
 // doctor's decisions (src/doctor/checks.ts), as tables: facts in, pass / warn / fail out.
 import { describe, expect, it } from "vitest";
 import {
+  configCheck,
   databaseCheck,
   diskCheck,
   fileCheck,
@@ -145,6 +146,15 @@ describe("doctor checks", () => {
     [300 * MiB, 1 * GiB, 500 * MiB, "fail"], // a largest message would not fit
   ])("disk: %d free of %d, messages up to %d → %s", (free, total, max, status) => {
     expect(diskCheck("/var/lib/ingest-mail", free, total, max).status).toBe(status);
+  });
+
+  it.each([
+    [{ file: "/etc/ingest-mail/config.json", label: "system file", error: null, problem: null }, "pass", "/etc/ingest-mail/config.json (system file)"],
+    [{ file: null, label: "built-in defaults (no file found)", error: null, problem: null }, "warn", "built-in defaults (no file found)"],
+    [{ file: "/c.json", label: "--config", error: 'config: unknown key "x"', problem: null }, "fail", 'config: unknown key "x" (the other checks use the built-in defaults)'],
+    [{ file: "/c.json", label: "--config", error: null, problem: { key: "outbound.url", message: "is required" } }, "fail", '/c.json (--config): "outbound.url" is required'],
+  ])("config %j → %s", (facts, status, detail) => {
+    expect(configCheck(facts)).toMatchObject({ status, detail });
   });
 
   it("healthy only when nothing fails", () => {
