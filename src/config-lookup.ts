@@ -52,6 +52,7 @@ export function locateConfig(path: string | undefined, env: NodeJS.ProcessEnv, e
  * V8's messages quote the text around the error, and a config file holds secrets (issue 9, 14).
  */
 export function describeJsonError(text: string, e: unknown): string {
+  if (text.trim() === "") return "the file is empty";
   const message = String((e as Error)?.message ?? e);
   const at = /at position (\d+)/.exec(message);
   const pos = at ? Number(at[1]) : firstBadPosition(text);

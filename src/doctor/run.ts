@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { configProblems, holdsSecrets, smtpUrl } from "../config-check.js";
 import { locateConfig, SOURCE_LABEL, type ConfigLocation } from "../config-lookup.js";
 import { defaultConfig, loadConfig, type Config } from "../config.js";
-import { schemaVersion } from "../db/schema-version.js";
+import { programSchemaVersion as schemaVersion } from "../db/open.js";
 import { resolvePaths } from "../pipeline/deps.js";
 import {
   configCheck,
