@@ -15,7 +15,6 @@ export function configProblems(config: Config): ConfigProblem[] {
     if (!o.url) out.push({ key: "outbound.url", message: 'is required when outbound.transport is "smtp"' });
     else if (!smtpUrl(o.url)) out.push({ key: "outbound.url", message: "must be an smtp:// or smtps:// URL" });
   }
-  if (o.transport === "sendmail" && o.path !== undefined && !o.path.startsWith("/")) out.push({ key: "outbound.path", message: "must be an absolute path" });
   return out;
 }
 

@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import { accessSync, constants, existsSync, lstatSync, statSync, statfsSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { printable, type DatabaseFacts, type GreetingFacts, type PathFacts, type SendmailFacts } from "./checks.js";
 
@@ -92,7 +92,15 @@ export function probeDatabase(path: string): DbProbe {
   }
 }
 
-export function sendmailFacts(path: string): SendmailFacts {
+/** A program as spawn() finds it: a path as given, a bare name on PATH. */
+export function whichProgram(name: string, envPath = process.env.PATH ?? ""): string {
+  if (name.includes("/")) return name;
+  for (const dir of envPath.split(":").filter(Boolean)) if (can(join(dir, name), constants.X_OK)) return join(dir, name);
+  return name;
+}
+
+export function sendmailFacts(name: string): SendmailFacts {
+  const path = whichProgram(name);
   const exists = existsSync(path);
   let file = false;
   try {

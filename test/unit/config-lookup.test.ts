@@ -67,7 +67,6 @@ describe("checks across keys", () => {
   it.each([
     [{ outbound: { transport: "smtp", from: "a@b" } }, "outbound.url"],
     [{ outbound: { transport: "smtp", url: "http://relay", from: "a@b" } }, "outbound.url"],
-    [{ outbound: { transport: "sendmail", path: "sendmail", from: "a@b" } }, "outbound.path"],
   ])("%j → %s", (value, key) => {
     expect(configProblems(parseConfig(value)).map((p) => p.key)).toEqual([key]);
   });
