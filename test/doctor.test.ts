@@ -104,11 +104,13 @@ describe("ingest-mail doctor", () => {
     const sb = await installed();
     const db = new Database(sb.db);
     db.prepare("UPDATE staged_mails SET status = 'new', updated_at = '2001-01-01T00:00:00.000Z'").run();
-    db.prepare("INSERT INTO outbound_mails (kind, to_address, subject, message_id, status, error, created_at) VALUES ('confirmation', 'a@b', 's', '<x@y>', 'failed', 'timeout', '2001-01-01T00:00:00.000Z')").run();
+    const insert = db.prepare("INSERT INTO outbound_mails (kind, to_address, subject, message_id, status, error, created_at, attempts) VALUES ('confirmation', 'a@b', 's', ?, 'failed', 'timeout', '2001-01-01T00:00:00.000Z', ?)");
+    insert.run("<x@y>", 1);
+    insert.run("<z@y>", 99);
     db.close();
     const d = await doctor(sb);
     expect(d.check("stuck")).toMatchObject({ status: "warn", detail: expect.stringMatching(/^1 staged mail/), fix: expect.stringContaining("ingest-mail recover") });
-    expect(d.check("outbox")).toMatchObject({ status: "warn", detail: expect.stringMatching(/^1 outgoing mail/), fix: expect.stringContaining("outbox retry") });
+    expect(d.check("outbox")).toMatchObject({ status: "warn", detail: expect.stringMatching(/^2 outgoing mail.*1 past the retry limit/), fix: expect.stringContaining("outbox retry") });
     expect(d.code).toBe(0);
   });
 

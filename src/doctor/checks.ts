@@ -187,9 +187,11 @@ export function errorsCheck(count: number): CheckResult {
   return warn("errors", `${count} staged mail(s) in error`, "ingest-mail list --status error; fix the cause, then ingest-mail resubmit ID");
 }
 
-export function outboxCheck(failed: number): CheckResult {
+/** Failed outgoing mail; `gaveUp` of them are past the retry limit and wait for `outbox retry ID`. */
+export function outboxCheck(failed: number, gaveUp = 0): CheckResult {
   if (failed === 0) return pass("outbox", "no failed outgoing mail");
-  return warn("outbox", `${failed} outgoing mail(s) failed`, "ingest-mail outbox list; fix the transport (see outbound), then ingest-mail outbox retry");
+  const note = gaveUp ? ` (${gaveUp} past the retry limit: only outbox retry ID sends them)` : "";
+  return warn("outbox", `${failed} outgoing mail(s) failed${note}`, "ingest-mail outbox list; fix the transport (see outbound), then ingest-mail outbox retry");
 }
 
 const MiB = 1024 * 1024;

@@ -110,7 +110,11 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       checks.push(stuckCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow') AND updated_at < ?", cutoff), config.recoverAfterMinutes));
       checks.push(errorsCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status = 'error'")));
     }
-    if (db.tables.includes("outbound_mails")) checks.push(outboxCheck(db.count("SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'")));
+    if (db.tables.includes("outbound_mails")) {
+      const failed = db.count("SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'");
+      const gaveUp = db.count("SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed' AND attempts >= ?", config.limits.outboxMaxAttempts);
+      checks.push(outboxCheck(failed, gaveUp));
+    }
   } finally {
     db.close();
   }

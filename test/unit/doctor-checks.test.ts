@@ -137,6 +137,10 @@ describe("doctor checks", () => {
     expect(outboxCheck(n).status).toBe(status);
   });
 
+  it("failed outgoing mail past the retry limit is named", () => {
+    expect(outboxCheck(3, 1).detail).toBe("3 outgoing mail(s) failed (1 past the retry limit: only outbox retry ID sends them)");
+  });
+
   it.each([
     [50 * GiB, 100 * GiB, 100 * MiB, "pass"],
     [5 * GiB, 100 * GiB, 100 * MiB, "warn"], // under 10 %
