@@ -47,7 +47,14 @@ export const stagedMails = sqliteTable(
   },
   // Only what a query looks up: duplicates are found by the unique dedup key, so Message-ID and
   // content hash carry no index of their own (each index is written for every staged mail).
-  (t) => [index("staged_mails_status_idx").on(t.status)],
+  (t) => [
+    index("staged_mails_status_idx").on(t.status),
+    // Issue 15 (web console): the sender, Message-ID and date filters of the staged-mail list, each
+    // answered from its index in keyset order at a million rows.
+    index("staged_mails_from_idx").on(t.fromAddress),
+    index("staged_mails_message_id_idx").on(t.messageId),
+    index("staged_mails_received_idx").on(t.receivedAt),
+  ],
 );
 
 export const stagedMailStatusHistory = sqliteTable(
@@ -138,6 +145,8 @@ export const issues = sqliteTable(
     index("issues_parent_idx").on(t.parentId),
     index("issues_split_idx").on(t.splitFromId),
     index("issues_state_idx").on(t.state),
+    // Issue 15 (web console): an issue page lists the tickets merged into it.
+    index("issues_merged_into_idx").on(t.mergedIntoId),
   ],
 );
 
@@ -178,5 +187,10 @@ export const outboundMails = sqliteTable(
     error: text("error"),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [index("outbound_to_idx").on(t.toAddress, t.createdAt)],
+  (t) => [
+    index("outbound_to_idx").on(t.toAddress, t.createdAt),
+    // Issue 15 (web console): an issue's outbound mail, and the outbox's failed sends.
+    index("outbound_issue_idx").on(t.issueId),
+    index("outbound_status_idx").on(t.status),
+  ],
 );
