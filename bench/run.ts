@@ -4,6 +4,7 @@ import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { run as memory } from "./memory.js";
 import { run as throughput } from "./throughput.js";
+import { run as web } from "./web.js";
 
 interface Bench {
   name: string;
@@ -16,6 +17,7 @@ const benches: Bench[] = [
   { name: "throughput", run: throughput },
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
+  { name: "web", run: web },
 ];
 
 async function main(names: string[]): Promise<void> {

@@ -60,7 +60,8 @@ function where(f: StagedFilter): Where {
   const w: Where = { sql: [], params: [], scans: false };
   const add = (sql: string, ...params: unknown[]) => (w.sql.push(sql), w.params.push(...params));
   if (f.status) add(`status = ?`, f.status);
-  if (f.messageId) add(`message_id = ?`, f.messageId.trim().replace(/^<?(.*?)>?$/, "$1"));
+  // Stored as the header has it, in angle brackets; found with or without them.
+  if (f.messageId) add(`message_id = ?`, `<${f.messageId.trim().replace(/^<|>$/g, "")}>`);
   if (f.sender?.includes("@")) add(`from_address = ?`, f.sender.trim().toLowerCase());
   else if (f.sender) (add(`(from_address LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\')`, contains(f.sender), contains(f.sender)), (w.scans = true));
   if (f.subject) (add(`subject LIKE ? ESCAPE '\\'`, contains(f.subject)), (w.scans = true));
@@ -123,7 +124,7 @@ export function stagedPage(db: Db, f: StagedFilter, o: PageOptions): StagedPage 
   const clock = o.clock ?? (() => performance.now());
   const start = clock();
   const chunk = o.chunk ?? 20_000;
-  const budget = o.budgetMs ?? 120;
+  const budget = o.budgetMs ?? 100;
   const top = stmt(db, `SELECT max(id) AS m FROM staged_mails`).get() as { m: number | null };
   hi = Math.min(hi, (top.m ?? 0) + 1);
   const q = stmt(db, `SELECT ${COLUMNS} FROM staged_mails WHERE id < ? AND id >= ?${cond} ORDER BY id DESC LIMIT ?`);
@@ -144,10 +145,30 @@ function page(rows: StagedRow[], limit: number, scannedDownTo: number | null): S
   return { rows: shown, before: more ? shown[shown.length - 1].id : null, scannedDownTo };
 }
 
-/** Staged mail per status: a grouped count over the status index (callers cache it). */
-export function stagedCounts(db: Db): Record<string, number> {
-  const rows = stmt(db, `SELECT status, count(*) AS n FROM staged_mails INDEXED BY staged_mails_status_idx GROUP BY status`).all() as { status: string; n: number }[];
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+/**
+ * Staged mail per status, and the last status-history id those counts include: a grouped count over
+ * the status index, read in one snapshot with the history's end (the console then keeps the counts
+ * up to date from the history alone, statusChangesSince).
+ */
+export function stagedCounts(db: Db): { counts: Record<string, number>; historyId: number } {
+  return db.$client.transaction(() => {
+    const rows = stmt(db, `SELECT status, count(*) AS n FROM staged_mails INDEXED BY staged_mails_status_idx GROUP BY status`).all() as { status: string; n: number }[];
+    const last = stmt(db, `SELECT coalesce(max(id), 0) AS id FROM staged_mail_status_history`).get() as { id: number };
+    return { counts: Object.fromEntries(rows.map((r) => [r.status, r.n])), historyId: last.id };
+  })();
+}
+
+/**
+ * Every status change after a history id, with the status the mail had before it (null for a newly
+ * staged mail): each one moves one mail from one count to another. Every status change writes a
+ * history row (queries.ts insertStaged, setStagedStatus; domain.md §1.3).
+ */
+export function statusChangesSince(db: Db, historyId: number, limit: number): { id: number; status: string; previous: string | null }[] {
+  return stmt(
+    db,
+    `SELECT h.id, h.status, (SELECT p.status FROM staged_mail_status_history p WHERE p.staged_mail_id = h.staged_mail_id AND p.id < h.id ORDER BY p.id DESC LIMIT 1) AS previous
+     FROM staged_mail_status_history h WHERE h.id > ? ORDER BY h.id LIMIT ?`,
+  ).all(historyId, limit) as { id: number; status: string; previous: string | null }[];
 }
 
 /** Ids of resubmittable records matching a filter (bulk resubmit), oldest first, at most `limit`. */

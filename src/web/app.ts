@@ -10,9 +10,9 @@ import { register as stagedMail } from "./routes/staged-mail.js";
 import { guard, securityHeaders, Security, type SecurityOptions, type WebEnv } from "./security.js";
 import { css } from "./style.js";
 
-export function createApp(deps: Deps, security: SecurityOptions): { app: Hono<WebEnv>; ctx: WebContext } {
+export function createApp(deps: Deps, security: SecurityOptions, opts: { countsMaxAgeMs?: number } = {}): { app: Hono<WebEnv>; ctx: WebContext } {
   const app = new Hono<WebEnv>();
-  const ctx = makeContext(deps, new Security(security));
+  const ctx = makeContext(deps, new Security(security), opts);
   app.use("*", securityHeaders);
   app.get("/style.css", (c) => c.body(css, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300" }));
   app.use("*", guard(ctx.sec));
