@@ -1,6 +1,6 @@
 // "The new part of a reply first, when known" (issue 15 §2): a reply's text split where the quoted
 // earlier mail starts. One pass over the lines, bounded patterns only (mail text is hostile).
-const ATTRIBUTION = /^(On|Am|Le|El|Il|Op|W dniu|Dnia) .{0,300}(wrote|schrieb|a écrit|escribió|ha scritto|schreef|napisał)\s?:\s*$/i;
+const ATTRIBUTION = /^(On|Am|Le|El|Il|Op|W dniu|Dnia) .{0,300}(wrote|schrieb|a écrit|escribió|ha scritto|schreef|napisał).{0,100}:\s*$/i;
 const DIVIDER = /^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Wiadomość oryginalna)\s*-{2,}|_{20,})\s*$/i;
 
 export interface SplitText {

@@ -4,7 +4,7 @@
 import { getIssue } from "../../db/queries.js";
 import { conversation, identificationView, issueFacets, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../db/web-queries.js";
 import type { App, WebContext } from "../context.js";
-import { Badge, IssueLink, Page, qs, when } from "../layout.js";
+import { Badge, IssueLink, Page, qs, visible, when } from "../layout.js";
 import { splitQuoted } from "../quote.js";
 
 const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"];
@@ -87,7 +87,7 @@ export function register(app: App, ctx: WebContext): void {
                   </td>
                   <td data-label="Kind">{i.kind}</td>
                   <td class="subject" data-label="Subject">
-                    <a href={`/issues/${i.id}`}>{i.subject ?? "(no subject)"}</a>
+                    <a href={`/issues/${i.id}`}>{i.subject ? visible(i.subject) : "(no subject)"}</a>
                   </td>
                   <td data-label="Customer">{i.customerEmail ?? ""}</td>
                   <td data-label="Queue">{[i.queue, i.assignee].filter(Boolean).join(" / ")}</td>

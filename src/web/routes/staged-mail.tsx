@@ -5,7 +5,7 @@ import { attachmentsOf, getStaged, issuesOfStaged, statusHistory } from "../../d
 import { RESUBMITTABLE, identificationView, interactionView } from "../../db/web-queries.js";
 import { stmt } from "../../db/sql.js";
 import type { App, WebContext } from "../context.js";
-import { Badge, Csrf, IssueLink, Page, bytes, when } from "../layout.js";
+import { Badge, Csrf, IssueLink, Page, bytes, visible, when } from "../layout.js";
 import { splitQuoted } from "../quote.js";
 
 interface TraceStep {
@@ -48,7 +48,7 @@ export function register(app: App, ctx: WebContext): void {
           <a href="/">Staged mail</a> › {id}
         </p>
         <h1>
-          {row.subject ?? "(no subject)"} <Badge status={row.status} /> {stuck && <Badge status="stuck" label="stuck" />}
+          {row.subject ? visible(row.subject) : "(no subject)"} <Badge status={row.status} /> {stuck && <Badge status="stuck" label="stuck" />}
         </h1>
         {message && <p class={`panel notice ${row.status === "complete" ? "good" : "bad"}`}>{message.slice(0, 500)}</p>}
         {(row.error || row.reason) && (
@@ -161,7 +161,7 @@ export function register(app: App, ctx: WebContext): void {
                   <tr>
                     <td class="subject">
                       <a href={`/staged/${id}/attachments/${a.id}`} download>
-                        {a.filename ?? "(unnamed)"}
+                        {a.filename ? visible(a.filename) : "(unnamed)"}
                       </a>
                     </td>
                     <td>{a.contentType ?? ""}</td>
