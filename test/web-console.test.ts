@@ -151,6 +151,8 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     // The page around the frame is still ours and visible (the frame's CSS tricks stay inside it).
     expect(await page.locator("h1").isVisible()).toBe(true);
     await page.waitForTimeout(300);
+    // The mail's script and remote loads were attempted and refused inside the frame.
+    expect(refusedInMailFrame.length).toBeGreaterThan(0);
 
     const files = rows<{ id: number; filename: string; storedPath: string }>(db(sb), `SELECT id, filename, stored_path AS storedPath FROM attachments WHERE staged_mail_id = ? ORDER BY id`, ids.hostile);
     await page.goto(`${web.url}/staged/${ids.hostile}`);
@@ -166,8 +168,10 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     await page.goto(`${web.url}/staged/${ids.invalid}`);
     expect(await page.locator("main").innerText()).toContain('<h1 style="position:fixed;inset:0;background:red">Hacked</h1>');
     await page.fill("#subject", "Where is my parcel?");
-    await page.click('form[action$="/resubmit"] button');
-    await page.waitForURL(new RegExp(`/staged/${ids.invalid}\\?`));
+    // The POST, its redirect, and the mail's page again.
+    await Promise.all([page.waitForResponse((r) => r.url() === `${web.url}/staged/${ids.invalid}` && r.request().method() === "GET"), page.click('form[action$="/resubmit"] button')]);
+    await page.waitForLoadState("load");
+    expect(await page.locator('[role="status"]').innerText()).toMatch(/^Resubmitted: complete on CS-\d+$/);
     expect(await page.locator("h1 .badge").first().innerText()).toBe("complete");
     expect(await page.locator("h1").innerText()).toContain("Where is my parcel?");
     expect(await page.locator("main").innerText()).toContain("resubmitted from the web console");

@@ -13,6 +13,8 @@ export interface WebContext {
   counts(): { counts: Record<string, number>; at: Date };
   /** After an action changed statuses: the next page counts again. */
   invalidateCounts(): void;
+  /** A one-time message for the session's next page (the outcome of a POST, after its redirect). */
+  flash(sessionId: string, message?: string): string | undefined;
   /** How many rows a list page shows. */
   pageSize: number;
 }
@@ -25,6 +27,8 @@ const MAX_CHANGES = 20_000;
 export function makeContext(deps: Deps, sec: Security, opts: { countsMaxAgeMs?: number; pageSize?: number } = {}): WebContext {
   const maxAge = opts.countsMaxAgeMs ?? 5 * 60_000;
   let cached: { counts: Record<string, number>; historyId: number; full: number; at: Date } | null = null;
+  // Kept here, not in the URL: a message in a link would let anyone put words on the console's page.
+  const flashes = new Map<string, string>();
   return {
     deps,
     sec,
@@ -48,6 +52,16 @@ export function makeContext(deps: Deps, sec: Security, opts: { countsMaxAgeMs?: 
     },
     invalidateCounts() {
       cached = null;
+    },
+    flash(sessionId, message) {
+      if (message !== undefined) {
+        if (flashes.size > 10_000) flashes.clear();
+        flashes.set(sessionId, message);
+        return message;
+      }
+      const m = flashes.get(sessionId);
+      flashes.delete(sessionId);
+      return m;
     },
   };
 }

@@ -33,6 +33,7 @@ header.top form { margin-left: auto; }
 main { max-width: 1240px; margin: 0 auto; padding: 16px; }
 h1 { font-size: 1.35rem; margin: 4px 0 12px; overflow-wrap: anywhere; }
 h2 { font-size: 1.05rem; margin: 22px 0 8px; }
+.panel > h2:first-child, .panel > h1:first-child { margin-top: 0; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin-bottom: 14px; }
 .muted { color: var(--muted); }
 .mono, code, pre { font-family: var(--mono); font-size: 0.86rem; }

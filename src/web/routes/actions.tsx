@@ -53,11 +53,15 @@ export function register(app: App, ctx: WebContext): void {
     const status = ["sent", "failed", "skipped", "sending"].includes(c.req.query("status") ?? "") ? c.req.query("status") : undefined;
     const before = Number(c.req.query("before")) || undefined;
     const page = outboundPage(ctx.deps.db, { status }, { limit: ctx.pageSize, before });
-    const msg = c.req.query("msg");
+    const msg = ctx.flash(c.var.session.id);
     return c.html(
       <Page title="Outbox" section="outbox" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>
         <h1>Outbox</h1>
-        {msg && <p class="panel notice">{msg.slice(0, 300)}</p>}
+        {msg && (
+          <p class="panel notice" role="status">
+            {msg}
+          </p>
+        )}
         <ul class="tabs" aria-label="Status">
           <li>
             <a href="/outbox" aria-current={status ? undefined : "true"}>
@@ -140,7 +144,8 @@ export function register(app: App, ctx: WebContext): void {
     const { retryOutbound } = await import("../adapter.js");
     const r = await retryOutbound(ctx.deps, Number(c.req.param("id")));
     const msg = r.ok ? `Outbound mail ${c.req.param("id")}: ${r.status}${r.error ? ` (${r.error})` : ""}` : r.reason;
-    return c.redirect(`/outbox?msg=${encodeURIComponent(msg)}`, 303);
+    ctx.flash(c.var.session.id, msg);
+    return c.redirect("/outbox", 303);
   });
 
   app.get("/login", (c) => {

@@ -40,7 +40,7 @@ export function register(app: App, ctx: WebContext): void {
     const body = splitQuoted(row.textBody ?? "");
     const stuckBefore = new Date(ctx.deps.now().getTime() - ctx.deps.config.recoverAfterMinutes * 60_000).toISOString();
     const stuck = ["new", "in_process", "workflow"].includes(row.status) && row.updatedAt < stuckBefore;
-    const message = c.req.query("msg");
+    const message = ctx.flash(c.var.session.id);
     const kv = (k: string, v: unknown) => (v === null || v === undefined || v === "" ? null : [<dt>{k}</dt>, <dd>{String(v)}</dd>]);
     return c.html(
       <Page title={`Staged mail ${id}`} section="staged" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>
@@ -50,7 +50,11 @@ export function register(app: App, ctx: WebContext): void {
         <h1>
           {row.subject ? visible(row.subject) : "(no subject)"} <Badge status={row.status} /> {stuck && <Badge status="stuck" label="stuck" />}
         </h1>
-        {message && <p class={`panel notice ${row.status === "complete" ? "good" : "bad"}`}>{message.slice(0, 500)}</p>}
+        {message && (
+          <p class={`panel notice ${row.status === "complete" ? "good" : "bad"}`} role="status">
+            {message}
+          </p>
+        )}
         {(row.error || row.reason) && (
           <div class="panel notice bad">
             <strong>{row.error ? "Error" : "Reason"}:</strong> <span>{row.error ?? row.reason}</span>
@@ -223,6 +227,7 @@ export function register(app: App, ctx: WebContext): void {
     const r = await resubmit(ctx.deps, id, subject);
     ctx.invalidateCounts();
     const msg = r.ok ? `Resubmitted: ${r.outcome.status}${r.outcome.issues.length ? ` on ${r.outcome.issues.map((i) => i.reference).join(", ")}` : ""}${r.outcome.error ? ` (${r.outcome.error})` : ""}` : r.reason;
-    return c.redirect(`/staged/${id}?msg=${encodeURIComponent(msg)}`, 303);
+    ctx.flash(c.var.session.id, msg);
+    return c.redirect(`/staged/${id}`, 303);
   });
 }
