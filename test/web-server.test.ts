@@ -179,3 +179,70 @@ describe("a config without a login on loopback", () => {
     expect(r.stderr).toContain('"web.passwordHash"');
   });
 });
+
+describe("actions over HTTP", () => {
+  const page = async (web: Console, path: string, cookie = "") => {
+    const r = await http(`${web.url}${path}`, { headers: cookie ? { cookie } : {} });
+    return { r, html: r.body.toString(), cookie: cookieOf(r) || cookie };
+  };
+  const post = (web: Console, path: string, cookie: string, fields: Record<string, string>) =>
+    http(`${web.url}${path}`, { method: "POST", headers: { cookie, ...form(fields), origin: web.url }, body: form(fields).body });
+
+  it("retries a failed confirmation with its own Message-ID once the transport works", async () => {
+    const sb = configured((dir) => ({
+      routes: [{ address: "service@example.test", kind: "ticket", sendResponse: true }],
+      outbound: { transport: "sendmail", path: join(dir, "no-such-sendmail"), from: "service@example.test", host: "helpdesk.example.test" },
+    }));
+    const out = await feed(sb, readFixture("new-request-gets-confirmation.eml"));
+    expect(out.outbound.map((o: { status: string }) => o.status)).toEqual(["failed"]);
+    const messageId: string = out.outbound[0].messageId;
+    // The administrator fixes the transport, then retries from the outbox.
+    const file = sb.env.INGEST_MAIL_CONFIG!;
+    const config = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify({ ...config, outbound: { transport: "file", dir: join(sb.dir, "outbox"), from: "service@example.test", host: "helpdesk.example.test" } }));
+    const web = await startConsole(sb);
+    try {
+      const list = await page(web, "/outbox?status=failed");
+      expect(list.html).toContain('action="/outbox/1/retry"');
+      const r = await post(web, "/outbox/1/retry", list.cookie, { _csrf: tokenOf(list.html) });
+      expect(r.status).toBe(303);
+      const after = await page(web, "/outbox", list.cookie);
+      expect(after.html).toContain("Outbound mail 1: sent");
+      expect(after.html).not.toContain('action="/outbox/1/retry"');
+      const sent = readFileSync(join(sb.dir, "outbox", `${messageId.replace(/^<|>$/g, "")}.eml`), "utf8");
+      expect(sent.replace(/\r?\n[ \t]+/g, " ")).toContain(`Message-ID: ${messageId}`);
+      expect(sent).toMatch(/Subject: \[CS-000001\]/);
+      // Sent is sent: a second retry is refused as a value.
+      const again = await post(web, "/outbox/1/retry", list.cookie, { _csrf: tokenOf(list.html) });
+      expect(again.status).toBe(303);
+      expect((await page(web, "/outbox", list.cookie)).html).toContain("outbound mail 1 is sent; only failed mail is sent again");
+    } finally {
+      await web.stop();
+    }
+  });
+
+  it("bulk-resubmits the held mail a filter shows, and only that", async () => {
+    const sb = configured({ flood: { maxNewIssues: 1, windowMinutes: 60 } });
+    const mail = (n: number) => `From: flood@customer.example\nTo: service@example.test\nSubject: Request ${n}\nMessage-ID: <flood-${n}@customer.example>\n\nBody ${n}\n`;
+    const statuses = [];
+    for (let n = 1; n <= 4; n++) statuses.push((await feed(sb, mail(n))).status);
+    expect(statuses).toEqual(["complete", "held", "held", "held"]);
+    const web = await startConsole(sb);
+    try {
+      const list = await page(web, "/?status=held&subject=Request%203");
+      expect(list.html).toContain('action="/actions/bulk-resubmit"');
+      const r = await post(web, "/actions/bulk-resubmit", list.cookie, { _csrf: tokenOf(list.html), status: "held", subject: "Request 3" });
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toContain("Resubmitted 1 mail: 1 complete.");
+      const all = await page(web, "/?status=held", list.cookie);
+      expect([...all.html.matchAll(/<a href="\/staged\/(\d+)">\d+<\/a>/g)].map((m) => Number(m[1]))).toEqual([4, 2]);
+      const rest = await post(web, "/actions/bulk-resubmit", list.cookie, { _csrf: tokenOf(list.html), status: "held" });
+      expect(rest.body.toString()).toContain("Resubmitted 2 mail: 2 complete.");
+      // complete is not resubmittable: the filter finds nothing to do.
+      const none = await post(web, "/actions/bulk-resubmit", list.cookie, { _csrf: tokenOf(list.html), status: "complete" });
+      expect(none.body.toString()).toContain("Nothing matched the filter.");
+    } finally {
+      await web.stop();
+    }
+  });
+});
