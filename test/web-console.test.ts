@@ -55,6 +55,7 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     const target = await createIssue(sb, "ticket", { email: "alice@customer.example", subject: "Order 1042 (merged)" });
     await admin(sb, "issue", "merge", "1", "--into", String(target.id));
     const reply = await feed(sb, readFixture("reply-to-merged-ticket.eml"));
+    ids.reply = reply.stagedId;
     expect(reply.issues.map((i: { issueId: number }) => i.issueId)).toEqual([target.id]);
     ids.target = target.id;
 
@@ -101,9 +102,19 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
 
     await page.goto(`${web.url}/`);
     await page.fill("#q", "kettle arrived dented");
-    await page.click('form.filters button[type="submit"]');
+    await page.click('form[role="search"] button[type="submit"]');
     expect(await page.$$eval("table.list tbody tr td:first-child a", (as) => as.map((a) => Number(a.textContent)))).toEqual([ids.grace]);
     expect(page.url()).toContain("q=kettle");
+
+    // The other filters, from the keyboard: open "More filters", type a sender, press Enter.
+    await page.goto(`${web.url}/`);
+    await page.focus("details.more summary");
+    await page.keyboard.press("Enter");
+    await page.fill("#sender", "alice@customer.example");
+    await page.press("#sender", "Enter");
+    await page.waitForURL(/sender=alice/);
+    expect(await page.$$eval("table.list tbody tr td:first-child a", (as) => as.map((a) => Number(a.textContent)))).toEqual([ids.reply, ids.alice]);
+    expect(await page.locator("details.more").getAttribute("open")).not.toBeNull();
   });
 
   it("opens a mail and downloads an attachment and the raw mail byte for byte", async () => {

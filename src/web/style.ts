@@ -42,7 +42,11 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .tabs a { display: inline-block; text-decoration: none; border: 1px solid var(--line); background: var(--panel); color: var(--text); padding: 4px 10px; border-radius: 999px; font-size: 0.9rem; }
 .tabs a[aria-current="true"] { border-color: var(--accent); box-shadow: inset 0 0 0 1px var(--accent); font-weight: 600; }
 .tabs .n { color: var(--muted); margin-left: 4px; font-variant-numeric: tabular-nums; }
-form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px 12px; align-items: end; }
+.searchbar { display: flex; gap: 10px; align-items: end; flex-wrap: wrap; }
+.searchbar > div { flex: 1 1 260px; }
+details.more summary { cursor: pointer; color: var(--muted); margin-top: 10px; }
+details.more .filters { margin-top: 8px; }
+.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px 12px; align-items: end; }
 label { display: block; font-size: 0.82rem; color: var(--muted); }
 input, select, textarea { font: inherit; color: var(--text); background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; width: 100%; }
 button, .button { font: inherit; cursor: pointer; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 6px; padding: 6px 12px; text-decoration: none; display: inline-block; }
@@ -52,7 +56,9 @@ table.list { width: 100%; border-collapse: collapse; background: var(--panel); b
 table.list th, table.list td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.list th { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); background: var(--bg); }
 table.list td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.list td.subject { overflow-wrap: anywhere; }
+table.list td.subject { overflow-wrap: anywhere; min-width: 16em; }
+table.list td.from { overflow-wrap: break-word; min-width: 15em; max-width: 24em; }
+.addr { display: block; }
 table.list tr:last-child td { border-bottom: 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.8rem; font-weight: 600; white-space: nowrap; background: var(--cyan-bg); color: var(--cyan); }
 .badge.complete, .badge.sent { background: var(--green-bg); color: var(--green); }

@@ -49,7 +49,7 @@ export function register(app: App, ctx: WebContext): void {
             {customer.accountName ? ` · account ${customer.accountName} (${customer.supportLevel})` : ""} · since {when(customer.dateAdded)}
           </div>
         )}
-        <form class="filters panel" method="get" action="/issues">
+        <form class="filters panel" method="get" action="/issues" aria-label="Filter issues">
           {f.customer && <input type="hidden" name="customer" value={String(f.customer)} />}
           {select("state", "State", STATES, f.state)}
           {select("kind", "Kind", KINDS, f.kind)}

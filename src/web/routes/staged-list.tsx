@@ -37,6 +37,7 @@ export function register(app: App, ctx: WebContext): void {
     const stuckBefore = new Date(ctx.deps.now().getTime() - ctx.deps.config.recoverAfterMinutes * 60_000).toISOString();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const shownStatuses = STAGED_STATUSES.filter((s) => counts[s] || s === f.status || ["new", "complete", "error", "invalid", "held"].includes(s));
+    const more = !!(f.sender || f.subject || f.messageId || f.since || f.until);
     const bulk = f.status ? (RESUBMITTABLE as readonly string[]).includes(f.status) : false;
     return c.html(
       <Page title="Staged mail" section="staged" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>
@@ -56,35 +57,41 @@ export function register(app: App, ctx: WebContext): void {
             </li>
           ))}
         </ul>
-        <form class="filters panel" method="get" action="/" role="search">
+        <form class="panel" method="get" action="/" role="search">
           {f.status && <input type="hidden" name="status" value={f.status} />}
-          <div>
-            <label for="q">Search text</label>
-            <input id="q" name="q" type="search" value={f.q ?? ""} placeholder="subject, sender, body…" />
+          <div class="searchbar">
+            <div>
+              <label for="q">Search subject, sender, Message-ID and text</label>
+              <input id="q" name="q" type="search" value={f.q ?? ""} />
+            </div>
+            <button type="submit">Search</button>
+            {(f.q || more) && <a href={`/${qs({ status: f.status })}`}>Clear</a>}
           </div>
-          <div>
-            <label for="sender">Sender</label>
-            <input id="sender" name="sender" value={f.sender ?? ""} placeholder="address or part of it" />
-          </div>
-          <div>
-            <label for="subject">Subject</label>
-            <input id="subject" name="subject" value={f.subject ?? ""} />
-          </div>
-          <div>
-            <label for="mid">Message-ID</label>
-            <input id="mid" name="mid" value={f.messageId ?? ""} />
-          </div>
-          <div>
-            <label for="since">Staged from</label>
-            <input id="since" name="since" type="date" value={f.since ?? ""} />
-          </div>
-          <div>
-            <label for="until">Staged until</label>
-            <input id="until" name="until" type="date" value={f.until ?? ""} />
-          </div>
-          <div>
-            <button type="submit">Filter</button> <a href={`/${qs({ status: f.status })}`}>Clear</a>
-          </div>
+          <details class="more" open={more}>
+            <summary>More filters</summary>
+            <div class="filters">
+              <div>
+                <label for="sender">Sender</label>
+                <input id="sender" name="sender" value={f.sender ?? ""} placeholder="address, or part of it" />
+              </div>
+              <div>
+                <label for="subject">Subject contains</label>
+                <input id="subject" name="subject" value={f.subject ?? ""} />
+              </div>
+              <div>
+                <label for="mid">Message-ID</label>
+                <input id="mid" name="mid" value={f.messageId ?? ""} />
+              </div>
+              <div>
+                <label for="since">Staged from</label>
+                <input id="since" name="since" type="date" value={f.since ?? ""} />
+              </div>
+              <div>
+                <label for="until">Staged until</label>
+                <input id="until" name="until" type="date" value={f.until ?? ""} />
+              </div>
+            </div>
+          </details>
         </form>
         {bulk && page.rows.length > 0 && (
           <form class="panel inline-form" method="post" action="/actions/bulk-resubmit">
@@ -149,10 +156,10 @@ function Row(p: { r: StagedRow; stuck: boolean }) {
       <td data-label="Status">
         <Badge status={r.status} /> {p.stuck && <Badge status="stuck" label="stuck" />}
       </td>
-      <td data-label="From">
+      <td class="from" data-label="From">
         {r.fromName ? (
           <>
-            {visible(r.fromName)} <span class="muted">&lt;{r.fromAddress ?? ""}&gt;</span>
+            {visible(r.fromName)} <span class="muted addr">&lt;{r.fromAddress ?? ""}&gt;</span>
           </>
         ) : (
           (r.fromAddress ?? "")
