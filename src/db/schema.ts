@@ -145,20 +145,31 @@ export const issues = sqliteTable(
     index("issues_parent_idx").on(t.parentId),
     index("issues_split_idx").on(t.splitFromId),
     index("issues_state_idx").on(t.state),
-    // Issue 15 (web console): an issue page lists the tickets merged into it.
+    // Issue 15 (web console): an issue page lists the tickets merged into it; the issue list filters
+    // by kind, queue and assignee in keyset order.
     index("issues_merged_into_idx").on(t.mergedIntoId),
+    index("issues_kind_idx").on(t.kind),
+    index("issues_queue_idx").on(t.queue),
+    index("issues_assignee_idx").on(t.assignee),
+    index("issues_converted_to_idx").on(t.convertedToId),
+    index("issues_follows_closed_idx").on(t.followsClosedId),
   ],
 );
 
-export const interactions = sqliteTable("interactions", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  userIdentificationId: integer("user_identification_id").notNull(),
-  stagedMailId: integer("staged_mail_id"),
-  interactionDate: text("interaction_date").notNull(),
-  originator: text("originator").notNull(), // customer
-  type: text("type").notNull(), // email
-  headers: text("headers").notNull(),
-});
+export const interactions = sqliteTable(
+  "interactions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userIdentificationId: integer("user_identification_id").notNull(),
+    stagedMailId: integer("staged_mail_id"),
+    interactionDate: text("interaction_date").notNull(),
+    originator: text("originator").notNull(), // customer
+    type: text("type").notNull(), // email
+    headers: text("headers").notNull(),
+  },
+  // Issue 15 (web console; also `show`): what a staged mail became, without reading every interaction.
+  (t) => [index("interactions_staged_idx").on(t.stagedMailId)],
+);
 
 export const actions = sqliteTable(
   "actions",

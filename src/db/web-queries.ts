@@ -255,12 +255,6 @@ const ISSUE_COLUMNS = `i.id, i.guid, i.reference, i.kind, i.state, i.wait_type A
 
 const issueBooleans = <T extends { newInfo: unknown }>(r: T): T => ({ ...r, newInfo: !!r.newInfo });
 
-/** Distinct queues and assignees, for the filter choices. */
-export function issueFacets(db: Db): { queues: string[]; assignees: string[] } {
-  const col = (c: string) => (stmt(db, `SELECT DISTINCT ${c} AS v FROM issues WHERE ${c} IS NOT NULL ORDER BY 1 LIMIT 200`).all() as { v: string }[]).map((r) => r.v);
-  return { queues: col("queue"), assignees: col("assignee") };
-}
-
 export interface IssueRef {
   id: number;
   reference: string | null;

@@ -2,7 +2,7 @@
 // Issues (issue 15 §2): the list with filters by state, kind, queue and assignee; one issue with its
 // whole conversation in order, every link in both directions and the mail sent for it.
 import { getIssue } from "../../db/queries.js";
-import { conversation, identificationView, issueFacets, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../db/web-queries.js";
+import { conversation, identificationView, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../db/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, IssueLink, Page, qs, visible, when } from "../layout.js";
 import { splitQuoted } from "../quote.js";
@@ -23,7 +23,13 @@ export function register(app: App, ctx: WebContext): void {
     const before = Number(c.req.query("before")) || undefined;
     const db = ctx.deps.db;
     const page = issuesPage(db, f, { limit: ctx.pageSize, before });
-    const facets = issueFacets(db);
+    // The queues and assignees the configuration names (a DISTINCT over every issue would read them all).
+    const cfg = ctx.deps.config;
+    const uniq = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => !!x))].sort();
+    const facets = {
+      queues: uniq([cfg.defaultRoute.queue, ...cfg.routes.map((r) => r.queue), ...cfg.assignment.map((a) => a.queue)]),
+      assignees: uniq(cfg.assignment.map((a) => a.assignee)),
+    };
     const customer = f.customer ? identificationView(db, f.customer) : undefined;
     const params = { state: f.state, kind: f.kind, queue: f.queue, assignee: f.assignee, customer: f.customer };
     const select = (name: string, label: string, values: string[], value?: string) => (
@@ -33,10 +39,22 @@ export function register(app: App, ctx: WebContext): void {
           <option value="">any</option>
           {values.map((v) => (
             <option value={v} selected={v === value}>
-              {v}
+              {v.replace("_", " ")}
             </option>
           ))}
         </select>
+      </div>
+    );
+    // Free text with the configured values offered: issues can carry others (set by hand, older config).
+    const typed = (name: string, label: string, values: string[], value?: string) => (
+      <div>
+        <label for={name}>{label}</label>
+        <input id={name} name={name} value={value ?? ""} list={`${name}-known`} placeholder="any" />
+        <datalist id={`${name}-known`}>
+          {values.map((v) => (
+            <option value={v} />
+          ))}
+        </datalist>
       </div>
     );
     return c.html(
@@ -53,8 +71,8 @@ export function register(app: App, ctx: WebContext): void {
           {f.customer && <input type="hidden" name="customer" value={String(f.customer)} />}
           {select("state", "State", STATES, f.state)}
           {select("kind", "Kind", KINDS, f.kind)}
-          {select("queue", "Queue", facets.queues, f.queue)}
-          {select("assignee", "Assignee", facets.assignees, f.assignee)}
+          {typed("queue", "Queue", facets.queues, f.queue)}
+          {typed("assignee", "Assignee", facets.assignees, f.assignee)}
           <div>
             <button type="submit">Filter</button> <a href="/issues">Clear</a>
           </div>
