@@ -30,7 +30,8 @@ function http(url: string, opts: { method?: string; headers?: Record<string, str
 
 const cookieOf = (r: Res) => String((r.headers["set-cookie"] as string[] | undefined)?.[0] ?? "").split(";")[0];
 const tokenOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-const form = (o: Record<string, string>) => ({ "content-type": "application/x-www-form-urlencoded", body: new URLSearchParams(o).toString() });
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 
 describe("listening beyond loopback", () => {
   it("is refused without a login, naming how to set one (exit 78)", async () => {
@@ -74,7 +75,7 @@ describe("the console over HTTP", () => {
   const login = async (password: string) => {
     const page = await http(`${web.url}/login`);
     const cookie = cookieOf(page);
-    const r = await http(`${web.url}/login?next=%2Fissues`, { method: "POST", headers: { cookie, ...form({ _csrf: tokenOf(page.body.toString()), password }) }, body: form({ _csrf: tokenOf(page.body.toString()), password }).body });
+    const r = await http(`${web.url}/login?next=%2Fissues`, { method: "POST", headers: { cookie, ...FORM }, body: form({ _csrf: tokenOf(page.body.toString()), password }) });
     return { r, cookie: cookieOf(r) || cookie };
   };
 
@@ -96,7 +97,7 @@ describe("the console over HTTP", () => {
     const page = await http(`${web.url}/`, { headers: { cookie } });
     expect(page.status).toBe(200);
     const token = tokenOf(page.body.toString());
-    const out = await http(`${web.url}/logout`, { method: "POST", headers: { cookie, ...form({ _csrf: token }) }, body: form({ _csrf: token }).body });
+    const out = await http(`${web.url}/logout`, { method: "POST", headers: { cookie, ...FORM }, body: form({ _csrf: token }) });
     expect(out.status).toBe(303);
     expect((await http(`${web.url}/`, { headers: { cookie } })).status).toBe(303);
   });
@@ -104,9 +105,9 @@ describe("the console over HTTP", () => {
   it("refuses a login POST without its token, and a login redirect off the site", async () => {
     const page = await http(`${web.url}/login`);
     const cookie = cookieOf(page);
-    expect((await http(`${web.url}/login`, { method: "POST", headers: { cookie, ...form({ password: "console password 1" }) }, body: form({ password: "console password 1" }).body })).status).toBe(403);
+    expect((await http(`${web.url}/login`, { method: "POST", headers: { cookie, ...FORM }, body: form({ password: "console password 1" }) })).status).toBe(403);
     const token = tokenOf(page.body.toString());
-    const r = await http(`${web.url}/login?next=//evil.example/`, { method: "POST", headers: { cookie, ...form({ _csrf: token, password: "console password 1" }) }, body: form({ _csrf: token, password: "console password 1" }).body });
+    const r = await http(`${web.url}/login?next=//evil.example/`, { method: "POST", headers: { cookie, ...FORM }, body: form({ _csrf: token, password: "console password 1" }) });
     expect(r.headers.location).toBe("/");
   });
 
@@ -114,14 +115,14 @@ describe("the console over HTTP", () => {
     const { cookie } = await login("console password 1");
     const token = tokenOf((await http(`${web.url}/`, { headers: { cookie } })).body.toString());
     const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
-      http(`${web.url}/outbox/1/retry`, { method: "POST", headers: { cookie, ...form(body), ...headers }, body: form(body).body });
+      http(`${web.url}/outbox/1/retry`, { method: "POST", headers: { cookie, ...FORM, ...headers }, body: form(body) });
     expect((await post({})).status).toBe(403);
     expect((await post({ _csrf: "x".repeat(43) })).status).toBe(403);
     expect((await post({ _csrf: token }, { origin: "http://evil.example" })).status).toBe(403);
     expect((await post({ _csrf: token }, { origin: "null" })).status).toBe(403);
     // Another session's token does not fit this one.
     const other = await login("console password 1");
-    expect((await http(`${web.url}/outbox/1/retry`, { method: "POST", headers: { cookie: other.cookie, ...form({ _csrf: token }) }, body: form({ _csrf: token }).body })).status).toBe(403);
+    expect((await http(`${web.url}/outbox/1/retry`, { method: "POST", headers: { cookie: other.cookie, ...FORM }, body: form({ _csrf: token }) })).status).toBe(403);
     // With it, the action runs (and answers as a value: there is no outbound mail 1).
     const ok = await post({ _csrf: token });
     expect(ok.status).toBe(303);
@@ -168,6 +169,18 @@ describe("the console over HTTP", () => {
     // Another mail's attachment id under this mail's path is not found.
     expect((await http(`${web.url}/staged/999/attachments/${ids[0]}`, { headers: { cookie } })).status).toBe(404);
   });
+  it("turns away huge posts, and password guessing after five wrong tries a minute (429)", async () => {
+    const page = await http(`${web.url}/login`);
+    const cookie = cookieOf(page);
+    const token = tokenOf(page.body.toString());
+    const big = await http(`${web.url}/login`, { method: "POST", headers: { cookie, ...FORM }, body: form({ _csrf: token, password: "x".repeat(100_000) }) });
+    expect(big.status).toBe(413);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await login(`wrong ${i}`)).r.status);
+    // One wrong try was made by an earlier test in this console.
+    expect(statuses).toEqual([303, 303, 303, 303, 429, 429]);
+    expect((await login("console password 1")).r.status).toBe(429);
+  });
 });
 
 describe("a config without a login on loopback", () => {
@@ -186,7 +199,7 @@ describe("actions over HTTP", () => {
     return { r, html: r.body.toString(), cookie: cookieOf(r) || cookie };
   };
   const post = (web: Console, path: string, cookie: string, fields: Record<string, string>) =>
-    http(`${web.url}${path}`, { method: "POST", headers: { cookie, ...form(fields), origin: web.url }, body: form(fields).body });
+    http(`${web.url}${path}`, { method: "POST", headers: { cookie, ...FORM, origin: web.url }, body: form(fields) });
 
   it("retries a failed confirmation with its own Message-ID once the transport works", async () => {
     const sb = configured((dir) => ({

@@ -45,6 +45,7 @@ export class Security {
   private readonly secret = randomBytes(32);
   private readonly sessions = new Map<string, Session>();
   private readonly now: () => number;
+  private failures: number[] = [];
 
   constructor(readonly opts: SecurityOptions) {
     this.now = opts.now ?? Date.now;
@@ -84,8 +85,16 @@ export class Security {
     return s;
   }
 
-  login(c: Context, password: string): Session | null {
-    if (!this.opts.passwordHash || !verifyPassword(password, this.opts.passwordHash)) return null;
+  /** A session, null for a wrong password, "wait" after too many wrong ones (each check holds the
+   * process ~50 ms in scrypt: a guesser could otherwise both guess fast and stall every page). */
+  login(c: Context, password: string): Session | null | "wait" {
+    const now = this.now();
+    this.failures = this.failures.filter((t) => now - t < 60_000);
+    if (this.failures.length >= 5) return "wait";
+    if (!this.opts.passwordHash || !verifyPassword(password, this.opts.passwordHash)) {
+      this.failures.push(now);
+      return null;
+    }
     const old = this.session(c);
     if (old) this.sessions.delete(old.id);
     return this.newSession(c, true);

@@ -169,11 +169,12 @@ export function register(app: App, ctx: WebContext): void {
 
   app.post("/login", async (c) => {
     const body = await c.req.parseBody();
-    const ok = typeof body.password === "string" && ctx.sec.login(c, body.password);
+    const result = typeof body.password === "string" ? ctx.sec.login(c, body.password) : null;
     const next = c.req.query("next") ?? "/";
     // Only a path on this site: an open redirect would lend the console's name to a phishing link.
     const safeNext = /^\/(?![/\\])/.test(next) ? next : "/";
-    return c.redirect(ok ? safeNext : `/login${qs({ failed: 1, next: safeNext })}`, 303);
+    if (result === "wait") return c.text("too many wrong passwords: try again in a minute", 429);
+    return c.redirect(result ? safeNext : `/login${qs({ failed: 1, next: safeNext })}`, 303);
   });
 
   app.post("/logout", (c) => {
