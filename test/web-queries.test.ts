@@ -28,6 +28,12 @@ beforeAll(() => {
       const at = new Date(Date.UTC(2025, 0, 1) + (i - 1) * 3600_000).toISOString();
       const id = ins.run(at, at, statusOf(i), `<m${i}@x.example>`, `user${i % 40}@x.example`, i % 40 === 3 ? "Percy 100% Sure_Thing" : null, `Order ${i}`, i % 100 === 0 ? "a zebra crossed" : "plain text").lastInsertRowid;
       hist.run(id, statusOf(i), at);
+      // Every 100th from the 50th is processed: its text lives on its actions only (issue 9.3).
+      if (i % 100 === 50) {
+        db.$client.prepare(`UPDATE staged_mails SET text_body = NULL, interaction_id = ? WHERE id = ?`).run(i, id);
+        db.$client.prepare(`INSERT INTO interactions (id, user_identification_id, staged_mail_id, interaction_date, originator, type, headers) VALUES (?, 1, ?, ?, 'customer', 'email', '')`).run(i, id, at);
+        for (const issue of [1, 2]) db.$client.prepare(`INSERT INTO actions (issue_id, interaction_id, details, created_at) VALUES (?, ?, 'a giraffe wandered by', ?)`).run(issue, i, at);
+      }
     }
   })();
 });
@@ -55,6 +61,7 @@ describe("staged mail pages", () => {
     ["a Message-ID without brackets", { messageId: "m1234@x.example" }, (i) => i === 1234],
     ["a Message-ID with brackets", { messageId: "<m1234@x.example>" }, (i) => i === 1234],
     ["text in the body", { q: "zebra" }, (i) => i % 100 === 0],
+    ["text on the actions of a processed mail", { q: "GIRAFFE" }, (i) => i % 100 === 50],
     ["one day", { since: "2025-01-03", until: "2025-01-03" }, (i) => i >= 49 && i <= 72],
     ["status and text", { status: "error", q: "zebra" }, (i) => i % 100 === 0],
     ["a day and a status", { since: "2025-02-01", until: "2025-02-03", status: "held" }, (i) => i >= 745 && i <= 816 && statusOf(i) === "held"],

@@ -67,7 +67,13 @@ function where(f: StagedFilter): Where {
   if (f.subject) (add(`subject LIKE ? ESCAPE '\\'`, contains(f.subject)), (w.scans = true));
   if (f.q) {
     const p = contains(f.q);
-    add(`(subject LIKE ? ESCAPE '\\' OR from_address LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\' OR message_id LIKE ? ESCAPE '\\' OR text_body LIKE ? ESCAPE '\\')`, p, p, p, p, p);
+    // Issue 9.3: a processed mail's text lives on its actions (one per issue, the same text), no
+    // longer on the record; the first action of its interaction stands for it.
+    add(
+      `(subject LIKE ? ESCAPE '\\' OR from_address LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\' OR message_id LIKE ? ESCAPE '\\' OR text_body LIKE ? ESCAPE '\\'
+        OR (SELECT a.details FROM actions a WHERE a.interaction_id = staged_mails.interaction_id ORDER BY a.id LIMIT 1) LIKE ? ESCAPE '\\')`,
+      p, p, p, p, p, p,
+    );
     w.scans = true;
   }
   return w;

@@ -6,7 +6,5 @@ CREATE INDEX `issues_assignee_idx` ON `issues` (`assignee`);--> statement-breakp
 CREATE INDEX `issues_converted_to_idx` ON `issues` (`converted_to_id`);--> statement-breakpoint
 CREATE INDEX `issues_follows_closed_idx` ON `issues` (`follows_closed_id`);--> statement-breakpoint
 CREATE INDEX `outbound_issue_idx` ON `outbound_mails` (`issue_id`);--> statement-breakpoint
-CREATE INDEX `outbound_status_idx` ON `outbound_mails` (`status`);--> statement-breakpoint
 CREATE INDEX `staged_mails_from_idx` ON `staged_mails` (`from_address`);--> statement-breakpoint
-CREATE INDEX `staged_mails_message_id_idx` ON `staged_mails` (`message_id`);--> statement-breakpoint
 CREATE INDEX `staged_mails_received_idx` ON `staged_mails` (`received_at`);
