@@ -205,6 +205,26 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     expect(await page.locator("#h-links + dl").innerText()).toMatch(/Merged into\s+CS-0+\d/);
   });
 
+  it("reads the same with JavaScript off, and starts keyboard users at a skip link", async () => {
+    const plain = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    await plain.route("**/*", (route) => (route.request().url().startsWith(web.url) ? route.continue() : (problems.push(`unexpected request: ${route.request().url()}`), route.abort())));
+    const p = await plain.newPage();
+    watch(p);
+    await p.goto(`${web.url}/?status=complete`);
+    expect(await p.locator("table.list tbody tr").count()).toBeGreaterThan(0);
+    await p.goto(`${web.url}/staged/${ids.grace}`);
+    expect(await p.locator("main").innerText()).toContain("The kettle arrived dented.");
+    await p.goto(`${web.url}/issues/${ids.target}`);
+    expect(await p.locator("article.msg").count()).toBe(2);
+    await plain.close();
+
+    await page.goto(`${web.url}/`);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Enter");
+    expect(page.url()).toMatch(/#main$/);
+  });
+
   it("dark mode follows the browser", async () => {
     const dark = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
     await dark.route("**/*", (route) => (route.request().url().startsWith(web.url) ? route.continue() : (problems.push(`unexpected request: ${route.request().url()}`), route.abort())));

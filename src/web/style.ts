@@ -63,8 +63,8 @@ table.list tr:last-child td { border-bottom: 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.8rem; font-weight: 600; white-space: nowrap; background: var(--cyan-bg); color: var(--cyan); }
 .badge.complete, .badge.sent { background: var(--green-bg); color: var(--green); }
 .badge.error, .badge.failed, .badge.stuck { background: var(--red-bg); color: var(--red); }
-.badge.invalid, .badge.held, .badge.skipped, .badge.sending { background: var(--yellow-bg); color: var(--yellow); }
-.badge.duplicate, .badge.closed, .badge.resolved { background: var(--gray-bg); color: var(--gray); }
+.badge.invalid, .badge.held, .badge.skipped, .badge.sending, .badge.digest { background: var(--yellow-bg); color: var(--yellow); }
+.badge.duplicate, .badge.closed, .badge.resolved, .badge.digested { background: var(--gray-bg); color: var(--gray); }
 .badge.stuck { border: 1px solid var(--red); }
 .pager { display: flex; gap: 10px; align-items: center; margin: 12px 0; flex-wrap: wrap; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }

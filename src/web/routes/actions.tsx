@@ -50,7 +50,7 @@ export function register(app: App, ctx: WebContext): void {
   });
 
   app.get("/outbox", (c) => {
-    const status = ["sent", "failed", "skipped", "sending"].includes(c.req.query("status") ?? "") ? c.req.query("status") : undefined;
+    const status = ["sent", "failed", "skipped", "sending", "digest", "digested"].includes(c.req.query("status") ?? "") ? c.req.query("status") : undefined;
     const before = Number(c.req.query("before")) || undefined;
     const page = outboundPage(ctx.deps.db, { status }, { limit: ctx.pageSize, before });
     const msg = ctx.flash(c.var.session.id);
@@ -83,14 +83,14 @@ export function register(app: App, ctx: WebContext): void {
           <table class="list">
             <thead>
               <tr>
-                <th>ID</th>
-                <th>Created (UTC)</th>
-                <th>Kind</th>
-                <th>Status</th>
-                <th>To</th>
-                <th>Subject</th>
-                <th>Error</th>
-                <th></th>
+                <th scope="col">ID</th>
+                <th scope="col">Created (UTC)</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">To</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Error</th>
+                <th scope="col"></th>
               </tr>
             </thead>
             <tbody>

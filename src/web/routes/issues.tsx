@@ -83,13 +83,13 @@ export function register(app: App, ctx: WebContext): void {
           <table class="list">
             <thead>
               <tr>
-                <th>Reference</th>
-                <th>State</th>
-                <th>Kind</th>
-                <th>Subject</th>
-                <th>Customer</th>
-                <th>Queue / assignee</th>
-                <th>Updated (UTC)</th>
+                <th scope="col">Reference</th>
+                <th scope="col">State</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Queue / assignee</th>
+                <th scope="col">Updated (UTC)</th>
               </tr>
             </thead>
             <tbody>

@@ -110,12 +110,12 @@ export function register(app: App, ctx: WebContext): void {
           <table class="list">
             <thead>
               <tr>
-                <th>ID</th>
-                <th>Staged (UTC)</th>
-                <th>Status</th>
-                <th>From</th>
-                <th>Subject</th>
-                <th>Note</th>
+                <th scope="col">ID</th>
+                <th scope="col">Staged (UTC)</th>
+                <th scope="col">Status</th>
+                <th scope="col">From</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Note</th>
               </tr>
             </thead>
             <tbody>
