@@ -105,9 +105,15 @@ export class Security {
     if (s) this.sessions.delete(s.id);
   }
 
+  /** Expired sessions go; if that is not enough (a client that never keeps its cookie), so do the
+   * oldest anonymous ones: logged-in sessions are never dropped early. */
   private sweep(): void {
     const now = this.now();
     for (const [id, s] of this.sessions) if (s.expires < now) this.sessions.delete(id);
+    for (const [id, s] of this.sessions) {
+      if (this.sessions.size <= 5_000) break;
+      if (!s.loggedIn) this.sessions.delete(id);
+    }
   }
 }
 
