@@ -72,15 +72,20 @@ describe("where the configuration comes from", () => {
 describe("ingest-mail config show", () => {
   it("prints the source, the paths and the configuration with secrets masked", async () => {
     const sb = sandbox();
-    const file = write(join(sb.dir, "c.json"), { addressSecret: "hunter2", outbound: { transport: "smtp", url: "smtp://bot:pa55word@relay.example.test:587", from: "s@example.test" } });
+    const file = write(join(sb.dir, "c.json"), {
+      addressSecret: "hunter2",
+      outbound: { transport: "smtp", url: "smtp://bot:pa55word@relay.example.test:587", from: "s@example.test" },
+      web: { passwordHash: "scrypt$16384$8$1$c2FsdHNhbHQ$aGFzaGhhc2g" },
+    });
     const human = await runAsync(sb, ["config", "show", "--config", file], "");
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`# configuration: ${file} (--config)`);
     expect(human.stdout).toContain(`# database: ${sb.db}`);
-    expect(human.stdout).not.toMatch(/hunter2|pa55word/);
+    expect(human.stdout).not.toMatch(/hunter2|pa55word|aGFzaGhhc2g/);
     const json = await show(sb, "--config", file);
     expect(json.config.addressSecret).toBe("********");
     expect(json.config.outbound.url).toBe("smtp://bot:********@relay.example.test:587");
+    expect(json.config.web.passwordHash).toBe("********");
     expect(json.config.limits).toMatchObject({ confirmationsPerAddressPerDay: 5, maxMessageBytes: 104857600 }); // defaults filled in
     expect(json.paths.db).toBe(sb.db);
   });
