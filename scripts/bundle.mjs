@@ -160,8 +160,9 @@ const result = await build({
   platform: "node",
   target: "node20",
   // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them;
-  // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts).
-  external: ["nodemailer", "imapflow", "commander"],
+  // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts);
+  // smtp-server only by `serve` (issue 12).
+  external: ["nodemailer", "imapflow", "commander", "smtp-server"],
   plugins: [deferPlugin],
   // import() of an external (nodemailer) as require(): the launcher compiles the bundle with vm.Script
   // (for the code cache), where a real import() needs a loader callback that older Node 20 lacks.

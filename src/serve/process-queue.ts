@@ -1,0 +1,172 @@
+// Processing after the 250 (issue 12, point 4): staged ids wait in a bounded queue and are processed
+// one at a time by the per-process path's own `processStaged`, so the results are the same as
+// `ingest-mail < mail` would give. The queue holds ids only; when it is full an id is simply not
+// queued: the record stays `new` in the database and the next refill finds it there. On start and
+// every sweep the daemon does what `recover` does (records left `new`, or `in_process`/`workflow`
+// by a crash) and retries the outbox, so no cron job is needed.
+import { getStaged, inWriteTx, setStagedStatus } from "../db/queries.js";
+import { listNewStagedIds, listStuckInProcessIds } from "../db/serve-queries.js";
+import type { Deps } from "../pipeline/deps.js";
+import { processStaged } from "../pipeline/ingest.js";
+import { notifyError } from "../pipeline/outbound.js";
+import type { Outcome } from "../pipeline/outcome.js";
+
+export type Task = { id: number; kind: "process" | "notify-error" };
+
+export interface QueueOptions {
+  /** Ids waiting at most; beyond, records wait in the database. */
+  capacity: number;
+  /** Work this long before letting the event loop serve the LMTP sessions again (ms). */
+  sliceMs: number;
+}
+
+export interface QueueStats {
+  processed: number;
+  byStatus: Record<string, number>;
+  overflowed: number;
+  recovered: number;
+}
+
+const STUCK_NOTE = (from: string) => `recovered by serve from ${from}`;
+
+export class ProcessQueue {
+  private readonly tasks: Task[] = [];
+  private readonly queued = new Set<number>();
+  private running = false;
+  private halted = false;
+  private idle: (() => void)[] = [];
+  /** Set when an id was not queued (full): the next refill reads the database for it. */
+  private missed = false;
+  /** Refill cursor: ids at or below it were queued since the last full sweep. */
+  private cursor = 0;
+  readonly stats: QueueStats = { processed: 0, byStatus: {}, overflowed: 0, recovered: 0 };
+
+  constructor(
+    private deps: Deps,
+    private readonly opts: QueueOptions,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** SIGHUP: later tasks see the new configuration. */
+  setDeps(deps: Deps): void {
+    this.deps = deps;
+  }
+
+  get length(): number {
+    return this.tasks.length;
+  }
+
+  /** Queues a staged record; false when the queue is full (the record waits in the database). */
+  push(task: Task): boolean {
+    if (this.queued.has(task.id)) return true;
+    if (this.tasks.length >= this.opts.capacity) {
+      this.missed = true;
+      this.stats.overflowed++;
+      return false;
+    }
+    this.tasks.push(task);
+    this.queued.add(task.id);
+    this.kick();
+    return true;
+  }
+
+  /**
+   * What `recover` does, for the daemon: records a crash left in in_process / workflow for longer
+   * than recoverAfterMinutes go back to `new`; then every `new` record is queued, oldest first, as
+   * far as the queue has room. Returns how many were queued.
+   */
+  sweep(): number {
+    const { db, config, now } = this.deps;
+    const before = new Date(now().getTime() - config.recoverAfterMinutes * 60_000).toISOString();
+    for (const id of listStuckInProcessIds(db, before)) {
+      const claimed = inWriteTx(db, () => {
+        const row = getStaged(db, id);
+        if (!row || (row.status !== "in_process" && row.status !== "workflow") || row.updatedAt >= before) return false;
+        setStagedStatus(db, id, "new", now().toISOString(), {}, STUCK_NOTE(row.status));
+        return true;
+      });
+      if (claimed) this.stats.recovered++;
+    }
+    this.cursor = 0;
+    return this.refill();
+  }
+
+  /** Queues `new` records from the database while there is room. */
+  private refill(): number {
+    let n = 0;
+    this.missed = false;
+    while (this.tasks.length < this.opts.capacity) {
+      const ids = listNewStagedIds(this.deps.db, this.cursor, Math.min(500, this.opts.capacity - this.tasks.length));
+      if (!ids.length) break;
+      for (const id of ids) if (this.push({ id, kind: "process" })) n++;
+      this.cursor = ids[ids.length - 1];
+    }
+    return n;
+  }
+
+  /** Shutdown: the task being processed finishes, the rest stay `new` in the database. */
+  stop(): void {
+    this.halted = true;
+  }
+
+  /** Resolves when the queue is empty (or stopped) and nothing is being processed. */
+  whenIdle(): Promise<void> {
+    if (!this.running && (this.halted || !this.tasks.length)) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private kick(): void {
+    if (this.running || this.halted) return;
+    this.running = true;
+    setImmediate(() => void this.run());
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        const started = performance.now();
+        while (!this.halted && this.tasks.length && performance.now() - started < this.opts.sliceMs) await this.one(this.tasks.shift()!);
+        if (!this.halted && !this.tasks.length && this.missed) this.refill();
+        if (this.halted || !this.tasks.length) break;
+        // Let the LMTP sessions (and the group commit) have the thread for a turn.
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.idle.splice(0);
+      for (const w of waiters) w();
+    }
+  }
+
+  private async one(task: Task): Promise<void> {
+    const deps = this.deps;
+    try {
+      if (task.kind === "notify-error") {
+        // The per-process path does the same for mail that could not be parsed (domain.md §1.5).
+        const row = getStaged(deps.db, task.id);
+        if (row) await notifyError(deps, row, row.error ?? "");
+        this.count(task.id, "error", null);
+        return;
+      }
+      const outcome = await processStaged(deps, task.id);
+      this.count(task.id, outcome.status, outcome);
+    } catch (e) {
+      // Only a record that vanished gets here (processStaged keeps every other fault as `error`,
+      // or leaves the record `new` for the next sweep when even that cannot be written).
+      this.log(`process staged=${task.id} failed: ${(e as Error).message}`);
+    } finally {
+      this.queued.delete(task.id);
+    }
+  }
+
+  private count(id: number, status: string, outcome: Outcome | null): void {
+    this.stats.processed++;
+    this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
+    this.log(`processed staged=${id} status=${status}${outcome ? describeOutcome(outcome) : ""}`);
+  }
+}
+
+function describeOutcome(o: Outcome): string {
+  const issues = o.issues.map((i) => `${i.reference}(${i.created ? "new" : (i.matchedBy ?? "matched")})`).join(",");
+  return issues ? ` issues=${issues}` : "";
+}
