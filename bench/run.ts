@@ -2,6 +2,7 @@
 // `node dist/bench/run.js NAME...` runs only those named.
 import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
+import { lmtpRuns } from "./lmtp.js";
 import { run as memory } from "./memory.js";
 import { run as throughput } from "./throughput.js";
 
@@ -16,6 +17,7 @@ const benches: Bench[] = [
   { name: "throughput", run: throughput },
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
+  { name: "lmtp", run: () => lmtpRuns() },
 ];
 
 async function main(names: string[]): Promise<void> {

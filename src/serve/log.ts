@@ -12,8 +12,24 @@ export function safe(text: string): string {
   return t.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/** Lines go out together once per turn of the event loop (a write per line cost 0.1 ms of every
+ * mail under load: bench), and at once on exit. */
 export function stderrLog(): LogLine {
+  let pending: string[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const text = pending.join("");
+    pending = [];
+    try {
+      process.stderr.write(text);
+    } catch {
+      // A closed stderr must not take the daemon down.
+    }
+  };
+  process.once("exit", flush);
+  const prefix = `ingest-mail serve[${process.pid}]: `;
   return (line) => {
-    process.stderr.write(`ingest-mail serve[${process.pid}]: ${line}\n`);
+    if (!pending.length) setImmediate(flush);
+    pending.push(`${prefix}${line}\n`);
   };
 }
