@@ -1,10 +1,11 @@
 // issue 12: `ingest-mail serve` speaking LMTP (RFC 2033), tested against the running daemon (the
 // built binary) with a raw client: LHLO, pipelining, per-recipient replies with one recipient's
 // storage failing, SIZE, RSET, bad commands, a client that drops mid-DATA, 8-bit and SMTPUTF8 mail.
+import { spawn } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { count, db, mail, readFixture, rows, runAsync, type Sandbox } from "./helpers/cli.js";
+import { bin, count, db, mail, readFixture, rows, runAsync, type Sandbox } from "./helpers/cli.js";
 import { dataOf, deliver, LmtpClient, startDaemon, until, type RunningDaemon } from "./helpers/lmtp.js";
 import { configured } from "./helpers/setup.js";
 
@@ -362,6 +363,35 @@ describe("limits, signals, health", () => {
     writeFileSync(sb.env.INGEST_MAIL_CONFIG!, "{ not json");
     d.child.kill("SIGHUP");
     await until(() => /configuration NOT reloaded/.test(d.stderr()), 5000, "refused reload");
+  });
+
+  it("--lmtp systemd takes the socket passed in as fd 3 (LISTEN_FDS, LISTEN_PID), as ingest-mail-lmtp.socket does", async () => {
+    const sb = configured();
+    const path = join(sb.dir, "activated.sock");
+    // What systemd does: listen, hand the socket over as fd 3, set LISTEN_FDS/LISTEN_PID, exec.
+    const py = [
+      "import os, socket, sys",
+      "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)",
+      "os.dup2(s.fileno(), 3); os.set_inheritable(3, True)",
+      "os.execve(sys.argv[2], sys.argv[2:], dict(os.environ, LISTEN_FDS='1', LISTEN_PID=str(os.getpid())))",
+    ].join("\n");
+    const child = spawn("python3", ["-c", py, path, process.execPath, bin, "serve", "--lmtp", "systemd"], { env: sb.env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    try {
+      await until(() => /listening on systemd socket \(fd 3\)/.test(out) || child.exitCode !== null, 20_000, "the daemon on fd 3");
+      expect(out).toMatch(/listening on systemd socket/);
+      const c = await LmtpClient.connect(path);
+      clients.push(c);
+      expect((await c.read(1))[0].code).toBe(220);
+      expect((await c.command("LHLO mta.example.test")).code).toBe(250);
+      expect((await deliver(c, "a@x.test", ["service@example.test"], message("socket activated"))).results.map((r) => r.code)).toEqual([250]);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(staged(sb).map((r) => r.subject)).toEqual(["socket activated"]);
   });
 
   it("serve --check reports configuration, database and socket; refuses port 25", async () => {
