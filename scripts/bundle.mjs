@@ -164,7 +164,7 @@ const result = await build({
   // The worker threads `import` parses on (src/pipeline/prepare-pool.ts) load their own small entry.
   // `serve` (issue 12) is a bundle of its own, required by the command table only when it runs: the
   // MTA's one-process-per-mail bundle does not carry the daemon (see serveApart below).
-  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", serve: "src/cli/commands/serve.ts" },
+  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", serve: "src/cli/commands/serve.ts", "serve-worker": "src/serve/processor-worker.ts" },
   outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,

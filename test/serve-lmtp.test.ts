@@ -352,6 +352,7 @@ describe("limits, signals, health", () => {
     const d = await daemon(sb);
     const c = await client(d);
     await deliver(c, "ada@customer.test", ["service@example.test"], message("before reload"));
+    await until(() => staged(sb)[0]?.status === "complete", 20_000, "the first mail to be processed");
     writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify({ supportAddresses: ["service@example.test"], referencePrefix: "HD-" }));
     d.child.kill("SIGHUP");
     await until(() => /configuration reloaded/.test(d.stderr()), 5000, "reload");

@@ -198,6 +198,7 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
       .option("--sweep-interval <seconds>", "how often records left new are picked up again (default 60)", int("--sweep-interval"))
       .option("--group-window <ms>", "how long a finished message waits for others to share its commit (default 0: one event-loop turn)", int("--group-window"))
       .option("--socket-mode <octal>", "permissions of the unix socket (default 660)")
+      .option("--inline", "process on the main thread instead of a thread of its own")
       .option("--check", "check the configuration, the database and the listen address, then exit"),
   ).action(async (opts) => (await import("./commands/serve.js")).run(opts));
 

@@ -10,7 +10,7 @@ import { describeAddress, type ListenAddress } from "./address.js";
 import { GroupCommit } from "./group-commit.js";
 import { createLmtpServer, type LmtpState } from "./lmtp.js";
 import type { LogLine } from "./log.js";
-import { ProcessQueue } from "./process-queue.js";
+import { createProcessor, type Processor, type WorkerSetup } from "./processor.js";
 import { discardDelivery, prepareDelivery, stageDeliveries, type Delivery, type RecipientResult } from "./stage-adapter.js";
 
 export interface DaemonOptions {
@@ -24,6 +24,10 @@ export interface DaemonOptions {
   sweepSeconds: number;
   groupWindowMs: number;
   socketMode: number;
+  /** Process on the main thread instead of a worker thread of its own. */
+  inline: boolean;
+  /** What the processing thread opens: the command's --db / --config. */
+  worker: Omit<WorkerSetup, "capacity">;
 }
 
 export interface DaemonStatus {
@@ -37,6 +41,7 @@ export interface DaemonStatus {
   queued: number;
   processed: number;
   byStatus: Record<string, number>;
+  processingThread: "worker" | "main";
   commits: number;
   largestGroup: number;
   recovered: number;
@@ -46,7 +51,7 @@ export interface DaemonStatus {
 export class Daemon {
   private readonly state: LmtpState = { draining: false, bytesInFlight: 0, transactions: 0, sessions: 0, delivered: 0, refused: 0 };
   private readonly stager: GroupCommit<Delivery, RecipientResult[]>;
-  private readonly queue: ProcessQueue;
+  private readonly processor: Processor;
   private readonly server;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly started = Date.now();
@@ -61,7 +66,7 @@ export class Daemon {
     private readonly log: LogLine,
   ) {
     this.stager = new GroupCommit((items) => stageDeliveries(this.deps, items), { windowMs: opts.groupWindowMs, maxBatch: 256 });
-    this.queue = new ProcessQueue(deps, { capacity: opts.queueCapacity, sliceMs: 5 }, log);
+    this.processor = createProcessor(deps, { ...opts.worker, capacity: opts.queueCapacity }, log, opts.inline);
     this.server = createLmtpServer(
       { maxMessageBytes: deps.config.limits.maxMessageBytes, maxConnections: opts.maxConnections, maxBytesInFlight: opts.maxBytesInFlight },
       {
@@ -71,8 +76,8 @@ export class Daemon {
         staged: (results) => {
           for (const r of results) {
             if ("error" in r) continue;
-            if (r.status === "new") this.queue.push({ id: r.stagedId, kind: "process" });
-            else if (r.status === "error") this.queue.push({ id: r.stagedId, kind: "notify-error" });
+            if (r.status === "new") this.processor.push({ id: r.stagedId, kind: "process" });
+            else if (r.status === "error") this.processor.push({ id: r.stagedId, kind: "notify-error" });
           }
         },
         log,
@@ -105,12 +110,7 @@ export class Daemon {
 
   /** Start and every sweepSeconds: records left `new`, stuck records, the outbox. */
   private sweep(why: string): void {
-    try {
-      const queued = this.queue.sweep();
-      if (queued || why === "start") this.log(`sweep (${why}): ${queued} staged records left new queued for processing`);
-    } catch (e) {
-      this.log(`sweep (${why}) failed: ${(e as Error).message}`);
-    }
+    this.processor.sweep(why);
     // ISSUE 9 CALL SITE: the lead's outbox retry (src/outbound/transport.ts) goes here, e.g.
     //   void retryOutbox(this.deps).catch((e) => this.log(`outbox retry failed: ${e.message}`));
   }
@@ -118,12 +118,13 @@ export class Daemon {
   /** SIGHUP: the configuration file is read again; the database and the listen address stay. */
   reload(next: Deps): void {
     this.deps = next;
-    this.queue.setDeps(next);
+    this.processor.reload(next);
     this.server.options.size = next.config.limits.maxMessageBytes;
     this.log(`configuration reloaded (SIZE ${next.config.limits.maxMessageBytes})`);
   }
 
-  status(): DaemonStatus {
+  async status(): Promise<DaemonStatus> {
+    const p = await this.processor.status();
     return {
       address: describeAddress(this.opts.address),
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
@@ -132,12 +133,13 @@ export class Daemon {
       bytesInFlight: this.state.bytesInFlight,
       delivered: this.state.delivered,
       refused: this.state.refused,
-      queued: this.queue.length,
-      processed: this.queue.stats.processed,
-      byStatus: this.queue.stats.byStatus,
+      queued: p.queued,
+      processed: p.stats.processed,
+      byStatus: p.stats.byStatus,
+      processingThread: p.thread,
       commits: this.stager.stats.commits,
       largestGroup: this.stager.stats.largest,
-      recovered: this.queue.stats.recovered,
+      recovered: p.stats.recovered,
       rssBytes: process.memoryUsage.rss(),
     };
   }
@@ -151,7 +153,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.state.draining = true;
       if (this.sweepTimer) clearInterval(this.sweepTimer);
-      this.log(`stopping: ${this.state.transactions} transactions in flight, ${this.queue.length} records queued`);
+      this.log(`stopping: ${this.state.transactions} transactions in flight`);
       const deadline = Date.now() + this.opts.drainSeconds * 1000;
       while (this.state.transactions > 0 && Date.now() < deadline) await sleep(20);
       // Sessions between transactions are told to go (421) and closed.
@@ -159,13 +161,10 @@ export class Daemon {
         c.send(421, "shutting down, try again later");
         c.close();
       }
-      const drained = await Promise.race([this.queue.whenIdle().then(() => true), sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
-      this.queue.stop();
-      await this.queue.whenIdle();
-      const left = this.queue.length;
+      const left = await this.processor.stop(Math.max(0, deadline - Date.now()));
       await new Promise<void>((r) => this.server.close(() => r()));
       this.deps.db.$client.close();
-      this.log(`stopped${drained ? "" : ` (drain time over: ${left} records stay new for the next start)`}`);
+      this.log(`stopped${left ? ` (drain time over: ${left} records stay new for the next start)` : ""}`);
       this.stopped();
     })();
     return this.stopping;

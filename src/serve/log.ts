@@ -14,7 +14,7 @@ export function safe(text: string): string {
 
 /** Lines go out together once per turn of the event loop (a write per line cost 0.1 ms of every
  * mail under load: bench), and at once on exit. */
-export function stderrLog(): LogLine {
+export function stderrLog(part = ""): LogLine {
   let pending: string[] = [];
   const flush = () => {
     if (!pending.length) return;
@@ -27,7 +27,7 @@ export function stderrLog(): LogLine {
     }
   };
   process.once("exit", flush);
-  const prefix = `ingest-mail serve[${process.pid}]: `;
+  const prefix = `ingest-mail serve[${process.pid}]${part ? ` ${part}` : ""}: `;
   return (line) => {
     if (!pending.length) setImmediate(flush);
     pending.push(`${prefix}${line}\n`);

@@ -4,12 +4,12 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
-import { hostname } from "node:os";
 import { ConfigError, TempFailError, UsageError } from "../../errors.js";
 import { inWriteTx } from "../../db/queries.js";
-import { fileLogger, resolvePaths, systemClock, type Deps, type Mailer } from "../../pipeline/deps.js";
+import type { Deps } from "../../pipeline/deps.js";
 import { describeAddress, parseListenAddress, type ListenAddress } from "../../serve/address.js";
 import { Daemon } from "../../serve/daemon.js";
+import { withConfig } from "../../serve/deps.js";
 import { stderrLog } from "../../serve/log.js";
 import { onSignals } from "../../serve/signals.js";
 import { loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
@@ -23,6 +23,7 @@ export interface ServeOptions extends CommonOptions {
   sweepInterval?: number;
   groupWindow?: number;
   socketMode?: string;
+  inline?: boolean;
   check?: boolean;
 }
 
@@ -54,6 +55,8 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
       sweepSeconds: opts.sweepInterval ?? SERVE_DEFAULTS.sweepInterval,
       groupWindowMs: opts.groupWindow ?? SERVE_DEFAULTS.groupWindow,
       socketMode,
+      inline: opts.inline ?? false,
+      worker: { db: opts.db, config: opts.config },
     },
     log,
   );
@@ -73,7 +76,7 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
         log(`SIGHUP: configuration NOT reloaded, the previous one stays: ${(e as Error).message}`);
       }
     },
-    status: () => log(`status ${JSON.stringify(daemon.status())}`),
+    status: () => void daemon.status().then((s) => log(`status ${JSON.stringify(s)}`)),
   });
   try {
     await daemon.start();
@@ -81,20 +84,6 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
   } finally {
     off();
   }
-}
-
-/** The same dependencies with another configuration: same database connection, clock and ids. */
-function withConfig(deps: Deps, config: Deps["config"]): Deps {
-  const paths = resolvePaths(deps.paths.db, config);
-  let mailer: Promise<Mailer> | null = null;
-  return {
-    ...deps,
-    config,
-    paths,
-    log: fileLogger(config.logFile, systemClock),
-    mailer: () => (mailer ??= import("../../outbound/transport.js").then((m) => m.createMailer(config, paths))),
-    hostname: config.outbound.host ?? hostname(),
-  };
 }
 
 interface CheckLine {
