@@ -86,6 +86,19 @@ describe("LHLO and the session", () => {
     expect(staged(sb)).toHaveLength(1);
   });
 
+  it("past 100 recipients in one transaction: 452 (send the rest later), the first 100 are staged", async () => {
+    const sb = configured();
+    const d = await daemon(sb);
+    const c = await client(d);
+    const to = Array.from({ length: 101 }, (_, i) => `service+${i}@example.test`);
+    const t = await deliver(c, "a@x.test", to, message("many recipients"));
+    expect(t.rcpt.slice(0, 100).every((r) => r.code === 250)).toBe(true);
+    expect(t.rcpt[100].line).toMatch(/^452 /);
+    expect(t.results).toHaveLength(100);
+    expect(t.results.every((r) => r.code === 250)).toBe(true);
+    expect(staged(sb)).toHaveLength(100);
+  });
+
   it("RSET drops the transaction: nothing of it is staged, the next one is", async () => {
     const sb = configured();
     const d = await daemon(sb);

@@ -46,6 +46,8 @@ function reply(code: number, message: string): Error & { responseCode: number } 
 
 class Oversized extends Error {}
 
+const MAX_RECIPIENTS = 100;
+
 export function createLmtpServer(limits: LmtpLimits, hooks: LmtpHooks, state: LmtpState): SMTPServer {
   const server: SMTPServer = new SMTPServer({
     lmtp: true,
@@ -84,7 +86,10 @@ export function createLmtpServer(limits: LmtpLimits, hooks: LmtpHooks, state: Lm
       }
       callback();
     },
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(_address, session, callback) {
+      // RFC 5321 §4.5.3.1.10: 452 asks the client to send the other recipients in a later
+      // transaction; each recipient is a staged record, so one transaction stays bounded.
+      if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return callback(reply(452, `too many recipients in one transaction (at most ${MAX_RECIPIENTS})`));
       callback();
     },
     onData(stream, session, callback) {

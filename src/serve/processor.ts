@@ -46,7 +46,7 @@ function workerFile(): string | null {
 
 export function createProcessor(deps: Deps, setup: WorkerSetup, log: LogLine, inline: boolean): Processor {
   const file = inline ? null : workerFile();
-  return file ? new WorkerProcessor(file, setup, log) : new MainThreadProcessor(deps, setup.capacity, log);
+  return file ? new WorkerProcessor(file, setup, log, deps) : new MainThreadProcessor(deps, setup.capacity, log);
 }
 
 class MainThreadProcessor implements Processor {
@@ -92,6 +92,9 @@ export async function drain(queue: ProcessQueue, ms: number): Promise<number> {
 
 class WorkerProcessor implements Processor {
   private readonly worker: Worker;
+  /** After the thread failed: processing goes on on the main thread (the sweep finds what it left). */
+  private fallback: MainThreadProcessor | null = null;
+  private stopping = false;
   private outbox: Task[] = [];
   private flushing = false;
   private nextId = 0;
@@ -99,16 +102,29 @@ class WorkerProcessor implements Processor {
   private stopped: ((left: number) => void) | null = null;
   private last: ProcessorStatus = { queued: 0, stats: { processed: 0, byStatus: {}, overflowed: 0, recovered: 0 }, thread: "worker" };
 
-  constructor(file: string, setup: WorkerSetup, private readonly log: LogLine) {
+  constructor(
+    file: string,
+    private readonly setup: WorkerSetup,
+    private readonly log: LogLine,
+    private readonly deps: Deps,
+  ) {
     this.worker = new Worker(file, { workerData: setup, stdout: false, stderr: false });
     this.worker.on("message", (m: FromWorker) => this.receive(m));
-    // A worker that dies leaves its records `new`: the next start (or sweep of a new worker) finishes them.
-    this.worker.on("error", (e) => log(`processing thread failed: ${e.message}; staged records stay new for the next start`));
+    this.worker.on("error", (e) => this.failed(e.message));
     this.worker.on("exit", (code) => {
       this.stopped?.(this.last.queued);
-      if (code !== 0) log(`processing thread exited with code ${code}`);
+      if (code !== 0 && !this.stopping) this.failed(`exited with code ${code}`);
     });
   }
+
+  /** The records the thread held are still `new` in the database: the main thread takes over. */
+  private failed(why: string): void {
+    if (this.fallback || this.stopping) return;
+    this.log(`processing thread failed (${why}); processing goes on on the main thread`);
+    this.fallback = new MainThreadProcessor(this.deps, this.setup.capacity, this.log);
+    this.fallback.sweep("takeover");
+  }
+
 
   private receive(m: FromWorker): void {
     if (m.type === "status") {
@@ -124,6 +140,7 @@ class WorkerProcessor implements Processor {
   }
 
   push(task: Task): void {
+    if (this.fallback) return this.fallback.push(task);
     this.outbox.push(task);
     if (this.flushing) return;
     // One message per turn of the event loop, whatever the number of deliveries in it.
@@ -136,14 +153,17 @@ class WorkerProcessor implements Processor {
   }
 
   sweep(why: string): void {
+    if (this.fallback) return this.fallback.sweep(why);
     this.post({ type: "sweep", why });
   }
 
-  reload(): void {
+  reload(deps: Deps): void {
+    if (this.fallback) return this.fallback.reload(deps);
     this.post({ type: "reload" });
   }
 
   status(): Promise<ProcessorStatus> {
+    if (this.fallback) return this.fallback.status();
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
@@ -156,6 +176,11 @@ class WorkerProcessor implements Processor {
   }
 
   async stop(ms: number): Promise<number> {
+    this.stopping = true;
+    if (this.fallback) {
+      await this.worker.terminate();
+      return this.fallback.stop(ms);
+    }
     if (this.outbox.length) this.post({ type: "tasks", tasks: this.outbox.splice(0) });
     const left = await new Promise<number>((resolve) => {
       this.stopped = resolve;
