@@ -190,7 +190,7 @@ export function describeLmtp(r: LmtpRun, perProcess: number): string {
   return (
     `lmtp: ${r.messages} mails of 4 KB, ${String(r.connections).padStart(2)} connections: ${r.ackPerSecond} msg/s acknowledged (target ≥ 1500), ` +
     `${r.processedPerSecond} msg/s processed (target ≥ 1000), time to 250 p50 ${r.p50Ms} ms / p99 ${r.p99Ms} ms (target < 50), ` +
-    `${r.cpuSecondsPerMail * 1000} CPU-ms per mail, peak RSS ${r.peakRssMb} MB (target < 250), ${r.commits ?? "?"} commits; per-process path: ${perProcess} msg/s`
+    `${(r.cpuSecondsPerMail * 1000).toFixed(2)} CPU-ms per mail, peak RSS ${r.peakRssMb} MB (target < 250), ${r.commits ?? "?"} commits; per-process path: ${perProcess} msg/s`
   );
 }
 

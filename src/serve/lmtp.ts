@@ -94,7 +94,8 @@ export function createLmtpServer(limits: LmtpLimits, hooks: LmtpHooks, state: Lm
     },
     onData(stream, session, callback) {
       void receive(stream, session).then(
-        (replies) => callback(null, replies as unknown as string),
+        // LMTP: one entry per recipient (a string is a 250, an Error carries its own code).
+        (replies) => callback(null, replies),
         (e) => callback(e as Error),
       );
     },
