@@ -107,7 +107,7 @@ export async function benchLmtp(connections: number, messages = 10_000): Promise
   const dbPath = join(dir, "bench.db");
   const env = { PATH: process.env.PATH, HOME: dir, LANG: "C", INGEST_MAIL_DB: dbPath };
   const log = openSync(join(dir, "serve.log"), "w");
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), bin, "serve", "--lmtp", `unix:${socket}`, "--max-connections", String(Math.max(64, connections + 4))], { env, stdio: ["ignore", log, log] });
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), bin, "serve", "--lmtp", `unix:${socket}`, "--max-connections", String(Math.max(64, connections + 4)), ...(process.env.BENCH_SERVE_ARGS?.split(" ").filter(Boolean) ?? [])], { env, stdio: ["ignore", log, log] });
   try {
     await waitFor(() => /listening on/.test(readFileSync(join(dir, "serve.log"), "utf8")), "the daemon to listen", 30_000);
     const data = Array.from({ length: messages }, (_, i) => dataOf(generateMail(i + 1, 4096)));

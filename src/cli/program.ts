@@ -196,7 +196,7 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
       .option("--queue <n>", "staged ids waiting for processing in memory; the rest wait in the database (default 10000)", int("--queue"))
       .option("--drain-timeout <seconds>", "on SIGTERM, process the queue this long at most (default 20)", int("--drain-timeout"))
       .option("--sweep-interval <seconds>", "how often records left new are picked up again (default 60)", int("--sweep-interval"))
-      .option("--group-window <ms>", "how long a finished message waits for others to share its commit (default 0: one event-loop turn)", int("--group-window"))
+      .option("--group-window <ms>", "at most this long a finished message waits for the others being received to share its commit (default 2; 0: one event-loop turn)", int("--group-window"))
       .option("--socket-mode <octal>", "permissions of the unix socket (default 660)")
       .option("--inline", "process on the main thread instead of a thread of its own")
       .option("--check", "check the configuration, the database and the listen address, then exit"),

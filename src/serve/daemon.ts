@@ -65,7 +65,12 @@ export class Daemon {
     private readonly opts: DaemonOptions,
     private readonly log: LogLine,
   ) {
-    this.stager = new GroupCommit((items) => stageDeliveries(this.deps, items), { windowMs: opts.groupWindowMs, maxBatch: 256 });
+    this.stager = new GroupCommit((items) => stageDeliveries(this.deps, items), {
+      windowMs: opts.groupWindowMs,
+      maxBatch: 256,
+      // Transactions past DATA that have not reached the stager yet.
+      onTheWay: () => this.state.transactions - this.stager.pending,
+    });
     this.processor = createProcessor(deps, { ...opts.worker, capacity: opts.queueCapacity }, log, opts.inline);
     this.server = createLmtpServer(
       { maxMessageBytes: deps.config.limits.maxMessageBytes, maxConnections: opts.maxConnections, maxBytesInFlight: opts.maxBytesInFlight },

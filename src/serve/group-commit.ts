@@ -10,6 +10,11 @@
 export interface GroupCommitOptions {
   /** How long the first waiting delivery waits for company, in ms (0: until the next turn of the event loop). */
   windowMs: number;
+  /**
+   * Deliveries still on their way (their DATA being received or parsed), when known: a group that
+   * holds all of them commits at once, without waiting out the window.
+   */
+  onTheWay?: () => number;
   /** At most this many deliveries in one transaction. */
   maxBatch: number;
 }
@@ -29,6 +34,8 @@ interface Waiting<I, R> {
 export class GroupCommit<I, R> {
   private waiting: Waiting<I, R>[] = [];
   private cancelTimer: (() => void) | null = null;
+  /** The scheduled flush waits out the window (rather than the end of this turn). */
+  private timed = false;
   readonly stats: GroupStats = { commits: 0, deliveries: 0, largest: 0 };
 
   constructor(
@@ -51,12 +58,15 @@ export class GroupCommit<I, R> {
   }
 
   private schedule(): void {
-    if (this.cancelTimer) return;
+    const everyone = this.opts.onTheWay !== undefined && this.opts.onTheWay() <= 0;
+    if (this.cancelTimer && !(everyone && this.timed)) return;
+    this.cancelTimer?.();
     const run = () => {
       this.cancelTimer = null;
       this.flush();
     };
-    if (this.opts.windowMs > 0) {
+    this.timed = this.opts.windowMs > 0 && !everyone;
+    if (this.timed) {
       const t = setTimeout(run, this.opts.windowMs);
       this.cancelTimer = () => clearTimeout(t);
     } else {

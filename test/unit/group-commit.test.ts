@@ -36,6 +36,21 @@ describe("GroupCommit", () => {
     expect(commits).toEqual([[1, 2]]);
   });
 
+  it("does not wait out the window once every delivery on its way has arrived", async () => {
+    const commits: number[][] = [];
+    let onTheWay = 2;
+    const g = new GroupCommit<number, number>((items) => (commits.push(items), items), { windowMs: 10_000, maxBatch: 100, onTheWay: () => onTheWay });
+    const started = Date.now();
+    onTheWay = 1; // the first has arrived, one more is still being received
+    const first = g.stage(1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(commits).toEqual([]);
+    onTheWay = 0;
+    await Promise.all([first, g.stage(2)]);
+    expect(commits).toEqual([[1, 2]]);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it("a failed commit rejects every delivery of its group and none of the next", async () => {
     let fail = true;
     const g = new GroupCommit<number, number>((items) => {

@@ -33,7 +33,7 @@ export const SERVE_DEFAULTS = {
   queue: 10_000,
   drainTimeout: 20,
   sweepInterval: 60,
-  groupWindow: 0,
+  groupWindow: 2,
   socketMode: "660",
 };
 
