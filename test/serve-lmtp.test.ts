@@ -160,6 +160,23 @@ describe("transactions", () => {
     expect(d.stderr()).toMatch(/rcpt=broken@example\.test not stored: injected storage fault/);
   });
 
+  it("a redelivery is a duplicate per recipient: the same message again for the same recipient, not for another one", async () => {
+    const sb = configured();
+    const d = await daemon(sb);
+    const c = await client(d);
+    const m = message("delivered twice", { "Message-ID": "<twice@customer.test>" });
+    await deliver(c, "ada@customer.test", ["service@example.test"], m);
+    // The MTA retries (say the 250 was lost) and later also delivers the copy for billing@.
+    const again = await deliver(c, "ada@customer.test", ["service@example.test", "billing@example.test"], m);
+    expect(again.results.map((r) => r.code)).toEqual([250, 250]);
+    await until(() => staged(sb).every((r) => r.status !== "new"), 20_000, "processing");
+    expect(staged(sb).map((r) => [r.rcpt, r.status])).toEqual([
+      ["service@example.test", "complete"],
+      ["service@example.test", "duplicate"],
+      ["billing@example.test", "complete"],
+    ]);
+  });
+
   it("a message over SIZE gets 552 5.3.4 for every recipient (and at MAIL FROM with SIZE=), nothing staged, the session goes on", async () => {
     const sb = configured({ limits: { confirmationsPerAddressPerDay: 5, maxMessageBytes: 5000 } });
     const d = await daemon(sb);
