@@ -11,6 +11,7 @@ import { GroupCommit } from "./group-commit.js";
 import { createLmtpServer, type LmtpState } from "./lmtp.js";
 import type { LogLine } from "./log.js";
 import { createProcessor, type Processor, type WorkerSetup } from "./processor.js";
+import { lockWrites, WriteLock } from "./write-lock.js";
 import { discardDelivery, prepareDelivery, stageDeliveries, type Delivery, type RecipientResult } from "./stage-adapter.js";
 
 export interface DaemonOptions {
@@ -71,7 +72,10 @@ export class Daemon {
       // Transactions past DATA that have not reached the stager yet.
       onTheWay: () => this.state.transactions - this.stager.pending,
     });
-    this.processor = createProcessor(deps, { ...opts.worker, capacity: opts.queueCapacity }, log, opts.inline);
+    // Both threads' write transactions take turns through one in-process lock, staging first.
+    const lock = new WriteLock(undefined, deps.config.busyTimeoutMs);
+    lockWrites(deps.db.$client, lock, true);
+    this.processor = createProcessor(deps, { ...opts.worker, capacity: opts.queueCapacity, lock: lock.buffer }, log, opts.inline);
     this.server = createLmtpServer(
       { maxMessageBytes: deps.config.limits.maxMessageBytes, maxConnections: opts.maxConnections, maxBytesInFlight: opts.maxBytesInFlight },
       {

@@ -6,12 +6,14 @@ import { loadCommonConfig, makeDeps } from "../cli/context.js";
 import { withConfig } from "./deps.js";
 import { stderrLog } from "./log.js";
 import { ProcessQueue } from "./process-queue.js";
+import { lockWrites, WriteLock } from "./write-lock.js";
 import { drain, sweepLogged, type FromWorker, type ToWorker, type WorkerSetup } from "./processor.js";
 
 const setup = workerData as WorkerSetup;
 const log = stderrLog("process");
 const opts = { db: setup.db, config: setup.config };
 let deps = makeDeps(opts);
+if (setup.lock) lockWrites(deps.db.$client, new WriteLock(setup.lock, deps.config.busyTimeoutMs));
 // Long slices: nothing else runs on this thread but the messages from the main thread.
 const queue = new ProcessQueue(deps, { capacity: setup.capacity, sliceMs: 50 }, log);
 const send = (m: FromWorker) => parentPort!.postMessage(m);

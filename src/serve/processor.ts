@@ -32,6 +32,8 @@ export interface WorkerSetup {
   db?: string;
   config?: string;
   capacity: number;
+  /** The WriteLock both threads share (write-lock.ts). */
+  lock?: SharedArrayBuffer;
 }
 
 export type ToWorker = { type: "tasks"; tasks: Task[] } | { type: "sweep"; why: string } | { type: "reload" } | { type: "status"; id: number } | { type: "stop"; ms: number };
