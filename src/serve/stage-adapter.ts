@@ -3,6 +3,14 @@
 // alone. Today it reads and parses the message first (`prepare`, as `import` does) and then writes
 // one staged record per recipient, for every message of a group commit, in ONE durable transaction:
 // one fsync for the lot (issue 12, point 3).
+//
+// Rewiring to issue 9 (stageRaw / stageRawBatch):
+//   prepareDelivery → readRaw(chunks, { spoolDir, inlineMaxBytes, durable: true }) (no parsing here);
+//   stageDeliveries → stageRawBatch(deps, one input per (delivery, recipient): { raw, envelope:
+//     { recipient, sender }, source: "lmtp" }, { durable: true }), regrouped per delivery. Two things
+//     it must keep: one input failing must not fail the others (a savepoint per input; 451 for
+//     that recipient only), and the duplicate check is per recipient (recipientKey below).
+//   discardDelivery → whatever removes an unstaged spool file.
 import { inDurableWriteTx, inWriteTx, findStagedByDedupKey, insertAttachments, insertStaged } from "../db/queries.js";
 import type { Deps } from "../pipeline/deps.js";
 import { prepare, prepareSettings, type Prepared } from "../pipeline/ingest.js";
