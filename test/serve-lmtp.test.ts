@@ -2,7 +2,7 @@
 // built binary) with a raw client: LHLO, pipelining, per-recipient replies with one recipient's
 // storage failing, SIZE, RSET, bad commands, a client that drops mid-DATA, 8-bit and SMTPUTF8 mail.
 import { spawn } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { bin, count, db, mail, readFixture, rows, runAsync, type Sandbox } from "./helpers/cli.js";
@@ -56,6 +56,8 @@ describe("LHLO and the session", () => {
     expect(lhlo.lines).toEqual(expect.arrayContaining(["PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "SIZE 123456"]));
     // Not offered on a local delivery socket.
     expect(lhlo.lines.join(" ")).not.toMatch(/STARTTLS|AUTH/);
+    // --socket-mode (default 660): Postfix gets in through the group, nobody else.
+    expect(statSync(d.socket).mode & 0o777).toBe(0o660);
   });
 
   it("refuses EHLO and HELO (RFC 2033 §4.1: LHLO only) and commands before LHLO", async () => {

@@ -100,6 +100,8 @@ export class Daemon {
   async start(): Promise<void> {
     const a = this.opts.address;
     if (a.kind === "unix") await removeStaleSocket(a.path);
+    // The socket is created with the wanted permissions, not widened for a moment before a chmod.
+    const umask = a.kind === "unix" ? process.umask(~this.opts.socketMode & 0o777) : null;
     await new Promise<void>((resolve, reject) => {
       this.server.server.once("error", reject);
       const ready = () => {
@@ -109,6 +111,8 @@ export class Daemon {
       if (a.kind === "unix") this.server.listen(a.path, ready);
       else if (a.kind === "fd") this.server.listen({ fd: a.fd }, ready);
       else this.server.listen(a.port, a.host, ready);
+    }).finally(() => {
+      if (umask !== null) process.umask(umask);
     });
     if (a.kind === "unix") chmodSync(a.path, this.opts.socketMode);
     this.log(`listening on ${describeAddress(a)} (LMTP, SIZE ${this.deps.config.limits.maxMessageBytes}, database ${this.deps.paths.db})`);
