@@ -324,7 +324,8 @@ describe("processing after the 250", () => {
     h2.$client.close();
     const d = await daemon(sb);
     await until(() => staged(sb)[0].status === "complete", 20_000, "the start-up sweep");
-    expect(d.stderr()).toMatch(/sweep \(start\): 1 staged records/);
+    // The processing thread's lines reach stderr a moment later.
+    await until(() => /sweep \(start\): 1 staged records/.test(d.stderr()), 5000, "the sweep's log line");
   });
 });
 
