@@ -159,7 +159,26 @@ describe("transactions", () => {
     const list = JSON.parse(issues.stdout).issues as { kind: string; queue: string | null }[];
     expect(list.map((i) => i.kind).sort()).toEqual(["case", "ticket"]);
     expect(list.find((i) => i.kind === "case")!.queue).toBe("billing");
-    expect(d.stderr()).toMatch(/rcpt=broken@example\.test not stored: injected storage fault/);
+    await until(() => /rcpt=broken@example\.test not stored: injected storage fault/.test(d.stderr()), 5000, "the log line");
+  });
+
+  it("the database locked past busyTimeoutMs (exit 75 on the per-process path): 451 4.3.0 for every recipient; delivered once it is free", async () => {
+    const sb = configured({ busyTimeoutMs: 300 });
+    const d = await daemon(sb);
+    const c = await client(d);
+    const lock = db(sb);
+    lock.$client.exec("BEGIN EXCLUSIVE");
+    try {
+      const t = await deliver(c, "ada@customer.test", ["service@example.test", "billing@example.test"], message("while locked"));
+      expect(t.results.map((r) => r.line.slice(0, 9))).toEqual(["451 4.3.0", "451 4.3.0"]);
+    } finally {
+      lock.$client.exec("ROLLBACK");
+      lock.$client.close();
+    }
+    await until(() => /not stored: database is locked/.test(d.stderr()), 5000, "the log line");
+    expect(staged(sb)).toHaveLength(0);
+    const again = await deliver(c, "ada@customer.test", ["service@example.test", "billing@example.test"], message("while locked"));
+    expect(again.results.map((r) => r.line.slice(0, 9))).toEqual(["250 2.0.0", "250 2.0.0"]);
   });
 
   it("a redelivery is a duplicate per recipient: the same message again for the same recipient, not for another one", async () => {
