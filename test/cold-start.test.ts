@@ -86,6 +86,17 @@ describe("the V8 code cache", () => {
     expect(JSON.parse(r.stdout).status).toBe("complete");
   });
 
+  // Issue 9: html-to-text (60 modules) is a bundle of its own, compiled with its own code cache
+  // only when a mail needs HTML converted; plain mail never loads it.
+  it("html-to-text comes from its own bundle and cache, only for HTML mail", () => {
+    const html = check(join(root, "bin", "ingest-mail.js"), readFixture("html-only-converted-to-text.eml"));
+    expect(html.code, html.stderr).toBe(0);
+    expect(html.stderr.split("\n").filter(Boolean)).toEqual(["code cache: used", "code cache (html-to-text.cjs): used"]);
+    expect(JSON.parse(html.stdout).status).toBe("complete");
+    const plain = check(join(root, "bin", "ingest-mail.js"));
+    expect(plain.stderr.split("\n").filter(Boolean)).toEqual(["code cache: used"]);
+  });
+
   it.each([
     ["missing", (cache: string) => rmSync(cache), "none"],
     ["unreadable (a folder in its place)", (cache: string) => (rmSync(cache), mkdirSync(cache)), "none"],
@@ -110,9 +121,10 @@ describe("the V8 code cache", () => {
   });
 
   it("errors and their stack traces read as with a plain require() of the bundle", () => {
-    // A database file that is not one: an unexpected fault, with its stack under INGEST_MAIL_DEBUG.
+    // A folder where the database file should be: an unexpected fault, with its stack under
+    // INGEST_MAIL_DEBUG (a file that is not a database is refused with a message of its own).
     const sb = sandbox({ INGEST_MAIL_DEBUG: "1" });
-    writeFileSync(sb.db, "this is not a database, it is a text file of some length ".repeat(100));
+    mkdirSync(sb.db);
     const viaLauncher = exec(join(root, "bin", "ingest-mail.js"), ["list"], sb.env);
     const plain = exec(bundle, ["list"], sb.env);
     expect(viaLauncher.code).toBe(70);

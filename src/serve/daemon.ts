@@ -12,7 +12,7 @@ import { createLmtpServer, type LmtpState } from "./lmtp.js";
 import type { LogLine } from "./log.js";
 import { createProcessor, type Processor, type WorkerSetup } from "./processor.js";
 import { lockWrites, WriteLock } from "./write-lock.js";
-import { discardDelivery, prepareDelivery, stageDeliveries, type Delivery, type RecipientResult } from "./stage-adapter.js";
+import { discardDelivery, readDelivery, stageDeliveries, type Delivery, type RecipientResult } from "./stage-adapter.js";
 
 export interface DaemonOptions {
   address: ListenAddress;
@@ -79,15 +79,12 @@ export class Daemon {
     this.server = createLmtpServer(
       { maxMessageBytes: deps.config.limits.maxMessageBytes, maxConnections: opts.maxConnections, maxBytesInFlight: opts.maxBytesInFlight },
       {
-        prepare: (chunks) => prepareDelivery(this.deps, chunks),
+        read: (chunks) => readDelivery(this.deps, chunks),
         discard: discardDelivery,
         stager: this.stager,
         staged: (results) => {
-          for (const r of results) {
-            if ("error" in r) continue;
-            if (r.status === "new") this.processor.push({ id: r.stagedId, kind: "process" });
-            else if (r.status === "error") this.processor.push({ id: r.stagedId, kind: "notify-error" });
-          }
+          // A duplicate (or a record given up on) needs nothing more; a takeover is processed like a new one.
+          for (const r of results) if (r.kind === "staged" || r.kind === "takeover") this.processor.push({ id: r.stagedId, staged: r });
         },
         log,
       },
@@ -121,11 +118,9 @@ export class Daemon {
     this.sweepTimer.unref();
   }
 
-  /** Start and every sweepSeconds: records left `new`, stuck records, the outbox. */
+  /** Start and every sweepSeconds: records left `new`, stuck records, the outbox (processor.ts). */
   private sweep(why: string): void {
     this.processor.sweep(why);
-    // ISSUE 9 CALL SITE: the lead's outbox retry (src/outbound/transport.ts) goes here, e.g.
-    //   void retryOutbox(this.deps).catch((e) => this.log(`outbox retry failed: ${e.message}`));
   }
 
   /** SIGHUP: the configuration file is read again; the database and the listen address stay. */

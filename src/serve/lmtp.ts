@@ -7,7 +7,7 @@
 // - 421 to new sessions while shutting down, 421 past the connection limit (maxClients), 451 4.3.2
 //   to a new transaction while too many bytes are in flight.
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
-import type { Prepared } from "../pipeline/ingest.js";
+import type { RawMessage } from "../pipeline/read-raw.js";
 import type { GroupCommit } from "./group-commit.js";
 import { safe } from "./log.js";
 import type { Delivery, RecipientResult } from "./stage-adapter.js";
@@ -21,9 +21,9 @@ export interface LmtpLimits {
 }
 
 export interface LmtpHooks {
-  /** Reads and parses the message (the adapter's prepare); throws when it cannot (client gone). */
-  prepare(chunks: AsyncIterable<Buffer>): Promise<Prepared>;
-  discard(prepared: Prepared): void;
+  /** Reads the message (spooled past the inline limit); throws when it cannot (client gone). */
+  read(chunks: AsyncIterable<Buffer>): Promise<RawMessage>;
+  discard(raw: RawMessage): void;
   stager: GroupCommit<Delivery, RecipientResult[]>;
   /** After the replies: the staged records go to processing. */
   staged(results: RecipientResult[]): void;
@@ -115,9 +115,9 @@ export function createLmtpServer(limits: LmtpLimits, hooks: LmtpHooks, state: Lm
       state.bytesInFlight += n;
     };
     try {
-      let prepared: Prepared;
+      let raw: RawMessage;
       try {
-        prepared = await hooks.prepare(chunksOf(stream, limits.maxMessageBytes, hold));
+        raw = await hooks.read(chunksOf(stream, limits.maxMessageBytes, hold));
       } catch (e) {
         if (e instanceof Oversized) {
           // smtp-server answers 552 5.3.4 for every recipient (rejectOversized) whatever we say.
@@ -133,19 +133,19 @@ export function createLmtpServer(limits: LmtpLimits, hooks: LmtpHooks, state: Lm
       }
       let results: RecipientResult[];
       try {
-        results = await hooks.stager.stage({ prepared, sender, recipients });
+        results = await hooks.stager.stage({ raw, sender, recipients });
       } catch (e) {
-        hooks.discard(prepared);
-        results = recipients.map(() => ({ error: e as Error }));
+        hooks.discard(raw);
+        results = recipients.map(() => ({ kind: "failed" as const, error: e as Error }));
       }
       const replies = results.map((r, i) => {
         const rcpt = safe(recipients[i]);
-        if ("error" in r) {
+        if (r.kind === "failed") {
           hooks.log(`delivery session=${session.id} rcpt=${rcpt} not stored: ${safe(r.error.message)}`);
           return reply(451, `<${rcpt}> could not store the message, try again later`);
         }
         state.delivered++;
-        hooks.log(`delivery session=${session.id} rcpt=${rcpt} from=${safe(sender ?? "")} staged=${r.stagedId} status=${r.status} bytes=${held}`);
+        hooks.log(`delivery session=${session.id} rcpt=${rcpt} from=${safe(sender ?? "")} staged=${r.stagedId} ${r.kind === "staged" ? "status=new" : r.kind === "duplicate" ? `status=duplicate of=${r.duplicateOf}` : `status=${r.kind}`} bytes=${held}`);
         // An Error with code 250: smtp-server sends it as "250 2.0.0 ..." (its plain-string form
         // would say 2.6.0); RFC 2033's own examples answer 2.0.0 per recipient.
         return reply(250, `<${rcpt}> staged as ${r.stagedId}`);

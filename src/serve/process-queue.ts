@@ -3,15 +3,18 @@
 // `ingest-mail < mail` would give. The queue holds ids only; when it is full an id is simply not
 // queued: the record stays `new` in the database and the next refill finds it there. On start and
 // every sweep the daemon does what `recover` does (records left `new`, or `in_process`/`workflow`
-// by a crash) and retries the outbox, so no cron job is needed.
+// by a crash) and retries the outbox (with backoff), so no cron job is needed.
 import { getStaged, inWriteTx, setStagedStatus } from "../db/queries.js";
 import { listNewStagedIds, listStuckInProcessIds } from "../db/serve-queries.js";
 import type { Deps } from "../pipeline/deps.js";
-import { processStaged } from "../pipeline/ingest.js";
-import { notifyError } from "../pipeline/outbound.js";
+import { safe } from "./log.js";
+import { afterStaging, processStaged } from "../pipeline/ingest.js";
+import { retryOutbox, retryIsDue } from "../pipeline/outbound.js";
 import type { Outcome } from "../pipeline/outcome.js";
+import type { StageResult } from "../pipeline/stage.js";
 
-export type Task = { id: number; kind: "process" | "notify-error" };
+/** A record to process: just staged (with the claim staging took), or found `new` by a sweep. */
+export type Task = { id: number; staged?: StageResult };
 
 export interface QueueOptions {
   /** Ids waiting at most; beyond, records wait in the database. */
@@ -31,7 +34,8 @@ const STUCK_NOTE = (from: string) => `recovered by serve from ${from}`;
 
 export class ProcessQueue {
   private readonly tasks: Task[] = [];
-  private readonly queued = new Set<number>();
+  /** Ids queued or being processed, with how many tasks each has. */
+  private readonly queued = new Map<number, number>();
   private running = false;
   private halted = false;
   private idle: (() => void)[] = [];
@@ -58,14 +62,16 @@ export class ProcessQueue {
 
   /** Queues a staged record; false when the queue is full (the record waits in the database). */
   push(task: Task): boolean {
-    if (this.queued.has(task.id)) return true;
+    // A sweep does not queue a record twice; a task from staging always goes in: it carries the
+    // newest claim (a redelivery took the record over) and the earlier task then leaves it alone.
+    if (this.queued.has(task.id) && !task.staged) return true;
     if (this.tasks.length >= this.opts.capacity) {
       this.missed = true;
       this.stats.overflowed++;
       return false;
     }
     this.tasks.push(task);
-    this.queued.add(task.id);
+    this.queued.set(task.id, (this.queued.get(task.id) ?? 0) + 1);
     this.kick();
     return true;
   }
@@ -79,10 +85,11 @@ export class ProcessQueue {
     const { db, config, now } = this.deps;
     const before = new Date(now().getTime() - config.recoverAfterMinutes * 60_000).toISOString();
     for (const id of listStuckInProcessIds(db, before)) {
+      // Records of older versions that stopped in in_process / workflow go back to new first.
       const claimed = inWriteTx(db, () => {
         const row = getStaged(db, id);
         if (!row || (row.status !== "in_process" && row.status !== "workflow") || row.updatedAt >= before) return false;
-        setStagedStatus(db, id, "new", now().toISOString(), {}, STUCK_NOTE(row.status));
+        setStagedStatus(db, id, "new", now().toISOString(), { claimedBy: null, claimedAt: null }, STUCK_NOTE(row.status));
         return true;
       });
       if (claimed) this.stats.recovered++;
@@ -98,7 +105,7 @@ export class ProcessQueue {
     while (this.tasks.length < this.opts.capacity) {
       const ids = listNewStagedIds(this.deps.db, this.cursor, Math.min(500, this.opts.capacity - this.tasks.length));
       if (!ids.length) break;
-      for (const id of ids) if (this.push({ id, kind: "process" })) n++;
+      for (const id of ids) if (this.push({ id })) n++;
       this.cursor = ids[ids.length - 1];
     }
     return n;
@@ -141,22 +148,27 @@ export class ProcessQueue {
   private async one(task: Task): Promise<void> {
     const deps = this.deps;
     try {
-      if (task.kind === "notify-error") {
-        // The per-process path does the same for mail that could not be parsed (domain.md §1.5).
-        const row = getStaged(deps.db, task.id);
-        if (row) await notifyError(deps, row, row.error ?? "");
-        this.count(task.id, "error", null);
-        return;
-      }
-      const outcome = await processStaged(deps, task.id);
+      // Just staged: what follows staging, as for mail on stdin (the claim staging took; a
+      // takeover of a redelivered record). Found by a sweep: claimed now, unless a live process
+      // holds it (then it stays `new` and is left to that process).
+      const outcome = task.staged ? await afterStaging(deps, task.staged) : await processStaged(deps, task.id);
       this.count(task.id, outcome.status, outcome);
     } catch (e) {
       // Only a record that vanished gets here (processStaged keeps every other fault as `error`,
       // or leaves the record `new` for the next sweep when even that cannot be written).
       this.log(`process staged=${task.id} failed: ${(e as Error).message}`);
     } finally {
-      this.queued.delete(task.id);
+      const n = (this.queued.get(task.id) ?? 1) - 1;
+      if (n > 0) this.queued.set(task.id, n);
+      else this.queued.delete(task.id);
     }
+  }
+
+  /** Failed outbound mail, sent again with backoff (issue 9.8: the long-running mode's retry). */
+  async retryOutbox(): Promise<void> {
+    const deps = this.deps;
+    const sent = await retryOutbox(deps, [], (row) => retryIsDue(row, deps.now()));
+    for (const s of sent) this.log(`outbox retry ${s.kind} to ${safe(s.to)}: ${s.status}${s.error ? ` (${safe(s.error)})` : ""}`);
   }
 
   private count(id: number, status: string, outcome: Outcome | null): void {

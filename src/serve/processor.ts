@@ -74,6 +74,7 @@ class MainThreadProcessor implements Processor {
   }
 }
 
+/** Start and every sweep interval: records left `new` (what `recover` does), then the outbox. */
 export function sweepLogged(queue: ProcessQueue, why: string, log: LogLine): void {
   try {
     const queued = queue.sweep();
@@ -81,6 +82,7 @@ export function sweepLogged(queue: ProcessQueue, why: string, log: LogLine): voi
   } catch (e) {
     log(`sweep (${why}) failed: ${(e as Error).message}`);
   }
+  queue.retryOutbox().catch((e) => log(`outbox retry failed: ${(e as Error).message}`));
 }
 
 export async function drain(queue: ProcessQueue, ms: number): Promise<number> {
