@@ -44,7 +44,8 @@ describe("examples/systemd", () => {
       expect(units).toContain(`ingest-mail-${job}.timer`);
       expect(units).toContain(`ingest-mail-${job}.service`);
     }
-    expect(readFileSync(join(dir, "ingest-mail-lmtp.service"), "utf8")).toContain("ingest-mail serve --lmtp unix:/run/ingest-mail/lmtp.sock");
+    // Socket-activated: the socket unit binds the path, the daemon takes it (--lmtp systemd).
+    expect(readFileSync(join(dir, "ingest-mail-lmtp.service"), "utf8")).toMatch(/^ExecStart=\/usr\/local\/bin\/ingest-mail serve --lmtp systemd/m);
     expect(readFileSync(join(dir, "ingest-mail-lmtp.socket"), "utf8")).toContain("ListenStream=/run/ingest-mail/lmtp.sock");
   });
 
