@@ -1,6 +1,7 @@
 // Configuration: a JSON file (--config, INGEST_MAIL_CONFIG) over built-in defaults. Unknown keys and
 // wrong types are refused with the key's name so a deployment typo cannot silently change behaviour.
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError } from "./errors.js";
 
 export type IssueKind = "ticket" | "case" | "action";
@@ -35,7 +36,7 @@ export interface Config {
     from: string;
     host?: string;
   };
-  limits: { confirmationsPerAddressPerDay: number; maxMessageBytes: number };
+  limits: { confirmationsPerAddressPerDay: number; maxMessageBytes: number; confirmationsPerDomainPerHour: number; confirmationsPerHour: number };
   flood: { maxNewIssues: number; windowMinutes: number } | null;
   /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = unsigned ids accepted. */
   addressSecret: string | null;
@@ -48,6 +49,13 @@ export interface Config {
   /** Raw mail up to this size is kept in the database; larger mail is spooled to a file. */
   inlineRawMaxBytes: number;
   recoverAfterMinutes: number;
+  // ---- issue 10: trust (domain.md §9) ----
+  /** The authserv-id our own MTA writes into Authentication-Results (RFC 8601); null: none trusted. */
+  trustedAuthservId: string | null;
+  /** Headers whose value "Yes..." marks mail the MTA's spam filter flagged (staged as `spam`). */
+  spamHeaders: string[];
+  /** Mode of the files we create (octal string); folders get the matching x bits. "0640" shares with a group. */
+  fileMode: string;
 }
 
 export const defaultConfig: Config = {
@@ -59,7 +67,7 @@ export const defaultConfig: Config = {
   defaultRoute: { kind: "ticket", sendResponse: false },
   assignment: [],
   outbound: { transport: "sendmail", path: "/usr/sbin/sendmail", from: "support@localhost" },
-  limits: { confirmationsPerAddressPerDay: 5, maxMessageBytes: 100 * 1024 * 1024 },
+  limits: { confirmationsPerAddressPerDay: 5, maxMessageBytes: 100 * 1024 * 1024, confirmationsPerDomainPerHour: 30, confirmationsPerHour: 300 },
   flood: null,
   addressSecret: null,
   requireSubject: true,
@@ -69,6 +77,9 @@ export const defaultConfig: Config = {
   busyTimeoutMs: 30000,
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
+  trustedAuthservId: null,
+  spamHeaders: ["X-Spam-Flag", "X-Spam-Status"],
+  fileMode: "0600",
 };
 
 type Check = (v: unknown, key: string) => void;
@@ -140,7 +151,7 @@ const configShape: Record<string, Check> = {
     from: str,
     host: str,
   }),
-  limits: object({ confirmationsPerAddressPerDay: posInt, maxMessageBytes: posInt }),
+  limits: object({ confirmationsPerAddressPerDay: posInt, maxMessageBytes: posInt, confirmationsPerDomainPerHour: posInt, confirmationsPerHour: posInt }),
   flood: (v, k) => (v === null ? undefined : object({ maxNewIssues: posInt, windowMinutes: posInt }, ["maxNewIssues", "windowMinutes"])(v, k)),
   addressSecret: strOrNull,
   requireSubject: bool,
@@ -150,6 +161,10 @@ const configShape: Record<string, Check> = {
   busyTimeoutMs: posInt,
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,
+  trustedAuthservId: strOrNull,
+  spamHeaders: array(str),
+  // Owner read/write at least; never anything for "other" (customer mail is private, issue 10).
+  fileMode: (v, k) => void ((typeof v === "string" && /^0?[0-7]{3}$/.test(v) && (parseInt(v, 8) & 0o600) === 0o600 && (parseInt(v, 8) & 0o007) === 0) || fail(k, 'an octal mode such as "0600" or "0640" (owner read/write, nothing for others)')),
 };
 
 /** Validates a parsed JSON value and merges it over the defaults. */
@@ -183,5 +198,20 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Co
   } catch (e) {
     throw new ConfigError(`config: ${file} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseConfig(json);
+  return relativeTo(dirname(resolve(file)), parseConfig(json));
+}
+
+/**
+ * Issue 10: relative paths in a config file resolve against the file's folder, not the current
+ * directory (an MTA runs us from its queue directory, cron from /).
+ */
+export function relativeTo(dir: string, c: Config): Config {
+  const at = (p: string | null | undefined) => (p && !isAbsolute(p) ? resolve(dir, p) : p);
+  return {
+    ...c,
+    attachmentsDir: at(c.attachmentsDir) ?? null,
+    spoolDir: at(c.spoolDir) ?? null,
+    logFile: at(c.logFile) ?? null,
+    outbound: { ...c.outbound, ...(c.outbound.dir ? { dir: at(c.outbound.dir)! } : {}), ...(c.outbound.path && c.outbound.path.includes("/") ? { path: at(c.outbound.path)! } : {}) },
+  };
 }

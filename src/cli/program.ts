@@ -55,11 +55,15 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
     ),
   ).action((recipient: string | undefined, opts: IngestOptions) => runIngest(recipient, opts));
 
+  common(program.command("init").description("create (and migrate) the database; the other admin commands only open an existing one")).action(async (opts) =>
+    (await import("./commands/init.js")).run(opts),
+  );
+
   common(
     program
       .command("list")
       .description("list staged mail, newest first")
-      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held"]))
+      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored"]))
       .option("--limit <n>", "at most this many rows", int("--limit"), 50),
   ).action(async (opts) => (await import("./commands/list.js")).run(opts));
 
@@ -70,7 +74,7 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
   common(
     program
       .command("resubmit")
-      .description("put an invalid, error or held staged mail back to new and process it again now")
+      .description("put an invalid, error, held or spam staged mail back to new and process it again now")
       .argument("<stagedId>", "staged mail id", int("stagedId"))
       .option("--subject <text>", "supply (or correct) the subject before processing"),
   ).action(async (id: number, opts) => (await import("./commands/resubmit.js")).run(id, opts));
@@ -139,6 +143,14 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
       .option("--name <name>", 'full name, e.g. "Ada Lovelace" or "Lovelace, Ada"')
       .option("--account <id>", "account id (from account add)", int("--account")),
   ).action(async (opts) => (await import("./commands/user.js")).add(opts));
+  common(
+    user
+      .command("link")
+      .summary("link a user identification to a registered user")
+      .description("link an existing user identification (e.g. from another address of hers) to a registered user")
+      .argument("<userId>", "user id", int("userId"))
+      .requiredOption("--identification <id>", "user identification id (required)", int("--identification")),
+  ).action(async (id: number, opts) => (await import("./commands/user.js")).link(id, opts));
 
   const account = program.command("account").description("manage customer accounts");
   common(
@@ -176,7 +188,8 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
       .command("import")
       .description("ingest .eml files, folders of them, mbox files and Maildir folders in one process")
       .argument("<paths...>", "files or folders")
-      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers")),
+      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers"))
+      .option("--send-confirmations", "send the confirmations new issues would get (default: none, a replay is quiet)"),
   ).action(
     async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),
   );

@@ -1,7 +1,7 @@
 // Opens the SQLite database: WAL + busy timeout so many ingest processes can run at once, and the
 // generated migrations applied on open (a fresh path just works; an older database is migrated).
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,8 @@ export interface Db {
 export interface OpenOptions {
   busyTimeoutMs: number;
   readonly?: boolean;
+  /** Issue 10: mode for a database this call creates (SQLite makes it 0644; -wal/-shm copy it). */
+  fileMode?: number;
 }
 
 // Run from src/ (tests), dist/src/ (tsc) or dist/bundle/ (esbuild): the package root is the nearest
@@ -32,7 +34,9 @@ const migrationsFolder = join(packageRoot, "drizzle");
 
 export function openDb(path: string, opts: OpenOptions): Db {
   if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+  const fresh = opts.fileMode !== undefined && !opts.readonly && !existsSync(path);
   const client = new Database(path, { timeout: opts.busyTimeoutMs, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (fresh) chmodSync(path, opts.fileMode!); // before the first write: the file is still empty
   if (!opts.readonly) {
     // journal_mode is persistent; asking again is a cheap no-op once it is WAL.
     client.pragma("journal_mode = WAL");

@@ -217,7 +217,7 @@ function declaredType(att: AttachmentStream): string | null {
 function cleanName(name: string | undefined): string | null {
   if (!name) return null;
   // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim(); // issue 10: bidi controls too
   return cleaned ? cleaned.slice(0, MAX_STORED_NAME) : null;
 }
 

@@ -48,6 +48,14 @@ export function parseAddressIds(recipient: string | null, supportAddresses: stri
   return { ids, verified: true };
 }
 
+/** Issue 10: whether ids carry our signature (valid), a wrong one (invalid), or none. */
+export function signatureOf(ids: AddressIds, secret: string): "valid" | "invalid" | "none" {
+  if (!ids.signature) return "none";
+  const want = Buffer.from(signIds(secret, ids.uid, ids.issueId));
+  const got = Buffer.from(ids.signature.toLowerCase());
+  return want.length === got.length && timingSafeEqual(want, got) ? "valid" : "invalid";
+}
+
 /** The support address without ids, for routing (service+1-2@x → service@x). */
 export function baseAddress(recipient: string, supportAddresses: string[]): string {
   const parsed = parseAddressIds(recipient, supportAddresses, null);

@@ -40,9 +40,9 @@ interface Queued {
   prepared: Promise<Prepared>;
 }
 
-export async function run(paths: string[], opts: CommonOptions & { workers?: number }): Promise<void> {
+export async function run(paths: string[], opts: CommonOptions & { workers?: number; sendConfirmations?: boolean }): Promise<void> {
   const { items, skipped } = expandPaths(paths);
-  const deps = makeDeps(opts);
+  const deps = makeDeps(opts, process.env, { create: true });
   const client = deps.db.$client;
   const settings = prepareSettings(deps, { durable: false });
   const pool = new PreparePool(settings, opts.workers ?? defaultWorkers());
@@ -83,7 +83,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
       prepared = await q.prepared;
       if (storageDown) return discardUnstaged(prepared);
       if (!client.inTransaction) client.exec("BEGIN IMMEDIATE");
-      const outcome = await ingestPrepared(deps, prepared, { recipient: null, sender: null }, { source: "import", durable: false });
+      const outcome = await ingestPrepared(deps, prepared, { recipient: null, sender: null }, { source: "import", durable: false, sendConfirmations: opts.sendConfirmations === true });
       batch.push({ label: q.label, status: outcome.status, prepared });
       if (batch.length >= BATCH) commit();
     } catch (e) {

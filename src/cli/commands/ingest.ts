@@ -14,7 +14,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
   if (process.stdin.isTTY) throw new UsageError("no message on stdin (pipe the raw RFC822 mail in: ingest-mail < message.eml)");
   const recipient = opts.recipient || recipientArg || env.ORIGINAL_RECIPIENT || env.RECIPIENT || null;
   const outcome = await storing(async () => {
-    const deps = makeDeps(opts, env);
+    const deps = makeDeps(opts, env, { create: true });
     try {
       return await ingest(deps, process.stdin, { recipient, sender: opts.sender ?? null }, { source: "stdin" });
     } finally {

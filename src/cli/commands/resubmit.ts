@@ -5,7 +5,7 @@ import { processStaged } from "../../pipeline/ingest.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { summary } from "./ingest.js";
 
-const RESUBMITTABLE = ["invalid", "error", "held"];
+const RESUBMITTABLE = ["invalid", "error", "held", "spam"];
 
 export async function run(id: number, opts: CommonOptions & { subject?: string }): Promise<void> {
   const deps = makeDeps(opts);
@@ -20,7 +20,7 @@ export async function run(id: number, opts: CommonOptions & { subject?: string }
     return row.status;
   });
   // Releasing a held mail is the administrator overruling the flood limit: do not hold it again.
-  const outcome = await processStaged(deps, id, { skipFlood: previous === "held" });
+  const outcome = await processStaged(deps, id, { skipFlood: previous === "held", releasedSpam: previous === "spam" });
   if (opts.json) printJson(outcome);
   else process.stdout.write(`${summary(outcome)}\n`);
 }
