@@ -6,6 +6,7 @@
 // nothing it creates is root's and later deliveries can still write (issue 10, point 7).
 import { lstatSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { ConfigError } from "./errors.js";
 
 export interface Modes {
@@ -26,7 +27,8 @@ export function modesOf(fileMode: string): Modes {
  */
 export function applyFileMode(fileMode: string): Modes {
   const modes = modesOf(fileMode);
-  process.umask(0o777 & ~modes.dir);
+  // The umask is the process's; worker threads may not set it (they inherit the main thread's).
+  if (isMainThread) process.umask(0o777 & ~modes.dir);
   return modes;
 }
 

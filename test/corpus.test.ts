@@ -71,7 +71,7 @@ describe.skipIf(!present)("corpus check", () => {
   const depsFor = (group: string, i: number): Deps => {
     const pool = pools.get(group) ?? [];
     pools.set(group, pool);
-    pool[i] ??= makeDeps({ db: join(dir, `${group}-${i}`, "ingest.db") }, {});
+    pool[i] ??= makeDeps({ db: join(dir, `${group}-${i}`, "ingest.db") }, {}, { create: true });
     return pool[i];
   };
 
