@@ -121,10 +121,8 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
   }
   if (result.readBack) return outcomeOf(getStaged(deps.db, stagedId)!);
   const outcome = result.outcome;
-  const toConfirm = result.created.filter((c) => c.route.sendResponse);
-  if (toConfirm.length && opts.sendConfirmations === false) {
-    for (const c of toConfirm) outcome.trace.push({ step: "confirm", decision: `no confirmation for ${c.issue.reference}`, reason: "imported mail (a replay): import sends confirmations only with --send-confirmations" });
-  } else if (toConfirm.length) {
+  const toConfirm = opts.sendConfirmations === false ? [] : result.created.filter((c) => c.route.sendResponse);
+  if (toConfirm.length) {
     outcome.outbound = await sendConfirmations(deps, {
       staged: getStaged(deps.db, stagedId)!,
       created: toConfirm,
@@ -263,6 +261,7 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
     trace.push(...opened.trace);
     // Decided here, inside the transaction, so mail on a silent route costs no outbound work at all.
     if (!opened.route.sendResponse) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "the route does not send a response" });
+    else if (opts.sendConfirmations === false) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "imported mail (a replay): import sends confirmations only with --send-confirmations" });
     created.push({ issue: opened.issue, route: opened.route });
     targetIds.push(opened.issue.id);
     issuesOut.push({ issueId: opened.issue.id, reference: opened.issue.reference!, created: true, reopened: false, matchedBy: null, state: opened.issue.state });
