@@ -1,5 +1,6 @@
 // `npm run bench`: the sub-benchmarks, run one after another; each prints its own line.
 // `node dist/bench/run.js NAME...` runs only those named.
+import { run as abuse } from "./abuse.js";
 import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { run as memory } from "./memory.js";
@@ -16,6 +17,7 @@ const benches: Bench[] = [
   { name: "throughput", run: throughput },
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
+  { name: "abuse", run: abuse },
 ];
 
 async function main(names: string[]): Promise<void> {
