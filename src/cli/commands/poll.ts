@@ -22,6 +22,7 @@ export interface PollOptions extends CommonOptions {
   once?: boolean;
   interval: number;
   moveTo?: string;
+  insecurePlaintext?: boolean;
 }
 
 export async function run(protocol: string, opts: PollOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -32,8 +33,8 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
   const deps = makeDeps(opts, env, { create: true });
   const mailbox = (): Mailbox =>
     protocol === "imap"
-      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null })
-      : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls });
+      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null, insecurePlaintext: opts.insecurePlaintext })
+      : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, insecurePlaintext: opts.insecurePlaintext, maxMessageBytes: deps.config.limits.maxMessageBytes });
 
   const stopper = stopOnSignals();
   try {
