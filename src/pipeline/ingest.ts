@@ -189,7 +189,7 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
     setStagedStatus(deps.db, row.id, screened.status, at, { attempts, reason: screened.reason, trace: JSON.stringify(trace) }, screened.reason, passed);
     return { outcome: emptyOutcome(row.id, screened.status), created: [], readBack: true };
   }
-  const trust = trustOf(deps, row.headers);
+  const trust = trustOf(deps, row);
   if (trust.reason) trace.push({ step: "authenticate", decision: trust.authenticated ? "authenticated" : "unauthenticated", reason: trust.reason });
   const auto = detectAuto({
     headers: parseHeaderBlock(row.headers),

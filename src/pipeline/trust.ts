@@ -31,8 +31,16 @@ export interface MailTrust {
   reason: string | null;
 }
 
-export function trustOf(deps: Pick<Deps, "config">, headers: string | HeaderMap): MailTrust {
-  const h = typeof headers === "string" ? parseHeaderBlock(headers) : headers;
+// The header block is read once per record for screen() and trustOf() (the workflow asks both).
+const parsed = new WeakMap<StagedMail, HeaderMap>();
+function headersOf(row: StagedMail): HeaderMap {
+  let h = parsed.get(row);
+  if (!h) parsed.set(row, (h = parseHeaderBlock(row.headers)));
+  return h;
+}
+
+export function trustOf(deps: Pick<Deps, "config">, headers: StagedMail | HeaderMap): MailTrust {
+  const h = headers instanceof Map ? headers : headersOf(headers);
   const v = authVerdict(h.get("authentication-results") ?? [], deps.config.trustedAuthservId);
   return v ? { authenticated: v.authenticated, reason: v.reason } : { authenticated: true, reason: null };
 }
@@ -54,7 +62,7 @@ export interface Screened {
  * judgement and is not screened for spam again).
  */
 export function screen(deps: Deps, row: StagedMail, opts: { releasedSpam?: boolean } = {}): Screened | null {
-  const headers = parseHeaderBlock(row.headers);
+  const headers = headersOf(row);
   const own = ownMail({ headers, messageId: row.messageId, fromAddress: row.fromAddress, ownAddresses: ownAddresses(deps), loopAddress: bareAddress(deps.config.outbound.from), host: deps.hostname });
   if (own) return { status: "ignored", reason: own };
   const spam = opts.releasedSpam ? null : spamFlag(headers, deps.config.spamHeaders);
