@@ -30,8 +30,8 @@ export interface DepsOptions {
   create?: boolean;
 }
 
-export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, how: DepsOptions = {}): Deps {
-  const config = loadCommonConfig(opts, env);
+export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config, how: DepsOptions = {}): Deps {
+  const config = loaded ?? loadCommonConfig(opts, env);
   const paths = resolvePaths(opts.db ?? defaultDbPath(env), config);
   // Issue 10 (domain.md §9): root becomes the database's owner, files are private whatever the
   // umask, symlinks in our places are refused, and an admin command never creates a database.

@@ -27,7 +27,7 @@ describe("replay is quiet (point 8)", () => {
     const c = db(d);
     expect(count(c, "outbound_mails")).toBe(0);
     const trace = JSON.parse(rows(c, "SELECT trace FROM staged_mails WHERE id = 1")[0].trace);
-    expect(trace).toContainEqual({ step: "confirm", decision: "no confirmation for CS-000001", reason: "imported mail (a replay): import sends confirmations only with --send-confirmations" });
+    expect(trace).toContainEqual({ step: "confirm", decision: "no confirmation for CS-000001", reason: "replayed by import (confirmations only with --send-confirmations)" });
     c.$client.close();
   });
 

@@ -3,7 +3,7 @@
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 
 export async function run(opts: CommonOptions): Promise<void> {
-  const deps = makeDeps(opts, process.env, { create: true });
+  const deps = makeDeps(opts, process.env, undefined, { create: true });
   deps.db.$client.close();
   if (opts.json) printJson({ db: deps.paths.db });
   else process.stdout.write(`database ${deps.paths.db} is ready\n`);

@@ -30,7 +30,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
   if (protocol === "pop3" && opts.mailbox !== "INBOX") throw new UsageError("--mailbox is for IMAP; POP3 has one mailbox");
   if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
   const password = readPassword(opts.passwordFile, env);
-  const deps = makeDeps(opts, env, { create: true });
+  const deps = makeDeps(opts, env, undefined, { create: true });
   const mailbox = (): Mailbox =>
     protocol === "imap"
       ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null, insecurePlaintext: opts.insecurePlaintext })
