@@ -54,11 +54,15 @@ describe("private by default (point 5)", () => {
   });
 
   it("fileMode 0640 shares with the group: files 0640, folders 0750", () => {
-    const d = desk({ fileMode: "0640" }, { init: false });
-    d.env.INGEST_MAIL_DB = join(d.dir, "data", "ingest.db");
-    expect(run(d, ["--json"], letter({})).code).toBe(0);
-    expect(mode(join(d.dir, "data", "ingest.db")).toString(8)).toBe("640");
-    expect(mode(join(d.dir, "data")).toString(8)).toBe("750");
+    const d = desk({ ...dotCom, fileMode: "0640", inlineRawMaxBytes: 1024 }, { init: false });
+    const data = join(d.dir, "data");
+    d.env.INGEST_MAIL_DB = join(data, "ingest.db");
+    const r = run(d, ["--json"], withAttachment({ messageId: "group@customer.example", from: "dora@customer.example", size: 4096 }));
+    expect(r.code, r.stderr).toBe(0);
+    const files = [join(data, "ingest.db"), ...["attachments", "spool"].flatMap((f) => walk(join(data, f)).map((x) => join(data, f, x))), ...walk(d.outbox).map((x) => join(d.outbox, x))];
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) expect([f, mode(f).toString(8)]).toEqual([f, "640"]);
+    for (const p of [data, join(data, "attachments"), join(data, "spool"), d.outbox]) expect([p, mode(p).toString(8)]).toEqual([p, "750"]);
   });
 
   it.runIf(isRoot)("user nobody cannot read mail out of the database", () => {
