@@ -123,6 +123,37 @@ describe("the password never goes in clear by default", () => {
     await expect(box.open()).rejects.toMatchObject({ kind: "refused", message: expect.stringMatching(/offers no STARTTLS/) });
     expect(seen.some((l) => /LOGIN/i.test(l))).toBe(false);
   });
+
+  it.skipIf(!hasOpenssl)("IMAP STARTTLS: LOGIN only after the upgrade", async () => {
+    const tls = selfSigned();
+    let secure = false;
+    const port = await serve(
+      (line, io) => {
+        const [tag, cmd] = line.split(" ");
+        const caps = secure ? "IMAP4rev1 AUTH=PLAIN" : "IMAP4rev1 STARTTLS LOGINDISABLED";
+        if (/^CAPABILITY$/i.test(cmd)) io.write(`* CAPABILITY ${caps}\r\n${tag} OK done\r\n`);
+        else if (/^STARTTLS$/i.test(cmd)) {
+          io.write(`${tag} OK begin TLS\r\n`);
+          io.upgrade();
+          secure = true;
+        } else if (/^LOGIN$/i.test(cmd)) io.write(secure ? `${tag} OK logged in\r\n` : `${tag} NO not over plaintext\r\n`);
+        else if (/^SELECT$/i.test(cmd)) io.write(`* 0 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
+        else if (/^LOGOUT$/i.test(cmd)) io.end(`* BYE\r\n${tag} OK bye\r\n`);
+        else io.write(`${tag} OK\r\n`);
+      },
+      "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n",
+      tls,
+    );
+    const box = new ImapMailbox({ host: "127.0.0.1", port, user: "u", password: "secret", mailbox: "INBOX", timeoutMs: 5000, tlsOptions: { ca: tls.cert, servername: "localhost" } });
+    await box.open();
+    await box.close();
+    const commands = seen.map((l) => l.split(" ")[1]?.toUpperCase());
+    expect(commands.indexOf("STARTTLS")).toBeGreaterThanOrEqual(0);
+    // imapflow logs in with AUTHENTICATE PLAIN (or LOGIN): either way only after STARTTLS.
+    const login = commands.findIndex((c) => c === "LOGIN" || c === "AUTHENTICATE");
+    expect(commands[0]).toBe("STARTTLS");
+    expect(login).toBeGreaterThan(0);
+  });
 });
 
 describe("transient server replies are retried, never exit 78", () => {
