@@ -10,6 +10,7 @@ import { bareAddress } from "../rules/confirm.js";
 import { parseHeaderBlock, type HeaderMap } from "../rules/headers.js";
 import { ownMail } from "../rules/own-mail.js";
 import { spamFlag } from "../rules/spam-flag.js";
+import { headerText } from "../outbound/header-safe.js";
 import type { Deps } from "./deps.js";
 
 const secrets = new WeakMap<Db, string>();
@@ -64,9 +65,10 @@ export interface Screened {
 export function screen(deps: Deps, row: StagedMail, opts: { releasedSpam?: boolean } = {}): Screened | null {
   const headers = headersOf(row);
   const own = ownMail({ headers, messageId: row.messageId, fromAddress: row.fromAddress, ownAddresses: ownAddresses(deps), loopAddress: bareAddress(deps.config.outbound.from), host: deps.hostname });
-  if (own) return { status: "ignored", reason: own };
+  // Reasons quote the mail (its From, Message-ID, a header): no control characters in them.
+  if (own) return { status: "ignored", reason: headerText(own, 300) };
   const spam = opts.releasedSpam ? null : spamFlag(headers, deps.config.spamHeaders);
-  if (spam) return { status: "spam", reason: `flagged as spam by the MTA (${spam})` };
+  if (spam) return { status: "spam", reason: headerText(`flagged as spam by the MTA (${spam})`, 300) };
   return null;
 }
 
