@@ -56,7 +56,7 @@ export interface Config {
     confirmationsPerHour: number;
   };
   flood: { maxNewIssues: number; windowMinutes: number } | null;
-  /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = unsigned ids accepted. */
+  /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = the database's own (issue 10). */
   addressSecret: string | null;
   /** domain.md §1.4: mail without a subject is staged as invalid (seed default: on). */
   requireSubject: boolean;

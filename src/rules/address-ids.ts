@@ -1,6 +1,6 @@
 // domain.md §2: support addresses carry ids as service-UID-ISSUE@ (ACS) or service+UID-ISSUE@ (plus
-// addressing); with a secret configured they carry a short HMAC too (service+UID-ISSUE-SIG@) and an
-// unsigned or wrongly signed address is ignored (issue 5).
+// addressing). The addresses we hand out carry a short HMAC too (service+UID-ISSUE-SIG@); when ids
+// count is decided in address-trust.ts (issue 10: signed from anyone, unsigned only from participants).
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 export interface AddressIds {
