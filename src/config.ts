@@ -67,6 +67,8 @@ export interface Config {
   /** Raw mail up to this size is kept in the database; larger mail is spooled to a file. */
   inlineRawMaxBytes: number;
   recoverAfterMinutes: number;
+  /** Issue 15: the web console. Off loopback it serves only after a login with this password. */
+  web: { passwordHash: string | null };
   // ---- issue 10: trust (domain.md §9) ----
   /** The authserv-id our own MTA writes into Authentication-Results (RFC 8601); null: none trusted. */
   trustedAuthservId: string | null;
@@ -105,6 +107,7 @@ export const defaultConfig: Config = {
   busyTimeoutMs: 30000,
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
+  web: { passwordHash: null },
   trustedAuthservId: null,
   spamHeaders: ["X-Spam-Flag", "X-Spam-Status"],
   fileMode: "0600",
@@ -200,6 +203,7 @@ const configShape: Record<string, Check> = {
   busyTimeoutMs: posInt,
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,
+  web: object({ passwordHash: (v, k) => void (v === null || (typeof v === "string" && /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/.test(v)) || fail(k, "null or a hash made by `ingest-mail web passwd`")) }),
   trustedAuthservId: strOrNull,
   spamHeaders: array(str),
   // Owner read/write at least; never anything for "other" (customer mail is private, issue 10).
@@ -218,6 +222,7 @@ export function parseConfig(value: unknown): Config {
     defaultRoute: { ...defaultConfig.defaultRoute, ...v.defaultRoute },
     outbound: { ...defaultConfig.outbound, ...v.outbound },
     limits: { ...defaultConfig.limits, ...v.limits },
+    web: { ...defaultConfig.web, ...v.web },
   };
 }
 
