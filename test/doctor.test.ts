@@ -2,7 +2,7 @@
 // (exit 0); each broken part fails its own check with a fix (exit 78); as root it checks as the
 // database's owner or --as USER.
 import Database from "better-sqlite3";
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,6 +34,13 @@ async function installed(config: (dir: string) => Record<string, unknown> = () =
   const sb = configured((dir) => ({ outbound: { transport: "file", dir: join(dir, "outbox"), from: "service@example.test" }, logFile: join(dir, "log", "ingest.log"), ...config(dir) }));
   const r = await runAsync(sb, [], readFixture("new-mail-opens-issue.eml"));
   expect(r.code, r.stderr).toBe(0);
+  return sb;
+}
+
+/** A configured sandbox without its database (configured() creates one, as `init` would). */
+function fresh(): Sandbox {
+  const sb = configured();
+  for (const f of [sb.db, `${sb.db}-wal`, `${sb.db}-shm`]) rmSync(f, { force: true });
   return sb;
 }
 
@@ -128,7 +135,19 @@ describe("ingest-mail doctor", () => {
     chmodSync(sb.env.INGEST_MAIL_CONFIG!, 0o644);
     const d = await doctor(sb);
     expect(d.check("config-file")).toMatchObject({ status: "warn", detail: expect.stringContaining("holds a secret") });
-    expect(d.check("signing-secret").status).toBe("pass");
+    expect(d.check("signing-secret")).toMatchObject({ status: "pass", detail: expect.stringContaining("addressSecret") });
+  });
+
+  it("the signing secret kept in the database (issue 10) is found", async () => {
+    const sb = await installed();
+    const db = new Database(sb.db);
+    db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('address_secret', 'abc123')").run();
+    db.close();
+    expect((await doctor(sb)).check("signing-secret")).toMatchObject({ status: "pass", detail: expect.stringContaining("settings.address_secret") });
+    const db2 = new Database(sb.db);
+    db2.prepare("DELETE FROM settings").run();
+    db2.close();
+    expect((await doctor(sb)).check("signing-secret").status).toBe("warn");
   });
 
   it("sendmail that is not executable fails when the configuration sends mail", async () => {
@@ -165,7 +184,7 @@ describe("ingest-mail doctor", () => {
     ["an empty file", () => "", "an empty file"],
     ["someone else's database", (file: string) => new Database(file).exec("CREATE TABLE customers (id)").close(), "not an ingest-mail database"],
   ])("%s where the database should be fails", async (_name, make, detail) => {
-    const sb = configured();
+    const sb = fresh();
     const made = make(sb.db);
     if (typeof made === "string") writeFileSync(sb.db, made);
     const d = await doctor(sb);
@@ -174,7 +193,7 @@ describe("ingest-mail doctor", () => {
   });
 
   it("a database that does not exist yet is a warning, and doctor does not create it", async () => {
-    const sb = configured();
+    const sb = fresh();
     const d = await doctor(sb);
     expect(d.check("database")).toMatchObject({ status: "warn", detail: expect.stringContaining("does not exist yet") });
     expect(readdirSync(sb.dir)).not.toContain("ingest.db");

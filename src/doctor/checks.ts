@@ -174,7 +174,7 @@ export function secretCheck(configured: boolean, table: { name: string; rows: nu
   if (configured) return pass("signing-secret", "addressSecret is set in the configuration");
   if (!table) return warn("signing-secret", "no addressSecret and this database keeps no signing secret: address ids are not signed", 'set "addressSecret" in the configuration (a long random string)');
   if (table.rows > 0) return pass("signing-secret", `kept in the database (${table.name})`);
-  return warn("signing-secret", `no secret in ${table.name} yet (created on first use)`, "deliver one mail, or set addressSecret");
+  return warn("signing-secret", `no secret in ${table.name} yet (created when the first address is signed)`, "nothing to do (or set addressSecret to choose it)");
 }
 
 export function stuckCheck(count: number, minutes: number): CheckResult {

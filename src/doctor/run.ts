@@ -103,8 +103,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     } else checks.push({ id: "outbound", status: "pass", detail: "file: outgoing mail is written as .eml files (see folder:outbox)", fix: null });
 
     // What the data says.
-    const secretTable = db.tables.find((t) => /secret/i.test(t));
-    checks.push(secretCheck(!!config.addressSecret, secretTable ? { name: secretTable, rows: db.count(`SELECT count(*) AS n FROM "${secretTable}"`) } : null));
+    // Issue 10 keeps it in settings (key address_secret), created on first use.
+    const kept = db.tables.includes("settings") ? { name: "settings.address_secret", rows: db.count("SELECT count(*) AS n FROM settings WHERE key = 'address_secret' AND value <> ''") } : null;
+    checks.push(secretCheck(!!config.addressSecret, kept));
     if (db.tables.includes("staged_mails")) {
       const cutoff = new Date(input.now.getTime() - config.recoverAfterMinutes * 60_000).toISOString();
       checks.push(stuckCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow') AND updated_at < ?", cutoff), config.recoverAfterMinutes));
