@@ -1,5 +1,6 @@
 // `ingest-mail doctor` (issue 14): the decisions, pure. Each takes facts gathered by probe.ts and
 // returns one row of the report: pass, warn or fail, what was seen, and how to fix it.
+import { modesOf } from "../fsafe.js";
 
 export type Status = "pass" | "warn" | "fail";
 
@@ -43,8 +44,8 @@ const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0")}
  * and anything unreadable: private, 0600 / 0700.
  */
 export function forbiddenBits(fileMode: unknown): { file: number; dir: number } {
-  const mode = typeof fileMode === "string" && /^0?[0-7]{3}$/.test(fileMode) ? parseInt(fileMode, 8) : 0o600;
-  return { file: 0o077 & ~mode, dir: 0o077 & ~(mode | ((mode & 0o444) >> 2)) };
+  const modes = modesOf(typeof fileMode === "string" && /^0?[0-7]{3}$/.test(fileMode) ? fileMode : "0600");
+  return { file: 0o077 & ~modes.file, dir: 0o077 & ~modes.dir };
 }
 
 /** Nothing failed: the exit status of doctor. */

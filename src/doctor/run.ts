@@ -69,8 +69,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 
   // Database: present, readable, writable, migrated; its folder and files private.
   const paths = resolvePaths(input.dbPath, config);
-  // `fileMode` (issue 10) may share files with a group; read loosely so it works with or without it.
-  const bits = forbiddenBits((config as { fileMode?: unknown }).fileMode);
+  // `fileMode` (issue 10) may share files with a group.
+  const bits = forbiddenBits(config.fileMode);
   const folder = (id: string, path: string) => folderCheck(id, pathFacts(path), user, bits.dir);
   const file = (id: string, path: string) => fileCheck(id, pathFacts(path), user, bits.file);
   const dbFolder = pathFacts(dirname(paths.db));
