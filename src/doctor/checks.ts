@@ -117,7 +117,7 @@ export interface DatabaseFacts {
 export function databaseCheck(d: DatabaseFacts, folder: PathFacts, user: Account): CheckResult {
   if (!d.exists) {
     return (folder.exists ? folder.isDir && folder.writable : folder.parentWritable)
-      ? warn("database", `${d.path} does not exist yet (created by the first delivery)`, `deliver a first mail as ${user.name}: sudo -u ${user.name} ingest-mail --db ${d.path} < message.eml`)
+      ? warn("database", `${d.path} does not exist yet (created by the first delivery)`, `create it as ${user.name}: sudo -u ${user.name} ingest-mail init --db ${d.path}`)
       : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, `install -d -m 0700 -o ${user.name} ${folder.path}`);
   }
   if (d.error) return fail("database", `${d.path}: ${d.error}`, `make it readable by ${user.name} (chown ${user.name}), or point --db / INGEST_MAIL_DB at the right file`);
