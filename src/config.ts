@@ -48,6 +48,8 @@ export interface Config {
   /** Raw mail up to this size is kept in the database; larger mail is spooled to a file. */
   inlineRawMaxBytes: number;
   recoverAfterMinutes: number;
+  /** Issue 14: what a scheduled purge removes (`purge` with no age, and the long-running modes). */
+  retention: { olderThanDays: number; statuses?: string[]; keepText?: boolean } | null;
 }
 
 export const defaultConfig: Config = {
@@ -69,6 +71,7 @@ export const defaultConfig: Config = {
   busyTimeoutMs: 30000,
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
+  retention: null,
 };
 
 type Check = (v: unknown, key: string) => void;
@@ -150,6 +153,9 @@ const configShape: Record<string, Check> = {
   busyTimeoutMs: posInt,
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,
+  // Issue 14. Statuses: never new / in_process / workflow (mail still to be processed).
+  retention: (v, k) =>
+    v === null ? undefined : object({ olderThanDays: (d, dk) => void ((Number.isInteger(d) && (d as number) >= 1) || fail(dk, "a whole number ≥ 1")), statuses: array(oneOf("complete", "duplicate", "invalid", "error", "held")), keepText: bool }, ["olderThanDays"])(v, k),
 };
 
 /** Validates a parsed JSON value and merges it over the defaults. */

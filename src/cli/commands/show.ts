@@ -3,9 +3,11 @@ import { attachmentsOf, issuesOfStaged, getStaged, statusHistory } from "../../d
 import { NotFoundError } from "../../errors.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
+import { writeRaw } from "./raw.js";
 
-export async function run(id: number, opts: CommonOptions): Promise<void> {
+export async function run(id: number, opts: CommonOptions & { raw?: boolean; output?: string; force?: boolean }): Promise<void> {
   const deps = makeDeps(opts);
+  if (opts.raw) return writeRaw(deps, id, opts);
   const row = getStaged(deps.db, id);
   if (!row) throw new NotFoundError(`no staged mail ${id}`);
   const record = {
@@ -39,7 +41,7 @@ export async function run(id: number, opts: CommonOptions): Promise<void> {
     c.bold("history"),
     ...record.history.map((h) => `  ${h.at}  ${h.status}${h.note ? `  ${h.note}` : ""}`),
     c.bold("attachments"),
-    ...(record.attachments.length ? record.attachments.map((a) => `  ${a.filename ?? "(unnamed)"}  ${a.contentType}  ${a.size} bytes  → ${a.storedPath}`) : ["  none"]),
+    ...(record.attachments.length ? record.attachments.map((a) => `  ${a.id}  ${a.filename ?? "(unnamed)"}  ${a.contentType}  ${a.size} bytes  → ${a.storedPath}`) : ["  none"]),
     c.bold("trace"),
     ...record.trace.map((t: { step: string; decision: string; reason: string }) => `  ${t.step}: ${t.decision} (${t.reason})`),
   ];

@@ -1,0 +1,11 @@
+// Who an admin command acts as, for the issue history (issue 14): the OS user running it.
+import { userInfo } from "node:os";
+
+export function osUser(env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry (a container's arbitrary uid): the environment, else the number.
+    return env.USER || env.LOGNAME || `uid ${process.getuid?.() ?? "?"}`;
+  }
+}
