@@ -61,6 +61,6 @@ export function checkParent(kind: string, parentKind: string | null): Verdict {
   const allowed = PARENTS[kind];
   if (!allowed) return no(`unknown kind "${kind}"`);
   if (parentKind === null) return kind === "action" ? no("an action needs a parent case (--parent)") : { ok: true };
-  if (!allowed.includes(parentKind)) return no(`a ${kind}'s parent must be a ${allowed.join(" or a ")}, not a ${parentKind}`);
+  if (!allowed.includes(parentKind)) return no(`${kind === "action" ? "an" : "a"} ${kind}'s parent must be a ${allowed.join(" or a ")}, not a ${parentKind}`);
   return { ok: true };
 }
