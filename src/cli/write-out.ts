@@ -30,5 +30,7 @@ export async function writeOut(bytes: Buffer | { path: string }, opts: OutputOpt
     n += (chunk as Buffer).length;
     if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
   }
+  // main.ts exits right after the command: wait until the last bytes have left, not just been queued.
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
   return { written: "stdout", bytes: n };
 }
