@@ -81,6 +81,14 @@ describe("issue history", () => {
     expect(text.stdout).toMatch(new RegExp(`${me}  assignee: – → gina`));
   });
 
+  it.skipIf(me !== "root")("as root under sudo, the person behind sudo", async () => {
+    const sb = configured();
+    sb.env.SUDO_USER = "alice";
+    await createIssue(sb, "ticket");
+    await setState(sb, 1, "in_progress");
+    expect(changes(await admin(sb, "issue", "show", "1")).map((c: string[]) => c[0])).toEqual(["alice (sudo)", "alice (sudo)"]);
+  });
+
   it("mail processing records the staged mail that reopened the issue and flagged new information", async () => {
     const sb = configured({ defaultRoute: { kind: "ticket", queue: "frontline", sendResponse: false } });
     const first = await feed(sb, readFixture("new-mail-opens-issue.eml"));
