@@ -2,13 +2,14 @@
 // MTA's plain ingest call (main.ts reads that one itself: commander costs every cold start ~15 ms).
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { IngestOptions } from "./commands/ingest.js";
+import { STATES as ISSUE_STATES } from "../rules/transitions.js";
 import { withListOptions } from "./list-options.js";
 import { ageArg } from "./time-args.js";
 import { COMMON_OPTIONS, INGEST_ARGUMENT, INGEST_COMMAND, INGEST_OPTIONS, type OptionDef } from "./ingest-args.js";
 
 export { CommanderError } from "commander";
 
-const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"];
+const STATES = [...ISSUE_STATES];
 
 const withOptions = (cmd: Command, defs: readonly OptionDef[]) => defs.reduce((c, d) => c.option(d.flags, d.description), cmd);
 const common = (cmd: Command) => withOptions(cmd, COMMON_OPTIONS);
