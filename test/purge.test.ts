@@ -1,7 +1,7 @@
 // Issue 14 point 3: retention (`purge --older-than`, the `retention` key, purgeOnce) and erasure of one
 // person (`purge --email`). Erased bytes must survive neither in the database files (main file and
 // WAL) nor on disk; content-hashed files shared with remaining records stay.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeDeps } from "../src/cli/context.js";
@@ -162,6 +162,17 @@ describe("purge --older-than: retention", () => {
     expect(filesContaining(sb.dir, "old text")).toEqual([]);
   });
 
+  it("never removes a file outside spoolDir and attachmentsDir, whatever a row says", async () => {
+    const sb = await setup();
+    const outside = join(sb.dir, "outside.bin");
+    writeFileSync(outside, "not ours");
+    exec(sb, `UPDATE attachments SET stored_path = '${outside}' WHERE staged_mail_id = 1`);
+    const r = await admin(sb, "purge", "--older-than", "180d");
+    expect(r.removed.attachments).toBe(1);
+    expect(r.files).toEqual({ removed: 0, bytes: 0 });
+    expect(readFileSync(outside, "utf8")).toBe("not ours");
+  });
+
   it("--status limits what goes; --keep-text keeps the conversation on its issue", async () => {
     const sb = await setup();
     const r = await admin(sb, "purge", "--older-than", "180d", "--status", "complete", "--keep-text");
@@ -189,7 +200,6 @@ describe("purge --older-than: retention", () => {
     const sb = await setup();
     const file = sb.env.INGEST_MAIL_CONFIG!;
     const config = JSON.parse(readFileSync(file, "utf8"));
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(file, JSON.stringify({ ...config, retention: { olderThanDays: 365, statuses: ["invalid"], keepText: true } }));
     const r = await admin(sb, "purge");
     expect(r).toMatchObject({ statuses: ["invalid"], keepText: true, removed: { stagedMails: 1 } });

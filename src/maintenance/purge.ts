@@ -8,8 +8,10 @@
 //   into the main file and empties the WAL (https://sqlite.org/pragma.html#pragma_secure_delete,
 //   https://sqlite.org/lang_vacuum.html, https://sqlite.org/pragma.html#pragma_wal_checkpoint);
 // - on disk: spool and attachment files are content-hashed and may be shared by several records,
-//   so a file is removed once no remaining row refers to it, after the commit (a crash in between
-//   leaves a file without a row, never a row without its file).
+//   so a file is removed once no remaining row refers to it. That check and the removal happen
+//   under the purge's write lock, so no ingest can commit a new reference to the file in between
+//   (a crash before the commit leaves rows that were being purged without their files; the next
+//   purge finishes them).
 import { rmSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import type { Config } from "../config.js";
@@ -46,13 +48,19 @@ class DryRun extends Error {}
 function purge(deps: Deps, dryRun: boolean, work: (removed: Removed) => string[]): PurgeReport {
   const client = deps.db.$client;
   const removed = noneRemoved();
-  let files: string[] = [];
+  const files = { removed: 0, bytes: 0 };
   const previous = client.pragma("secure_delete", { simple: true });
   client.pragma("secure_delete = ON");
   try {
     inWriteTx(deps.db, () => {
       const candidates = work(removed);
-      files = unreferenced(deps.db, candidates).filter((p) => inside(p, [deps.paths.spoolDir, deps.paths.attachmentsDir]));
+      for (const f of unreferenced(deps.db, candidates).filter((p) => inside(p, [deps.paths.spoolDir, deps.paths.attachmentsDir]))) {
+        const size = sizeOf(f);
+        if (size === null) continue;
+        if (!dryRun) rmSync(f, { force: true });
+        files.removed++;
+        files.bytes += size;
+      }
       if (dryRun) throw new DryRun();
     });
   } catch (e) {
@@ -60,14 +68,7 @@ function purge(deps: Deps, dryRun: boolean, work: (removed: Removed) => string[]
   } finally {
     client.pragma(`secure_delete = ${Number(previous)}`);
   }
-  const report: PurgeReport = { dryRun, removed, files: { removed: 0, bytes: 0 }, vacuumed: false, checkpoint: "skipped" };
-  for (const f of files) {
-    const size = sizeOf(f);
-    if (size === null) continue;
-    if (!dryRun) rmSync(f, { force: true });
-    report.files.removed++;
-    report.files.bytes += size;
-  }
+  const report: PurgeReport = { dryRun, removed, files, vacuumed: false, checkpoint: "skipped" };
   if (!dryRun && Object.values(removed).some((n) => n > 0)) {
     vacuum(client);
     report.vacuumed = true;
