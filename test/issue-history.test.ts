@@ -39,6 +39,10 @@ describe("the work-item rules at the edges", () => {
     [["issue", "create", "--kind", "action", "--parent", "3", "--email", "a@b.example"], /an action's parent must be a case, not a ticket/],
     [["issue", "create", "--kind", "action", "--email", "a@b.example"], /an action needs a parent case/],
     [["issue", "create", "--kind", "ticket", "--parent", "1", "--email", "a@b.example"], /a ticket's parent must be a ticket, not a case/],
+    [["issue", "merge", "4", "--into", "3"], /issue 4: it was converted into case 7/],
+    [["issue", "split", "2", "--into", "2"], /issue 2: it was merged into issue 3/],
+    [["issue", "convert", "2"], /issue 2: it was merged into issue 3/],
+    [["issue", "convert", "6"], /issue 6: closed cannot go to resolved/],
   ])("refuses %j", async (args, message, code = 64) => {
     const before = await admin(sb, "issue", "list", "--limit", "100");
     const r = await cli(sb, ...args);

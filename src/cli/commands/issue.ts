@@ -154,6 +154,8 @@ export async function merge(ids: number[], opts: CommonOptions & { into: number 
       const ticket = needTicket(deps, id, "merged");
       // Re-pointing an earlier merge would silently move mail away from the first target.
       if (ticket.mergedIntoId && ticket.mergedIntoId !== target.id) throw new UsageError(`issue ${id} was already merged into ${ticket.mergedIntoId}`);
+      if (ticket.mergedIntoId === target.id) return ticket; // merged already: nothing changes
+      allow(deps, ticket, "closed"); // a converted or split ticket stays as it is
       recordIssueEvent(deps.db, target.id, at, actor, "merged_from", String(id));
       return updateIssue(deps.db, id, { mergedIntoId: target.id, state: "closed", closedDate: at, updatedAt: at }, actor);
     });
@@ -168,6 +170,7 @@ export async function split(id: number, opts: CommonOptions & { into: number }):
   const children = inWriteTx(deps.db, () => {
     const original = needTicket(deps, id, "split");
     if (original.splitFromId || splitChildrenOf(deps.db, id).length) throw new UsageError(`issue ${id} is already part of a split`);
+    allow(deps, original, "closed"); // a merged or converted ticket stays as it is
     const at = deps.now().toISOString();
     const made = Array.from({ length: opts.into }, (_, n) =>
       createIssue(
@@ -204,6 +207,7 @@ export async function convert(id: number, opts: CommonOptions): Promise<void> {
   const result = inWriteTx(deps.db, () => {
     const ticket = needTicket(deps, id, "converted");
     if (ticket.convertedToId) throw new UsageError(`issue ${id} was already converted into ${ticket.convertedToId}`);
+    allow(deps, ticket, "resolved"); // a merged, split or closed ticket is not converted
     const at = deps.now().toISOString();
     const kase = createIssue(
       deps.db,
