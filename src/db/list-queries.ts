@@ -47,13 +47,20 @@ function listed<T>(db: Db, from: string, select: string, where: Where, order: st
 const STAGED_SUMMARY = `SELECT id, received_at AS receivedAt, updated_at AS updatedAt, status, from_address AS fromAddress, subject, reason, error,
   duplicate_of AS duplicateOf, raw_size AS rawSize, source FROM staged_mails`;
 
-/** Staged mail, newest first. --search looks in the subject and the text body. */
+/** Staged mail, newest first. --search looks in the subject and the text (on the record or its actions). */
 export function listStagedFiltered(db: Db, f: ListFilter & { status?: string }): Listed<StagedSummary> {
   const w = new Where();
   if (f.status) w.add(`status = ?`, f.status);
   if (f.since) w.add(`received_at >= ?`, f.since);
   if (f.from) w.add(`(lower(from_address) LIKE ? ESCAPE '\\' OR lower(from_name) LIKE ? ESCAPE '\\')`, contains(f.from), contains(f.from));
-  if (f.search) w.add(`(lower(subject) LIKE ? ESCAPE '\\' OR lower(text_body) LIKE ? ESCAPE '\\')`, contains(f.search), contains(f.search));
+  // A complete record's text lives in its actions (issue 9.3); the others keep it on the record.
+  if (f.search)
+    w.add(
+      `(lower(subject) LIKE ? ESCAPE '\\' OR lower(text_body) LIKE ? ESCAPE '\\' OR id IN (SELECT i.staged_mail_id FROM interactions i JOIN actions a ON a.interaction_id = i.id WHERE lower(a.details) LIKE ? ESCAPE '\\'))`,
+      contains(f.search),
+      contains(f.search),
+      contains(f.search),
+    );
   return listed(db, "staged_mails", STAGED_SUMMARY, w, "ORDER BY id DESC", f.limit);
 }
 

@@ -35,6 +35,8 @@ const IN = `IN (SELECT value FROM json_each(?))`;
 const ids = (db: Db, sql: string, ...params: unknown[]): number[] => (stmt(db, sql).all(...params) as { id: number }[]).map((r) => r.id);
 const run = (db: Db, sql: string, ...params: unknown[]): number => stmt(db, sql).run(...params).changes;
 const json = (list: number[]) => JSON.stringify(list);
+/** `%text%` with LIKE's own wildcards taken literally (ESCAPE '\'). */
+const contains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** Staged mail received before `before` in one of `statuses`. */
 export function stagedOlderThan(db: Db, before: string, statuses: string[]): number[] {
@@ -116,7 +118,8 @@ export function removePerson(db: Db, email: string, p: PersonRows, removed: Remo
   const interactions = json(p.interactions);
   removed.actions += run(db, `DELETE FROM actions WHERE interaction_id ${IN} OR issue_id ${IN}`, interactions, issues);
   removed.interactions += run(db, `DELETE FROM interactions WHERE id ${IN}`, interactions);
-  removed.outboundMails += run(db, `DELETE FROM outbound_mails WHERE lower(to_address) = ? OR issue_id ${IN}`, email, issues);
+  // Also notices and digests to the administrator whose rendered mail names the address.
+  removed.outboundMails += run(db, `DELETE FROM outbound_mails WHERE lower(to_address) = ? OR issue_id ${IN} OR lower(mail) LIKE ? ESCAPE '\\'`, email, issues, contains(email));
   removed.issueHistory += run(db, `DELETE FROM issue_history WHERE issue_id ${IN}`, issues);
   // Other issues linked to theirs (merged into, split from, converted to, parent, follow-up) keep
   // no pointer to a removed issue.

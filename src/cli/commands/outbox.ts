@@ -1,6 +1,6 @@
 // `ingest-mail outbox list`: every mail this system sent or tried to send.
 import { listOutboundFiltered } from "../../db/list-queries.js";
-import { makeDeps, printJson } from "../context.js";
+import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
 
@@ -23,4 +23,18 @@ export async function list(opts: ListOptions): Promise<void> {
     ]),
   );
   process.stdout.write(`${out}\n${shownLine(rows.length, total)}\n`);
+}
+
+/** `ingest-mail outbox retry [ID...]`: send failed mail again now, with the current configuration (issue 9.8). */
+export async function retry(ids: number[], opts: CommonOptions): Promise<void> {
+  const deps = makeDeps(opts);
+  try {
+    const { retryOutbox } = await import("../../pipeline/outbound.js");
+    const results = await retryOutbox(deps, ids);
+    if (opts.json) return printJson({ retried: results });
+    if (!results.length) return void process.stdout.write("no failed outgoing mail to retry\n");
+    process.stdout.write(`${results.map((r) => `${r.messageId} to ${r.to}: ${r.status}${r.error ? ` (${r.error})` : ""}`).join("\n")}\n`);
+  } finally {
+    deps.db.$client.close();
+  }
 }

@@ -1,6 +1,7 @@
 // Issue 14: `show ID --raw` and `attachment get ID`: the bytes exactly as received / extracted.
 import { existsSync } from "node:fs";
-import { getAttachment, rawOf } from "../../db/export-queries.js";
+import { getAttachment } from "../../db/export-queries.js";
+import { rawOf } from "../../db/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
