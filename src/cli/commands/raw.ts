@@ -1,7 +1,7 @@
 // Issue 14: `show ID --raw` and `attachment get ID`: the bytes exactly as received / extracted.
 import { existsSync } from "node:fs";
 import { getAttachment } from "../../db/export-queries.js";
-import { rawOf } from "../../db/queries.js";
+import { getStaged, rawOf } from "../../db/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
@@ -12,6 +12,8 @@ export async function writeRaw(deps: Deps, id: number, opts: OutputOptions & Com
   if (opts.json) throw new UsageError("--raw writes the message itself; leave out --json");
   const row = rawOf(deps.db, id);
   if (!row) throw new NotFoundError(`no staged mail ${id}`);
+  // Issue 9: over limits.maxMessageBytes only the headers and a bounded head were kept.
+  if (getStaged(deps.db, id)?.rawTruncated) process.stderr.write(`ingest-mail: staged mail ${id} was larger than limits.maxMessageBytes; only its headers and the start of its body were kept\n`);
   if (row.raw) return void (await report(await writeOut(row.raw, opts, "the raw message"), opts));
   if (row.rawPath && existsSync(row.rawPath)) return void (await report(await writeOut({ path: row.rawPath }, opts, "the raw message"), opts));
   throw new NotFoundError(row.rawPath ? `staged mail ${id}: its spool file ${row.rawPath} is missing` : `staged mail ${id} keeps no raw bytes (purged)`);
