@@ -65,6 +65,8 @@ export interface Config {
   recoverAfterMinutes: number;
   /** Issue 14: what a scheduled purge removes (`purge` with no age, and the long-running modes). */
   retention: { olderThanDays: number; statuses?: string[]; keepText?: boolean } | null;
+  /** Issue 15: the web console. Off loopback it serves only after a login with this password. */
+  web: { passwordHash: string | null };
 }
 
 export const defaultConfig: Config = {
@@ -95,6 +97,7 @@ export const defaultConfig: Config = {
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
   retention: null,
+  web: { passwordHash: null },
 };
 
 type Check = (v: unknown, key: string) => void;
@@ -188,6 +191,7 @@ const configShape: Record<string, Check> = {
   // Issue 14. Statuses: never new / in_process / workflow (mail still to be processed).
   retention: (v, k) =>
     v === null ? undefined : object({ olderThanDays: (d, dk) => void ((Number.isInteger(d) && (d as number) >= 1) || fail(dk, "a whole number ≥ 1")), statuses: array(oneOf("complete", "duplicate", "invalid", "error", "held")), keepText: bool }, ["olderThanDays"])(v, k),
+  web: object({ passwordHash: (v, k) => void (v === null || (typeof v === "string" && /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/.test(v)) || fail(k, "null or a hash made by `ingest-mail web passwd`")) }),
 };
 
 /** Validates a parsed JSON value and merges it over the defaults. */
@@ -202,6 +206,7 @@ export function parseConfig(value: unknown): Config {
     defaultRoute: { ...defaultConfig.defaultRoute, ...v.defaultRoute },
     outbound: { ...defaultConfig.outbound, ...v.outbound },
     limits: { ...defaultConfig.limits, ...v.limits },
+    web: { ...defaultConfig.web, ...v.web },
   };
 }
 
