@@ -248,7 +248,7 @@ describe("retentionSchedule: the configured purge between a long-running mode's 
     await feed(sb, mail({ From: "a@a.example", To: "service@example.test", Subject: "one" }));
     const deps = makeDeps({ db: sb.db, config: sb.env.INGEST_MAIL_CONFIG });
     let now = Date.now() + 2 * 86_400_000; // the mail is two days old
-    const schedule = retentionSchedule({ ...deps, now: () => new Date(now) }, 3_600_000);
+    const schedule = retentionSchedule(() => ({ ...deps, now: () => new Date(now) }), 3_600_000);
     expect(schedule.tick()?.removed.stagedMails).toBe(1);
     // A new (old enough) mail: not purged before the hour is up, then purged.
     await feed(sb, mail({ From: "b@b.example", To: "service@example.test", Subject: "two" }));
@@ -256,7 +256,7 @@ describe("retentionSchedule: the configured purge between a long-running mode's 
     expect(schedule.tick()).toBeNull();
     now += 2 * 60_000;
     expect(schedule.tick()?.removed.stagedMails).toBe(1);
-    const off = retentionSchedule({ ...deps, config: { ...deps.config, retention: null } });
+    const off = retentionSchedule(() => ({ ...deps, config: { ...deps.config, retention: null } }));
     expect(off.tick()).toBeNull();
     deps.db.$client.close();
   });

@@ -11,15 +11,27 @@ export interface RetentionSchedule {
 
 export const DAY_MS = 86_400_000;
 
-export function retentionSchedule(deps: Deps, everyMs: number = DAY_MS): RetentionSchedule {
+/** `deps` is read at every tick: a daemon's reload (SIGHUP) brings a new configuration. */
+export function retentionSchedule(deps: () => Deps, everyMs: number = DAY_MS): RetentionSchedule {
   let next = 0;
   return {
     tick() {
-      const retention = deps.config.retention;
-      const now = deps.now().getTime();
+      const d = deps();
+      const retention = d.config.retention;
+      const now = d.now().getTime();
       if (!retention || now < next) return null;
       next = now + everyMs;
-      return purgeOnce(deps, retention);
+      return purgeOnce(d, retention);
     },
   };
+}
+
+/** A tick for a long-running mode: the result or the failure goes to its log; it never throws. */
+export function purgeOnSchedule(schedule: RetentionSchedule, log: (line: string) => void): void {
+  try {
+    const r = schedule.tick();
+    if (r) log(`retention: purged ${r.removed.stagedMails} staged mails received before ${r.before}, ${r.files.removed} files${r.checkpoint === "busy" ? " (WAL still held by a reader)" : ""}`);
+  } catch (e) {
+    log(`retention: purge failed: ${(e as Error).message} (tried again at the next due time)`);
+  }
 }

@@ -6,7 +6,7 @@
 // cycle is logged as failed and the next one tries again. SIGTERM / SIGINT stop between messages.
 import { readFileSync } from "node:fs";
 import { ConfigError, isStorageFault, TempFailError, UsageError } from "../../errors.js";
-import { retentionSchedule } from "../../maintenance/retention-schedule.js";
+import { purgeOnSchedule, retentionSchedule } from "../../maintenance/retention-schedule.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { ImapMailbox } from "../../sources/imap.js";
 import { MailboxError, pollOnce, type CycleResult, type Mailbox } from "../../sources/mailbox.js";
@@ -37,7 +37,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
       : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls });
 
   const stopper = stopOnSignals();
-  const retention = retentionSchedule(deps);
+  const retention = retentionSchedule(() => deps);
   try {
     for (;;) {
       const box = mailbox();
@@ -55,7 +55,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
         say(deps, `${line} (next try in ${opts.interval} s)`);
       }
       if (opts.once || stopper.stopping()) break;
-      purgeBetweenCycles(deps, retention);
+      purgeOnSchedule(retention, (line) => say(deps, line)); // issue 14: once a day
       await stopper.sleep(opts.interval * 1000);
       if (stopper.stopping()) break;
     }
@@ -94,16 +94,6 @@ function report(deps: Deps, opts: PollOptions, protocol: string, where: string, 
     .join(", ");
   say(deps, `poll ${protocol} ${where}: ${r.fetched} ${r.fetched === 1 ? "message" : "messages"} staged${per ? ` (${per})` : ""} in ${r.ms} ms${r.stopped ? "; stopping" : ""}`);
   if (opts.json) process.stdout.write(`${JSON.stringify({ protocol, mailbox: where, ok: true, ...r })}\n`);
-}
-
-/** Issue 14: the configured retention, once a day, between cycles; a failure is logged, never fatal. */
-function purgeBetweenCycles(deps: Deps, retention: ReturnType<typeof retentionSchedule>): void {
-  try {
-    const r = retention.tick();
-    if (r) say(deps, `retention: purged ${r.removed.stagedMails} staged mails received before ${r.before}, ${r.files.removed} files`);
-  } catch (e) {
-    say(deps, `retention: purge failed: ${(e as Error).message} (tried again in a day)`);
-  }
 }
 
 /** One line per cycle to the log file (when configured) and to stderr. */
