@@ -154,7 +154,7 @@ describe("issue show prints the whole conversation", () => {
     expect(text).toContain("── 2024-01-01T10:00:00.000Z  Alice Smith <alice@customer.example>  action 1, staged 1");
     expect(text).toContain("    I ordered a kettle two weeks ago (order 1042) and it has not arrived.");
     expect(text).toContain(`    ${long}`); // not cut
-    expect(text).toContain("    \\x1b]0;owned\\x07second line \\u{202e}evil");
+    expect(text).toContain("    \\x1b]0;owned\\x07second line \\u202eevil");
     expect(text).not.toMatch(/[\u001b\u0007\u202e]/);
   });
 });

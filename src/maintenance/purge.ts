@@ -20,9 +20,9 @@ import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeS
 import type { Deps } from "../pipeline/deps.js";
 
 /** Statuses a purge may take: never mail that is still to be processed (new, in_process, workflow). */
-export const PURGEABLE = ["complete", "duplicate", "invalid", "error", "held"] as const;
-/** By default, mail that is done with; error and held mail wait for an administrator. */
-export const DEFAULT_PURGE_STATUSES = ["complete", "duplicate", "invalid"];
+export const PURGEABLE = ["complete", "duplicate", "invalid", "ignored", "error", "held", "spam"] as const;
+/** By default, mail that is done with; error, held and spam mail wait for an administrator. */
+export const DEFAULT_PURGE_STATUSES = ["complete", "duplicate", "invalid", "ignored"];
 
 export interface PurgeReport {
   dryRun: boolean;

@@ -8,9 +8,9 @@ describe("terminalSafe", () => {
   it.each([
     ["plain text", "plain text", "plain text"],
     ["\u001b[2J\u001b]0;pwned\u0007", "\\x1b[2J\\x1b]0;pwned\\x07", "\\x1b[2J\\x1b]0;pwned\\x07"],
-    ["a\r\nb\tc", "a b c", "a\nb\tc"],
+    ["a\r\nb\tc", "a b c", "a\nb    c"],
     ["bell\u0007 del\u007f c1\u009b", "bell\\x07 del\\x7f c1\\x9b", "bell\\x07 del\\x7f c1\\x9b"],
-    ["bidi \u202eevil\u202c \u2066x\u2069", "bidi \\u{202e}evil\\u{202c} \\u{2066}x\\u{2069}", "bidi \\u{202e}evil\\u{202c} \\u{2066}x\\u{2069}"],
+    ["bidi \u202eevil\u202c \u2066x\u2069", "bidi \\u202eevil\\u202c \\u2066x\\u2069", "bidi \\u202eevil\\u202c \\u2066x\\u2069"],
     ["Zoë 日本 🙂", "Zoë 日本 🙂", "Zoë 日本 🙂"],
   ])("%j", (input, oneLine, multiline) => {
     expect(terminalSafe(input)).toBe(oneLine);

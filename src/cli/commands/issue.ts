@@ -12,6 +12,7 @@ import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { conversationLines, historyLines } from "../conversation.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
+import { safe } from "../terminal-safe.js";
 
 function need(deps: Deps, id: number): Issue {
   const issue = getIssue(deps.db, id);
@@ -45,9 +46,9 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
   const out = [
     c.bold(line(issue)),
     kv("guid", issue.guid),
-    kv("customer", `${record.customerEmail ?? ""} (identification ${issue.userIdentificationId})`),
-    kv("queue", issue.queue),
-    kv("assignee", issue.assignee),
+    kv("customer", `${safe(record.customerEmail)} (identification ${issue.userIdentificationId})`),
+    kv("queue", safe(issue.queue)),
+    kv("assignee", safe(issue.assignee)),
     kv("parent", issue.parentId),
     kv("merged into", issue.mergedIntoId),
     kv("split from", issue.splitFromId),

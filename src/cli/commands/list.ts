@@ -13,7 +13,7 @@ export async function run(opts: ListOptions & { status?: string }): Promise<void
   if (opts.json) return printJson({ staged: withStuck, total, shown: rows.length });
   if (!rows.length) return void process.stdout.write("no staged mail\n");
   const c = colours();
-  const paint: Record<string, (s: string) => string> = { complete: c.green, error: c.red, invalid: c.yellow, held: c.yellow, duplicate: c.gray };
+  const paint: Record<string, (s: string) => string> = { complete: c.green, error: c.red, invalid: c.yellow, held: c.yellow, spam: c.yellow, ignored: c.gray, duplicate: c.gray };
   const out = table(
     ["ID", "RECEIVED", "STATUS", "FROM", "SUBJECT", "NOTE"],
     withStuck.map((r) => [
