@@ -261,3 +261,20 @@ describe("retentionSchedule: the configured purge between a long-running mode's 
     deps.db.$client.close();
   });
 });
+
+describe("the LMTP daemon runs the configured retention at its sweep", () => {
+  it("purges old mail at start and says so in its log", async () => {
+    const { startDaemon, until } = await import("./helpers/lmtp.js");
+    const sb = configured({ retention: { olderThanDays: 30 } });
+    await feed(sb, mail({ From: "a@a.example", To: "service@example.test", Subject: "old" }));
+    await feed(sb, mail({ From: "b@b.example", To: "service@example.test", Subject: "recent" }));
+    exec(sb, `UPDATE staged_mails SET received_at = '2020-01-01T00:00:00.000Z' WHERE id = 1`);
+    const d = await startDaemon(sb);
+    try {
+      await until(() => /retention: purged 1 staged mails received before/.test(d.stderr()), 10_000, "the retention log line");
+    } finally {
+      await d.stop();
+    }
+    expect(query(sb, "SELECT id FROM staged_mails").map((r) => r.id)).toEqual([2]);
+  });
+});
