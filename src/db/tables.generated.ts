@@ -31,6 +31,13 @@ export const interactions = table<typeof schema.interactions>({
   blobs: [],
 });
 
+export const issueHistory = table<typeof schema.issueHistory>({
+  name: "issue_history",
+  columns: { id: "id", issueId: "issue_id", at: "at", actor: "actor", field: "field", oldValue: "old_value", newValue: "new_value" },
+  booleans: [],
+  blobs: [],
+});
+
 export const issues = table<typeof schema.issues>({
   name: "issues",
   columns: { id: "id", guid: "guid", reference: "reference", kind: "kind", state: "state", waitType: "wait_type", parentId: "parent_id", queue: "queue", assignee: "assignee", newInfo: "new_info", mergedIntoId: "merged_into_id", splitFromId: "split_from_id", convertedToId: "converted_to_id", followsClosedId: "follows_closed_id", userIdentificationId: "user_identification_id", subject: "subject", recipient: "recipient", openDate: "open_date", updatedAt: "updated_at", closedDate: "closed_date", floodAt: "flood_at", unauthenticated: "unauthenticated" },
