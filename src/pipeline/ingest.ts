@@ -2,7 +2,7 @@
 //   read raw → STAGE (durable commit: raw bytes, envelope, source, time; issue 9.1) →
 //   parse (from the staged bytes, bounded) → [components → validate → identify → match → state
 //   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { isStorageFault, NotFoundError } from "../errors.js";
 import { attachmentsOf, getIssue, deleteUnlinkedAttachments, getStaged, inWriteTx, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, splitChildrenOf, stagedClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../db/queries.js";
 import { baseAddress } from "../rules/address-ids.js";
@@ -254,6 +254,9 @@ function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail, trace
     // ids thread anything, so a reused one changes nothing but is worth knowing.
     if (other !== null) trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${other} has the same Message-ID with other content; processed as a message of its own` });
   }
+  // A file the parse found already stored (same content) may have been purged since (issue 14):
+  // a row must never point to a missing file, so processing fails here and a resubmit writes it anew.
+  for (const a of parsed.attachments) if (!existsSync(a.storedPath)) throw new Error(`attachment file ${a.storedPath} is gone (purged meanwhile?); resubmit to extract it again`);
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones.
   deleteUnlinkedAttachments(deps.db, stagedId);
   insertAttachments(
