@@ -59,7 +59,7 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
     program
       .command("list")
       .description("list staged mail, newest first")
-      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held"]))
+      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "bounce"]))
       .option("--limit <n>", "at most this many rows", int("--limit"), 50),
   ).action(async (opts) => (await import("./commands/list.js")).run(opts));
 

@@ -36,7 +36,7 @@ export async function createMailer(config: Config, paths: Paths): Promise<Mailer
     async send(mail: OutgoingMail) {
       const t = await get();
       const info = await t.sendMail(toNodemailer(mail));
-      if (o.transport === "file") writeEml(outboxDir(config, paths), mail.messageId, (info as unknown as { message: Buffer }).message);
+      if (o.transport === "file") writeEml(outboxDir(config, paths), mail.messageId, (info as unknown as { message: Buffer }).message, mail.envelopeFrom);
     },
   };
 }
@@ -53,6 +53,8 @@ function toNodemailer(m: OutgoingMail) {
     ...(m.references?.length ? { references: m.references } : {}),
     ...(m.replyTo ? { replyTo: m.replyTo } : {}),
     headers: m.headers ?? {},
+    // issue 13: bounces go to our VERP address; RET=HDRS asks for the original's headers only.
+    ...(m.envelopeFrom ? { envelope: { from: m.envelopeFrom, to: m.to }, dsn: { id: m.envelopeId, return: "headers" } } : {}),
     // Our mail carries no attachments; never let a path or URL in the data be fetched.
     disableFileAccess: true,
     disableUrlAccess: true,
@@ -61,7 +63,9 @@ function toNodemailer(m: OutgoingMail) {
 
 // Written under a temporary name and renamed, so a reader of the folder never sees half a message.
 // The name comes from our own Message-ID (GUIDs), never from the incoming mail.
-function writeEml(dir: string, messageId: string, raw: Buffer): void {
+// The envelope sender is recorded as the Return-Path a delivering MTA would add (issue 13).
+function writeEml(dir: string, messageId: string, message: Buffer, envelopeFrom?: string): void {
+  const raw = envelopeFrom ? Buffer.concat([Buffer.from(`Return-Path: <${envelopeFrom}>\n`), message]) : message;
   mkdirSync(dir, { recursive: true });
   const name = messageId.replace(/^<|>$/g, "").replace(/[^A-Za-z0-9._@-]/g, "_");
   const file = join(dir, `${name}.eml`);

@@ -25,6 +25,10 @@ export interface OutgoingMail {
   headers?: Record<string, string>;
   /** The Date header; from deps.now so tests can fix it. */
   date?: Date;
+  /** issue 13: the envelope sender (MAIL FROM, sendmail -f): our signed VERP bounce address. */
+  envelopeFrom?: string;
+  /** issue 13: the DSN envelope id (RFC 3461 ENVID), sent where the relay supports DSN. */
+  envelopeId?: string;
 }
 
 export interface Mailer {

@@ -3,6 +3,7 @@
 // (sent / failed / skipped with the reason) and nothing here throws.
 import { countConfirmationsSince, identificationEmail, inWriteTx, insertOutbound, updateOutbound, updateStaged, type Issue, type StagedMail } from "../db/queries.js";
 import { renderAdminNotice } from "../outbound/admin-notice.js";
+import { withBounceAddress } from "../outbound/bounce-envelope.js";
 import { renderConfirmation } from "../outbound/confirmation.js";
 import { bareAddress, confirmWindowStart, mayConfirm } from "../rules/confirm.js";
 import type { RouteDecision } from "../rules/route.js";
@@ -100,7 +101,7 @@ async function confirmOne(deps: Deps, ctx: ConfirmContext, c: CreatedIssue, trac
     trace.push({ step: "confirm", decision: `no confirmation for ${c.issue.reference}`, reason: decision.reason });
     return id === null ? null : { kind: "confirmation", issueId: c.issue.id, to: to!, messageId: mail.messageId, status: "skipped", error: decision.reason };
   }
-  const result = await deliver(deps, id!, mail);
+  const result = await deliver(deps, id!, withBounceAddress(config, mail, id!));
   trace.push(
     result.status === "sent"
       ? { step: "confirm", decision: `confirmation for ${c.issue.reference} sent to ${to}`, reason: `${decision.reason}; Message-ID ${mail.messageId}` }

@@ -124,3 +124,6 @@ export const NOTIFICATION_ADDRESSES: readonly [string, string][] = [
 
 /** Sender local parts of trackers on shared domains (jira@acme.atlassian.net). */
 export const NOTIFICATION_LOCAL_AT: readonly [string, string, string][] = [["jira", "atlassian.net", "jira"], ["confluence", "atlassian.net", "confluence"]];
+
+/** Words of a delay warning's subject (a delay is not a bounce: the MTA is still trying). */
+export const DELAY_SUBJECT_WORDS: readonly string[] = ["delay", "still being retried", "verzögert", "retrasad", "ritardat", "vertraagd", "différée", "遅延", "延迟"];

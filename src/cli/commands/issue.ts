@@ -1,5 +1,6 @@
 // `ingest-mail issue ...`: set up and inspect work items without SQL (domain.md §4).
 import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, listIssues, participantEmails, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
+import { notesOfIssue } from "../../db/bounce-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { identifySender } from "../../pipeline/identify.js";
@@ -24,6 +25,7 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     participants: participantEmails(deps.db, id),
     splitChildren: splitChildrenOf(deps.db, id).map((c) => c.id),
     actions: actionsOfIssue(deps.db, id),
+    notes: notesOfIssue(deps.db, id),
   };
   if (opts.json) return printJson(record);
   const c = colours();
@@ -44,6 +46,8 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     kv("updated", issue.updatedAt),
     c.bold(`actions (${record.actions.length})`),
     ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}  ${a.details.replace(/\s+/g, " ").slice(0, 70)}`),
+    record.notes.length ? c.bold(`notes (${record.notes.length})`) : "",
+    ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${n.text}`),
   ];
   process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
 }
