@@ -1,36 +1,10 @@
 // issue 13 end to end: a delivery report about one of OUR confirmations marks that outbox row
 // `bounced` (DSN status + diagnostic), adds a note to the issue, opens no issue and sends nothing;
 // the staged report ends in status `bounce`. Confirmations go out with a signed VERP envelope sender.
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { confirmed } from "./helpers/bounce.js";
 import { count, db, rows, runAsync, type Sandbox } from "./helpers/cli.js";
-import { admin, configured, feed, fill } from "./helpers/setup.js";
-
-const SECRET = "bounce-test-secret";
-const confirming = (dir: string) => ({
-  defaultRoute: { kind: "ticket", queue: "general", sendResponse: true },
-  outbound: { transport: "file", dir: join(dir, "outbox"), from: "Customer Service <service@example.test>" },
-  addressSecret: SECRET,
-});
-
-export interface Confirmed {
-  sb: Sandbox;
-  messageId: string;
-  /** The envelope sender the confirmation went out with (the Return-Path the file transport records). */
-  bounceAddress: string;
-}
-
-/** A new request on a confirming route: CS-000001 is opened and its confirmation is in the outbox. */
-export async function confirmed(): Promise<Confirmed> {
-  const sb = configured(confirming);
-  const out = await feed(sb, fill("new-request-gets-confirmation.eml"));
-  expect(out.outbound).toMatchObject([{ kind: "confirmation", status: "sent" }]);
-  const outbox = join(sb.dir, "outbox");
-  const eml = readFileSync(join(outbox, readdirSync(outbox)[0]), "utf8");
-  const bounceAddress = /^Return-Path: <([^>]+)>/.exec(eml)?.[1] ?? "";
-  return { sb, messageId: out.outbound[0].messageId, bounceAddress };
-}
+import { admin, feed, fill } from "./helpers/setup.js";
 
 const outboxRows = (sb: Sandbox) => rows(db(sb), "SELECT id, status, bounce_status AS bounceStatus, bounce_diagnostic AS diagnostic, bounce_staged_mail_id AS report FROM outbound_mails ORDER BY id");
 const notes = (sb: Sandbox) => rows(db(sb), "SELECT issue_id AS issueId, staged_mail_id AS stagedMailId, kind, text FROM issue_notes ORDER BY id");
