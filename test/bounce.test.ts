@@ -91,6 +91,15 @@ describe("bounces of our own mail (issue 13)", () => {
     expect(notes(sb)).toMatchObject([{ kind: "feedback" }]);
   });
 
+  it("read-receipt-of-our-confirmation.eml: a read receipt is noted, never a bounce", async () => {
+    const { sb, messageId } = await confirmed();
+    const out = await feed(sb, fill("read-receipt-of-our-confirmation.eml", { OUR_MESSAGE_ID: messageId }));
+    expect(out).toMatchObject({ status: "bounce", bounce: { verdict: "delivered", status: null } });
+    expect(outboxRows(sb)[0]).toMatchObject({ status: "sent", bounceStatus: null });
+    expect(notes(sb)).toMatchObject([{ kind: "delivered", text: expect.stringContaining("read receipt says displayed") }]);
+    expect(count(db(sb), "issues")).toBe(1);
+  });
+
   it("bounce-of-mail-not-ours.eml: a report about someone else's mail is processed as before", async () => {
     const { sb } = await confirmed();
     const out = await feed(sb, fill("bounce-of-mail-not-ours.eml"));

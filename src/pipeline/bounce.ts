@@ -91,6 +91,7 @@ function describe(verdict: ReportVerdict, what: string, r: DeliveryReport, stage
   if (verdict === "bounced") return `delivery of ${what} failed: ${detail} (${by})`;
   if (verdict === "feedback") return `the recipient of ${what} reported it (${r.status ?? "abuse"}) (${by})`;
   if (verdict === "delayed") return `delivery of ${what} is delayed: ${detail} (${by})`;
+  if (r.kind === "disposition") return `${what} was received: read receipt says ${r.action ?? "displayed"} (${by})`;
   return `${what}: delivery report says ${r.action ?? "delivered"} (${by})`;
 }
 

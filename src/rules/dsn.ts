@@ -8,8 +8,8 @@
 import { parseHeaderBlock, type HeaderMap } from "./headers.js";
 
 export interface DeliveryReport {
-  /** delivery-status: an RFC 3464 part was found; feedback: an ARF part; text: neither. */
-  kind: "delivery-status" | "feedback" | "text";
+  /** delivery-status: an RFC 3464 part was found; feedback: an ARF part; disposition: a read receipt (RFC 8098); text: none. */
+  kind: "delivery-status" | "feedback" | "disposition" | "text";
   /** RFC 3464 §2.3.3 action of the reported recipient (failed | delayed | delivered | relayed | expanded), or null. */
   action: string | null;
   /** The enhanced status code (RFC 3463, 5.1.1) or, for a feedback report, its Feedback-Type. */
@@ -130,6 +130,11 @@ export function readReport(message: string): DeliveryReport {
       report.status ??= field(fields, "feedback-type")?.toLowerCase() ?? "abuse";
       const orig = field(fields, "original-envelope-id");
       report.envelopeId ??= orig;
+    } else if (type === "message/disposition-notification") {
+      // RFC 8098 §3.2.6: "Disposition: automatic-action/MDN-sent-automatically; displayed".
+      const disposition = field(parseHeaderBlock(decodeBody(p)), "disposition");
+      if (report.kind === "text") report.kind = "disposition";
+      report.action ??= disposition?.includes(";") ? disposition.slice(disposition.indexOf(";") + 1).trim().toLowerCase() : "displayed";
     } else if (ORIGINAL_TYPES.includes(type)) {
       const id = messageIdOf(splitPart(decodeBody(p).replace(/\r\n?/g, "\n")).headers);
       if (id) ids.add(id);
@@ -183,6 +188,8 @@ export type ReportVerdict = "bounced" | "feedback" | "delayed" | "delivered" | "
  */
 export function verdictOf(r: DeliveryReport, delayNotice = false): ReportVerdict {
   if (r.kind === "feedback") return "feedback";
+  // A read receipt of our mail: it arrived (whatever the reader did with it).
+  if (r.kind === "disposition") return "delivered";
   if (r.action === "failed") return "bounced";
   if (r.action === "delayed") return "delayed";
   if (r.action === "delivered" || r.action === "relayed" || r.action === "expanded") return "delivered";

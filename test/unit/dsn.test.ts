@@ -39,6 +39,11 @@ describe("readReport", () => {
       'Content-Type: multipart/mixed; boundary="O"\n\n--O\nContent-Type: text/plain\n\nhi\n--O\nContent-Type: multipart/report; report-type=feedback-report; boundary="I"\n\n--I\nContent-Type: message/feedback-report\n\nFeedback-Type: Abuse\nVersion: 1\n--I\nContent-Type: text/rfc822-headers\n\nMessage-ID: <m4@ours>\n--I--\n--O--\n',
       { kind: "feedback", action: "feedback", status: "abuse", originalMessageIds: ["<m4@ours>"] },
     ],
+    [
+      "a read receipt (MDN)",
+      'Content-Type: multipart/report; report-type=disposition-notification; boundary="M"\n\n--M\nContent-Type: message/disposition-notification\n\nFinal-Recipient: rfc822; bob@x\nDisposition: automatic-action/MDN-sent-automatically; displayed\n--M\nContent-Type: text/rfc822-headers\n\nMessage-ID: <m7@ours>\n--M--\n',
+      { kind: "disposition", action: "displayed", status: null, originalMessageIds: ["<m7@ours>"] },
+    ],
     ["a qmail text bounce quoting headers", "From: MAILER-DAEMON@x\nSubject: failure notice\n\n<bob@x>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n--- Below this line is a copy of the message.\n\nMessage-ID: <m5@ours>\nSubject: hi\n", { kind: "text", status: "5.1.1", diagnostic: "Sorry, no mailbox here by that name. (#5.1.1)", originalMessageIds: ["<m5@ours>"] }],
     ["quoted (> ) header lines are not the original's", "From: alice@x\nSubject: Fwd\n\n> Message-ID: <m6@ours>\n", { kind: "text", originalMessageIds: [], status: null }],
     ["the report's own Message-ID is not the original's", "Message-ID: <self@mx>\nSubject: x\n\nno original here", { originalMessageIds: [] }],
@@ -74,6 +79,7 @@ describe("verdictOf", () => {
     ["text with a code", r({ kind: "text", status: "5.1.1" }), false, "bounced"],
     ["text, a delay subject", r({ kind: "text", status: "4.4.1" }), true, "delayed"],
     ["text without a code", r({ kind: "text" }), false, "unknown"],
+    ["a read receipt", r({ kind: "disposition", action: "displayed" }), false, "delivered"],
   ])("%s → %s", (_l, report, delay, want) => {
     expect(verdictOf(report, delay)).toBe(want);
   });
