@@ -110,7 +110,8 @@ const MS_AUTO_HEADERS = ["x-ms-exchange-inbox-rules-loop", "x-auto-response-supp
  * (prvs=TAG=user) the sender too, so human mail through them does not count.
  */
 function verpReturnPath(i: AutoInput): string | null {
-  const rp = (first(i.headers, "return-path") ?? "").trim().replace(/^<|>$/g, "").toLowerCase();
+  // The MTA's envelope sender when it passed one (--sender), else the Return-Path it wrote.
+  const rp = (i.envelopeSender || first(i.headers, "return-path") || "").trim().replace(/^<|>$/g, "").toLowerCase();
   if (!rp.includes("@")) return null;
   const local = localPart(rp);
   if (/(^|[-+._=])bounces?([-+._=]|$)/.test(local)) return "return-path: VERP bounce address";

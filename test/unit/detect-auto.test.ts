@@ -223,6 +223,10 @@ describe("list mail, VERP, feedback reports, notifications, challenges (issue 13
     expect(detectAuto(input(block, { recipients: ["service@example.test"] })).reasons).toEqual([reason]);
   });
 
+  it("a VERP envelope sender the MTA passed (--sender) counts like the Return-Path", () => {
+    expect(detectAuto(input("", { envelopeSender: "news-bounces+service=example.test@lists.example", recipients: ["service@example.test"] })).reasons).toEqual(["return-path: VERP bounce address"]);
+  });
+
   it.each([
     ["SRS (a forwarder encodes the sender)", "<SRS0=x7Hq=ZZ=customer.example=alice@forwarder.example>"],
     ["BATV (prvs=TAG=user)", "<prvs=0123abcd45=bob@bigcorp.example>"],
