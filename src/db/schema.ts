@@ -44,10 +44,19 @@ export const stagedMails = sqliteTable(
     userIdentificationId: integer("user_identification_id"),
     interactionId: integer("interaction_id"),
     attempts: integer("attempts").notNull().default(0),
+    // Issue 9: who is processing the record (host:pid) and since when. A redelivery or `recover`
+    // takes over a `new` record only when that process is gone (or its lease ran out).
+    claimedBy: text("claimed_by"),
+    claimedAt: text("claimed_at"),
+    // resubmit --subject: the administrator's correction, applied over the parsed subject each time
+    // the record is parsed again from its raw bytes.
+    subjectOverride: text("subject_override"),
+    // Over limits.maxMessageBytes: only the headers and a bounded head of the body were kept.
+    rawTruncated: integer("raw_truncated", { mode: "boolean" }).notNull().default(false),
   },
-  // Only what a query looks up: duplicates are found by the unique dedup key, so Message-ID and
-  // content hash carry no index of their own (each index is written for every staged mail).
-  (t) => [index("staged_mails_status_idx").on(t.status)],
+  // Only what a query looks up: duplicates are found by the unique dedup key; the Message-ID index
+  // lets the trace note a reused Message-ID (issue 9: a reused id is not a redelivery).
+  (t) => [index("staged_mails_status_idx").on(t.status), index("staged_mails_message_id_idx").on(t.messageId)],
 );
 
 export const stagedMailStatusHistory = sqliteTable(
@@ -174,16 +183,21 @@ export const outboundMails = sqliteTable(
     toAddress: text("to_address").notNull(),
     subject: text("subject").notNull(),
     messageId: text("message_id").notNull().unique(),
-    status: text("status").notNull(), // sent | failed | skipped | bounced
+    status: text("status").notNull(), // sending | sent | failed | skipped | digest | digested | bounced
     error: text("error"),
     createdAt: text("created_at").notNull(),
+    // Issue 9: the rendered mail (JSON), so a failed send can be retried as it was; attempts and
+    // the last try drive the long-running modes' backoff and give-up limit.
+    mail: text("mail"),
+    attempts: integer("attempts").notNull().default(0),
+    lastAttemptAt: text("last_attempt_at"),
     // issue 13: a delivery-status or feedback report about this mail came back (rules/dsn.ts).
     bounceStatus: text("bounce_status"), // the DSN status (5.1.1) or the feedback type (abuse)
     bounceDiagnostic: text("bounce_diagnostic"),
     bouncedAt: text("bounced_at"),
     bounceStagedMailId: integer("bounce_staged_mail_id"), // the staged report
   },
-  (t) => [index("outbound_to_idx").on(t.toAddress, t.createdAt)],
+  (t) => [index("outbound_to_idx").on(t.toAddress, t.createdAt), index("outbound_status_idx").on(t.status)],
 );
 
 // issue 13: what the system itself records on an issue (a bounce of our mail to its customer), as
@@ -194,7 +208,7 @@ export const issueNotes = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     issueId: integer("issue_id").notNull(),
     stagedMailId: integer("staged_mail_id"),
-    kind: text("kind").notNull(), // bounce | delay | feedback
+    kind: text("kind").notNull(), // bounce | delayed | feedback | delivered
     text: text("text").notNull(),
     createdAt: text("created_at").notNull(),
   },

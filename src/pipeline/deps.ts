@@ -23,9 +23,9 @@ export interface OutgoingMail {
   references?: string[];
   replyTo?: string;
   headers?: Record<string, string>;
-  /** The Date header; from deps.now so tests can fix it. */
-  date?: Date;
-  /** issue 13: the envelope sender (MAIL FROM, sendmail -f): our signed VERP bounce address. */
+  /** The Date header; from deps.now so tests can fix it (a Date, or its ISO text once stored for a retry). */
+  date?: Date | string;
+  /** The envelope sender (a bounce address); default: the From address. */
   envelopeFrom?: string;
   /** issue 13: the DSN envelope id (RFC 3461 ENVID), sent where the relay supports DSN. */
   envelopeId?: string;

@@ -21,3 +21,17 @@ function problem(r: OutboundMail): string {
   if (r.status !== "bounced") return r.error ?? "";
   return [r.bounceStatus, r.bounceDiagnostic].filter(Boolean).join(" ").slice(0, 120);
 }
+
+/** `ingest-mail outbox retry [ID...]`: send failed mail again now, with the current configuration (issue 9.8). */
+export async function retry(ids: number[], opts: CommonOptions): Promise<void> {
+  const deps = makeDeps(opts);
+  try {
+    const { retryOutbox } = await import("../../pipeline/outbound.js");
+    const results = await retryOutbox(deps, ids);
+    if (opts.json) return printJson({ retried: results });
+    if (!results.length) return void process.stdout.write("no failed outgoing mail to retry\n");
+    process.stdout.write(`${results.map((r) => `${r.messageId} to ${r.to}: ${r.status}${r.error ? ` (${r.error})` : ""}`).join("\n")}\n`);
+  } finally {
+    deps.db.$client.close();
+  }
+}
