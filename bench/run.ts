@@ -5,6 +5,7 @@ import { importRuns } from "./import.js";
 import { run as memory } from "./memory.js";
 import { run as stage } from "./stage.js";
 import { run as throughput } from "./throughput.js";
+import { run as web } from "./web.js";
 
 interface Bench {
   name: string;
@@ -18,6 +19,7 @@ const benches: Bench[] = [
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
   { name: "stage", run: stage },
+  { name: "web", run: web },
 ];
 
 async function main(names: string[]): Promise<void> {
