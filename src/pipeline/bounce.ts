@@ -14,6 +14,7 @@ import { parseBounceAddress } from "../rules/bounce-address.js";
 import { normaliseSubject, type AutoDetection } from "../rules/detect-auto.js";
 import { readReport, verdictOf, type DeliveryReport, type ReportVerdict } from "../rules/dsn.js";
 import type { Deps } from "./deps.js";
+import { addressSecretOf } from "./trust.js";
 import { emptyOutcome, type Outcome, type TraceStep } from "./outcome.js";
 
 const MAX_READ = 512 * 1024;
@@ -41,7 +42,7 @@ const SYSTEM_SIGNS = ["sender is mailer-daemon", "sender is postmaster", "sender
 
 /** The staged report's outcome when it is about our mail; null to let the workflow go on. */
 export function handleBounce(deps: Deps, row: StagedMail, ctx: BounceContext): (Outcome & { bounce: BounceOutcome }) | null {
-  const secret = deps.config.addressSecret;
+  const secret = addressSecretOf(deps);
   const split = (s: string | null) => (s ? s.split(/,\s*/).filter(Boolean) : []);
   const addresses = [row.envelopeRecipient, ...split(row.deliveredTo), ...split(row.toAddresses)].filter((a): a is string => !!a);
   const verp = addresses.map((a) => parseBounceAddress(a, secret)).find((r) => r.outboundId !== null) ?? null;

@@ -4,7 +4,7 @@
 //   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
 import { rmSync } from "node:fs";
 import { isStorageFault, NotFoundError } from "../errors.js";
-import { attachmentsOf, countIssuesOpenedSince, getIssue, deleteUnlinkedAttachments, getStaged, inWriteTx, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, splitChildrenOf, stagedClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../db/queries.js";
+import { attachmentsOf, getIssue, deleteUnlinkedAttachments, getStaged, inWriteTx, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, splitChildrenOf, stagedClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../db/queries.js";
 import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
 import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
@@ -21,6 +21,7 @@ import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
 import { recordMail } from "./record.js";
 import { discardUnstaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
+import { floodReason, markOpened, screen, trustOf } from "./trust.js";
 
 export interface IngestOptions {
   source: string;
@@ -137,13 +138,18 @@ export interface ProcessOptions {
   deferOutbound?: (send: () => Promise<void>) => void;
   /** A first trace step (a redelivery taking over). */
   note?: TraceStep;
+  /** A claim this very process holds may be taken over: the LMTP daemon's own sweep, which is
+   * the only processor in its process, finds records it staged but could not queue. */
+  takeOwnClaim?: boolean;
   /** false: no confirmations (a replay: `import` without --send-confirmations, issue 10.8). */
   sendConfirmations?: boolean;
+  /** resubmit: the administrator released a `spam` record, so the spam flag does not stop it again. */
+  releasedSpam?: boolean;
 }
 
 /** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
 export async function processStaged(deps: Deps, stagedId: number, opts: ProcessOptions = {}): Promise<Outcome> {
-  const claimed = opts.claim ? { claim: opts.claim } : claimRecord(deps, stagedId);
+  const claimed = opts.claim ? { claim: opts.claim } : claimRecord(deps, stagedId, opts.takeOwnClaim === true);
   if ("outcome" in claimed) return claimed.outcome;
   const { claim } = claimed;
   // Kept out here so that a failure's record shows how far processing got before it rolled back.
@@ -168,10 +174,9 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
   }
   if (result.readBack) return outcomeOf(getStaged(deps.db, stagedId)!);
   const outcome = result.outcome;
-  const toConfirm = result.created.filter((c) => c.route.sendResponse);
-  if (toConfirm.length && opts.sendConfirmations === false) {
-    for (const c of toConfirm) outcome.trace.push({ step: "confirm", decision: `no confirmation for ${c.issue.reference}`, reason: "replayed by import (confirmations only with --send-confirmations)" });
-  } else if (toConfirm.length) {
+  // A replay's "no confirmation" step is traced inside the workflow, so the record keeps it.
+  const toConfirm = opts.sendConfirmations === false ? [] : result.created.filter((c) => c.route.sendResponse);
+  if (toConfirm.length) {
     const send = async () => {
       outcome.outbound = await sendConfirmations(deps, {
         staged: getStaged(deps.db, stagedId)!,
@@ -189,14 +194,14 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
 }
 
 /** Takes the claim on a `new` record no live process holds; otherwise says what the record is. */
-function claimRecord(deps: Deps, stagedId: number): { claim: Claim } | { outcome: Outcome } {
+function claimRecord(deps: Deps, stagedId: number, takeOwn: boolean): { claim: Claim } | { outcome: Outcome } {
   const self = selfClaim();
   const at = deps.now().toISOString();
   return inWriteTx(deps.db, () => {
     const current = stagedClaim(deps.db, stagedId);
     if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
     if (current.status !== "new") return { outcome: outcomeOf(getStaged(deps.db, stagedId)!) };
-    if (claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
+    if (!(takeOwn && current.claimedBy === self) && claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
       const out = outcomeOf(getStaged(deps.db, stagedId)!);
       out.reason = `being processed by ${current.claimedBy} since ${current.claimedAt}`;
       return { outcome: out };
@@ -319,6 +324,15 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
     return { outcome: emptyOutcome(row.id, "invalid"), created: [], readBack: true };
   }
   if (row.rawTruncated) trace.push({ step: "validate", decision: "truncated", reason: `only the headers and the first part of the body of ${row.rawSize} bytes were kept` });
+  // Issue 10 (domain.md §9): our own mail coming back is ignored; mail flagged as spam waits.
+  const screened = screen(deps, row, { releasedSpam: opts.releasedSpam });
+  if (screened) {
+    trace.push({ step: "screen", decision: screened.status, reason: screened.reason });
+    setStagedStatus(deps.db, row.id, screened.status, at, { ...autoFields, reason: screened.reason, trace: JSON.stringify(trace) }, screened.reason, passed);
+    return { outcome: emptyOutcome(row.id, screened.status), created: [], readBack: true };
+  }
+  const trust = trustOf(deps, row);
+  if (trust.reason) trace.push({ step: "authenticate", decision: trust.authenticated ? "authenticated" : "unauthenticated", reason: trust.reason });
   const support = deps.config.supportAddresses.map((a) => a.toLowerCase());
   const split = (s: string | null) => (s ? s.split(/,\s*/).filter(Boolean) : []);
   const rcpt = chooseRecipient({ envelope: row.envelopeRecipient, deliveredTo: split(row.deliveredTo), to: split(row.toAddresses), cc: split(row.ccAddresses), supportAddresses: support });
@@ -330,7 +344,7 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   const outcome = { ...emptyOutcome(row.id, "complete"), autoGenerated: auto.autoGenerated, autoReasons: auto.reasons };
 
   // 0. Case 1: ids in the address, when the issue really belongs to that identification.
-  const byAddress = identifyByAddressIds(deps, recipient, support);
+  const byAddress = identifyByAddressIds(deps, recipient, support, { recipientSource: rcpt.source, senderEmail: row.fromAddress, trust });
   trace.push(...byAddress.trace);
   let uid = byAddress.userIdentificationId;
   let supportLevel = byAddress.supportLevel;
@@ -344,7 +358,7 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   }
   // 1-4: Enate's matchers, first hit wins.
   if (!matched) {
-    const m = matchIssue(deps, { inReplyTo: row.inReplyTo, references: row.references ? row.references.split(" ") : [], subject: row.subject, text: row.textBody, senderEmail: row.fromAddress });
+    const m = matchIssue(deps, { inReplyTo: row.inReplyTo, references: row.references ? row.references.split(" ") : [], subject: row.subject, text: row.textBody, senderEmail: row.fromAddress, authenticated: trust.authenticated });
     trace.push(...m.trace);
     if (m.candidate) matched = { issue: m.candidate.issue, matchedBy: m.candidate.matchedBy };
   }
@@ -368,21 +382,21 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
     followsClosed = plan.newIssueFollowing;
   }
   if (targetIds.length === 0) {
-    const flood = deps.config.flood;
-    if (flood && !opts.skipFlood) {
-      const since = new Date(deps.now().getTime() - flood.windowMinutes * 60_000).toISOString();
-      const n = countIssuesOpenedSince(deps.db, uid, since);
-      if (n >= flood.maxNewIssues) {
-        const reason = `flood: ${n} new issues from this sender in ${flood.windowMinutes} minutes (limit ${flood.maxNewIssues})`;
+    {
+      // Issue 10: counted at the mail's own Date when imported; forged mail spares the real sender's quota.
+      const reason = opts.skipFlood ? null : floodReason(deps, row, uid, trust);
+      if (reason) {
         trace.push({ step: "flood", decision: "held", reason });
         setStagedStatus(deps.db, row.id, "held", at, { ...autoFields, reason, userIdentificationId: uid, trace: JSON.stringify(trace) }, reason, passed);
         return { outcome: { ...outcome, status: "held", userIdentificationId: uid, reason, trace }, created: [], readBack: false };
       }
     }
     const opened = openIssue(deps, { userIdentificationId: uid, supportLevel, address: supportAddress, subject: row.subject, followsClosed });
+    markOpened(deps, opened.issue.id, row, trust);
     trace.push(...opened.trace);
     // Decided here, inside the transaction, so mail on a silent route costs no outbound work at all.
     if (!opened.route.sendResponse) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "the route does not send a response" });
+    else if (opts.sendConfirmations === false) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "replayed by import (confirmations only with --send-confirmations)" });
     created.push({ issue: opened.issue, route: opened.route });
     targetIds.push(opened.issue.id);
     issuesOut.push({ issueId: opened.issue.id, reference: opened.issue.reference!, created: true, reopened: false, matchedBy: null, state: opened.issue.state });

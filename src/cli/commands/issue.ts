@@ -6,6 +6,7 @@ import type { Deps } from "../../pipeline/deps.js";
 import { identifySender } from "../../pipeline/identify.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours, table } from "../output.js";
+import { safe } from "../terminal-safe.js";
 
 function need(deps: Deps, id: number): Issue {
   const issue = getIssue(deps.db, id);
@@ -14,7 +15,7 @@ function need(deps: Deps, id: number): Issue {
 }
 
 const line = (i: Issue) =>
-  `issue ${i.id} ${i.reference} ${i.kind} [${i.state}${i.waitType ? `/${i.waitType}` : ""}]${i.newInfo ? " new-info" : ""}${i.subject ? `: ${i.subject}` : ""}`;
+  `issue ${i.id} ${i.reference} ${i.kind} [${i.state}${i.waitType ? `/${i.waitType}` : ""}]${i.newInfo ? " new-info" : ""}${i.subject ? `: ${safe(i.subject)}` : ""}`;
 
 export async function show(id: number, opts: CommonOptions): Promise<void> {
   const deps = makeDeps(opts);
@@ -33,9 +34,9 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
   const out = [
     c.bold(line(issue)),
     kv("guid", issue.guid),
-    kv("customer", `${record.customerEmail ?? ""} (identification ${issue.userIdentificationId})`),
-    kv("queue", issue.queue),
-    kv("assignee", issue.assignee),
+    kv("customer", `${safe(record.customerEmail)} (identification ${issue.userIdentificationId})`),
+    kv("queue", safe(issue.queue)),
+    kv("assignee", safe(issue.assignee)),
     kv("parent", issue.parentId),
     kv("merged into", issue.mergedIntoId),
     kv("split from", issue.splitFromId),
@@ -45,9 +46,9 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     kv("opened", issue.openDate),
     kv("updated", issue.updatedAt),
     c.bold(`actions (${record.actions.length})`),
-    ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}  ${a.details.replace(/\s+/g, " ").slice(0, 70)}`),
+    ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}  ${safe(a.details.replace(/\s+/g, " ").slice(0, 70))}`),
     record.notes.length ? c.bold(`notes (${record.notes.length})`) : "",
-    ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${n.text}`),
+    ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${safe(n.text)}`),
   ];
   process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
 }
@@ -59,7 +60,7 @@ export async function list(opts: CommonOptions & { state?: string }): Promise<vo
   if (!rows.length) return void process.stdout.write("no issues\n");
   const out = table(
     ["ID", "REFERENCE", "KIND", "STATE", "QUEUE", "ASSIGNEE", "NEW", "SUBJECT"],
-    rows.map((i) => [String(i.id), i.reference ?? "", i.kind, i.state + (i.waitType ? `/${i.waitType}` : ""), i.queue ?? "", i.assignee ?? "", i.newInfo ? "yes" : "", (i.subject ?? "").slice(0, 50)]),
+    rows.map((i) => [String(i.id), i.reference ?? "", i.kind, i.state + (i.waitType ? `/${i.waitType}` : ""), safe(i.queue), safe(i.assignee), i.newInfo ? "yes" : "", safe((i.subject ?? "").slice(0, 50))]),
   );
   process.stdout.write(`${out}\n`);
 }
