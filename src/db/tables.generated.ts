@@ -31,6 +31,13 @@ export const interactions = table<typeof schema.interactions>({
   blobs: [],
 });
 
+export const issueHistory = table<typeof schema.issueHistory>({
+  name: "issue_history",
+  columns: { id: "id", issueId: "issue_id", at: "at", actor: "actor", field: "field", oldValue: "old_value", newValue: "new_value" },
+  booleans: [],
+  blobs: [],
+});
+
 export const issueNotes = table<typeof schema.issueNotes>({
   name: "issue_notes",
   columns: { id: "id", issueId: "issue_id", stagedMailId: "staged_mail_id", kind: "kind", text: "text", createdAt: "created_at" },
