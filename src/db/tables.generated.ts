@@ -38,6 +38,13 @@ export const issueHistory = table<typeof schema.issueHistory>({
   blobs: [],
 });
 
+export const issueNotes = table<typeof schema.issueNotes>({
+  name: "issue_notes",
+  columns: { id: "id", issueId: "issue_id", stagedMailId: "staged_mail_id", kind: "kind", text: "text", createdAt: "created_at" },
+  booleans: [],
+  blobs: [],
+});
+
 export const issues = table<typeof schema.issues>({
   name: "issues",
   columns: { id: "id", guid: "guid", reference: "reference", kind: "kind", state: "state", waitType: "wait_type", parentId: "parent_id", queue: "queue", assignee: "assignee", newInfo: "new_info", mergedIntoId: "merged_into_id", splitFromId: "split_from_id", convertedToId: "converted_to_id", followsClosedId: "follows_closed_id", userIdentificationId: "user_identification_id", subject: "subject", recipient: "recipient", openDate: "open_date", updatedAt: "updated_at", closedDate: "closed_date", floodAt: "flood_at", unauthenticated: "unauthenticated" },
@@ -47,7 +54,7 @@ export const issues = table<typeof schema.issues>({
 
 export const outboundMails = table<typeof schema.outboundMails>({
   name: "outbound_mails",
-  columns: { id: "id", kind: "kind", issueId: "issue_id", stagedMailId: "staged_mail_id", toAddress: "to_address", subject: "subject", messageId: "message_id", status: "status", error: "error", createdAt: "created_at", mail: "mail", attempts: "attempts", lastAttemptAt: "last_attempt_at", toKey: "to_key", toDomain: "to_domain" },
+  columns: { id: "id", kind: "kind", issueId: "issue_id", stagedMailId: "staged_mail_id", toAddress: "to_address", subject: "subject", messageId: "message_id", status: "status", error: "error", createdAt: "created_at", mail: "mail", attempts: "attempts", lastAttemptAt: "last_attempt_at", toKey: "to_key", toDomain: "to_domain", bounceStatus: "bounce_status", bounceDiagnostic: "bounce_diagnostic", bouncedAt: "bounced_at", bounceStagedMailId: "bounce_staged_mail_id" },
   booleans: [],
   blobs: [],
 });

@@ -3,6 +3,7 @@ import { sendersOfActions } from "../../db/conversation-queries.js";
 import { issueHistoryOf, recordIssueEvent } from "../../db/history-queries.js";
 import { listIssuesFiltered } from "../../db/list-queries.js";
 import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, participantEmails, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
+import { notesOfIssue } from "../../db/bounce-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { identifySender } from "../../pipeline/identify.js";
@@ -39,6 +40,7 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     splitChildren: splitChildrenOf(deps.db, id).map((c) => c.id),
     actions: withSenders(deps, id),
     history: issueHistoryOf(deps.db, id),
+    notes: notesOfIssue(deps.db, id),
   };
   if (opts.json) return printJson(record);
   const c = colours();
@@ -59,6 +61,8 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     kv("updated", issue.updatedAt),
     ...historyLines(record.history, c),
     ...conversationLines(record.actions, c),
+    record.notes.length ? c.bold(`notes (${record.notes.length})`) : "",
+    ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${terminalSafe(n.text)}`),
   ];
   process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
 }
