@@ -3,6 +3,7 @@
 import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { run as memory } from "./memory.js";
+import { run as replies } from "./replies.js";
 import { run as throughput } from "./throughput.js";
 
 interface Bench {
@@ -16,6 +17,7 @@ const benches: Bench[] = [
   { name: "throughput", run: throughput },
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
+  { name: "replies", run: () => replies() },
 ];
 
 async function main(names: string[]): Promise<void> {

@@ -1,0 +1,148 @@
+// The new part of a reply (issue 13 point 1): the customer's own text without the quoted history,
+// attribution lines, signatures after "-- " (RFC 3676 §4.3) and forwarded-message headers; a
+// forwarded mail's own content is kept. Pure and linear: one pass over the lines, each marker test
+// bounded by the line length cap in reply-markers.ts. When in doubt it keeps text: a missed strip is
+// acceptable, a lost line of the customer's is not.
+import {
+  attributionAt,
+  isForwardHeaderLine,
+  isForwardMarker,
+  isForwardSubject,
+  isHeaderBlockAt,
+  isMobileSignature,
+  isOriginalSeparator,
+  isUnderscoreRule,
+} from "./reply-markers.js";
+
+export interface ReplyTextOptions {
+  /** The mail's subject: "Fwd:"/"FW:"/"WG:"… turns an Outlook header block into a forward. */
+  subject?: string | null;
+}
+
+const isQuote = (l: string) => /^[ \t]{0,3}>/.test(l.length > 8 ? l.slice(0, 8) : l);
+const isBlank = (l: string) => l.trim() === "";
+
+type Cut = { at: number; kind: "history" | "forward"; skip: number };
+
+/** Where the unquoted history (or a forwarded mail) begins: the first marker line, or null. */
+function findCut(lines: readonly string[], forwardSubject: boolean): Cut | null {
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l.length === 0 || isQuote(l)) continue;
+    if (isForwardMarker(l)) return { at: i, kind: "forward", skip: 1 };
+    if (isOriginalSeparator(l)) return { at: i, kind: forwardSubject ? "forward" : "history", skip: 1 };
+    if (isUnderscoreRule(l)) {
+      let j = i + 1;
+      while (j < lines.length && j <= i + 2 && isBlank(lines[j])) j++;
+      if (j < lines.length && isHeaderBlockAt(lines, j)) return { at: i, kind: forwardSubject ? "forward" : "history", skip: j - i };
+      continue;
+    }
+    if (isHeaderBlockAt(lines, i)) return { at: i, kind: forwardSubject ? "forward" : "history", skip: 0 };
+    const n = attributionAt(lines, i, true);
+    if (n) {
+      // Followed by quoted lines, it belongs to them: the quote rules below decide (bottom-posting).
+      let j = i + n;
+      while (j < lines.length && isBlank(lines[j])) j++;
+      if (j < lines.length && isQuote(lines[j])) continue;
+      return { at: i, kind: "history", skip: n };
+    }
+  }
+  return null;
+}
+
+/** A forwarded mail's content: its header block and the blank lines after it left out. */
+function forwardedContent(lines: readonly string[]): string[] {
+  let i = 0;
+  while (i < lines.length && isBlank(lines[i])) i++;
+  const start = i;
+  while (i < lines.length && i - start < 16 && (isForwardHeaderLine(lines[i]) || (i > start && /^[ \t]+\S/.test(lines[i])))) i++;
+  return lines.slice(i);
+}
+
+/**
+ * Trailing quoted history: a block of quoted lines (and blank lines) that ends the text, with the
+ * attribution just above it. Without an attribution the block counts as history only when it looks
+ * like one (nested quotes, a quoted attribution or header block, or more than three lines), so that
+ * a customer's own short "> pasted error" at the end stays.
+ */
+function stripTrailingQuotes(lines: string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && isBlank(lines[end - 1])) end--;
+  let start = end;
+  while (start > 0 && (isQuote(lines[start - 1]) || isBlank(lines[start - 1]))) start--;
+  while (start < end && isBlank(lines[start])) start++;
+  if (start === end) return lines.slice(0, end);
+  const block = lines.slice(start, end);
+  // The attribution above: up to three lines, possibly followed by one blank line.
+  let above = start;
+  while (above > 0 && isBlank(lines[above - 1]) && start - above < 1) above--;
+  for (let n = 3; n >= 1; n--) {
+    if (above - n < 0) continue;
+    if (attributionAt(lines, above - n, false) === n) return lines.slice(0, above - n);
+  }
+  const unquoted = block.map((l) => l.replace(/^[ \t]{0,3}>[ \t]?/, ""));
+  const looksLikeHistory =
+    block.some((l) => /^[ \t]{0,3}>[ \t]?>/.test(l)) ||
+    unquoted.some((l, k) => attributionAt(unquoted, k, false) > 0 || isHeaderBlockAt(unquoted, k) || isOriginalSeparator(l)) ||
+    block.filter((l) => !isBlank(l)).length > 3;
+  return looksLikeHistory ? lines.slice(0, start) : lines.slice(0, end);
+}
+
+/**
+ * Bottom-posting: the text begins with an attribution and one quoted block, and the customer's
+ * answer follows it. Interleaved answers (text between several quoted blocks) are kept whole, since
+ * the quotes are what the answers refer to.
+ */
+function stripLeadingQuote(lines: string[]): string[] {
+  let i = 0;
+  while (i < lines.length && isBlank(lines[i])) i++;
+  const n = attributionAt(lines, i, false);
+  let j = i + n;
+  while (j < lines.length && isBlank(lines[j])) j++;
+  if (j >= lines.length || !isQuote(lines[j])) return lines;
+  if (n === 0 && i !== j) return lines;
+  let k = j;
+  while (k < lines.length && (isQuote(lines[k]) || isBlank(lines[k]))) k++;
+  if (k >= lines.length) return lines; // quotes only: nothing new to keep apart
+  if (lines.slice(k).some(isQuote)) return lines; // interleaved
+  if (n === 0 && k - j < 1) return lines;
+  return lines.slice(k);
+}
+
+/** Signature: from a "-- " line (RFC 3676 §4.3), or "--" (the space lost in transit) when short. */
+function stripSignature(lines: string[]): string[] {
+  let after = 0; // non-blank lines after the current one, counted from the end
+  let cut = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i];
+    if (l === "-- " || (l === "--" && after <= 10)) cut = i;
+    if (!isBlank(l)) after++;
+  }
+  return cut >= 0 ? lines.slice(0, cut) : lines;
+}
+
+function stripMobileSignature(lines: string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && isBlank(lines[end - 1])) end--;
+  return end > 0 && isMobileSignature(lines[end - 1]) ? lines.slice(0, end - 1) : lines.slice(0, end);
+}
+
+function ownText(lines: string[]): string[] {
+  return stripMobileSignature(stripSignature(stripLeadingQuote(stripTrailingQuotes(lines))));
+}
+
+const join = (lines: string[]) => lines.join("\n").replace(/^(?:[ \t]*\n)+/, "").trimEnd();
+
+/** The new text of a message body; the whole body (trimmed) when nothing new can be told apart. */
+export function replyText(body: string, opts: ReplyTextOptions = {}): string {
+  const lines = body.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+  const cut = findCut(lines, isForwardSubject(opts.subject));
+  const before = cut ? lines.slice(0, cut.at) : lines;
+  const note = join(ownText(before));
+  let out = note;
+  if (cut?.kind === "forward") {
+    const fwd = join(forwardedContent(lines.slice(cut.at + cut.skip)));
+    out = note && fwd ? `${note}\n\n${fwd}` : note || fwd;
+  }
+  return out || join(lines);
+}
