@@ -192,26 +192,30 @@ function isAttribution(s: string, strong: boolean): boolean {
 }
 
 // One-line signatures mobile clients append ("Sent from my iPhone"): dropped when they are the last
-// line of the new text, never elsewhere.
+// line of the new text, never elsewhere, and only when they name a device or a mail app (a
+// customer's "Sent from my office, …" is text).
+const DEVICE =
+  "(?:iphone|ipad|ipod|android|samsung|galaxy|huawei|honor|xiaomi|redmi|pixel|blackberry|smartphone|mobile|mobil|móvil|movil|handy|telefon|telefone|telefono|teléfono|téléphone|tablet|windows phone|sony|htc|nokia|motorola|oneplus|oppo|fairphone)(?:[\\w .'’-]{0,30})";
+const mobile = (lead: string, tail = "") => new RegExp(`^${lead} ${DEVICE}${tail}[.!]?$`, "i");
 const MOBILE = [
-  /^sent from my \S.{0,40}$/i,
-  /^sent from (mail|outlook) for \S.{0,30}$/i,
-  /^sent from (yahoo mail|outlook|gmail|proton ?mail).{0,40}$/i,
-  /^sent with proton ?mail.{0,40}$/i,
-  /^get outlook for (ios|android)(<https?:\/\/[^\s<>]{1,60}>)?\S{0,3}$/i,
-  /^von meinem \S.{0,30} gesendet\S{0,3}$/i,
-  /^gesendet von meinem \S.{0,30}$/i,
-  /^gesendet mit der .{1,30}$/i,
-  /^envoyé de mon \S.{0,30}$/i,
-  /^enviado desde mi \S.{0,30}$/i,
-  /^enviado do meu \S.{0,30}$/i,
-  /^inviato da(l mio)? \S.{0,30}$/i,
-  /^verzonden (vanaf|met) (mijn )?\S.{0,30}$/i,
-  /^verstuurd vanaf mijn \S.{0,30}$/i,
-  /^skickat från min \S.{0,30}$/i,
-  /^wysłane z (mojego )?\S.{0,30}$/i,
-  /^sendt fra min \S.{0,30}$/i,
-  /^отправлено с \S.{0,30}$/i,
+  mobile("sent from my"),
+  mobile("sent from"),
+  /^sent from (mail|outlook) for (windows|ios|android|mac)( \d{1,2})?[.!]?$/i,
+  /^sent from (yahoo mail|outlook|gmail|proton ?mail)( for (iphone|android|ios))?[.!]?$/i,
+  /^sent with proton ?mail secure email[.!]?$/i,
+  /^get outlook for (ios|android)(<https?:\/\/[^\s<>]{1,60}>)?[.!]?$/i,
+  mobile("von meinem", " gesendet"),
+  mobile("gesendet von meinem"),
+  mobile("envoyé de mon"),
+  mobile("enviado desde mi"),
+  mobile("enviado do meu"),
+  mobile("inviato da(?:l mio)?"),
+  mobile("verzonden (?:vanaf|met)(?: mijn)?"),
+  mobile("verstuurd vanaf mijn"),
+  mobile("skickat från min"),
+  mobile("wysłane z(?: mojego)?"),
+  mobile("sendt fra min"),
+  mobile("отправлено с"),
   /^从我的\S{1,20}发送$/,
   /^iPhoneから送信$/,
 ];
