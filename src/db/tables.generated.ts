@@ -12,7 +12,7 @@ export const accounts = table<typeof schema.accounts>({
 
 export const actions = table<typeof schema.actions>({
   name: "actions",
-  columns: { id: "id", issueId: "issue_id", interactionId: "interaction_id", details: "details", createdAt: "created_at" },
+  columns: { id: "id", issueId: "issue_id", interactionId: "interaction_id", details: "details", createdAt: "created_at", replyText: "reply_text" },
   booleans: [],
   blobs: [],
 });
@@ -27,6 +27,13 @@ export const attachments = table<typeof schema.attachments>({
 export const interactions = table<typeof schema.interactions>({
   name: "interactions",
   columns: { id: "id", userIdentificationId: "user_identification_id", stagedMailId: "staged_mail_id", interactionDate: "interaction_date", originator: "originator", type: "type", headers: "headers" },
+  booleans: [],
+  blobs: [],
+});
+
+export const issueParticipants = table<typeof schema.issueParticipants>({
+  name: "issue_participants",
+  columns: { id: "id", issueId: "issue_id", email: "email", joined: "joined", stagedMailId: "staged_mail_id", addedAt: "added_at" },
   booleans: [],
   blobs: [],
 });

@@ -1,10 +1,13 @@
 // `ingest-mail issue ...`: set up and inspect work items without SQL (domain.md §4).
-import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, listIssues, participantEmails, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
+import { issueParticipants, type Participant } from "../../db/participant-queries.js";
+import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, listIssues, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { identifySender } from "../../pipeline/identify.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours, table } from "../output.js";
+import { printable } from "../printable.js";
+import { replyText } from "../../rules/reply-text.js";
 
 function need(deps: Deps, id: number): Issue {
   const issue = getIssue(deps.db, id);
@@ -15,15 +18,22 @@ function need(deps: Deps, id: number): Issue {
 const line = (i: Issue) =>
   `issue ${i.id} ${i.reference} ${i.kind} [${i.state}${i.waitType ? `/${i.waitType}` : ""}]${i.newInfo ? " new-info" : ""}${i.subject ? `: ${i.subject}` : ""}`;
 
-export async function show(id: number, opts: CommonOptions): Promise<void> {
+// issue 13: how someone joined, as `issue show` prints it.
+const how = (p: Participant) => (p.joined === "customer" ? "customer" : p.joined === "cc" ? `cc'd on staged mail ${p.stagedMailId}` : `wrote in (staged mail ${p.stagedMailId})`);
+const indent = (text: string) => printable(text.replace(/\r\n?/g, "\n")).split("\n").map((l) => `      ${l}`).join("\n");
+
+export async function show(id: number, opts: CommonOptions & { full?: boolean }): Promise<void> {
   const deps = makeDeps(opts);
   const issue = need(deps, id);
+  const participantDetails = issueParticipants(deps.db, id);
   const record = {
     ...issue,
     customerEmail: identificationEmail(deps.db, issue.userIdentificationId),
-    participants: participantEmails(deps.db, id),
+    participants: participantDetails.map((p) => p.email),
+    participantDetails,
     splitChildren: splitChildrenOf(deps.db, id).map((c) => c.id),
-    actions: actionsOfIssue(deps.db, id),
+    // issue 13: actions recorded before the new text was kept get it worked out now.
+    actions: actionsOfIssue(deps.db, id).map((a) => ({ ...a, replyText: a.replyText ?? replyText(a.details) })),
   };
   if (opts.json) return printJson(record);
   const c = colours();
@@ -42,8 +52,10 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     kv("follows", issue.followsClosedId ? `closed issue ${issue.followsClosedId}` : null),
     kv("opened", issue.openDate),
     kv("updated", issue.updatedAt),
-    c.bold(`actions (${record.actions.length})`),
-    ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}  ${a.details.replace(/\s+/g, " ").slice(0, 70)}`),
+    c.bold(`participants (${participantDetails.length})`),
+    ...participantDetails.map((p) => `  ${printable(p.email).padEnd(36)} ${how(p)}`),
+    c.bold(`actions (${record.actions.length})${opts.full ? "" : ": the new text of each mail (--full for all of it)"}`),
+    ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}\n${indent(opts.full ? a.details : a.replyText)}`),
   ];
   process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
 }
