@@ -65,7 +65,9 @@ const FORWARD = set([
 
 /** The text between dashes (or before a trailing colon) of a separator line, lower-cased, or null. */
 function separatorText(line: string): string | null {
+  if (line.length > 100 || line.length < 5) return null;
   const t = line.trim();
+  if (!"-=_*".includes(t[0]) && t[t.length - 1] !== ":" && t[t.length - 1] !== "：") return null;
   if (t.length > 80 || t.length < 5) return null;
   const rule = (c: string) => c === "-" || c === "=" || c === "_" || c === "*";
   let a = 0;
@@ -79,17 +81,21 @@ function separatorText(line: string): string | null {
 }
 
 export function isOriginalSeparator(line: string): boolean {
-  const s = separatorText(line);
-  return s !== null && ORIGINAL.has(s);
+  return separatorKind(line) === "original";
 }
 
 export function isForwardMarker(line: string): boolean {
+  return separatorKind(line) === "forward";
+}
+
+/** "original" (the history of a reply), "forward" (a forwarded mail follows) or null. */
+export function separatorKind(line: string): "original" | "forward" | null {
   const s = separatorText(line);
-  return s !== null && FORWARD.has(s);
+  return s === null ? null : ORIGINAL.has(s) ? "original" : FORWARD.has(s) ? "forward" : null;
 }
 
 /** Outlook's "________________________________" rule above its header block (OWA, mobile). */
-export const isUnderscoreRule = (line: string) => /^_{20,}\s*$/.test(line.length <= MAX_MARKER_LINE ? line : "");
+export const isUnderscoreRule = (line: string) => line[0] === "_" && line.length <= MAX_MARKER_LINE && /^_{20,}\s*$/.test(line);
 
 // Outlook/Exchange header blocks of a reply or forward, by language: the sender line, then within a
 // few lines a date line and a recipient or subject line. Keys may be bold (*From:*) after
@@ -111,6 +117,9 @@ const OTHER_HEADER_KEYS = set(["reply-to", "antwort an", "répondre à", "respon
 /** The key of a "Key: value" line (bold markers and French spacing allowed), lower-cased, or null. */
 export function headerKey(line: string): string | null {
   if (line.length > MAX_MARKER_LINE) return null;
+  let colon = -1;
+  for (let k = 0; k < 41 && k < line.length && colon < 0; k++) if (line[k] === ":" || line[k] === "：") colon = k;
+  if (colon < 0) return null;
   const m = /^[ \t]*\*{0,2}([^:：*\t]{1,24}?)\*{0,2}[ \t]?[:：]\*{0,2}(?:[ \t]|$)/.exec(line);
   return m ? lower(m[1].trim()) : null;
 }
@@ -157,6 +166,12 @@ function hasVerb(s: string): boolean {
 }
 
 const endsWithColon = (s: string) => /[:：]\s*$/.test(s);
+
+function endsWithColonFast(s: string): boolean {
+  let k = s.length - 1;
+  while (k >= 0 && (s[k] === " " || s[k] === "\t" || s[k] === "\u00a0")) k--;
+  return k >= 0 && (s[k] === ":" || s[k] === "：");
+}
 const hasAddress = (s: string) => /[^\s<>]@[^\s<>]/.test(s);
 const hasDigit = (s: string) => /\d/.test(s);
 
@@ -166,6 +181,10 @@ const hasDigit = (s: string) => /\d/.test(s);
  * without quoted lines after it: it must begin as attributions do and name a date or an address.
  */
 export function attributionAt(lines: readonly string[], i: number, strong: boolean): number {
+  // Cheap test first (this runs on every line): one of the lines must end with a colon.
+  let ends = false;
+  for (let n = 0; n < 3 && i + n < lines.length && !ends; n++) ends = endsWithColonFast(lines[i + n]);
+  if (!ends) return 0;
   let joined = "";
   for (let n = 0; n < 3 && i + n < lines.length; n++) {
     const l = lines[i + n];

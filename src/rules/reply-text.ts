@@ -6,12 +6,12 @@
 import {
   attributionAt,
   isForwardHeaderLine,
-  isForwardMarker,
   isForwardSubject,
   isHeaderBlockAt,
   isMobileSignature,
   isOriginalSeparator,
   isUnderscoreRule,
+  separatorKind,
 } from "./reply-markers.js";
 
 export interface ReplyTextOptions {
@@ -19,8 +19,22 @@ export interface ReplyTextOptions {
   subject?: string | null;
 }
 
-const isQuote = (l: string) => /^[ \t]{0,3}>/.test(l.length > 8 ? l.slice(0, 8) : l);
-const isBlank = (l: string) => l.trim() === "";
+// Plain loops: these run on every line of every mail (import throughput, issue 5).
+function isQuote(l: string): boolean {
+  for (let k = 0; k < 4 && k < l.length; k++) {
+    if (l[k] === ">") return true;
+    if (l[k] !== " " && l[k] !== "\t") return false;
+  }
+  return false;
+}
+
+function isBlank(l: string): boolean {
+  for (let k = 0; k < l.length; k++) {
+    const c = l.charCodeAt(k);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 0xa0) return false;
+  }
+  return true;
+}
 
 type Cut = { at: number; kind: "history" | "forward"; skip: number };
 
@@ -29,8 +43,9 @@ function findCut(lines: readonly string[], forwardSubject: boolean): Cut | null 
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (l.length === 0 || isQuote(l)) continue;
-    if (isForwardMarker(l)) return { at: i, kind: "forward", skip: 1 };
-    if (isOriginalSeparator(l)) return { at: i, kind: forwardSubject ? "forward" : "history", skip: 1 };
+    const separator = separatorKind(l);
+    if (separator === "forward") return { at: i, kind: "forward", skip: 1 };
+    if (separator === "original") return { at: i, kind: forwardSubject ? "forward" : "history", skip: 1 };
     if (isUnderscoreRule(l)) {
       let j = i + 1;
       while (j < lines.length && j <= i + 2 && isBlank(lines[j])) j++;
