@@ -2,9 +2,14 @@
 // libraries that do the same job (email-reply-parser, planer; dev dependencies, measured only), on
 // the tuning cases and on the held-out ones apart. Also the time on a 1 MB hostile body.
 //   npm run bench:replies   (or: node dist/bench/replies.js [--misses])
+import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseMail } from "../src/pipeline/parse.js";
 import { replyText } from "../src/rules/reply-text.js";
-import { loadCorpus, score, type ReplyCase, type Score } from "./reply-corpus.js";
+import { loadCorpus, repoRoot, score, type ReplyCase, type Score } from "./reply-corpus.js";
 
 type Extractor = { name: string; extract: (c: ReplyCase) => string };
 
@@ -45,6 +50,37 @@ function hostileTime(): string {
   return `hostile input (ours): ${parts.join("; ")}`;
 }
 
+/** Real helpdesk mail from ../shared/corpus (no expected text there): how many bodies lose their
+ * history, and that none is emptied. Skipped when the shared corpus is absent. */
+async function sharedCorpus(): Promise<string> {
+  const dir = join(repoRoot, "..", "shared", "corpus"); // never copied into the repository
+  if (!existsSync(dir)) return "shared corpus: absent, skipped";
+  const files = [
+    ...readdirSync(join(dir, "zammad")).filter((f) => f.endsWith(".box")).map((f) => join(dir, "zammad", f)),
+    ...readdirSync(join(dir, "discourse")).filter((f) => f.endsWith(".eml")).map((f) => join(dir, "discourse", f)),
+  ];
+  const scratch = mkdtempSync(join(tmpdir(), "ingest-mail-replies-"));
+  let bodies = 0;
+  let shortened = 0;
+  let emptied = 0;
+  let ms = 0;
+  try {
+    for (const f of files) {
+      const parsed = await parseMail(createReadStream(f), join(scratch, "att")).catch(() => null);
+      if (!parsed?.text?.trim()) continue;
+      bodies++;
+      const t0 = performance.now();
+      const out = replyText(parsed.text, { subject: parsed.subject });
+      ms += performance.now() - t0;
+      if (!out.trim()) emptied++;
+      else if (out.length < parsed.text.trim().length) shortened++;
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return `shared corpus (zammad + discourse, real mail, no expected text): ${bodies} bodies, ${shortened} shortened, ${emptied} emptied, ${ms.toFixed(0)} ms in all`;
+}
+
 export async function run(opts: { misses?: boolean } = {}): Promise<string> {
   const cases = loadCorpus();
   const sets: [string, ReplyCase[]][] = [
@@ -61,10 +97,11 @@ export async function run(opts: { misses?: boolean } = {}): Promise<string> {
       if (opts.misses && set === "all" && s.misses.length) lines.push(`  misses: ${s.misses.map((m) => `${m.name} (${m.verdict})`).join(", ")}`);
     }
   }
+  lines.push(await sharedCorpus());
   lines.push(hostileTime());
   return lines.join("\n");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   run({ misses: process.argv.includes("--misses") }).then((out) => process.stdout.write(`${out}\n`));
 }

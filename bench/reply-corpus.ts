@@ -7,8 +7,8 @@ import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, here.includes(`${sep}dist${sep}`) ? "../.." : "..");
-export const corpusDir = join(root, "fixtures", "replies");
+export const repoRoot = resolve(here, here.includes(`${sep}dist${sep}`) ? "../.." : "..");
+export const corpusDir = join(repoRoot, "fixtures", "replies");
 
 export interface ReplyCase {
   file: string;

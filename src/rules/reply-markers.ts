@@ -12,6 +12,8 @@ const ORIGINAL = set([
   "original message",
   "ursprüngliche nachricht",
   "originalnachricht",
+  "original nachricht",
+  "original-nachricht",
   "message d'origine",
   "message original",
   "mensaje original",

@@ -148,16 +148,31 @@ function ownText(lines: string[]): string[] {
 
 const join = (lines: string[]) => lines.join("\n").replace(/^(?:[ \t]*\n)+/, "").trimEnd();
 
+/** A dashed rule with any text in it ("----- Original Nachricht ----"): left over above a cut. */
+const isDashedRule = (l: string) => /^\s{0,3}-{3,}[^-]{0,40}-{3,}\s*$/.test(l.length <= 60 ? l : "");
+
+function dropDanglingRule(lines: string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && isBlank(lines[end - 1])) end--;
+  return end > 0 && isDashedRule(lines[end - 1]) ? lines.slice(0, end - 1) : lines;
+}
+
+// A forward of a forward: each level's header block goes, each level's content stays. Bounded so
+// that a hostile chain of markers costs at most this many linear passes.
+const MAX_FORWARD_DEPTH = 8;
+
+function extract(lines: string[], forwardSubject: boolean, depth: number): string {
+  const cut = findCut(lines, forwardSubject);
+  const before = cut ? dropDanglingRule(lines.slice(0, cut.at)) : lines;
+  const note = join(ownText(before));
+  if (cut?.kind !== "forward") return note;
+  const rest = forwardedContent(lines.slice(cut.at + cut.skip));
+  const fwd = depth < MAX_FORWARD_DEPTH ? extract(rest, forwardSubject, depth + 1) : join(rest);
+  return note && fwd ? `${note}\n\n${fwd}` : note || fwd;
+}
+
 /** The new text of a message body; the whole body (trimmed) when nothing new can be told apart. */
 export function replyText(body: string, opts: ReplyTextOptions = {}): string {
   const lines = body.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  const cut = findCut(lines, isForwardSubject(opts.subject));
-  const before = cut ? lines.slice(0, cut.at) : lines;
-  const note = join(ownText(before));
-  let out = note;
-  if (cut?.kind === "forward") {
-    const fwd = join(forwardedContent(lines.slice(cut.at + cut.skip)));
-    out = note && fwd ? `${note}\n\n${fwd}` : note || fwd;
-  }
-  return out || join(lines);
+  return extract(lines, isForwardSubject(opts.subject), 0) || join(lines);
 }

@@ -126,4 +126,12 @@ describe("hostile input finishes fast (linear work per line)", () => {
     expect(performance.now() - t0).toBeLessThan(1500);
     expect(typeof out).toBe("string");
   });
+
+  it("1 MB of nested forwards under a Fwd: subject (each level re-reads only what follows it, at most 8 levels)", () => {
+    const body = "note\n-----Original Message-----\nFrom: a\nSent: b\nTo: c\n\ntext\n".repeat(Math.ceil(MB / 60));
+    const t0 = performance.now();
+    const out = replyText(body, { subject: "Fwd: x" });
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(out.startsWith("note\n\ntext\n\nnote")).toBe(true);
+  });
 });
