@@ -132,6 +132,7 @@ describe("hostile input finishes fast (linear work per line)", () => {
     const t0 = performance.now();
     const out = replyText(body, { subject: "Fwd: x" });
     expect(performance.now() - t0).toBeLessThan(1500);
-    expect(out.startsWith("note\n\ntext\n\nnote")).toBe(true);
+    expect(out.startsWith("note\n\ntext\nnote\n\ntext\nnote")).toBe(true);
+    expect(out.slice(0, 60)).not.toContain("From: a"); // beyond 8 levels the rest is kept as it is
   });
 });
