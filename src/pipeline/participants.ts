@@ -22,10 +22,15 @@ function ownAddresses(deps: Deps, staged: StagedMail): string[] {
 }
 
 export function addCopiedParticipants(deps: Deps, staged: StagedMail, issueIds: number[], at: string): Map<number, CcDecision> {
-  const own = ownAddresses(deps, staged);
   const out = new Map<number, CcDecision>();
+  const to = split(staged.toAddresses);
+  const cc = split(staged.ccAddresses);
+  // Most mail is addressed to us alone: then there is nothing to look up (import throughput).
+  if (to.length + cc.length === 0) return out;
+  const own = ownAddresses(deps, staged);
+  if (ccParticipants({ to, cc, sender: staged.fromAddress, own, known: [] }).add.length === 0) return out;
   for (const issueId of issueIds) {
-    const decision = ccParticipants({ to: split(staged.toAddresses), cc: split(staged.ccAddresses), sender: staged.fromAddress, own, known: participantEmails(deps.db, issueId) });
+    const decision = ccParticipants({ to, cc, sender: staged.fromAddress, own, known: participantEmails(deps.db, issueId) });
     addCcParticipants(deps.db, issueId, decision.add, staged.id, at);
     out.set(issueId, decision);
   }
