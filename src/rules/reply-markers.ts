@@ -176,6 +176,11 @@ function endsWithColonFast(s: string): boolean {
 }
 const hasAddress = (s: string) => /[^\s<>]@[^\s<>]/.test(s);
 const hasDigit = (s: string) => /\d/.test(s);
+// What attributions carry and a customer's "On 3 May I wrote:" does not: a clock time (15:14,
+// 15.14), a year, or a numeric date (09.01.24, 9/1/24).
+const hasTimeOrDate = (s: string) => /\d[:.]\d\d|(?:^|\D)(?:19|20)\d\d(?:\D|$)|\d[./-]\d{1,2}[./-]\d\d|\d+年/.test(s);
+// "I wrote:", "ich schrieb", "schrieb ich": the customer speaking of their own earlier mail.
+const firstPerson = (s: string) => /(?:^|[\s,])(?:i|we|ich|wir|je|nous|yo|io|ik|wij|jag|vi)\s+(?:wrote|schrieb|ai écrit|avons écrit|escribí|ho scritto|schreef|skrev)\b|\bschrieb\s+(?:ich|wir)\b/i.test(s);
 
 /**
  * The number of lines (1-3) an attribution starting at line i spans, or 0. Gmail wraps long ones
@@ -209,7 +214,8 @@ function isAttribution(s: string, strong: boolean): boolean {
   const l = lower(s);
   const leads = LEADS.some((p) => l.startsWith(p));
   // Chinese Gmail: "Alice <alice@example.com> 于2024年1月9日周二 15:14写道：" (the verb at the end).
-  return (leads && (hasDigit(s) || hasAddress(s))) || (hasAddress(s) && hasDigit(s));
+  if (firstPerson(s)) return false;
+  return (leads && (hasTimeOrDate(s) || hasAddress(s))) || (hasAddress(s) && hasDigit(s));
 }
 
 // One-line signatures mobile clients append ("Sent from my iPhone"): dropped when they are the last

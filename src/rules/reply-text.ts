@@ -15,9 +15,14 @@ import {
 } from "./reply-markers.js";
 
 export interface ReplyTextOptions {
-  /** The mail's subject: "Fwd:"/"FW:"/"WG:"… turns an Outlook header block into a forward. */
+  /** The mail's subject: "Fwd:"/"FW:"/"WG:"… turns an Outlook header block into a forward, and
+   * "Re:"/"AW:"/"SV:"… lets a long quoted block at the end go even without an attribution. */
   subject?: string | null;
 }
+
+/** Re: and its translations (AW: de, SV: sv/da/no, R:/RIF: it, RES: pt, ODP: pl, VS: fi, 回复/答复 zh). */
+const isReplySubject = (subject: string | null | undefined) =>
+  !!subject && /^\s*(?:\[[^\]]{0,40}\]\s*)?(re|aw|sv|r|rif|res|odp|vs|antw|atb|ynt|回复|答复|返信)\s*[:：]/i.test(subject.slice(0, 200));
 
 // Plain loops: these run on every line of every mail (import throughput, issue 5).
 function isQuote(l: string): boolean {
@@ -77,10 +82,10 @@ function forwardedContent(lines: readonly string[]): string[] {
 /**
  * Trailing quoted history: a block of quoted lines (and blank lines) that ends the text, with the
  * attribution just above it. Without an attribution the block counts as history only when it looks
- * like one (nested quotes, a quoted attribution or header block, or more than three lines), so that
- * a customer's own short "> pasted error" at the end stays.
+ * like one (nested quotes, a quoted attribution or header block, or more than three lines under a
+ * reply's subject), so that a customer's own "> pasted error" or log at the end stays.
  */
-function stripTrailingQuotes(lines: string[]): string[] {
+function stripTrailingQuotes(lines: string[], reply: boolean): string[] {
   let end = lines.length;
   while (end > 0 && isBlank(lines[end - 1])) end--;
   let start = end;
@@ -99,7 +104,7 @@ function stripTrailingQuotes(lines: string[]): string[] {
   const looksLikeHistory =
     block.some((l) => /^[ \t]{0,3}>[ \t]?>/.test(l)) ||
     unquoted.some((l, k) => attributionAt(unquoted, k, false) > 0 || isHeaderBlockAt(unquoted, k) || isOriginalSeparator(l)) ||
-    block.filter((l) => !isBlank(l)).length > 3;
+    (reply && block.filter((l) => !isBlank(l)).length > 3);
   return looksLikeHistory ? lines.slice(0, start) : lines.slice(0, end);
 }
 
@@ -142,8 +147,8 @@ function stripMobileSignature(lines: string[]): string[] {
   return end > 0 && isMobileSignature(lines[end - 1]) ? lines.slice(0, end - 1) : lines.slice(0, end);
 }
 
-function ownText(lines: string[]): string[] {
-  return stripMobileSignature(stripSignature(stripLeadingQuote(stripTrailingQuotes(lines))));
+function ownText(lines: string[], reply: boolean): string[] {
+  return stripMobileSignature(stripSignature(stripLeadingQuote(stripTrailingQuotes(lines, reply))));
 }
 
 const join = (lines: string[]) => lines.join("\n").replace(/^(?:[ \t]*\n)+/, "").trimEnd();
@@ -161,18 +166,23 @@ function dropDanglingRule(lines: string[]): string[] {
 // that a hostile chain of markers costs at most this many linear passes.
 const MAX_FORWARD_DEPTH = 8;
 
-function extract(lines: string[], forwardSubject: boolean, depth: number): string {
-  const cut = findCut(lines, forwardSubject);
+interface Context {
+  forward: boolean;
+  reply: boolean;
+}
+
+function extract(lines: string[], ctx: Context, depth: number): string {
+  const cut = findCut(lines, ctx.forward);
   const before = cut ? dropDanglingRule(lines.slice(0, cut.at)) : lines;
-  const note = join(ownText(before));
+  const note = join(ownText(before, ctx.reply));
   if (cut?.kind !== "forward") return note;
   const rest = forwardedContent(lines.slice(cut.at + cut.skip));
-  const fwd = depth < MAX_FORWARD_DEPTH ? extract(rest, forwardSubject, depth + 1) : join(rest);
+  const fwd = depth < MAX_FORWARD_DEPTH ? extract(rest, ctx, depth + 1) : join(rest);
   return note && fwd ? `${note}\n\n${fwd}` : note || fwd;
 }
 
 /** The new text of a message body; the whole body (trimmed) when nothing new can be told apart. */
 export function replyText(body: string, opts: ReplyTextOptions = {}): string {
   const lines = body.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  return extract(lines, isForwardSubject(opts.subject), 0) || join(lines);
+  return extract(lines, { forward: isForwardSubject(opts.subject), reply: isReplySubject(opts.subject) }, 0) || join(lines);
 }

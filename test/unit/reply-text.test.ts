@@ -65,6 +65,9 @@ describe("markers", () => {
     ["Bob <b@x.example> 于2024年1月9日周二 15:14写道：", true, true],
     ["On Monday my colleague wrote:", true, false], // only before quoted lines
     ["As I wrote:", true, false],
+    ["On 3 May 2024 I wrote:", true, false], // the customer about their own mail
+    ["Am 3. Mai 2024 schrieb ich Ihnen:", true, false],
+    ["On 3 May a colleague wrote:", true, false], // no time, year or address
     ["The label says:", false, false],
     ["On " + "x".repeat(500) + " wrote:", false, false], // longer than any real attribution
   ])("%s → before quotes %s, alone %s", (line, weak, strong) => {
