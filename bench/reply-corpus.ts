@@ -36,7 +36,8 @@ export function parseCorpusFile(file: string, text: string): ReplyCase[] {
     out.push({ file, name: cur.name, tags: cur.tags, holdout: cur.tags.includes("holdout"), subject: cur.subject, input, expected: trimBlankEnd(cur.expected).join("\n") });
   };
   for (const line of text.split("\n")) {
-    const m = /^@@@ (case|subject|expected)\s?(.*)$/.exec(line);
+    const m = /^@@@ (case|subject|expected|#)\s?(.*)$/.exec(line);
+    if (m?.[1] === "#") continue; // a comment between cases
     if (m?.[1] === "case") {
       flush();
       const [name, tags = ""] = m[2].split("|");
