@@ -20,7 +20,11 @@ const line = (i: Issue) =>
 
 // issue 13: how someone joined, as `issue show` prints it.
 const how = (p: Participant) => (p.joined === "customer" ? "customer" : p.joined === "cc" ? `cc'd on staged mail ${p.stagedMailId}` : `wrote in (staged mail ${p.stagedMailId})`);
-const indent = (text: string) => printable(text.replace(/\r\n?/g, "\n")).split("\n").map((l) => `      ${l}`).join("\n");
+const indent = (text: string) =>
+  printable(text.replace(/\r\n?/g, "\n").trimEnd())
+    .split("\n")
+    .map((l) => (l.trim() ? `      ${l}` : ""))
+    .join("\n");
 
 export async function show(id: number, opts: CommonOptions & { full?: boolean }): Promise<void> {
   const deps = makeDeps(opts);
