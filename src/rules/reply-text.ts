@@ -110,22 +110,22 @@ function stripTrailingQuotes(lines: string[], reply: boolean): string[] {
 
 /**
  * Bottom-posting: the text begins with an attribution and one quoted block, and the customer's
- * answer follows it. Interleaved answers (text between several quoted blocks) are kept whole, since
- * the quotes are what the answers refer to.
+ * answer follows it. Without an attribution only under a reply's subject (a new mail may begin with
+ * a pasted "> error"). Interleaved answers (text between several quoted blocks) are kept whole,
+ * since the quotes are what the answers refer to.
  */
-function stripLeadingQuote(lines: string[]): string[] {
+function stripLeadingQuote(lines: string[], reply: boolean): string[] {
   let i = 0;
   while (i < lines.length && isBlank(lines[i])) i++;
   const n = attributionAt(lines, i, false);
+  if (n === 0 && !reply) return lines;
   let j = i + n;
   while (j < lines.length && isBlank(lines[j])) j++;
   if (j >= lines.length || !isQuote(lines[j])) return lines;
-  if (n === 0 && i !== j) return lines;
   let k = j;
   while (k < lines.length && (isQuote(lines[k]) || isBlank(lines[k]))) k++;
   if (k >= lines.length) return lines; // quotes only: nothing new to keep apart
   if (lines.slice(k).some(isQuote)) return lines; // interleaved
-  if (n === 0 && k - j < 1) return lines;
   return lines.slice(k);
 }
 
@@ -148,7 +148,7 @@ function stripMobileSignature(lines: string[]): string[] {
 }
 
 function ownText(lines: string[], reply: boolean): string[] {
-  return stripMobileSignature(stripSignature(stripLeadingQuote(stripTrailingQuotes(lines, reply))));
+  return stripMobileSignature(stripSignature(stripLeadingQuote(stripTrailingQuotes(lines, reply), reply)));
 }
 
 const join = (lines: string[]) => lines.join("\n").replace(/^(?:[ \t]*\n)+/, "").trimEnd();
