@@ -42,6 +42,38 @@ describe("the corpus", () => {
   });
 });
 
+// Every new text of the corpus under every kind of history: the customer's lines must all survive
+// (and, history being history, the result should be exactly the new text).
+const HISTORIES = [
+  "On Tue, Jan 9, 2024 at 3:14 PM Example Support <service@example.test> wrote:\n\n> Hello,\n>\n> how can we help?\n>",
+  "Am 09.01.24 um 15:14 schrieb Example Support:\n> Hallo,\n> wie können wir helfen?",
+  "From: Example Support <service@example.test>\nSent: Tuesday, January 9, 2024 3:14 PM\nTo: Alice <alice@customer.example>\nSubject: RE: Help\n\nHello, how can we help?",
+  "-----Original Message-----\nFrom: Example Support [mailto:service@example.test]\nSent: Tuesday, January 09, 2024 3:14 PM\nTo: Alice\nSubject: Help\n\nHow can we help?",
+  "________________________________\nVon: Example Support <service@example.test>\nGesendet: Dienstag, 9. Januar 2024 15:14\nAn: Alice\nBetreff: Hilfe\n\nWie können wir helfen?",
+  "-- \nAlice Example\nCustomer Ltd.\n\nLe mar. 9 janv. 2024 à 15:14, Example Support <service@example.test> a écrit :\n\n> Bonjour",
+  "Sent from my iPhone\n\n> On 9 Jan 2024, at 15:14, Example Support <service@example.test> wrote:\n> \n> Hello",
+];
+
+describe("every new text survives every kind of history", () => {
+  // Forwards, and texts that hold quoted lines themselves (interleaved answers, pasted errors: under
+  // "Re:" a leading quote is the history), are left out.
+  const texts = tuning
+    .filter((c) => !(c.subject && /^\s*(fwd?|fw|wg|tr)\s*:/i.test(c.subject)) && !/^[ \t]{0,3}>/m.test(c.expected))
+    .map((c) => [c.name, c.expected] as const);
+  it("takes most of the corpus", () => expect(texts.length).toBeGreaterThan(60));
+  it.each(HISTORIES.map((h, k) => [k, h] as const))("history %i", (_k, history) => {
+    const lost: string[] = [];
+    const inexact: string[] = [];
+    for (const [name, text] of texts) {
+      const out = replyText(`${text}\n\n${history}\n`, { subject: "Re: help" });
+      if (lostLines(out, text).length) lost.push(name);
+      else if (verdict(out, text) !== "exact") inexact.push(name);
+    }
+    expect(lost).toEqual([]);
+    expect(inexact.length, inexact.join(", ")).toBeLessThanOrEqual(Math.floor(texts.length * 0.05));
+  });
+});
+
 describe("the scoring itself can fail", () => {
   it.each([
     ["same text", "a\nb", "a\nb", "exact"],
