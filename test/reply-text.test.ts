@@ -1,5 +1,7 @@
 // issue 13 point 1 end to end: each action keeps the mail's full text (details) and its new text
 // (replyText); `issue show` prints the new text, `--full` all of it, `--json` both.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { db, rows, runAsync, type Sandbox } from "./helpers/cli.js";
 import { configured, createIssue, feed, fill, showIssue } from "./helpers/setup.js";
@@ -65,6 +67,16 @@ describe("the new text of a reply is kept beside the full text", () => {
       expect(text).toContain("\\u{202e}reversed");
       expect(text).not.toMatch(/[\u001b\u0007\u202e]/);
     }
+  });
+
+  it("import records the new text too (same recording stage as ingest)", async () => {
+    const file = join(sb.dir, "reply.eml");
+    writeFileSync(file, fill("reply-new-text-gmail-quote-and-signature.eml"));
+    const r = await runAsync(sb, ["import", file, "--workers", "0", "--json"], "");
+    expect(r.code, r.stderr).toBe(0);
+    const [stored] = rows(db(sb), "SELECT details, reply_text AS replyText FROM actions WHERE issue_id = 1");
+    expect(stored.replyText).toBe("Thanks, the parcel arrived this morning.\nOne box was damaged though.");
+    expect(stored.details).toContain("> your order 1042 was shipped on Monday with DHL.");
   });
 
   it("issue show --help names --full", async () => {
