@@ -6,7 +6,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { makeDeps } from "../src/cli/context.js";
-import { ingest, ingestPrepared, prepare, prepareSettings, type Prepared } from "../src/pipeline/ingest.js";
+import { ingest, ingestRaw, prepare, prepareSettings, type Prepared } from "../src/pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../src/pipeline/prepare-pool.js";
 import { mail4k, mainModule, tempDir } from "./measure.js";
 
@@ -30,7 +30,7 @@ export async function run(): Promise<void> {
   const batched = async (list: Prepared[]) => {
     for (const [i, p] of list.entries()) {
       if (i % 100 === 0) deps0.db.$client.exec("BEGIN IMMEDIATE");
-      await ingestPrepared(deps0, p, { recipient: null, sender: null }, { source: "import", durable: false });
+      await ingestRaw(deps0, p.raw, { recipient: null, sender: null }, { source: "import", durable: false, parsed: p.parsed });
       if (i % 100 === 99 || i === list.length - 1) deps0.db.$client.exec("COMMIT");
     }
   };
@@ -53,7 +53,7 @@ export async function run(): Promise<void> {
     const settle = async () => {
       const p = await queue.shift()!;
       if (stored % 100 === 0) deps.db.$client.exec("BEGIN IMMEDIATE");
-      await ingestPrepared(deps, p, { recipient: null, sender: null }, { source: "import", durable: false });
+      await ingestRaw(deps, p.raw, { recipient: null, sender: null }, { source: "import", durable: false, parsed: p.parsed });
       if (++stored % 100 === 0) deps.db.$client.exec("COMMIT");
     };
     for (let i = 0; i < n; i++) {

@@ -51,6 +51,12 @@ const deferrals = [
       // The TLD list (1,500 names) is read only by linkify, deferred below: left out of the bundle and
       // made only when the deferred linkify replays its set-up.
       [/import tlds from '\.\/tlds\.cjs';/, (file) => `const tlds = { [Symbol.for("ingest-mail.deferred")]: () => require(${atRunTime(join(dirname(file), "tlds.cjs"))}) };`],
+      // Issue 9.3: a text part is gathered whole before it is decoded; past options.maxTextBytes the
+      // rest is read and dropped (a 90 MB text body would otherwise be held several times over).
+      [
+        /chunks\.push\(chunk\);\s*chunklen \+= chunk\.length;/,
+        "if (!(chunklen >= this.options.maxTextBytes)) { chunks.push(chunk); chunklen += chunk.length; }",
+      ],
     ],
   },
 ];
@@ -128,6 +134,11 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
         resolveDir: process.cwd(),
       };
     });
+    // Issue 9.3: mailparser parses every address header with nodemailer's addressparser, which is
+    // quadratic in some inputs; it gets our bounded wrapper instead (src/pipeline/address-list.ts).
+    b.onResolve({ filter: /^nodemailer\/lib\/addressparser(\/index\.js)?$/ }, (args) =>
+      /mailparser/.test(args.importer) ? { path: resolve("src/pipeline/address-list.ts") } : undefined,
+    );
     b.onResolve({ filter: /^bindings$/ }, (args) => (/better-sqlite3/.test(args.importer) ? { path: "bindings", namespace: "sqlite-addon" } : undefined));
     b.onLoad({ filter: /.*/, namespace: "sqlite-addon" }, () => ({ contents: `module.exports = () => require(${atRunTime(sqliteAddon)});`, loader: "js", resolveDir: process.cwd() }));
     b.onResolve({ filter: /^linkify-it$/ }, async (args) => {

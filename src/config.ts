@@ -34,8 +34,23 @@ export interface Config {
     dir?: string;
     from: string;
     host?: string;
+    /** Issue 9.8: one send may take this long (sendmail is killed, SMTP gives up); default 20. */
+    timeoutSeconds: number;
   };
-  limits: { confirmationsPerAddressPerDay: number; maxMessageBytes: number };
+  limits: {
+    confirmationsPerAddressPerDay: number;
+    maxMessageBytes: number;
+    /** Issue 9.3: body text kept on the record and its actions (the raw message keeps everything). */
+    maxTextBytes: number;
+    /** Issue 9.3: larger HTML is stripped of its tags in one linear pass instead of converted. */
+    htmlToTextBytes: number;
+    /** Issue 9.1: parsing past this many seconds ends in `error` (the raw bytes stay). */
+    parseSeconds: number;
+    /** Issue 9.9: admin error notices per hour; past it they wait for one digest. */
+    adminNoticesPerHour: number;
+    /** Issue 9.8: failed outbound mail is retried by the long-running modes up to this many attempts. */
+    outboxMaxAttempts: number;
+  };
   flood: { maxNewIssues: number; windowMinutes: number } | null;
   /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = unsigned ids accepted. */
   addressSecret: string | null;
@@ -58,8 +73,16 @@ export const defaultConfig: Config = {
   routes: [],
   defaultRoute: { kind: "ticket", sendResponse: false },
   assignment: [],
-  outbound: { transport: "sendmail", path: "/usr/sbin/sendmail", from: "support@localhost" },
-  limits: { confirmationsPerAddressPerDay: 5, maxMessageBytes: 100 * 1024 * 1024 },
+  outbound: { transport: "sendmail", path: "/usr/sbin/sendmail", from: "support@localhost", timeoutSeconds: 20 },
+  limits: {
+    confirmationsPerAddressPerDay: 5,
+    maxMessageBytes: 100 * 1024 * 1024,
+    maxTextBytes: 1024 * 1024,
+    htmlToTextBytes: 256 * 1024,
+    parseSeconds: 10,
+    adminNoticesPerHour: 10,
+    outboxMaxAttempts: 5,
+  },
   flood: null,
   addressSecret: null,
   requireSubject: true,
@@ -139,8 +162,17 @@ const configShape: Record<string, Check> = {
     dir: str,
     from: str,
     host: str,
+    timeoutSeconds: posInt,
   }),
-  limits: object({ confirmationsPerAddressPerDay: posInt, maxMessageBytes: posInt }),
+  limits: object({
+    confirmationsPerAddressPerDay: posInt,
+    maxMessageBytes: posInt,
+    maxTextBytes: posInt,
+    htmlToTextBytes: posInt,
+    parseSeconds: posInt,
+    adminNoticesPerHour: posInt,
+    outboxMaxAttempts: posInt,
+  }),
   flood: (v, k) => (v === null ? undefined : object({ maxNewIssues: posInt, windowMinutes: posInt }, ["maxNewIssues", "windowMinutes"])(v, k)),
   addressSecret: strOrNull,
   requireSubject: bool,
@@ -181,7 +213,19 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Co
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`config: ${file} is not valid JSON: ${(e as Error).message}`);
+    // Issue 9.4: never the parser's message, which quotes the text around the error (a secret, once),
+    // and an MTA may quote our stderr in a bounce: only where it is.
+    throw new ConfigError(`config: ${file} is not valid JSON (${jsonErrorPlace(text, (e as Error).message)})`);
   }
   return parseConfig(json);
+}
+
+/** "line L, column C" of a JSON syntax error, from the position in the parser's message. */
+function jsonErrorPlace(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return text.trim() === "" ? "the file is empty" : "syntax error";
+  const pos = Math.min(Number(m[1]), text.length);
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  return `syntax error at line ${line}, column ${pos - before.lastIndexOf("\n")}`;
 }

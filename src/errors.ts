@@ -42,6 +42,14 @@ export class NotFoundError extends IngestMailError {
   }
 }
 
+/** The database file is not one this program may use: empty, foreign, or from a newer version.
+ * Refused rather than re-initialised (issue 9.4); on the MTA path it is "could not store" (75). */
+export class DatabaseRefusedError extends IngestMailError {
+  constructor(message: string) {
+    super(message, EX.CONFIG);
+  }
+}
+
 /** The mail could not be stored; the MTA keeps it and retries. */
 export class TempFailError extends IngestMailError {
   constructor(message: string) {

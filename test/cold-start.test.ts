@@ -110,9 +110,10 @@ describe("the V8 code cache", () => {
   });
 
   it("errors and their stack traces read as with a plain require() of the bundle", () => {
-    // A database file that is not one: an unexpected fault, with its stack under INGEST_MAIL_DEBUG.
+    // A folder where the database file should be: an unexpected fault, with its stack under
+    // INGEST_MAIL_DEBUG (a file that is not a database is refused with a message of its own).
     const sb = sandbox({ INGEST_MAIL_DEBUG: "1" });
-    writeFileSync(sb.db, "this is not a database, it is a text file of some length ".repeat(100));
+    mkdirSync(sb.db);
     const viaLauncher = exec(join(root, "bin", "ingest-mail.js"), ["list"], sb.env);
     const plain = exec(bundle, ["list"], sb.env);
     expect(viaLauncher.code).toBe(70);

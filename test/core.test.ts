@@ -28,7 +28,9 @@ describe("§1 staging", () => {
     expect(staged.subject).toBe("My order 1042 has not arrived");
     expect(staged.message_id).toBe("<new-mail-opens-issue@customer.example>");
     expect(staged.date).toBe("2024-01-01T10:00:00.000Z");
-    expect(staged.text_body).toContain("order 1042");
+    // Issue 9.3: the text is stored once; once recorded, the action holds it.
+    expect(staged.text_body).toBeNull();
+    expect(rows(d, "SELECT details FROM actions")[0].details).toContain("order 1042");
     expect(Buffer.from(staged.raw).equals(readFixture("new-mail-opens-issue.eml"))).toBe(true);
     const history = rows(d, "SELECT status FROM staged_mail_status_history WHERE staged_mail_id = ? ORDER BY id", out.stagedId).map((r) => r.status);
     expect(history).toEqual(["new", "in_process", "workflow", "complete"]);
@@ -234,16 +236,20 @@ describe("§7 recording", () => {
 });
 
 describe("§8 talking to the MTA", () => {
-  it("exit 64 for bad usage, 78 for bad configuration, never 1", () => {
-    expect(run(sb, ["--no-such-flag"], "x").code).toBe(64);
+  it("with a message on stdin: 0 or 75, whatever went wrong; 64 and 78 only without one (issue 9.4)", () => {
+    const message = readFixture("new-mail-opens-issue.eml");
+    expect(run(sb, ["--no-such-flag"], message).code).toBe(75);
+    expect(run(sb, ["--no-such-flag"], "").code).toBe(64);
     expect(run(sb, ["show", "abc"]).code).toBe(64);
     writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify({ referencePrefx: "X-" }));
-    const bad = run(sb, [], readFixture("new-mail-opens-issue.eml"));
-    expect(bad.code).toBe(78);
+    const bad = run(sb, [], message);
+    expect(bad.code).toBe(75);
     expect(bad.stderr).toContain('unknown key "referencePrefx"');
+    expect(run(sb, [], "").code).toBe(78);
     writeFileSync(sb.env.INGEST_MAIL_CONFIG!, "{ not json");
-    expect(run(sb, [], readFixture("new-mail-opens-issue.eml")).code).toBe(78);
-    expect(run(sb, ["--config", join(sb.dir, "missing.json")], "x").code).toBe(78);
+    expect(run(sb, [], message).code).toBe(75);
+    expect(run(sb, ["--config", join(sb.dir, "missing.json")], message).code).toBe(75);
+    expect(run(sb, ["--config", join(sb.dir, "missing.json")], "").code).toBe(78);
   });
 
   it("exit 0 and one human line without --json", () => {

@@ -61,7 +61,7 @@ describe("import", () => {
     );
     expect(count(d, "issues")).toBe(7);
     // mboxrd unescaping reached the stored body; the From_ line did not become a header.
-    const body4 = rows(d, "SELECT text_body AS t, headers AS h FROM staged_mails WHERE subject = 'Question 4'")[0];
+    const body4 = rows(d, "SELECT a.details AS t, s.headers AS h FROM staged_mails s JOIN interactions i ON i.staged_mail_id = s.id JOIN actions a ON a.interaction_id = i.id WHERE s.subject = 'Question 4'")[0];
     expect(body4.t).toContain("From the start, >From quoted");
     expect(body4.h).not.toMatch(/^From sender@/m);
     // The raw bytes of the CRLF file are kept as they were.

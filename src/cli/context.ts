@@ -22,8 +22,8 @@ export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = p
   return loadConfig(opts.config, env);
 }
 
-export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Deps {
-  const config = loadCommonConfig(opts, env);
+export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config): Deps {
+  const config = loaded ?? loadCommonConfig(opts, env);
   const paths = resolvePaths(opts.db ?? defaultDbPath(env), config);
   const db = openDb(paths.db, { busyTimeoutMs: config.busyTimeoutMs });
   let mailer: Promise<Mailer> | null = null;

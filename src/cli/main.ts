@@ -2,43 +2,77 @@
 // The MTA's plain ingest call goes straight to the ingest command; everything else to the commander
 // program, loaded only then. Commands are imported lazily so the MTA's ingest path loads nothing it
 // does not use (cold start, issue 5).
+import { rmSync } from "node:fs";
 import { EX, IngestMailError } from "../errors.js";
 import type { IngestOptions } from "./commands/ingest.js";
 import { plainIngest } from "./ingest-args.js";
-
-// What an unexpected fault means depends on the command: for ingest it is "could not store, retry"
-// (the MTA keeps the mail), never 1 (which Postfix turns into a bounce).
-let unexpectedFault: number = EX.SOFTWARE;
+import { ingestState, stdinHasMessage } from "./ingest-state.js";
 
 async function runIngest(recipient: string | undefined, opts: IngestOptions): Promise<void> {
-  unexpectedFault = EX.TEMPFAIL;
+  ingestState.active = true;
+  onSignals();
   await (await import("./commands/ingest.js")).run(recipient, opts);
 }
+
+/** An error of the ingest command itself (its arguments included), or of any other command. */
+const INGEST_FAULT = Symbol("ingest");
 
 export async function main(argv: string[]): Promise<number> {
   let program: typeof import("./program.js") | undefined;
   try {
     const plain = plainIngest(argv.slice(2));
     if (plain) await runIngest(plain.recipient, plain.opts);
-    else await (program = await import("./program.js")).build(runIngest).parseAsync(argv);
+    else await (program = await import("./program.js")).build(runIngest, (e) => Object.assign(e, { [INGEST_FAULT]: true })).parseAsync(argv);
     return process.exitCode === undefined ? EX.OK : Number(process.exitCode);
   } catch (e) {
+    let code: number;
+    let message: string;
     if (program && e instanceof program.CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EX.OK;
-      return EX.USAGE;
+      code = EX.USAGE;
+      message = ""; // commander printed it
+    } else if (e instanceof IngestMailError) {
+      code = e.exitCode;
+      message = e.message;
+    } else {
+      code = ingestState.active ? EX.TEMPFAIL : EX.SOFTWARE;
+      message = String((e as Error)?.message ?? e);
+      if (process.env.INGEST_MAIL_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
     }
-    if (e instanceof IngestMailError) {
-      process.stderr.write(`ingest-mail: ${e.message}\n`);
-      return e.exitCode;
+    // domain.md §8, issue 9.4: with a message on stdin the ingest command exits 0 (staged) or 75
+    // (not staged), whatever went wrong: Postfix bounces every other code back to the customer.
+    const ingestCall = ingestState.active || (e as Record<symbol, unknown>)?.[INGEST_FAULT] === true;
+    let turned = false;
+    if (ingestCall && code !== EX.OK && code !== EX.TEMPFAIL && (await stdinHasMessage())) {
+      code = EX.TEMPFAIL;
+      turned = true;
     }
-    const code = unexpectedFault;
-    process.stderr.write(`ingest-mail: ${(e as Error)?.message ?? e}${code === EX.TEMPFAIL ? " (temporary failure: the MTA will retry)" : ""}\n`);
-    if (process.env.INGEST_MAIL_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    if (message) process.stderr.write(`ingest-mail: ${message}${turned ? retryNote() : ""}\n`);
     return code;
   }
 }
 
+function retryNote(): string {
+  return ingestState.stagedId === null ? " (not stored: the MTA keeps the mail and retries)" : "";
+}
+
+/**
+ * Issue 9.6: SIGTERM (an MTA's time limit) or SIGINT stops the ingest with 75, so the MTA delivers
+ * again: a mail not yet staged is staged then; a staged one is still `new`, and the redelivery
+ * finishes it. The temporary spool file goes; the database rolls back what was not committed.
+ */
+function onSignals(): void {
+  const stop = (signal: NodeJS.Signals) => {
+    if (ingestState.tempFile) rmSync(ingestState.tempFile, { force: true });
+    const what = ingestState.stagedId === null ? "before the mail was staged" : `with the mail staged as ${ingestState.stagedId} but not processed (the MTA's retry finishes it)`;
+    process.stderr.write(`ingest-mail: stopped by ${signal} ${what}\n`);
+    process.exit(EX.TEMPFAIL);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
 main(process.argv).then(
   (code) => process.exit(code),
-  () => process.exit(unexpectedFault),
+  () => process.exit(ingestState.active ? EX.TEMPFAIL : EX.SOFTWARE),
 );

@@ -18,7 +18,7 @@ const int = (name: string) => (v: string) => {
 };
 
 /** The whole CLI. `runIngest` is the ingest command (main.ts: the same call as its fast path). */
-export function build(runIngest: (recipient: string | undefined, opts: IngestOptions) => Promise<void>): Command {
+export function build(runIngest: (recipient: string | undefined, opts: IngestOptions) => Promise<void>, markIngestFault: (e: Error) => Error = (e) => e): Command {
   const program = new Command("ingest-mail")
     .description("Turn inbound email into customer-service issues. The MTA runs it once per message with the mail on stdin.")
     .version("0.1.0")
@@ -33,8 +33,10 @@ Examples:
   ingest-mail list --status error                              what failed
   ingest-mail resubmit 42 --subject "Missing subject"          fix and process again
 
-Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 could not store
-(the MTA keeps the mail and retries), 78 configuration. Never 1.`,
+Exit codes: with a message on stdin, 0 once it is staged (whatever the outcome) and 75 when it
+could not be (the MTA keeps the mail and retries), whatever went wrong: configuration, options,
+database. Without a message (a terminal or empty stdin): 64. Admin commands: 64 usage, 66 no such
+record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
   );
   // --db / --config / --json may also come before the command (ingest-mail --db x list).
   common(program).hook("preAction", (_root, action) => {
@@ -48,9 +50,14 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
         .summary("read one message from stdin and process it (default command)")
         .description(
           "Read one RFC822 message from stdin, stage it durably, then identify the writer, match or open an issue and record it.\n" +
-            "Exit 0 once staged (whatever the outcome), 75 when it could not be stored (the MTA retries), 64 usage, 78 configuration.",
+            "With a message on stdin: exit 0 once staged (whatever the outcome), 75 when it could not be stored (the MTA retries), whatever the cause.\n" +
+            "Without one (a terminal or empty stdin): 64.",
         )
-        .argument(INGEST_ARGUMENT.name, INGEST_ARGUMENT.description),
+        .argument(INGEST_ARGUMENT.name, INGEST_ARGUMENT.description)
+        // Its usage errors are the MTA's business: main.ts turns them into 75 when a message came.
+        .exitOverride((e) => {
+          throw markIngestFault(e);
+        }),
       INGEST_OPTIONS,
     ),
   ).action((recipient: string | undefined, opts: IngestOptions) => runIngest(recipient, opts));
@@ -70,10 +77,15 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
   common(
     program
       .command("resubmit")
-      .description("put an invalid, error or held staged mail back to new and process it again now")
-      .argument("<stagedId>", "staged mail id", int("stagedId"))
-      .option("--subject <text>", "supply (or correct) the subject before processing"),
-  ).action(async (id: number, opts) => (await import("./commands/resubmit.js")).run(id, opts));
+      .description(
+        "put invalid, error or held staged mail back to new and process it again now, parsed anew from its raw bytes with the current configuration",
+      )
+      .argument("[stagedId]", "staged mail id (or --status for many)", int("stagedId"))
+      .option("--subject <text>", "supply (or correct) the subject before processing")
+      .addOption(new Option("--status <status>", "resubmit every staged mail in this status").choices(["error", "invalid", "held"]))
+      .option("--since <time>", "with --status: only mail received since this date or time")
+      .addHelpText("after", "\nExamples:\n  ingest-mail resubmit 42 --subject \"Order 1234\"\n  ingest-mail resubmit --status error --since 2026-12-01"),
+  ).action(async (id: number | undefined, opts) => (await import("./commands/resubmit.js")).run(id, opts));
 
   common(
     program
@@ -159,6 +171,12 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
 
   const outbox = program.command("outbox").description("mail this system sent (confirmations, admin notices)");
   common(outbox.command("list").description("list outgoing mail with its status, newest first")).action(async (opts) => (await import("./commands/outbox.js")).list(opts));
+  common(
+    outbox
+      .command("retry")
+      .description("send failed outgoing mail again now, as it was rendered, with the current transport (all failed rows with attempts left, or the ids given)")
+      .argument("[ids...]", "outbound mail ids", (v: string, prev: number[] = []) => [...prev, int("id")(v)]),
+  ).action(async (ids: number[] | undefined, opts) => (await import("./commands/outbox.js")).retry(ids ?? [], opts));
 
   program
     .command("poll")
@@ -183,7 +201,8 @@ Exit codes: 0 staged (whatever the outcome), 64 usage, 66 no such record, 75 cou
       .command("import")
       .description("ingest .eml files, folders of them, mbox files and Maildir folders in one process")
       .argument("<paths...>", "files or folders")
-      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers")),
+      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers"))
+      .option("--send-confirmations", "send the confirmations the routes ask for (default: none: a replay must not mail real customers)"),
   ).action(
     async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),
   );

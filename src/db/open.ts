@@ -1,7 +1,8 @@
 // Opens the SQLite database: WAL + busy timeout so many ingest processes can run at once, and the
 // generated migrations applied on open (a fresh path just works; an older database is migrated).
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { DatabaseRefusedError } from "../errors.js";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +33,17 @@ const migrationsFolder = join(packageRoot, "drizzle");
 
 export function openDb(path: string, opts: OpenOptions): Db {
   if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+  // Issue 9.4: an empty file is a half-made or truncated database, never one to initialise anew.
+  // SQLite itself leaves a new file empty until its first write, so an empty file only seconds old
+  // is another process creating the database right now (MTA deliveries to a fresh path race).
+  if (isStaleEmptyFile(path)) throw new DatabaseRefusedError(`database ${path} is an empty file (0 bytes); refusing to initialise it: restore it, or remove it to start a new database`);
   const client = new Database(path, { timeout: opts.busyTimeoutMs, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  try {
+    checkSchema(client, path);
+  } catch (e) {
+    client.close();
+    throw e;
+  }
   if (!opts.readonly) {
     // journal_mode is persistent; asking again is a cheap no-op once it is WAL.
     client.pragma("journal_mode = WAL");
@@ -48,14 +59,51 @@ export function openDb(path: string, opts: OpenOptions): Db {
   return { $client: client };
 }
 
+const CREATING_MS = 30_000;
+
+function isStaleEmptyFile(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const st = statSync(path);
+  return st.size === 0 && Date.now() - st.mtimeMs > CREATING_MS;
+}
+
+/** Our migrations as the journal lists them: the schema version this program writes. */
+let journalLength: number | undefined;
+function schemaVersion(): number {
+  journalLength ??= (JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
+  return journalLength;
+}
+
+/** Issue 9.4: refuse a file that is not SQLite, not ours, or from a newer version of the program. */
+function checkSchema(client: Database.Database, path: string): void {
+  let version: number;
+  try {
+    version = client.pragma("user_version", { simple: true }) as number;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") throw new DatabaseRefusedError(`database ${path} is not a readable SQLite database (${code}): restore it from a backup`);
+    throw e;
+  }
+  if (version > schemaVersion()) throw new DatabaseRefusedError(`database ${path} has schema version ${version}, newer than this program's ${schemaVersion()}: upgrade ingest-mail`);
+  if (version === 0) {
+    const tables = client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[];
+    if (tables.length && !tables.some((t) => t.name === "__drizzle_migrations" || t.name === "staged_mails"))
+      throw new DatabaseRefusedError(`database ${path} holds tables of another program (${tables.slice(0, 3).map((t) => t.name).join(", ")}); refusing to add ours`);
+  }
+}
+
+/** The schema version of this program (and the one a migrated database carries). */
+export function programSchemaVersion(): number {
+  return schemaVersion();
+}
+
 /**
  * drizzle's own migrator reads the last applied migration before it takes a write lock, so two
  * processes opening a fresh database at once both try to create the tables. Same bookkeeping table,
  * but read and applied under BEGIN IMMEDIATE; PRAGMA user_version is the fast path on every open.
  */
 function migrate(client: Database.Database): void {
-  const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
-  const want = journal.entries.length;
+  const want = schemaVersion();
   if ((client.pragma("user_version", { simple: true }) as number) >= want) return;
   // Loaded only here, from node_modules (never bundled): a migrated database, the case on every
   // message, must not pay for loading it (issue 5, cold start).

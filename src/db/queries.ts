@@ -59,6 +59,36 @@ export function setStagedStatus(db: Db, id: number, status: string, at: string, 
   insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
 }
 
+/** The status, attempts and claim, to check or take a claim without reading the record (issue 9.6). */
+export function stagedClaim(db: Db, id: number): { status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined {
+  return stmt(db, `SELECT status, attempts, claimed_by AS claimedBy, claimed_at AS claimedAt FROM staged_mails WHERE id = ?`).get(id) as
+    | { status: string; attempts: number; claimedBy: string | null; claimedAt: string | null }
+    | undefined;
+}
+
+/** Where a staged record's raw bytes are: in the row, or in a spool file. */
+export function rawOf(db: Db, id: number): { raw: Buffer | null; rawPath: string | null } | undefined {
+  return stmt(db, `SELECT raw, raw_path AS rawPath FROM staged_mails WHERE id = ?`).get(id) as { raw: Buffer | null; rawPath: string | null } | undefined;
+}
+
+/** Another staged record with this Message-ID (a reused id is noted in the trace, issue 9.5). */
+export function otherStagedWithMessageId(db: Db, messageId: string, exceptId: number): number | null {
+  const row = stmt(db, `SELECT id FROM staged_mails WHERE message_id = ? AND id <> ? AND status <> 'duplicate' ORDER BY id LIMIT 1`).get(messageId, exceptId) as { id: number } | undefined;
+  return row?.id ?? null;
+}
+
+/** Staged records in these statuses, received since a time, oldest first (bulk resubmit). */
+export function listStagedIds(db: Db, statuses: string[], since: string | null): number[] {
+  const marks = statuses.map(() => "?").join(", ");
+  return (stmt(db, `SELECT id FROM staged_mails WHERE status IN (${marks}) AND received_at >= ? ORDER BY id`).all(...statuses, since ?? "") as { id: number }[]).map((r) => r.id);
+}
+
+/** Every spool and attachment file a record still refers to (orphan sweep, issue 9.6). */
+export function referencedFiles(db: Db): Set<string> {
+  const rows = stmt(db, `SELECT raw_path AS p FROM staged_mails WHERE raw_path IS NOT NULL UNION SELECT stored_path FROM attachments`).all() as { p: string }[];
+  return new Set(rows.map((r) => r.p));
+}
+
 /** The status and attempt count, to check a claim without reading the record. */
 export function stagedStatus(db: Db, id: number): { status: string; attempts: number } | undefined {
   return stmt(db, `SELECT status, attempts FROM staged_mails WHERE id = ?`).get(id) as { status: string; attempts: number } | undefined;
@@ -101,6 +131,11 @@ export function countStagedByStatus(db: Db): Record<string, number> {
 
 export function insertAttachments(db: Db, rows: NewAttachment[]): void {
   for (const row of rows) insertRow(db, attachments, row);
+}
+
+/** Attachment rows of an earlier parse that no action took (a record parsed again replaces them). */
+export function deleteUnlinkedAttachments(db: Db, stagedMailId: number): void {
+  stmt(db, `DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`).run(stagedMailId);
 }
 
 export function attachmentsOf(db: Db, stagedMailId: number): Attachment[] {
@@ -212,6 +247,10 @@ export function insertAction(db: Db, row: typeof actions.$inferInsert): number {
   return insertRow(db, actions, row);
 }
 
+export function actionDetails(db: Db, actionId: number): string | null {
+  return (stmt(db, `SELECT details FROM actions WHERE id = ?`).get(actionId) as { details: string } | undefined)?.details ?? null;
+}
+
 type ActionRow = { id: number; interactionId: number; details: string; replyText: string | null; createdAt: string; stagedMailId: number | null };
 
 export function actionsOfIssue(db: Db, issueId: number): ActionRow[] {
@@ -240,6 +279,26 @@ export function countConfirmationsSince(db: Db, toAddress: string, since: string
       since,
     ) as { n: number }
   ).n;
+}
+
+/** Outbound rows to retry: these ids, or every failed one with attempts left. */
+export function outboundToRetry(db: Db, ids: number[], maxAttempts: number): OutboundMail[] {
+  if (ids.length) return getAll(db, outboundMails, `WHERE id IN (${ids.map(() => "?").join(", ")}) ORDER BY id`, ...ids);
+  return getAll(db, outboundMails, `WHERE status = 'failed' AND attempts < ? ORDER BY id`, maxAttempts);
+}
+
+/** Admin notices sent (or being sent) since a time: the hourly limit (issue 9.9). */
+export function countAdminNoticesSince(db: Db, since: string): number {
+  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE kind = 'admin-error' AND created_at >= ? AND status IN ('sending', 'sent', 'failed')`).get(since) as { n: number }).n;
+}
+
+/** Admin notices held back for the next digest. */
+export function pendingDigest(db: Db): OutboundMail[] {
+  return getAll(db, outboundMails, `WHERE kind = 'admin-error' AND status = 'digest' ORDER BY id`);
+}
+
+export function getOutbound(db: Db, id: number): OutboundMail | undefined {
+  return getOne(db, outboundMails, `WHERE id = ?`, id);
 }
 
 export function listOutbound(db: Db, limit = 1000): OutboundMail[] {

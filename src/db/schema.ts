@@ -44,10 +44,19 @@ export const stagedMails = sqliteTable(
     userIdentificationId: integer("user_identification_id"),
     interactionId: integer("interaction_id"),
     attempts: integer("attempts").notNull().default(0),
+    // Issue 9: who is processing the record (host:pid) and since when. A redelivery or `recover`
+    // takes over a `new` record only when that process is gone (or its lease ran out).
+    claimedBy: text("claimed_by"),
+    claimedAt: text("claimed_at"),
+    // resubmit --subject: the administrator's correction, applied over the parsed subject each time
+    // the record is parsed again from its raw bytes.
+    subjectOverride: text("subject_override"),
+    // Over limits.maxMessageBytes: only the headers and a bounded head of the body were kept.
+    rawTruncated: integer("raw_truncated", { mode: "boolean" }).notNull().default(false),
   },
-  // Only what a query looks up: duplicates are found by the unique dedup key, so Message-ID and
-  // content hash carry no index of their own (each index is written for every staged mail).
-  (t) => [index("staged_mails_status_idx").on(t.status)],
+  // Only what a query looks up: duplicates are found by the unique dedup key; the Message-ID index
+  // lets the trace note a reused Message-ID (issue 9: a reused id is not a redelivery).
+  (t) => [index("staged_mails_status_idx").on(t.status), index("staged_mails_message_id_idx").on(t.messageId)],
 );
 
 export const stagedMailStatusHistory = sqliteTable(
@@ -193,9 +202,14 @@ export const outboundMails = sqliteTable(
     toAddress: text("to_address").notNull(),
     subject: text("subject").notNull(),
     messageId: text("message_id").notNull().unique(),
-    status: text("status").notNull(), // sent | failed | skipped
+    status: text("status").notNull(), // sending | sent | failed | skipped | digest | digested
     error: text("error"),
     createdAt: text("created_at").notNull(),
+    // Issue 9: the rendered mail (JSON), so a failed send can be retried as it was; attempts and
+    // the last try drive the long-running modes' backoff and give-up limit.
+    mail: text("mail"),
+    attempts: integer("attempts").notNull().default(0),
+    lastAttemptAt: text("last_attempt_at"),
   },
-  (t) => [index("outbound_to_idx").on(t.toAddress, t.createdAt)],
+  (t) => [index("outbound_to_idx").on(t.toAddress, t.createdAt), index("outbound_status_idx").on(t.status)],
 );

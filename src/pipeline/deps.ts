@@ -23,8 +23,10 @@ export interface OutgoingMail {
   references?: string[];
   replyTo?: string;
   headers?: Record<string, string>;
-  /** The Date header; from deps.now so tests can fix it. */
-  date?: Date;
+  /** The Date header; from deps.now so tests can fix it (a Date, or its ISO text once stored for a retry). */
+  date?: Date | string;
+  /** The envelope sender (a bounce address); default: the From address. */
+  envelopeFrom?: string;
 }
 
 export interface Mailer {

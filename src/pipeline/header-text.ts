@@ -4,7 +4,7 @@
 // encoded words. Decoding tries the declared charset, then UTF-8, then the charsets the message
 // itself declares elsewhere (its hints), then Windows-1252, which never fails.
 // Pure functions: bytes travel as "binary" strings (one char per byte), as mailsplit hands them over.
-import addressparser from "nodemailer/lib/addressparser/index.js";
+import addressparser from "./address-list.js";
 
 export interface Address {
   address: string;
@@ -157,7 +157,9 @@ export function parseAddresses(raw: string, hints: readonly string[] = []): Addr
 }
 
 // RFC 822 allowed a mailbox without a domain ("MAILER-DAEMON (Mail Delivery System)").
-const LOCAL_ONLY = /^\s*<?([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)>?\s*(?:\((.*)\))?\s*$/;
+// Matched against the trimmed line, with no two whitespace runs side by side in the pattern: that
+// shape ("a", 200 KB of spaces, "x") took a minute of backtracking (issue 9.3).
+const LOCAL_ONLY = /^<?([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)>?(?:\s*\((.*)\))?$/;
 
 export interface SenderHeaders {
   from: string[];
@@ -178,7 +180,7 @@ export function pickWriter(h: SenderHeaders, hints: readonly string[] = []): Add
     }
   }
   for (const line of h.from) {
-    const m = LOCAL_ONLY.exec(line.replace(/\r?\n(?=[ \t])/g, ""));
+    const m = LOCAL_ONLY.exec(line.replace(/\r?\n(?=[ \t])/g, "").trim());
     if (m) return { address: m[1], name: decodeHeaderValue(m[2] ?? "", hints).trim() };
   }
   return null;

@@ -1,154 +1,290 @@
 // The ingest orchestrator: the order of the stages is written here and only here.
-//   read → parse → stage (durable commit) → [claim (in_process) → workflow: identify → match →
-//   state rules → open issue → record → complete] (one commit) → outbound mail
+//   read raw → STAGE (durable commit: raw bytes, envelope, source, time; issue 9.1) →
+//   parse (from the staged bytes, bounded) → [components → validate → identify → match → state
+//   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
+import { rmSync } from "node:fs";
 import { isStorageFault, NotFoundError } from "../errors.js";
-import { attachmentsOf, countIssuesOpenedSince, getIssue, getStaged, inWriteTx, setStagedStatus, splitChildrenOf, stagedStatus, updateIssue, type Issue, type StagedMail } from "../db/queries.js";
+import { attachmentsOf, countIssuesOpenedSince, getIssue, deleteUnlinkedAttachments, getStaged, inWriteTx, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, splitChildrenOf, stagedClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../db/queries.js";
 import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
 import { detectAuto } from "../rules/detect-auto.js";
 import { parseHeaderBlock } from "../rules/headers.js";
+import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
 import type { Deps } from "./deps.js";
 import { identifyByAddressIds, identifySender, supportLevelOf } from "./identify.js";
 import { matchIssue } from "./match.js";
 import { openIssue, reassignment } from "./open-issue.js";
 import { notifyError, sendConfirmations, type CreatedIssue } from "./outbound.js";
 import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from "./outcome.js";
-import { emptyParsedMail, parseMail, type ParsedMail } from "./parse.js";
+import { parseMail, type ParsedMail, type ParseLimits } from "./parse.js";
 import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
 import { recordMail } from "./record.js";
-import { stageMail, type Envelope } from "./stage.js";
+import { discardUnstaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
 
 export interface IngestOptions {
   source: string;
   /** fsync the staging commit and spool files (stdin, poll: yes; import relaxes it, its source files remain). */
   durable?: boolean;
+  /** Told once the mail is staged (the CLI's signal handler: issue 9.6). */
+  onStaged?: (stagedId: number) => void;
+  /** Told of the temporary spool file while it exists (removed by the signal handler). */
+  onTempFile?: (path: string | null) => void;
 }
 
-/** Stages one message and processes it. Throws only when the mail could not be staged. */
+/** read → stage (commit) → process. Throws only when the mail could not be staged. */
 export async function ingest(deps: Deps, input: AsyncIterable<Buffer | string>, envelope: Envelope, opts: IngestOptions): Promise<Outcome> {
-  return ingestPrepared(deps, await prepare(input, prepareSettings(deps, opts)), envelope, opts);
+  const raw = await readRaw(input, { ...readSettings(deps, opts), onTempFile: opts.onTempFile });
+  return ingestRaw(deps, raw, envelope, opts);
 }
 
-/** What the first two stages need: no database, so `import` can run them on other threads. */
-export interface PrepareSettings {
+/** What reading a message needs: no database, so `import` can run it on other threads. */
+export interface ReadSettings {
   spoolDir: string;
-  attachmentsDir: string;
   inlineMaxBytes: number;
   maxMessageBytes: number;
   durable?: boolean;
 }
 
-export function prepareSettings(deps: Deps, opts: Pick<IngestOptions, "durable">): PrepareSettings {
+export function readSettings(deps: Deps, opts: Pick<IngestOptions, "durable">): ReadSettings {
   const { paths, config } = deps;
-  return { spoolDir: paths.spoolDir, attachmentsDir: paths.attachmentsDir, inlineMaxBytes: config.inlineRawMaxBytes, maxMessageBytes: config.limits.maxMessageBytes, durable: opts.durable };
+  return { spoolDir: paths.spoolDir, inlineMaxBytes: config.inlineRawMaxBytes, maxMessageBytes: config.limits.maxMessageBytes, durable: opts.durable };
 }
 
-/** A message read and parsed, ready to stage. */
+/** What import's worker threads need to read and parse ahead (structured-cloneable: no database). */
+export interface PrepareSettings extends ReadSettings {
+  attachmentsDir: string;
+  limits: ParseLimits;
+}
+
+export function prepareSettings(deps: Deps, opts: Pick<IngestOptions, "durable">): PrepareSettings {
+  return { ...readSettings(deps, opts), attachmentsDir: deps.paths.attachmentsDir, limits: parseLimits(deps, opts.durable !== false) };
+}
+
+/** A message read, and parsed ahead where that worked (else it is parsed again after staging). */
 export interface Prepared {
   raw: RawMessage;
-  parsed: ParsedMail;
-  /** Set when the mail cannot go further: invalid (too large) or error (unparseable). */
-  fault?: { status: "invalid" | "error"; text: string };
+  parsed?: ParsedMail;
 }
 
-/** read → parse. Throws only on a storage fault (spool or attachment files cannot be written). */
+/** read → parse, for import: the parse is of the same bytes that are staged, so processing can use it. */
 export async function prepare(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, s: PrepareSettings): Promise<Prepared> {
-  const raw = await readRaw(input, { spoolDir: s.spoolDir, inlineMaxBytes: s.inlineMaxBytes, durable: s.durable });
-  if (raw.size > s.maxMessageBytes) {
-    return { raw, parsed: emptyParsedMail(), fault: { status: "invalid", text: `message of ${raw.size} bytes is larger than limits.maxMessageBytes (${s.maxMessageBytes})` } };
-  }
+  const raw = await readRaw(input, s);
   try {
-    return { raw, parsed: await parseMail(raw.buffer ?? rawStream(raw), s.attachmentsDir) };
+    return { raw, parsed: await parseMail(raw.buffer ?? rawStream(raw), s.attachmentsDir, s.limits) };
   } catch (e) {
     if (isStorageFault(e)) throw e;
-    return { raw, parsed: emptyParsedMail(), fault: { status: "error", text: `cannot parse message: ${(e as Error).message}` } };
+    return { raw };
   }
 }
 
-/** stage (commit) → process. Throws only when the mail could not be staged. */
-export async function ingestPrepared(deps: Deps, { raw, parsed, fault }: Prepared, envelope: Envelope, opts: IngestOptions): Promise<Outcome> {
-  const staged = stageMail(deps, { raw, parsed, envelope, source: opts.source, fault, durable: opts.durable });
-  if (staged.duplicateOf !== null) {
-    const out = emptyOutcome(staged.stagedId, "duplicate");
-    out.duplicateOf = staged.duplicateOf;
-    out.trace.push({ step: "stage", decision: "duplicate", reason: `same ${parsed.messageId ? "Message-ID" : "content"} as staged mail ${staged.duplicateOf}` });
-    return out;
+/** Nothing staged for it: remove the files its read and parse created. */
+export function discardPrepared({ raw, parsed }: Prepared): void {
+  for (const f of parsed?.createdFiles ?? []) rmSync(f, { force: true });
+  discardUnstaged(raw);
+}
+
+export function parseLimits(deps: Deps, durable: boolean): ParseLimits {
+  const l = deps.config.limits;
+  return { maxTextBytes: l.maxTextBytes, htmlToTextBytes: l.htmlToTextBytes, parseMs: l.parseSeconds * 1000, durable };
+}
+
+export interface AfterStagingOptions extends ProcessOptions {
+  /** The bytes just read (so processing need not read them back). */
+  raw?: RawMessage;
+}
+
+/** stage (its own commit) → process. Throws only when the mail could not be staged. */
+export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope, opts: IngestOptions & AfterStagingOptions): Promise<Outcome> {
+  const staged = stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false);
+  opts.onStaged?.(staged.stagedId);
+  return afterStaging(deps, staged, { ...opts, raw });
+}
+
+/** What follows a staging commit, for each way it can end. */
+export async function afterStaging(deps: Deps, staged: StageResult, opts: AfterStagingOptions = {}): Promise<Outcome> {
+  switch (staged.kind) {
+    case "duplicate": {
+      const out = emptyOutcome(staged.stagedId, "duplicate");
+      out.duplicateOf = staged.duplicateOf;
+      out.trace.push({ step: "stage", decision: "duplicate", reason: `same message (trace fields aside) for the same recipient as staged mail ${staged.duplicateOf}` });
+      return out;
+    }
+    case "gave-up":
+      return outcomeOf(getStaged(deps.db, staged.stagedId)!);
+    case "staged":
+      return processStaged(deps, staged.stagedId, { ...opts, claim: staged.claim });
+    case "takeover": {
+      const note = { step: "stage", decision: `redelivery finishes staged mail ${staged.stagedId}`, reason: `it was still new and its process (${staged.previous ?? "none"}) is gone` };
+      // The original's own stored bytes are processed, not this delivery's (its trace fields differ).
+      return processStaged(deps, staged.stagedId, { ...opts, claim: staged.claim, raw: undefined, parsed: undefined, note });
+    }
   }
-  if (staged.status !== "new") {
-    const row = getStaged(deps.db, staged.stagedId)!;
-    const out = outcomeOf(row);
-    if (staged.status === "error") out.outbound = await notifyError(deps, row, row.error ?? "");
-    return out;
-  }
-  return processStaged(deps, staged.stagedId, { staged: staged.row });
 }
 
 export interface ProcessOptions {
   /** resubmit: the administrator released a held mail, so the flood limit does not hold it again. */
   skipFlood?: boolean;
-  /** The record as this process just staged it: only its status is checked, not read again. */
-  staged?: StagedMail;
+  /** The claim this process already holds (it staged the record, or took it over). */
+  claim?: Claim;
+  /** The message parsed already from the same raw bytes (import's worker threads). */
+  parsed?: ParsedMail;
+  /** The raw bytes in memory, so they need not be read back from the database. */
+  raw?: RawMessage;
+  /** fsync attachment files (the MTA path); import relaxes it. */
+  durable?: boolean;
+  /** Outbound mail is handed back instead of sent (import sends after its batch commits: issue 9.8). */
+  deferOutbound?: (send: () => Promise<void>) => void;
+  /** A first trace step (a redelivery taking over). */
+  note?: TraceStep;
+  /** false: no confirmations (a replay: `import` without --send-confirmations, issue 10.8). */
+  sendConfirmations?: boolean;
 }
 
-/** Processes a staged record in status `new` (fresh, resubmitted or recovered). */
+/** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
 export async function processStaged(deps: Deps, stagedId: number, opts: ProcessOptions = {}): Promise<Outcome> {
+  const claimed = opts.claim ? { claim: opts.claim } : claimRecord(deps, stagedId);
+  if ("outcome" in claimed) return claimed.outcome;
+  const { claim } = claimed;
+  // Kept out here so that a failure's record shows how far processing got before it rolled back.
+  const trace: TraceStep[] = opts.note ? [opts.note] : [];
+  let parsed: ParsedMail | undefined = opts.parsed;
   let result: WorkflowResult;
-  // Kept out here so that a failure's record shows how far the workflow got before it rolled back.
-  const trace: TraceStep[] = [];
   try {
-    // Claim and workflow are one write transaction: the write lock is the claim, so two processors
-    // (a slow ingest and `recover`) cannot both record the mail, and a crash leaves the record `new`
-    // with nothing half-done. One commit per mail instead of three (issue 5: throughput).
+    parsed ??= await parseStaged(deps, stagedId, opts.raw, opts.durable !== false);
+    const p = parsed;
+    // The components, the attachments and the whole workflow commit together (domain.md §7); the
+    // claim is checked first, so a record another process took over meanwhile is left to it.
     result = inWriteTx(deps.db, () => {
-      const known = opts.staged;
-      const current = known && stagedStatus(deps.db, stagedId);
-      const row = current && current.status === known.status && current.attempts === known.attempts ? known : getStaged(deps.db, stagedId);
-      if (!row) throw new NotFoundError(`no staged mail ${stagedId}`);
-      if (row.status !== "new") return { outcome: outcomeOf(row), created: [], readBack: false };
-      return workflow(deps, { ...row, status: "in_process", attempts: row.attempts + 1 }, trace, opts);
+      const current = stagedClaim(deps.db, stagedId);
+      if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
+      if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(getStaged(deps.db, stagedId)!), created: [], readBack: false };
+      const row = applyComponents(deps, stagedId, p, trace);
+      return workflow(deps, { ...row, status: "in_process" }, trace, opts);
     });
   } catch (e) {
     if (e instanceof NotFoundError) throw e;
-    return failed(deps, stagedId, e as Error, trace);
+    return failed(deps, stagedId, claim, e as Error, trace, parsed);
   }
   if (result.readBack) return outcomeOf(getStaged(deps.db, stagedId)!);
   const outcome = result.outcome;
   const toConfirm = result.created.filter((c) => c.route.sendResponse);
-  if (toConfirm.length) {
-    outcome.outbound = await sendConfirmations(deps, {
-      staged: getStaged(deps.db, stagedId)!,
-      created: toConfirm,
-      userIdentificationId: outcome.userIdentificationId!,
-      autoGenerated: outcome.autoGenerated,
-      supportAddress: result.supportAddress ?? null,
-      trace: outcome.trace,
-    });
+  if (toConfirm.length && opts.sendConfirmations === false) {
+    for (const c of toConfirm) outcome.trace.push({ step: "confirm", decision: `no confirmation for ${c.issue.reference}`, reason: "replayed by import (confirmations only with --send-confirmations)" });
+  } else if (toConfirm.length) {
+    const send = async () => {
+      outcome.outbound = await sendConfirmations(deps, {
+        staged: getStaged(deps.db, stagedId)!,
+        created: toConfirm,
+        userIdentificationId: outcome.userIdentificationId!,
+        autoGenerated: outcome.autoGenerated,
+        supportAddress: result.supportAddress ?? null,
+        trace: outcome.trace,
+      });
+    };
+    if (opts.deferOutbound) opts.deferOutbound(send);
+    else await send();
   }
   return outcome;
 }
 
-/** domain.md §1.5: the workflow threw (and rolled back): the record becomes `error` with the text. */
-async function failed(deps: Deps, stagedId: number, e: Error, steps: TraceStep[]): Promise<Outcome> {
+/** Takes the claim on a `new` record no live process holds; otherwise says what the record is. */
+function claimRecord(deps: Deps, stagedId: number): { claim: Claim } | { outcome: Outcome } {
+  const self = selfClaim();
+  const at = deps.now().toISOString();
+  return inWriteTx(deps.db, () => {
+    const current = stagedClaim(deps.db, stagedId);
+    if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
+    if (current.status !== "new") return { outcome: outcomeOf(getStaged(deps.db, stagedId)!) };
+    if (claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
+      const out = outcomeOf(getStaged(deps.db, stagedId)!);
+      out.reason = `being processed by ${current.claimedBy} since ${current.claimedAt}`;
+      return { outcome: out };
+    }
+    if (current.attempts >= MAX_ATTEMPTS && current.claimedBy !== null) {
+      const error = `processing was interrupted ${current.attempts} times (the process was killed or crashed); the raw message is kept: run ingest-mail resubmit ${stagedId} once the cause is fixed`;
+      setStagedStatus(deps.db, stagedId, "error", at, { error, claimedBy: null, claimedAt: null }, error);
+      deps.log(`staged mail ${stagedId} error: ${error}`);
+      return { outcome: outcomeOf(getStaged(deps.db, stagedId)!) };
+    }
+    const attempt = current.attempts + 1;
+    updateStaged(deps.db, stagedId, { claimedBy: self, claimedAt: at, attempts: attempt });
+    return { claim: { by: self, attempt } };
+  });
+}
+
+/** Parses the record's raw bytes (issue 9.2: everything is derived from them, every time). */
+async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage | undefined, durable: boolean): Promise<ParsedMail> {
+  const limits = parseLimits(deps, durable);
+  if (raw?.buffer) return parseMail(raw.buffer, deps.paths.attachmentsDir, limits);
+  const stored = raw?.path ? { raw: null, rawPath: raw.path } : rawOf(deps.db, stagedId);
+  if (!stored) throw new NotFoundError(`no staged mail ${stagedId}`);
+  return parseMail(stored.raw ?? rawStream({ buffer: null, path: stored.rawPath }), deps.paths.attachmentsDir, limits);
+}
+
+const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
+
+/** Writes the parsed components and attachments onto the record (inside the workflow transaction). */
+function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail, trace: TraceStep[]): StagedMail {
+  const current = getStaged(deps.db, stagedId)!;
+  const patch: Partial<NewStagedMail> = {
+    messageId: parsed.messageId,
+    inReplyTo: parsed.inReplyTo,
+    references: parsed.references.join(" ") || null,
+    fromAddress: parsed.from?.address.toLowerCase() ?? null,
+    fromName: parsed.from?.name || null,
+    toAddresses: joinAddrs(parsed.to),
+    ccAddresses: joinAddrs(parsed.cc),
+    deliveredTo: parsed.deliveredTo.join(", ") || null,
+    subject: current.subjectOverride ?? parsed.subject,
+    date: parsed.date,
+    headers: parsed.headerBlock,
+    textBody: parsed.text,
+    htmlBody: parsed.html,
+  };
+  for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
+  if (parsed.messageId) {
+    const other = otherStagedWithMessageId(deps.db, parsed.messageId, stagedId);
+    // Issue 9.5: a Message-ID is no proof of identity (web forms reuse them); only our own outbound
+    // ids thread anything, so a reused one changes nothing but is worth knowing.
+    if (other !== null) trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${other} has the same Message-ID with other content; processed as a message of its own` });
+  }
+  // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones.
+  deleteUnlinkedAttachments(deps.db, stagedId);
+  insertAttachments(
+    deps.db,
+    parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
+  );
+  updateStaged(deps.db, stagedId, patch);
+  return { ...current, ...patch } as StagedMail;
+}
+
+/** Issue 9.1 / domain.md §1.5: processing threw (and rolled back): the record becomes `error` with
+ * the text, keeping what was parsed; the raw bytes stay for a resubmit. */
+async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, steps: TraceStep[], parsed: ParsedMail | undefined): Promise<Outcome> {
   const at = deps.now().toISOString();
   const text = e.stack?.split("\n").slice(0, 2).join(" ") ?? String(e);
   const trace: TraceStep[] = [...steps, { step: "error", decision: "error", reason: e.message ?? String(e) }];
   let row: StagedMail | undefined;
   try {
     row = inWriteTx(deps.db, () => {
-      const current = getStaged(deps.db, stagedId);
-      if (!current || current.status !== "new") return current;
-      setStagedStatus(deps.db, stagedId, "error", at, { attempts: current.attempts + 1, error: text, trace: JSON.stringify(trace) }, e.message, ["in_process"]);
+      const current = stagedClaim(deps.db, stagedId);
+      if (!current || current.status !== "new" || current.claimedBy !== claim.by) return getStaged(deps.db, stagedId);
+      if (parsed) applyComponents(deps, stagedId, parsed, []);
+      setStagedStatus(deps.db, stagedId, "error", at, { error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);
       return getStaged(deps.db, stagedId);
     });
   } catch {
-    // The database refused even the error status: the record stays `new` for `recover`.
+    // The database refused even the error status: the record stays `new` for a redelivery or `recover`.
   }
-  const out = row ? outcomeOf(row) : emptyOutcome(stagedId, "error");
-  out.status = "error";
-  out.error = e.message;
-  out.trace = trace;
-  out.outbound = row ? await notifyError(deps, row, e.message).catch(() => []) : [];
+  const out = row ? outcomeOf(row) : emptyOutcome(stagedId, "new");
+  if (row?.status === "error" || !row) {
+    out.status = row ? "error" : "new";
+    out.error = e.message;
+    out.trace = trace;
+  }
+  if (row?.status === "error") out.outbound = await notifyError(deps, row, e.message).catch(() => []);
+  else if (!row) deps.log(`staged mail ${stagedId}: processing failed and the error could not be recorded (${e.message}); it stays new for recover`);
   return out;
 }
 
@@ -168,13 +304,7 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   const attempts = row.attempts;
   const passed = ["in_process"];
   trace.push({ step: "stage", decision: `staged as ${row.id}`, reason: `${row.rawSize} bytes from ${row.source}` });
-  // domain.md §1.4 (Maximo): no subject → invalid, kept, not processed.
-  if (deps.config.requireSubject && !row.subject) {
-    const reason = "the message has no subject";
-    trace.push({ step: "validate", decision: "invalid", reason });
-    setStagedStatus(deps.db, row.id, "invalid", at, { attempts, reason, trace: JSON.stringify(trace) }, reason, passed);
-    return { outcome: emptyOutcome(row.id, "invalid"), created: [], readBack: true };
-  }
+  // Detection runs for every mail, whatever its later status (a subject-less bounce is still a bounce).
   const auto = detectAuto({
     headers: parseHeaderBlock(row.headers),
     envelopeSender: row.envelopeSender,
@@ -182,6 +312,15 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
     partTypes: attachmentsOf(deps.db, row.id).map((a) => a.contentType ?? ""),
   });
   if (auto.autoGenerated) trace.push({ step: "detect-auto", decision: "auto-generated", reason: auto.reasons.join("; ") });
+  const autoFields = { attempts, autoGenerated: auto.autoGenerated, autoReasons: JSON.stringify(auto.reasons), claimedBy: null, claimedAt: null };
+  const invalid = invalidReason(deps, row);
+  if (invalid) {
+    trace.push({ step: "validate", decision: "invalid", reason: invalid });
+    setStagedStatus(deps.db, row.id, "invalid", at, { ...autoFields, reason: invalid, trace: JSON.stringify(trace) }, invalid, passed);
+    deps.log(`staged mail ${row.id} invalid: ${invalid}`);
+    return { outcome: emptyOutcome(row.id, "invalid"), created: [], readBack: true };
+  }
+  if (row.rawTruncated) trace.push({ step: "validate", decision: "truncated", reason: `only the headers and the first part of the body of ${row.rawSize} bytes were kept` });
   const support = deps.config.supportAddresses.map((a) => a.toLowerCase());
   const split = (s: string | null) => (s ? s.split(/,\s*/).filter(Boolean) : []);
   const rcpt = chooseRecipient({ envelope: row.envelopeRecipient, deliveredTo: split(row.deliveredTo), to: split(row.toAddresses), cc: split(row.ccAddresses), supportAddresses: support });
@@ -190,7 +329,6 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   const supportAddress = recipient ? baseAddress(recipient, support) : null;
 
   passed.push("workflow");
-  const autoFields = { attempts, autoGenerated: auto.autoGenerated, autoReasons: JSON.stringify(auto.reasons) };
   const outcome = { ...emptyOutcome(row.id, "complete"), autoGenerated: auto.autoGenerated, autoReasons: auto.reasons };
 
   // 0. Case 1: ids in the address, when the issue really belongs to that identification.
@@ -254,9 +392,21 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
 
   const rec = recordMail(deps, row, uid, targetIds);
   trace.push({ step: "record", decision: `interaction ${rec.interactionId}, actions ${rec.actionIds.join(", ")}`, reason: "one action per issue" });
-  setStagedStatus(deps.db, row.id, "complete", at, { ...autoFields, userIdentificationId: uid, interactionId: rec.interactionId, trace: JSON.stringify(trace) }, null, passed);
+  // Issue 9.3: the text is stored once: the actions hold it now (the raw message holds everything).
+  setStagedStatus(deps.db, row.id, "complete", at, { ...autoFields, textBody: null, userIdentificationId: uid, interactionId: rec.interactionId, trace: JSON.stringify(trace) }, null, passed);
   Object.assign(outcome, { userIdentificationId: uid, interactionId: rec.interactionId, actionIds: rec.actionIds, issues: issuesOut, trace });
   return { outcome, created, readBack: false, supportAddress };
+}
+
+/** Why a record is `invalid` (kept, not processed), or null. */
+function invalidReason(deps: Deps, row: StagedMail): string | null {
+  // Issue 9.3: over the size limit only the head was kept. Resubmitted after the limit was raised,
+  // that head is processed (the trace says it was cut).
+  if (row.rawTruncated && row.rawSize > deps.config.limits.maxMessageBytes)
+    return `message of ${row.rawSize} bytes is larger than limits.maxMessageBytes (${deps.config.limits.maxMessageBytes}); its headers and the first 64 KiB of the body are kept`;
+  // domain.md §1.4 (Maximo): no subject → invalid, kept, not processed.
+  if (deps.config.requireSubject && !row.subject) return "the message has no subject";
+  return null;
 }
 
 /** The outcome as it can be read back from a staged record (for statuses that stop early). */

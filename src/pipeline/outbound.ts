@@ -1,7 +1,7 @@
 // Mail we send after an ingest has committed: confirmations (domain.md §5) and the administrator's
 // error notice (Maximo). Sending never fails an ingest: every attempt is recorded in outbound_mails
 // (sent / failed / skipped with the reason) and nothing here throws.
-import { countConfirmationsSince, identificationEmail, inWriteTx, insertOutbound, updateOutbound, updateStaged, type Issue, type StagedMail } from "../db/queries.js";
+import { countAdminNoticesSince, countConfirmationsSince, identificationEmail, inWriteTx, insertOutbound, outboundToRetry, pendingDigest, updateOutbound, updateStaged, type Issue, type OutboundMail, type StagedMail } from "../db/queries.js";
 import { renderAdminNotice } from "../outbound/admin-notice.js";
 import { renderConfirmation } from "../outbound/confirmation.js";
 import { bareAddress, confirmWindowStart, mayConfirm } from "../rules/confirm.js";
@@ -93,6 +93,7 @@ async function confirmOne(deps: Deps, ctx: ConfirmContext, c: CreatedIssue, trac
       status: decision.send ? "sending" : "skipped",
       error: decision.send ? null : decision.reason,
       createdAt: now.toISOString(),
+      mail: JSON.stringify(mail),
     });
     return { decision, id };
   });
@@ -110,7 +111,7 @@ async function confirmOne(deps: Deps, ctx: ConfirmContext, c: CreatedIssue, trac
 }
 
 /** Hands a recorded mail to the transport and records what became of it. Never throws. */
-async function deliver(deps: Deps, id: number | null, mail: OutgoingMail): Promise<{ status: "sent" | "failed"; error: string | null }> {
+async function deliver(deps: Deps, id: number | null, mail: OutgoingMail, attempts = 1): Promise<{ status: "sent" | "failed"; error: string | null }> {
   let result: { status: "sent" | "failed"; error: string | null };
   try {
     await (await deps.mailer()).send(mail);
@@ -121,12 +122,40 @@ async function deliver(deps: Deps, id: number | null, mail: OutgoingMail): Promi
   }
   if (id !== null) {
     try {
-      updateOutbound(deps.db, id, result);
+      updateOutbound(deps.db, id, { ...result, attempts, lastAttemptAt: deps.now().toISOString() });
     } catch (e) {
       deps.log(`outbound mail ${mail.messageId}: could not record status ${result.status}: ${(e as Error).message}`);
     }
   }
   return result;
+}
+
+/**
+ * Issue 9.8: sends failed outbound mail again, as it was rendered, with the current transport: the
+ * rows named, or every failed row with attempts left (limits.outboxMaxAttempts). Long-running
+ * modes pass `due` to space the attempts out (backoff). Never throws for a send; held-back admin
+ * notices go out as one digest when the hourly limit allows.
+ */
+export async function retryOutbox(deps: Deps, ids: number[] = [], due: (row: OutboundMail) => boolean = () => true): Promise<Outcome["outbound"]> {
+  const out: Sent[] = [];
+  for (const row of outboundToRetry(deps.db, ids, deps.config.limits.outboxMaxAttempts)) {
+    if (!ids.length && !due(row)) continue;
+    if (row.status !== "failed" || !row.mail) {
+      out.push({ kind: row.kind, issueId: row.issueId, to: row.toAddress, messageId: row.messageId, status: row.status, error: row.mail ? `not failed (${row.status})` : "no stored message to send again" });
+      continue;
+    }
+    const mail = JSON.parse(row.mail) as OutgoingMail;
+    const result = await deliver(deps, row.id, mail, row.attempts + 1);
+    out.push({ kind: row.kind, issueId: row.issueId, to: row.toAddress, messageId: row.messageId, ...result });
+  }
+  out.push(...(await sendDigest(deps)));
+  return out;
+}
+
+/** The long-running modes' backoff: 1, 2, 4, 8 … minutes after the last attempt. */
+export function retryIsDue(row: OutboundMail, now: Date): boolean {
+  if (!row.lastAttemptAt) return true;
+  return now.getTime() - Date.parse(row.lastAttemptAt) >= 60_000 * 2 ** Math.max(0, row.attempts - 1);
 }
 
 /**
@@ -149,26 +178,93 @@ export async function notifyError(deps: Deps, staged: StagedMail, error: string)
       date: deps.now(),
     });
     let id: number | null = null;
+    let held = false;
     try {
-      id = insertOutbound(deps.db, {
+      // Issue 9.9: a burst of bad mail must not flood the administrator: past the hourly limit the
+      // notices wait (status `digest`) and go out as one digest once the hour allows.
+      ({ id, held } = inWriteTx(deps.db, () => {
+        const sentThisHour = countAdminNoticesSince(deps.db, hourAgo(deps));
+        const held = sentThisHour >= deps.config.limits.adminNoticesPerHour;
+        const id = insertOutbound(deps.db, {
+          kind: "admin-error",
+          issueId: null,
+          stagedMailId: staged.id,
+          toAddress: bareAddress(admin),
+          subject: mail.subject,
+          messageId: mail.messageId,
+          status: held ? "digest" : "sending",
+          error: held ? `more than ${deps.config.limits.adminNoticesPerHour} admin notices this hour (limits.adminNoticesPerHour): held for the next digest` : null,
+          createdAt: deps.now().toISOString(),
+          mail: JSON.stringify(mail),
+        });
+        return { id, held };
+      }));
+    } catch (e) {
+      // The database may be what failed; the administrator must hear about it all the same.
+      deps.log(`staged mail ${staged.id}: could not record the admin notice: ${(e as Error).message}`);
+    }
+    if (held) return [{ kind: "admin-error", issueId: null, to: bareAddress(admin), messageId: mail.messageId, status: "digest", error: "held for the next digest" }];
+    const result = await deliver(deps, id, mail);
+    return [{ kind: "admin-error", issueId: null, to: bareAddress(admin), messageId: mail.messageId, ...result }, ...(await sendDigest(deps))];
+  } catch (e) {
+    deps.log(`staged mail ${staged.id}: admin notice not sent: ${(e as Error).message}`);
+    return [];
+  }
+}
+
+const hourAgo = (deps: Deps) => new Date(deps.now().getTime() - 3_600_000).toISOString();
+
+/** One mail for every held-back admin notice, once the hourly limit has room again. */
+async function sendDigest(deps: Deps): Promise<Outcome["outbound"]> {
+  const admin = deps.config.adminAddress;
+  if (!admin) return [];
+  try {
+    const pending = pendingDigest(deps.db);
+    if (!pending.length || countAdminNoticesSince(deps.db, hourAgo(deps)) >= deps.config.limits.adminNoticesPerHour) return [];
+    const mail = renderDigest(deps, admin, pending);
+    const id = inWriteTx(deps.db, () => {
+      for (const p of pending) updateOutbound(deps.db, p.id, { status: "digested", error: `sent in digest ${mail.messageId}` });
+      return insertOutbound(deps.db, {
         kind: "admin-error",
         issueId: null,
-        stagedMailId: staged.id,
+        stagedMailId: null,
         toAddress: bareAddress(admin),
         subject: mail.subject,
         messageId: mail.messageId,
         status: "sending",
         error: null,
         createdAt: deps.now().toISOString(),
+        mail: JSON.stringify(mail),
       });
-    } catch (e) {
-      // The database may be what failed; the administrator must hear about it all the same.
-      deps.log(`staged mail ${staged.id}: could not record the admin notice: ${(e as Error).message}`);
-    }
+    });
     const result = await deliver(deps, id, mail);
     return [{ kind: "admin-error", issueId: null, to: bareAddress(admin), messageId: mail.messageId, ...result }];
   } catch (e) {
-    deps.log(`staged mail ${staged.id}: admin notice not sent: ${(e as Error).message}`);
+    deps.log(`admin digest not sent: ${(e as Error).message}`);
     return [];
   }
+}
+
+function renderDigest(deps: Deps, admin: string, pending: OutboundMail[]): OutgoingMail {
+  const ids = pending.map((p) => p.stagedMailId).filter((x): x is number => x !== null);
+  return {
+    from: deps.config.outbound.from,
+    to: admin,
+    subject: `[ingest-mail] ${pending.length} more staged mails failed`,
+    text: [
+      `${pending.length} staged mails ended in "error" after the hourly limit of admin notices (limits.adminNoticesPerHour) was reached:`,
+      "",
+      ...pending.map((p) => `  ${p.stagedMailId ?? "-"}  ${p.subject.replace(/\s+/g, " ").slice(0, 100)}`),
+      "",
+      "Look at them and resubmit once the cause is fixed:",
+      "",
+      `  ingest-mail list --status error --db ${deps.paths.db}`,
+      `  ingest-mail resubmit --status error --db ${deps.paths.db}`,
+      "",
+      ids.length ? `Staged mail ids: ${ids.join(", ")}` : "",
+    ].join("\n"),
+    messageId: `<${deps.newGuid().toLowerCase()}@${deps.hostname}>`,
+    date: deps.now(),
+    headers: { "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All" },
+  };
 }

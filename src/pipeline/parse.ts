@@ -2,13 +2,16 @@
 // each attachment to a file named by its content hash: a name from the mail never reaches the disk.
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { open as openFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { convert } from "html-to-text";
 import { MailParser, type AttachmentStream, type MessageText } from "mailparser";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
+import { stripTags } from "./html-strip.js";
 import { InputFixer, ParseInput } from "./parse-input.js";
+import { fsyncDir } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
 
@@ -37,21 +40,49 @@ export interface ParsedMail {
   attachments: ParsedAttachment[];
   /** Files this parse created (not already present), removed again if staging fails. */
   createdFiles: string[];
+  /** Notes for the trace: the text was cut, HTML was stripped instead of converted. */
+  notes: string[];
 }
 
+/** Issue 9.3: what parsing may cost, whatever the mail. */
+export interface ParseLimits {
+  /** Text kept of the body; the raw message keeps everything (default 1 MiB). */
+  maxTextBytes: number;
+  /** HTML up to this size is converted with html-to-text; larger HTML is stripped in one linear pass. */
+  htmlToTextBytes: number;
+  /** Parsing stops with an error past this many milliseconds. */
+  parseMs: number;
+  /** fsync attachment files and their folders (issue 9.7); import relaxes it. */
+  durable: boolean;
+}
+
+export const defaultParseLimits: ParseLimits = { maxTextBytes: 1024 * 1024, htmlToTextBytes: 256 * 1024, parseMs: 10_000, durable: false };
+
+/** Parsing ran past limits.parseSeconds: the record ends in `error`, its raw bytes kept. */
+export class ParseBudgetError extends Error {}
+
 const MAX_STORED_NAME = 255;
-const MAX_HTML_TO_TEXT = 10 * 1024 * 1024;
 
 /** What a message with nothing readable in it parses to. */
 export function emptyParsedMail(): ParsedMail {
-  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [] };
+  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [] };
 }
 
 /** Parses a message given as a stream, or as bytes already in memory (fewer stream stages). */
-export async function parseMail(source: Readable | Buffer, attachmentsDir: string): Promise<ParsedMail> {
+export async function parseMail(source: Readable | Buffer, attachmentsDir: string, limits: ParseLimits = defaultParseLimits): Promise<ParsedMail> {
   // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
-  // mixed into the body text.
-  const parser = new MailParser({ skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepDeliveryStatus: true });
+  // mixed into the body text. maxHtmlLengthToParse: the parser converts HTML only up to our cap
+  // (issue 9.3); larger HTML is stripped below in one linear pass. maxTextBytes (an option our bundle adds to mailparser, scripts/bundle.mjs) stops a text part
+  // from being gathered whole: a 90 MB text body must not cost 90 MB several times over.
+  const parser = new MailParser({
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+    keepDeliveryStatus: true,
+    maxHtmlLengthToParse: limits.htmlToTextBytes,
+    maxTextBytes: limits.maxTextBytes + 4,
+  } as ConstructorParameters<typeof MailParser>[0]);
+  const deadline = Date.now() + limits.parseMs;
   const input = Buffer.isBuffer(source) ? new InputFixer() : new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
@@ -68,9 +99,10 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     out.references = msgIds(h.get("references"));
   });
   parser.on("data", (data: AttachmentStream | MessageText) => {
+    if (Date.now() >= deadline) parser.destroy(new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`));
     if (data.type === "attachment") {
       const index = seen++;
-      const done = storeAttachment(data, attachmentsDir, out, names)
+      const done = storeAttachment(data, attachmentsDir, out, names, limits.durable)
         .then((a) => void order.set(a, index))
         .finally(() => data.release?.());
       done.catch(() => {}); // surfaced through Promise.all below
@@ -103,8 +135,19 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
   // domain.md §7: HTML-only mail is converted to text. The parser does so only when the HTML is the
   // whole message, not for an HTML part inside multipart/mixed or multipart/related.
-  if ((out.text ?? "").trim() === "" && out.html) out.text = htmlText(out.html) ?? out.text;
+  if ((out.text ?? "").trim() === "" && out.html) out.text = htmlText(out.html, limits, out.notes) ?? out.text;
+  out.text = capText(out.text, limits.maxTextBytes, out.notes);
+  if (Date.now() >= deadline) throw new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`);
   return out;
+}
+
+/** Issue 9.3: what an action's details and the staged text hold is capped; the raw mail keeps all. */
+function capText(text: string | null, maxBytes: number, notes: string[]): string | null {
+  if (text === null || text.length <= maxBytes / 4 || Buffer.byteLength(text) <= maxBytes) return text;
+  // Cut on a character boundary: decoding a cut UTF-8 prefix drops at most one partial character.
+  const cut = Buffer.from(text).subarray(0, maxBytes).toString("utf8").replace(/\uFFFD$/, "");
+  notes.push(`the text was cut to ${maxBytes} bytes (limits.maxTextBytes); the raw message keeps all of it`);
+  return `${cut}\n[... cut at ${maxBytes} bytes; the raw message keeps the whole text]`;
 }
 
 interface HeaderLine {
@@ -132,13 +175,20 @@ function readHeaders(lines: HeaderLine[], hints: string[], out: ParsedMail): voi
   out.date = date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
 }
 
-/** Plain text of an HTML body, as the parser makes it for HTML-only mail; null if it cannot. */
-function htmlText(html: string): string | null {
-  if (html.length > MAX_HTML_TO_TEXT) return null;
+/**
+ * Plain text of an HTML body. html-to-text is not linear in every input (nested tags: 2.5 s at 1 MB,
+ * 109 s at 4 MB, issue 9), so it only sees HTML up to limits.htmlToTextBytes; larger HTML is
+ * stripped of its tags in one linear pass.
+ */
+function htmlText(html: string, limits: ParseLimits, notes: string[]): string | null {
+  if (html.length > limits.htmlToTextBytes) {
+    notes.push(`HTML of ${html.length} characters stripped of tags instead of converted (limits.htmlToTextBytes ${limits.htmlToTextBytes})`);
+    return stripTags(html);
+  }
   try {
     return convert(html, { limits: { maxDepth: 100 } });
   } catch {
-    return null;
+    return stripTags(html);
   }
 }
 
@@ -149,8 +199,8 @@ interface RawName {
   raw8bit: boolean;
 }
 
-async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[]): Promise<ParsedAttachment> {
-  mkdirSync(dir, { recursive: true });
+async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[], durable: boolean): Promise<ParsedAttachment> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
   const hash = createHash("sha256");
   let size = 0;
@@ -165,11 +215,16 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
     await pipeline(att.content, counter, createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
     const sha256 = hash.digest("hex");
     const sub = join(dir, sha256.slice(0, 2));
-    mkdirSync(sub, { recursive: true });
+    mkdirSync(sub, { recursive: true, mode: 0o700 });
     const storedPath = join(sub, sha256);
     if (existsSync(storedPath)) rmSync(tmp, { force: true });
     else {
+      // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
+      // points to it (they could be derived again from the raw bytes, but a `complete` record is
+      // never re-parsed by itself, so a lost file would stay lost).
+      if (durable) await fsyncFile(tmp);
       renameSync(tmp, storedPath);
+      if (durable) fsyncDir(sub);
       out.createdFiles.push(storedPath);
     }
     const attachment: ParsedAttachment = {
@@ -230,4 +285,13 @@ function msgIds(value: unknown): string[] {
 
 function msgId(value: unknown): string | null {
   return msgIds(value)[0] ?? null;
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await openFile(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

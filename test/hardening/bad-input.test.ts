@@ -33,7 +33,6 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "empty stdin", input: () => Buffer.alloc(0), status: "invalid" },
   { name: "random binary", input: () => randomBytes(64 * 1024), status: "invalid" },
   { name: "NUL bytes everywhere", input: () => Buffer.from("From: nul@example.com\nSubject: a\u0000b\nMessage-ID: <nul@x>\n\nbody\u0000with\u0000nuls\n"), status: "complete" },
   {
@@ -71,7 +70,7 @@ const cases: Case[] = [
     status: "error",
     check: (_sb, s) => expect(s.error).toMatch(/Max header size/),
   },
-  { name: "200 levels of nested multiparts", input: () => Buffer.from(nested(200)), status: "complete", check: (_sb, s) => expect(s.text_body).toContain("deep down") },
+  { name: "200 levels of nested multiparts", input: () => Buffer.from(nested(200)), status: "complete", check: (sb, s) => expect(rows(db(sb), "SELECT details FROM actions WHERE interaction_id = ?", s.interaction_id)[0].details).toContain("deep down") },
   // mailparser refuses very deep trees; the mail is still staged, as error, for the administrator.
   { name: "5000 levels of nested multiparts", input: () => Buffer.from(nested(5000)), status: "error" },
   {
@@ -123,11 +122,18 @@ describe("bad input is staged, never a crash, never a file outside the attachmen
     expect(r.json()).toMatchObject({ status: "invalid", issues: [] });
     expect(r.json().reason).toMatch(/larger than limits\.maxMessageBytes \(10000\)/);
     const d = db(sb);
-    const [row] = rows(d, "SELECT status, reason, raw_size, raw_path FROM staged_mails");
+    const [row] = rows(d, "SELECT status, reason, raw_size, raw_path, raw, raw_truncated, from_address, subject FROM staged_mails");
     expect(row.status).toBe("invalid");
     expect(row.raw_size).toBe(Buffer.byteLength(big));
-    // Kept for the administrator (spooled, being over the inline limit), not processed.
-    expect(existsSync(row.raw_path)).toBe(true);
+    // Issue 9.3: its headers and a bounded head of the body are kept (in the database), the rest
+    // was read and discarded: no spool file remains.
+    expect(row.raw_path).toBeNull();
+    expect(row.raw_truncated).toBe(1);
+    // Here the limit (10,000 bytes) comes before the 64 KiB head would end.
+    expect(Buffer.from(row.raw).toString()).toBe(big.slice(0, 10_000));
+    expect(row.from_address).toBe("big@example.com");
+    expect(row.subject).toBe("too big");
+    expect(walk(sb.dir).filter((f) => f.includes("/spool/"))).toEqual([]);
     expect(count(d, "issues")).toBe(0);
     d.$client.close();
     expect(run(sb, ["list"]).stdout).toMatch(/invalid .*larger than limits\.maxMessageBytes/);

@@ -1,8 +1,7 @@
-// Issue 5, crash safety: ingest processes killed with SIGKILL at random moments. Afterwards every
-// message is staged or its process exited non-zero (the MTA retries it); `recover` finishes what was
-// left in new / in_process without recording anything twice, and `list` shows those as stuck.
-import type { ChildProcess } from "node:child_process";
-import Database from "better-sqlite3";
+// Crash safety (issues 5 and 9): ingest processes killed with SIGKILL at random moments. Every
+// message is staged or its process exited non-zero (the MTA retries it); a redelivery finishes a
+// record its killed process left `new`, and `recover` finishes what was left without recording
+// anything twice; `list` shows those as stuck.
 import { describe, expect, it } from "vitest";
 import { count, db, ingest, mail, rows, run } from "../helpers/cli.js";
 import { configured, pool, spawnIngest, walk, withAttachment, type Child } from "./support.js";
@@ -21,106 +20,63 @@ function assertNoDuplicatedWork(d: ReturnType<typeof db>) {
   expect(d.$client.pragma("integrity_check", { simple: true })).toBe("ok");
 }
 
+/** HTML-only mail of nested tables: each takes html-to-text a noticeable time to convert. */
+function slowToParse(i: number, ref: string): string {
+  const cell = (n: number) => `<table><tr><td><div><span>cell ${n} of mail ${i}</span></div></td></tr></table>`;
+  const html = `<html><body>${Array.from({ length: 900 }, (_, n) => cell(n)).join("")}</body></html>`;
+  const subject = i % 4 === 1 ? `Re: [${ref}] more` : `Crash ${i}`;
+  const from = i % 4 === 1 ? "ann@example.com" : `c${i}@example.org`;
+  return mail({ "Message-ID": `<crash-${i}@x>`, From: from, To: "service@example.com", Subject: subject, "MIME-Version": "1.0", "Content-Type": "text/html; charset=utf-8" }, html);
+}
+
 describe("crash safety", () => {
-  it(`${RUNS} ingests killed at random moments: staged or retried, then recovered without duplicates`, async () => {
-    const sb = configured(config);
+  // Issue 9, proof: kill -9 at random points of 100 deliveries of mails that are slow to parse, then
+  // retry MTA-style until exit 0, with no `recover` run: every mail complete, none twice. A kill
+  // after the staging commit leaves the record `new`; the redelivery takes it over (issue 9.6).
+  it(`${RUNS} deliveries killed at random moments, retried until exit 0: every mail complete once, no recover needed`, async () => {
+    const sb = configured({ ...config, recoverAfterMinutes: 10 });
     const first = ingest(sb, mail({ From: "ann@example.com", To: "service@example.com", Subject: "Original" }));
     const ref = first.issues[0].reference;
-    const messages = Array.from({ length: RUNS }, (_, i) =>
-      i % 4 === 0
-        ? withAttachment({ messageId: `crash-${i}@x`, from: `c${i}@example.org`, subject: `Crash ${i}`, size: 40_000 + i })
-        : i % 4 === 1
-          ? mail({ "Message-ID": `<crash-${i}@x>`, From: "ann@example.com", To: "service@example.com", Subject: `Re: [${ref}] more` })
-          : mail({ "Message-ID": `<crash-${i}@x>`, From: `c${i}@example.org`, To: "service@example.com", Subject: `Crash ${i}` }),
-    );
+    const messages = Array.from({ length: RUNS }, (_, i) => (i % 4 === 0 ? withAttachment({ messageId: `crash-${i}@x`, from: `c${i}@example.org`, subject: `Crash ${i}`, size: 40_000 + i }) : slowToParse(i, ref)));
 
-    // How long one batch takes on this machine right now, so that kills land across the whole life
-    // of a process (start-up, reading, staging, workflow) rather than all before it reads stdin.
+    // How long one delivery of these takes on this machine now, so kills land over a whole life.
     const t0 = Date.now();
-    await Promise.all(Array.from({ length: BATCH }, (_, i) => spawnIngest(sb, [], mail({ "Message-ID": `<warm-${i}@x>`, From: "w@example.org", Subject: `Warm ${i}` }))));
-    const span = Math.max(150, Date.now() - t0);
+    await Promise.all(Array.from({ length: BATCH }, (_, i) => spawnIngest(sb, [], slowToParse(1000 + 4 * i, ref).replace(/crash-/g, "warm-"))));
+    const span = Math.max(200, Date.now() - t0);
 
-    // Half the runs die at a random moment of their life (mostly while loading, where the time
-    // goes); the other half a random 0–30 ms after their mail is seen staged, to land in processing.
-    const watcher = new Database(sb.db, { readonly: true });
-    const seen = watcher.prepare("SELECT 1 FROM staged_mails WHERE message_id = ?");
-    const watched = new Map<string, ChildProcess>();
-    const poll = setInterval(() => {
-      for (const [id, child] of watched) {
-        if (!seen.get(id)) continue;
-        watched.delete(id);
-        setTimeout(() => child.kill("SIGKILL"), Math.random() * 30);
+    let kills = 0;
+    let retries = 0;
+    const deliver = async (i: number) => {
+      // The first attempt is killed at a random moment; the MTA then retries until exit 0.
+      let r = await spawnIngest(sb, ["--json"], messages[i], { killAfterMs: Math.floor(span * Math.random() * 1.2) });
+      if (r.signal === "SIGKILL") kills++;
+      for (let attempt = 0; r.code !== 0 && attempt < 5; attempt++) {
+        expect(r.signal === "SIGKILL" || r.code === 75, `code ${r.code} signal ${r.signal}: ${r.stderr}`).toBe(true);
+        retries++;
+        r = await spawnIngest(sb, ["--json"], messages[i]);
       }
-    }, 2);
-    const results: Child[] = await pool(
-      messages.map((m, i) => () =>
-        // Alternating by kind too, so every kind of mail meets both kinds of kill.
-        ((i % 4) + (i >> 2)) % 2
-          ? spawnIngest(sb, [], m, { onSpawn: (child) => watched.set(`<crash-${i}@x>`, child) })
-          : spawnIngest(sb, [], m, { killAfterMs: Math.floor(span * (0.2 + Math.random() * 1.3)) }),
-      ),
-      BATCH,
-    );
-    clearInterval(poll);
-    watcher.close();
-    // A process either finished (exit 0) or was killed; never 1 or 75 here.
-    for (const r of results) expect(r.signal === "SIGKILL" || r.code === 0, `code ${r.code} signal ${r.signal}: ${r.stderr}`).toBe(true);
-    const killed = results.filter((r) => r.signal === "SIGKILL").length;
-
-    let d = db(sb);
-    const staged = new Map(rows<{ message_id: string; status: string }>(d, "SELECT message_id, status FROM staged_mails").map((r) => [r.message_id, r.status]));
-    results.forEach((r, i) => {
-      // Exit 0 means staged and processed; a killed process may or may not have staged it.
-      if (r.code === 0) expect(staged.get(`<crash-${i}@x>`)).toBe("complete");
-    });
-    assertNoDuplicatedWork(d);
-    const stuck = rows<{ id: number }>(d, "SELECT id FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow') ORDER BY id").map((r) => r.id);
-    const killedStaged = results.filter((r, i) => r.signal === "SIGKILL" && staged.has(`<crash-${i}@x>`)).length;
-    console.log(`crash: ${killed}/${RUNS} killed (window ${Math.floor(span * 0.2)}–${Math.floor(span * 1.5)} ms): ${killed - killedStaged} before staging, ${killedStaged} after, ${stuck.length} left stuck`);
-    d.$client.close();
-
-    // list marks them (stuck): recoverAfterMinutes is 0 in this config.
-    const listed = run(sb, ["list", "--json", "--limit", "500"]).json().staged;
-    expect(listed.filter((s: { stuck: boolean }) => s.stuck).map((s: { id: number }) => s.id).sort((a: number, b: number) => a - b)).toEqual(stuck);
-
-    const rec = run(sb, ["recover", "--older-than", "0", "--json"]);
-    expect(rec.code, rec.stderr).toBe(0);
-    expect(rec.json().recovered.map((o: { stagedId: number }) => o.stagedId)).toEqual(stuck);
-    d = db(sb);
-    expect(count(d, "staged_mails", "status IN ('new', 'in_process', 'workflow')")).toBe(0);
-    assertNoDuplicatedWork(d);
-    d.$client.close();
-    // recover also removed the temporary files of processes killed mid-write.
-    expect(walk(sb.dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
-
-    // The MTA retries every message whose process did not exit 0. Those that were not staged are
-    // staged now; a few that were (then recovered) come back as duplicates and record nothing.
-    const redeliver = results.flatMap((r, i) => (r.code === 0 ? [] : [i]));
-    const notStaged = redeliver.filter((i) => !staged.has(`<crash-${i}@x>`));
-    const wereStaged = redeliver.filter((i) => staged.has(`<crash-${i}@x>`)).slice(0, 5);
-    const again = [...notStaged, ...wereStaged];
-    const retried = await pool(
-      again.map((i) => () => spawnIngest(sb, ["--json"], messages[i])),
-      BATCH,
-    );
-    retried.forEach((r, k) => {
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout && JSON.parse(r.stdout).status).toBe(wereStaged.includes(again[k]) ? "duplicate" : "complete");
-    });
-    d = db(sb);
+      return JSON.parse(r.stdout) as { status: string; trace: { decision: string }[] };
+    };
+    const outcomes = await pool(
+      messages.map((_, i) => () => deliver(i)),
+      BATCH,
+    );
+    const tookOver = outcomes.filter((o) => o.trace.some((t) => /^redelivery finishes staged mail/.test(t.decision))).length;
+    console.log(`crash (stage first): ${kills}/${RUNS} first deliveries killed (window 0–${Math.floor(span * 1.2)} ms), ${retries} retries, ${tookOver} redeliveries finished a staged original`);
+
+    const d = db(sb);
     const byId = rows<{ message_id: string; n: number; statuses: string }>(
       d,
       "SELECT message_id, count(*) AS n, group_concat(status) AS statuses FROM staged_mails WHERE message_id LIKE '<crash-%' AND status != 'duplicate' GROUP BY message_id",
     );
     expect(byId).toHaveLength(RUNS);
     for (const r of byId) expect(r, r.message_id).toMatchObject({ n: 1, statuses: "complete" });
+    expect(count(d, "staged_mails", "status = 'new'")).toBe(0);
     assertNoDuplicatedWork(d);
     expect(count(d, "actions", "issue_id = ?", first.issues[0].issueId)).toBe(1 + RUNS / 4);
-    // Every stored attachment file belongs to a record (a kill after the file, before the commit,
-    // leaves a file the redelivery reuses by its hash).
-    const files = walk(`${sb.dir}/attachments`).map((f) => `${sb.dir}/attachments/${f}`);
-    const linked = new Set(rows<{ stored_path: string }>(d, "SELECT stored_path FROM attachments").map((r) => r.stored_path));
-    expect(files.filter((f) => !linked.has(f))).toEqual([]);
+    // Every stored attachment file a record points to exists.
+    for (const f of rows<{ stored_path: string }>(d, "SELECT stored_path FROM attachments").map((r) => r.stored_path)) expect(walk(sb.dir).some((w) => f.endsWith(w))).toBe(true);
     d.$client.close();
   }, 300_000);
 
@@ -142,6 +98,7 @@ describe("crash safety", () => {
     const recovers = await Promise.all(Array.from({ length: 4 }, () => spawnIngest(sb, ["recover", "--older-than", "0", "--json"], "")));
     for (const r of recovers) expect(r.code, r.stderr).toBe(0);
     const d2 = db(sb);
+    expect(rows(d2, "SELECT id, status, error, claimed_by FROM staged_mails WHERE status != 'complete'")).toEqual([]);
     expect(count(d2, "staged_mails", "status = 'complete'")).toBe(12);
     expect(count(d2, "interactions")).toBe(12);
     expect(count(d2, "issues")).toBe(12);

@@ -2,7 +2,7 @@
 // migrated, and opening again applies nothing twice. Bookkeeping is drizzle's own table, so
 // drizzle-kit and this migrator agree on what has been applied.
 import Database from "better-sqlite3";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,15 +23,35 @@ describe("migrations on open", () => {
     db.$client.close();
   });
 
-  it("an existing database from before the schema is migrated, keeping its own tables and rows", () => {
+  // Issue 9.4: a database that holds another program's tables is refused, not written into.
+  it("a database of another program is refused, untouched", () => {
     const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "old.sqlite");
     const old = new Database(path);
     old.exec("CREATE TABLE legacy_notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO legacy_notes (text) VALUES ('kept');");
     old.close();
-    const db = openDb(path, { busyTimeoutMs: 1000 });
-    expect(tables(db.$client)).toEqual(expect.arrayContaining(["legacy_notes", "staged_mails"]));
-    expect(db.$client.prepare("SELECT text FROM legacy_notes").get()).toEqual({ text: "kept" });
-    db.$client.close();
+    expect(() => openDb(path, { busyTimeoutMs: 1000 })).toThrow(/holds tables of another program \(legacy_notes\); refusing/);
+    const again = new Database(path);
+    expect(tables(again)).toEqual(["legacy_notes"]);
+    again.close();
+  });
+
+  it.each([
+    ["an empty file (0 bytes) older than a moment", (p: string) => {
+      writeFileSync(p, "");
+      utimesSync(p, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    }, /is an empty file \(0 bytes\); refusing to initialise it/],
+    ["a text file", (p: string) => writeFileSync(p, "not a database ".repeat(200)), /is not a readable SQLite database \(SQLITE_NOTADB\)/],
+    ["a database from a newer version", (p: string) => {
+      const c = new Database(p);
+      c.pragma(`user_version = ${journal.entries.length + 1}`);
+      c.close();
+    }, /has schema version \d+, newer than this program's \d+: upgrade ingest-mail/],
+  ])("refuses %s (issue 9.4)", (_name, make, message) => {
+    const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "db.sqlite");
+    make(path);
+    const before = readFileSync(path);
+    expect(() => openDb(path, { busyTimeoutMs: 1000 })).toThrow(message);
+    expect(readFileSync(path).equals(before)).toBe(true);
   });
 
   it("opening again applies nothing twice, even when the version stamp was lost", () => {
@@ -61,7 +81,7 @@ describe("migrations on open", () => {
 
     const db = openDb(path, { busyTimeoutMs: 1000 });
     expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
-    expect(indexes(db.$client)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_status_idx"]);
+    expect(indexes(db.$client)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_message_id_idx", "staged_mails_status_idx"]);
     expect(db.$client.prepare("SELECT headers FROM staged_mails").get()).toEqual({ headers: "Subject: kept" });
     db.$client.close();
   });

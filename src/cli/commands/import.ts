@@ -4,9 +4,8 @@
 // Staging commits and spool files are not fsynced (durable: false): the source files
 // remain, so a crash loses nothing that running the same import again does not restore.
 import { isStorageFault, TempFailError } from "../../errors.js";
-import { ingestPrepared, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
+import { discardPrepared, ingestRaw, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
-import { discardUnstaged } from "../../pipeline/stage.js";
 import { expandPaths, messagesOf } from "../../sources/files.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { progressBar } from "../progress.js";
@@ -40,7 +39,7 @@ interface Queued {
   prepared: Promise<Prepared>;
 }
 
-export async function run(paths: string[], opts: CommonOptions & { workers?: number }): Promise<void> {
+export async function run(paths: string[], opts: CommonOptions & { workers?: number; sendConfirmations?: boolean }): Promise<void> {
   const { items, skipped } = expandPaths(paths);
   const deps = makeDeps(opts);
   const client = deps.db.$client;
@@ -57,18 +56,24 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   let storageDown = false;
   // The open batch: rolled back together, and then their files (attachments, spool) go too.
   let batch: { label: string; status: string; prepared: Prepared }[] = [];
+  // Outbound mail of the open batch: sent only after it commits, never under the write lock (issue 9.8).
+  let sends: (() => Promise<void>)[] = [];
   const queue: Queued[] = [];
   let queuedBytes = 0;
-  const commit = () => {
+  const commit = async () => {
     if (client.inTransaction) client.exec("COMMIT");
     for (const b of batch) counts[b.status] = (counts[b.status] ?? 0) + 1;
     messages += batch.length;
     batch = [];
+    const pending = sends;
+    sends = [];
+    for (const send of pending) await send();
   };
   const rollback = (error: string) => {
     if (client.inTransaction) client.exec("ROLLBACK");
+    sends = [];
     for (const b of batch) {
-      discardUnstaged(b.prepared);
+      discardPrepared(b.prepared);
       failed.push({ source: b.label, error: `rolled back with its batch: ${error}` });
     }
     batch = [];
@@ -81,14 +86,20 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     let prepared: Prepared | undefined;
     try {
       prepared = await q.prepared;
-      if (storageDown) return discardUnstaged(prepared);
+      if (storageDown) return discardPrepared(prepared);
       if (!client.inTransaction) client.exec("BEGIN IMMEDIATE");
-      const outcome = await ingestPrepared(deps, prepared, { recipient: null, sender: null }, { source: "import", durable: false });
+      const outcome = await ingestRaw(deps, prepared.raw, { recipient: null, sender: null }, {
+        source: "import",
+        durable: false,
+        parsed: prepared.parsed,
+        sendConfirmations: opts.sendConfirmations ?? false,
+        deferOutbound: (send) => void sends.push(send),
+      });
       batch.push({ label: q.label, status: outcome.status, prepared });
-      if (batch.length >= BATCH) commit();
+      if (batch.length >= BATCH) await commit();
     } catch (e) {
-      // Not staged (ingestPrepared throws only then): its files have no record to belong to.
-      if (prepared) discardUnstaged(prepared);
+      // Not staged (ingestRaw throws only then): its files have no record to belong to.
+      if (prepared) discardPrepared(prepared);
       if (storageDown) return;
       failed.push({ source: q.label, error: (e as Error).message });
       // The database or the disk refused: the next message would fail the same way.
@@ -129,7 +140,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
       }
     }
     await drain();
-    if (!storageDown) commit();
+    if (!storageDown) await commit();
   } catch (e) {
     rollback((e as Error).message);
     failed.push({ source: "(commit)", error: (e as Error).message });

@@ -15,3 +15,17 @@ export async function list(opts: CommonOptions): Promise<void> {
   );
   process.stdout.write(`${out}\n`);
 }
+
+/** `ingest-mail outbox retry [ID...]`: send failed mail again now, with the current configuration (issue 9.8). */
+export async function retry(ids: number[], opts: CommonOptions): Promise<void> {
+  const deps = makeDeps(opts);
+  try {
+    const { retryOutbox } = await import("../../pipeline/outbound.js");
+    const results = await retryOutbox(deps, ids);
+    if (opts.json) return printJson({ retried: results });
+    if (!results.length) return void process.stdout.write("no failed outgoing mail to retry\n");
+    process.stdout.write(`${results.map((r) => `${r.messageId} to ${r.to}: ${r.status}${r.error ? ` (${r.error})` : ""}`).join("\n")}\n`);
+  } finally {
+    deps.db.$client.close();
+  }
+}

@@ -1,26 +1,56 @@
-// `ingest-mail resubmit ID`: Maximo's resubmit. invalid / error / held → new, processed again now.
-import { getStaged, inWriteTx, setStagedStatus } from "../../db/queries.js";
+// `ingest-mail resubmit ID` (Maximo's resubmit) and `resubmit --status S [--since T]` in bulk:
+// invalid / error / held → new, then processed again now from the raw bytes, parsed anew with the
+// current configuration (issue 9.2): sender, body, attachments and confirmation as if it had just
+// arrived. A --subject correction is kept on the record and applied over every later parse.
+import { getStaged, inWriteTx, listStagedIds, setStagedStatus } from "../../db/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
+import type { Deps } from "../../pipeline/deps.js";
 import { processStaged } from "../../pipeline/ingest.js";
+import type { Outcome } from "../../pipeline/outcome.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { summary } from "./ingest.js";
 
-const RESUBMITTABLE = ["invalid", "error", "held"];
+export const RESUBMITTABLE = ["invalid", "error", "held"];
 
-export async function run(id: number, opts: CommonOptions & { subject?: string }): Promise<void> {
+export interface ResubmitOptions extends CommonOptions {
+  subject?: string;
+  status?: string;
+  since?: string;
+}
+
+export async function run(id: number | undefined, opts: ResubmitOptions): Promise<void> {
+  if (opts.subject !== undefined && !opts.subject.trim()) throw new UsageError("--subject must not be empty");
+  if ((id === undefined) === (opts.status === undefined)) throw new UsageError("give one staged mail id, or --status (with --since) to resubmit in bulk");
+  if (opts.status !== undefined && !RESUBMITTABLE.includes(opts.status)) throw new UsageError(`--status must be one of ${RESUBMITTABLE.join(", ")}`);
+  if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new UsageError(`--since must be a date or time (2026-12-01, 2026-12-01T08:00:00Z), got "${opts.since}"`);
   const deps = makeDeps(opts);
+  try {
+    if (id !== undefined) {
+      const outcome = await resubmitOne(deps, id, opts.subject);
+      if (opts.json) printJson(outcome);
+      else process.stdout.write(`${summary(outcome)}\n`);
+      return;
+    }
+    const since = opts.since === undefined ? null : new Date(opts.since).toISOString();
+    const outcomes: Outcome[] = [];
+    for (const staged of listStagedIds(deps.db, [opts.status!], since)) outcomes.push(await resubmitOne(deps, staged, opts.subject));
+    if (opts.json) printJson({ resubmitted: outcomes });
+    else process.stdout.write(outcomes.length ? `${outcomes.map(summary).join("\n")}\n` : `no ${opts.status} mail${since ? ` since ${since}` : ""} to resubmit\n`);
+  } finally {
+    deps.db.$client.close();
+  }
+}
+
+async function resubmitOne(deps: Deps, id: number, subject: string | undefined): Promise<Outcome> {
   const previous = inWriteTx(deps.db, () => {
     const row = getStaged(deps.db, id);
     if (!row) throw new NotFoundError(`no staged mail ${id}`);
     if (!RESUBMITTABLE.includes(row.status))
       throw new UsageError(`staged mail ${id} is ${row.status}; only ${RESUBMITTABLE.join(", ")} mail can be resubmitted${row.status === "complete" ? " (it has already been processed)" : ""}`);
-    if (opts.subject !== undefined && !opts.subject.trim()) throw new UsageError("--subject must not be empty");
-    const patch = { error: null, reason: null, ...(opts.subject !== undefined ? { subject: opts.subject.trim() } : {}) };
-    setStagedStatus(deps.db, id, "new", deps.now().toISOString(), patch, `resubmitted${opts.subject !== undefined ? ` with subject "${opts.subject.trim()}"` : ""}`);
+    const patch = { error: null, reason: null, claimedBy: null, claimedAt: null, ...(subject !== undefined ? { subjectOverride: subject.trim() } : {}) };
+    setStagedStatus(deps.db, id, "new", deps.now().toISOString(), patch, `resubmitted${subject !== undefined ? ` with subject "${subject.trim()}"` : ""}`);
     return row.status;
   });
   // Releasing a held mail is the administrator overruling the flood limit: do not hold it again.
-  const outcome = await processStaged(deps, id, { skipFlood: previous === "held" });
-  if (opts.json) printJson(outcome);
-  else process.stdout.write(`${summary(outcome)}\n`);
+  return processStaged(deps, id, { skipFlood: previous === "held" });
 }

@@ -1,5 +1,5 @@
 // `ingest-mail show ID`: everything about one staged mail.
-import { attachmentsOf, issuesOfStaged, getStaged, statusHistory } from "../../db/queries.js";
+import { actionDetails, attachmentsOf, issuesOfStaged, getStaged, statusHistory } from "../../db/queries.js";
 import { NotFoundError } from "../../errors.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
@@ -8,14 +8,17 @@ export async function run(id: number, opts: CommonOptions): Promise<void> {
   const deps = makeDeps(opts);
   const row = getStaged(deps.db, id);
   if (!row) throw new NotFoundError(`no staged mail ${id}`);
+  const links = issuesOfStaged(deps.db, id);
   const record = {
     ...row,
+    // The text is stored once: on the actions once the mail is recorded (issue 9.3).
+    textBody: row.textBody ?? (links.length ? actionDetails(deps.db, links[0].actionId) : null),
     autoReasons: row.autoReasons ? JSON.parse(row.autoReasons) : [],
     trace: row.trace ? JSON.parse(row.trace) : [],
     rawStoredIn: row.rawPath ?? "database",
     history: statusHistory(deps.db, id),
     attachments: attachmentsOf(deps.db, id),
-    links: { userIdentificationId: row.userIdentificationId, interactionId: row.interactionId, actions: issuesOfStaged(deps.db, id) },
+    links: { userIdentificationId: row.userIdentificationId, interactionId: row.interactionId, actions: links },
   };
   if (opts.json) return printJson(record);
   const c = colours();
