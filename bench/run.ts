@@ -4,6 +4,7 @@ import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { run as memory } from "./memory.js";
 import { run as replies } from "./replies.js";
+import { run as stage } from "./stage.js";
 import { run as throughput } from "./throughput.js";
 
 interface Bench {
@@ -17,6 +18,7 @@ const benches: Bench[] = [
   { name: "throughput", run: throughput },
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
+  { name: "stage", run: stage },
   { name: "replies", run: () => replies() },
 ];
 

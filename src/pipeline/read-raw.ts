@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createReadStream, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { GarbageEvery } from "./memory.js";
 import { RedeliveryHasher } from "./redelivery-key.js";
 
 export interface RawMessage {
@@ -51,9 +52,11 @@ export async function readRaw(input: AsyncIterable<Buffer | string> | Iterable<B
   let written = 0;
   let fd: number | null = null;
   let tmp: string | null = null;
+  const gc = new GarbageEvery();
   try {
     for await (const piece of input) {
       const chunk = typeof piece === "string" ? Buffer.from(piece) : piece;
+      gc.add(chunk.length);
       hash.update(chunk);
       identity.update(chunk);
       const before = size;
@@ -135,6 +138,9 @@ export function fsyncDir(dir: string): void {
 /** The message bytes as a stream, wherever they are kept. */
 export function rawStream(raw: Pick<RawMessage, "buffer" | "path">): Readable {
   if (raw.buffer) return Readable.from([raw.buffer]);
-  if (raw.path) return createReadStream(raw.path, { highWaterMark: 256 * 1024 });
-  return Readable.from([]);
+  if (!raw.path) return Readable.from([]);
+  const stream = createReadStream(raw.path, { highWaterMark: 256 * 1024 });
+  const gc = new GarbageEvery();
+  stream.on("data", (chunk: Buffer | string) => gc.add(chunk.length));
+  return stream;
 }
