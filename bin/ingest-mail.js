@@ -15,15 +15,18 @@ const { readFileSync, renameSync, writeFileSync } = require("node:fs");
 const { join, dirname } = require("node:path");
 
 const bundle = join(__dirname, "..", "dist", "bundle", "ingest-mail.cjs");
-const cacheFile = `${bundle}.cache`;
 const mode = process.env.INGEST_MAIL_CODE_CACHE;
 
-/** The bundle compiled (with the cache when it fits), or null to load it with plain require(). */
-function compile() {
+/**
+ * A CommonJS file compiled (with its code cache FILE.cache when it fits), or null to load it with
+ * plain require(). The bundle uses the same loader for its own lazily loaded bundles (html-to-text).
+ */
+function compile(file) {
   try {
     const vm = require("node:vm");
     const Module = module.constructor;
-    const bytes = readFileSync(bundle);
+    const cacheFile = `${file}.cache`;
+    const bytes = readFileSync(file);
     // sha256, as the ingest path hashes the mail: that pays OpenSSL's first-use set-up once.
     const key = require("node:crypto").createHash("sha256").update(bytes).digest();
     let cachedData;
@@ -36,8 +39,8 @@ function compile() {
     // Module.wrap: the same function require() makes of a CommonJS file (exports, require, module,
     // __filename, __dirname), so the bundle, its stack traces and its require() calls see what
     // they saw before.
-    const script = new vm.Script(Module.wrap(bytes.toString("utf8")), { filename: bundle, cachedData });
-    if (mode === "check") process.stderr.write(`code cache: ${!cachedData ? "none" : script.cachedDataRejected ? "rejected" : "used"}\n`);
+    const script = new vm.Script(Module.wrap(bytes.toString("utf8")), { filename: file, cachedData });
+    if (mode === "check") process.stderr.write(`code cache${file === bundle ? "" : ` (${require("node:path").basename(file)})`}: ${!cachedData ? "none" : script.cachedDataRejected ? "rejected" : "used"}\n`);
     if (mode === "write") {
       process.on("exit", () => {
         try {
@@ -49,24 +52,30 @@ function compile() {
         }
       });
     }
-    const mod = new Module(bundle, module);
-    mod.filename = bundle;
-    mod.paths = Module._nodeModulePaths(dirname(bundle));
+    const mod = new Module(file, module);
+    mod.filename = file;
+    mod.paths = Module._nodeModulePaths(dirname(file));
     // require() as the loader gives a module: loads on behalf of (and report a require stack through)
     // the bundle's own module, with resolve, cache and main.
-    const req = Object.assign((id) => mod.require(id), Module.createRequire(bundle));
+    const req = Object.assign((id) => mod.require(id), Module.createRequire(file));
     return { fn: script.runInThisContext(), mod, require: req, cache: Module._cache };
   } catch {
     return null;
   }
 }
 
-const compiled = compile();
-if (compiled) {
+/** Loads a CommonJS file through compile(), once, as require() would (falls back to require()). */
+function requireCompiled(file) {
+  const Module = module.constructor;
+  if (Module._cache[file]) return Module._cache[file].exports;
+  const compiled = compile(file);
+  if (!compiled) return require(file);
   const { fn, mod, cache } = compiled;
-  cache[bundle] = mod;
-  fn.call(mod.exports, mod.exports, compiled.require, mod, bundle, dirname(bundle));
+  cache[file] = mod;
+  fn.call(mod.exports, mod.exports, compiled.require, mod, file, dirname(file));
   mod.loaded = true;
-} else {
-  require("../dist/bundle/ingest-mail.cjs");
+  return mod.exports;
 }
+globalThis[Symbol.for("ingest-mail.require-compiled")] = requireCompiled;
+
+requireCompiled(bundle);

@@ -15,6 +15,8 @@ const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outd
 // Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text or the legacy
 // charset tables.
 const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js"];
+// Lazy modules that get a bundle of their own (dist/bundle/NAME.cjs) instead of node_modules.
+const CHUNKS = [{ name: "html-to-text", test: /html-to-text\/lib\/html-to-text\.[cm]js$/, entry: null }];
 
 // Module-level work in dependencies that only some mail needs, deferred to first use. Each search
 // string must match exactly once, so an upgrade that changes the code fails the build loudly
@@ -115,14 +117,20 @@ const deferPlugin = {
     });
     b.onResolve({ filter: new RegExp(`^${EXTERNAL}`) }, (args) => ({ path: args.path.slice(EXTERNAL.length), external: true }));
     b.onLoad({ filter: /.*/, namespace: "lazy" }, (args) => {
-      const target = `./${relative(resolve(outdir), args.path)}`;
+      // html-to-text is 60 modules: loaded one by one from node_modules they cost an HTML-only mail
+      // ~80 ms (issue 9, cold start). It gets a bundle of its own, with its own code cache,
+      // compiled by the launcher's loader (bin/ingest-mail.js) on first use.
+      const chunk = CHUNKS.find((c) => c.test.test(args.path));
+      if (chunk) chunk.entry = args.path;
+      const target = chunk ? `./${chunk.name}.cjs` : `./${relative(resolve(outdir), args.path)}`;
+      const loader = chunk ? `(globalThis[Symbol.for("ingest-mail.require-compiled")] ?? require)(require("node:path").join(__dirname, ${JSON.stringify(target)}))` : `require(${JSON.stringify(EXTERNAL + target)})`;
       // Named imports (import { htmlToText } from ...) need real ESM exports: one forwarding
       // function per function the module exports, read off the module at build time.
       const names = Object.entries(requireAtBuild(args.path))
         .filter(([k, v]) => typeof v === "function" && /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default")
         .map(([k]) => k);
       return {
-        contents: `let real; const load = () => (real ??= require(${JSON.stringify(EXTERNAL + target)}));
+        contents: `let real; const load = () => (real ??= ${loader});
 export default new Proxy(function () {}, {
   get: (_, k) => load()[k],
   has: (_, k) => k in load(),
@@ -183,12 +191,19 @@ const result = await build({
   metafile: !!process.env.BUNDLE_META,
 });
 
+for (const chunk of CHUNKS) {
+  if (!chunk.entry) throw new Error(`bundle: ${chunk.name} was not imported lazily any more; review CHUNKS in scripts/bundle.mjs`);
+  await build({ entryPoints: { [chunk.name]: chunk.entry }, outdir, outExtension: { ".js": ".cjs" }, bundle: true, format: "cjs", platform: "node", target: "node20", logLevel: "warning" });
+}
+
 // esbuild escapes non-ASCII in code but keeps it in comments (our "§"): one such character makes V8
 // hold the whole source as a two-byte string, slower to read and scan on every start. \uXXXX is the
 // same character in a string, regular expression or identifier, and harmless in a comment.
-const bundleFile = join(outdir, "ingest-mail.cjs");
-const text = readFileSync(bundleFile, "utf8");
-const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-if (ascii !== text) writeFileSync(bundleFile, ascii);
+for (const name of ["ingest-mail", ...CHUNKS.map((c) => c.name)]) {
+  const bundleFile = join(outdir, `${name}.cjs`);
+  const text = readFileSync(bundleFile, "utf8");
+  const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (ascii !== text) writeFileSync(bundleFile, ascii);
+}
 
 if (process.env.BUNDLE_META) (await import("node:fs")).writeFileSync(process.env.BUNDLE_META, JSON.stringify(result.metafile));

@@ -86,6 +86,17 @@ describe("the V8 code cache", () => {
     expect(JSON.parse(r.stdout).status).toBe("complete");
   });
 
+  // Issue 9: html-to-text (60 modules) is a bundle of its own, compiled with its own code cache
+  // only when a mail needs HTML converted; plain mail never loads it.
+  it("html-to-text comes from its own bundle and cache, only for HTML mail", () => {
+    const html = check(join(root, "bin", "ingest-mail.js"), readFixture("html-only-converted-to-text.eml"));
+    expect(html.code, html.stderr).toBe(0);
+    expect(html.stderr.split("\n").filter(Boolean)).toEqual(["code cache: used", "code cache (html-to-text.cjs): used"]);
+    expect(JSON.parse(html.stdout).status).toBe("complete");
+    const plain = check(join(root, "bin", "ingest-mail.js"));
+    expect(plain.stderr.split("\n").filter(Boolean)).toEqual(["code cache: used"]);
+  });
+
   it.each([
     ["missing", (cache: string) => rmSync(cache), "none"],
     ["unreadable (a folder in its place)", (cache: string) => (rmSync(cache), mkdirSync(cache)), "none"],
