@@ -6,6 +6,7 @@ import { run as memory } from "./memory.js";
 import { run as replies } from "./replies.js";
 import { run as stage } from "./stage.js";
 import { run as throughput } from "./throughput.js";
+import { run as web } from "./web.js";
 
 interface Bench {
   name: string;
@@ -20,6 +21,7 @@ const benches: Bench[] = [
   { name: "memory", run: memory },
   { name: "stage", run: stage },
   { name: "replies", run: () => replies() },
+  { name: "web", run: web },
 ];
 
 async function main(names: string[]): Promise<void> {

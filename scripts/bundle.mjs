@@ -115,6 +115,8 @@ const deferPlugin = {
       const real = await b.resolve(args.path, { kind: "require-call", resolveDir: args.resolveDir, pluginData: "real" });
       return real.errors.length ? { errors: real.errors } : { path: real.path };
     });
+    // The web console (issue 15) is its own bundle, web.cjs: `ingest-mail web` loads it, nothing else.
+    b.onResolve({ filter: /\/web\/server\.js$/ }, (args) => (/src\/cli\//.test(args.importer) ? { path: "./web.cjs", external: true } : undefined));
     b.onResolve({ filter: new RegExp(`^${EXTERNAL}`) }, (args) => ({ path: args.path.slice(EXTERNAL.length), external: true }));
     b.onLoad({ filter: /.*/, namespace: "lazy" }, (args) => {
       // html-to-text is 60 modules: loaded one by one from node_modules they cost an HTML-only mail
@@ -171,7 +173,7 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
 
 const result = await build({
   // The worker threads `import` parses on (src/pipeline/prepare-pool.ts) load their own small entry.
-  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts" },
+  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", web: "src/web/server.ts" },
   outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,

@@ -63,6 +63,8 @@ export interface Config {
   /** Raw mail up to this size is kept in the database; larger mail is spooled to a file. */
   inlineRawMaxBytes: number;
   recoverAfterMinutes: number;
+  /** Issue 15: the web console. Off loopback it serves only after a login with this password. */
+  web: { passwordHash: string | null };
 }
 
 export const defaultConfig: Config = {
@@ -92,6 +94,7 @@ export const defaultConfig: Config = {
   busyTimeoutMs: 30000,
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
+  web: { passwordHash: null },
 };
 
 type Check = (v: unknown, key: string) => void;
@@ -182,6 +185,7 @@ const configShape: Record<string, Check> = {
   busyTimeoutMs: posInt,
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,
+  web: object({ passwordHash: (v, k) => void (v === null || (typeof v === "string" && /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/.test(v)) || fail(k, "null or a hash made by `ingest-mail web passwd`")) }),
 };
 
 /** Validates a parsed JSON value and merges it over the defaults. */
@@ -196,6 +200,7 @@ export function parseConfig(value: unknown): Config {
     defaultRoute: { ...defaultConfig.defaultRoute, ...v.defaultRoute },
     outbound: { ...defaultConfig.outbound, ...v.outbound },
     limits: { ...defaultConfig.limits, ...v.limits },
+    web: { ...defaultConfig.web, ...v.web },
   };
 }
 

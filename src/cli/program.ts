@@ -207,5 +207,15 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),
   );
 
+  const web = common(
+    program
+      .command("web")
+      .description("serve the admin console (staged mail, issues, outbox) in a browser; loopback unless a login is set")
+      .option("--listen <host:port>", "address to listen on (beyond loopback only with `web passwd` set)", "127.0.0.1:8025"),
+  ).action(async (opts) => (await import("./commands/web.js")).run(opts));
+  common(web.command("passwd").description("set the console's login password (read from stdin); writes its hash to the --config file")).action(async (opts) =>
+    (await import("./commands/web.js")).passwd(opts),
+  );
+
   return program;
 }

@@ -56,7 +56,14 @@ export const stagedMails = sqliteTable(
   },
   // Only what a query looks up: duplicates are found by the unique dedup key; the Message-ID index
   // lets the trace note a reused Message-ID (issue 9: a reused id is not a redelivery).
-  (t) => [index("staged_mails_status_idx").on(t.status), index("staged_mails_message_id_idx").on(t.messageId)],
+  (t) => [
+    index("staged_mails_status_idx").on(t.status),
+    index("staged_mails_message_id_idx").on(t.messageId),
+    // Issue 15 (web console): the sender and date filters of the staged-mail list (the Message-ID
+    // filter uses the index above), each answered from its index in keyset order at a million rows.
+    index("staged_mails_from_idx").on(t.fromAddress),
+    index("staged_mails_received_idx").on(t.receivedAt),
+  ],
 );
 
 export const stagedMailStatusHistory = sqliteTable(
@@ -147,18 +154,31 @@ export const issues = sqliteTable(
     index("issues_parent_idx").on(t.parentId),
     index("issues_split_idx").on(t.splitFromId),
     index("issues_state_idx").on(t.state),
+    // Issue 15 (web console): an issue page lists the tickets merged into it; the issue list filters
+    // by kind, queue and assignee in keyset order.
+    index("issues_merged_into_idx").on(t.mergedIntoId),
+    index("issues_kind_idx").on(t.kind),
+    index("issues_queue_idx").on(t.queue),
+    index("issues_assignee_idx").on(t.assignee),
+    index("issues_converted_to_idx").on(t.convertedToId),
+    index("issues_follows_closed_idx").on(t.followsClosedId),
   ],
 );
 
-export const interactions = sqliteTable("interactions", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  userIdentificationId: integer("user_identification_id").notNull(),
-  stagedMailId: integer("staged_mail_id"),
-  interactionDate: text("interaction_date").notNull(),
-  originator: text("originator").notNull(), // customer
-  type: text("type").notNull(), // email
-  headers: text("headers").notNull(),
-});
+export const interactions = sqliteTable(
+  "interactions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userIdentificationId: integer("user_identification_id").notNull(),
+    stagedMailId: integer("staged_mail_id"),
+    interactionDate: text("interaction_date").notNull(),
+    originator: text("originator").notNull(), // customer
+    type: text("type").notNull(), // email
+    headers: text("headers").notNull(),
+  },
+  // Issue 15 (web console; also `show`): what a staged mail became, without reading every interaction.
+  (t) => [index("interactions_staged_idx").on(t.stagedMailId)],
+);
 
 export const actions = sqliteTable(
   "actions",
@@ -211,5 +231,10 @@ export const outboundMails = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     lastAttemptAt: text("last_attempt_at"),
   },
-  (t) => [index("outbound_to_idx").on(t.toAddress, t.createdAt), index("outbound_status_idx").on(t.status)],
+  (t) => [
+    index("outbound_to_idx").on(t.toAddress, t.createdAt),
+    index("outbound_status_idx").on(t.status),
+    // Issue 15 (web console): an issue's outbound mail.
+    index("outbound_issue_idx").on(t.issueId),
+  ],
 );

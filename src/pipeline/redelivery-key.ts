@@ -1,7 +1,8 @@
 // Issue 9.5: a redelivery is the same message bytes for the same envelope recipient, ignoring the
 // trace fields an MTA prepends on each delivery attempt (RFC 5321 §4.4: Received, Return-Path;
-// Postfix/procmail: Delivered-To, X-Original-To). This hashes the message as it streams in, with
-// those fields left out of the header section, in one linear pass: no parsing before staging.
+// Postfix/procmail: Delivered-To, X-Original-To) and the line-ending form (IMAP and LMTP hand over
+// CRLF what a local delivery wrote with LF). This hashes the message as it streams in, with those
+// fields left out of the header section, in one linear pass: no parsing before staging.
 import { createHash, type Hash } from "node:crypto";
 
 const TRACE_FIELDS = new Set(["received", "return-path", "delivered-to", "x-original-to"]);
@@ -13,6 +14,7 @@ const SP = 0x20;
 const TAB = 0x09;
 const COLON = 0x3a;
 const CRLF = Buffer.from([CR, LF]);
+const CR_ONLY = Buffer.from([CR]);
 const LF_ONLY = Buffer.from([LF]);
 
 type FieldState = "keep" | "skip" | "name";
@@ -28,6 +30,8 @@ export class RedeliveryHasher {
   /** Bytes of the header section (up to and including the blank line), once it has ended. */
   headerBytes = -1;
   private seen = 0;
+  /** A CR at the end of the last hashed piece: dropped if an LF follows (CRLF hashes as LF). */
+  private heldCr = false;
 
   update(chunk: Buffer): void {
     const n = chunk.length;
@@ -36,7 +40,7 @@ export class RedeliveryHasher {
     // section of many megabytes stays one linear pass.
     let runStart = this.state === "keep" ? 0 : -1;
     const flushRun = (end: number) => {
-      if (runStart >= 0 && end > runStart) this.hash.update(chunk.subarray(runStart, end));
+      if (runStart >= 0 && end > runStart) this.put(chunk.subarray(runStart, end));
       runStart = -1;
     };
     while (i < n && this.inHeaders) {
@@ -78,14 +82,38 @@ export class RedeliveryHasher {
       i++;
     }
     if (this.inHeaders) flushRun(i);
-    else if (i < n) this.hash.update(chunk.subarray(i));
+    else if (i < n) this.put(chunk.subarray(i));
     this.seen += n;
   }
 
   /** The message's identity with the trace fields left out (hex sha256). */
   digest(): string {
     if (this.inHeaders) this.flushName();
+    if (this.heldCr) this.hash.update(CR_ONLY);
+    this.heldCr = false;
     return this.hash.digest("hex");
+  }
+
+  /** Hashes bytes with every CRLF as LF (a lone CR stays). Linear: one indexOf scan. */
+  private put(buf: Buffer): void {
+    if (!buf.length) return;
+    let start = 0;
+    if (this.heldCr) {
+      this.heldCr = false;
+      if (buf[0] !== LF) this.hash.update(CR_ONLY);
+    }
+    for (let i = buf.indexOf(CR); i >= 0; i = buf.indexOf(CR, i + 1)) {
+      if (i + 1 === buf.length) {
+        this.hash.update(buf.subarray(start, i));
+        this.heldCr = true;
+        return;
+      }
+      if (buf[i + 1] === LF) {
+        this.hash.update(buf.subarray(start, i));
+        start = i + 1;
+      }
+    }
+    this.hash.update(buf.subarray(start));
   }
 
   private startField(): void {
@@ -99,19 +127,19 @@ export class RedeliveryHasher {
     const colon = bytes.indexOf(COLON);
     const fieldName = colon < 0 ? "" : bytes.subarray(0, colon).toString("latin1").trim().toLowerCase();
     this.state = TRACE_FIELDS.has(fieldName) ? "skip" : "keep";
-    if (this.state === "keep") this.hash.update(bytes);
+    if (this.state === "keep") this.put(bytes);
     this.name = [];
   }
 
   private flushName(): void {
-    if (this.state === "name" && this.name.length) this.hash.update(Buffer.from(this.name));
+    if (this.state === "name" && this.name.length) this.put(Buffer.from(this.name));
     this.name = [];
     this.state = "keep";
   }
 
   private endHeaders(blank: Buffer, headerBytes: number): void {
     this.flushName();
-    this.hash.update(blank);
+    this.put(blank);
     this.inHeaders = false;
     this.headerBytes = headerBytes;
   }

@@ -81,7 +81,7 @@ describe("migrations on open", () => {
 
     const db = openDb(path, { busyTimeoutMs: 1000 });
     expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
-    expect(indexes(db.$client)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_message_id_idx", "staged_mails_status_idx"]);
+    expect(indexes(db.$client)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_from_idx", "staged_mails_message_id_idx", "staged_mails_received_idx", "staged_mails_status_idx"]);
     expect(db.$client.prepare("SELECT headers FROM staged_mails").get()).toEqual({ headers: "Subject: kept" });
     db.$client.close();
   });

@@ -1,0 +1,29 @@
+// The console as one Hono application: security first, then one route file per page.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Deps } from "../pipeline/deps.js";
+import { makeContext, type WebContext } from "./context.js";
+import { register as actions } from "./routes/actions.js";
+import { register as downloads } from "./routes/downloads.js";
+import { register as issues } from "./routes/issues.js";
+import { register as stagedList } from "./routes/staged-list.js";
+import { register as stagedMail } from "./routes/staged-mail.js";
+import { guard, securityHeaders, Security, type SecurityOptions, type WebEnv } from "./security.js";
+import { css } from "./style.js";
+
+export function createApp(deps: Deps, security: SecurityOptions, opts: { countsMaxAgeMs?: number } = {}): { app: Hono<WebEnv>; ctx: WebContext } {
+  const app = new Hono<WebEnv>();
+  const ctx = makeContext(deps, new Security(security), opts);
+  app.use("*", securityHeaders);
+  app.get("/style.css", (c) => c.body(css, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300" }));
+  // Forms carry a token, a subject or a password: nothing larger is ever posted here.
+  app.use("*", bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("request too large", 413) }));
+  app.use("*", guard(ctx.sec));
+  for (const register of [stagedList, stagedMail, downloads, issues, actions]) register(app, ctx);
+  app.notFound((c) => c.text("not found", 404));
+  app.onError((e, c) => {
+    deps.log(`web console: ${c.req.method} ${c.req.path}: ${e.message}`);
+    return c.text("internal error: see the log file", 500);
+  });
+  return { app, ctx };
+}

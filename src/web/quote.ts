@@ -1,0 +1,24 @@
+// "The new part of a reply first, when known" (issue 15 §2): a reply's text split where the quoted
+// earlier mail starts. One pass over the lines, bounded patterns only (mail text is hostile).
+const ATTRIBUTION = /^(On|Am|Le|El|Il|Op|W dniu|Dnia) .{0,300}(wrote|schrieb|a écrit|escribió|ha scritto|schreef|napisał).{0,100}:\s*$/i;
+const DIVIDER = /^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Wiadomość oryginalna)\s*-{2,}|_{20,})\s*$/i;
+
+export interface SplitText {
+  fresh: string;
+  /** The quoted history, or null when none was recognised. */
+  quoted: string | null;
+}
+
+export function splitQuoted(text: string): SplitText {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].length > 400 ? "" : lines[i].replace(/\r$/, "");
+    if (line.startsWith(">") || ATTRIBUTION.test(line) || DIVIDER.test(line)) {
+      const fresh = lines.slice(0, i).join("\n").trimEnd();
+      // Nothing new above the quote (a bare forward): show it all.
+      if (!fresh.trim()) return { fresh: text, quoted: null };
+      return { fresh, quoted: lines.slice(i).join("\n") };
+    }
+  }
+  return { fresh: text, quoted: null };
+}

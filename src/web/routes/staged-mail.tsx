@@ -1,0 +1,242 @@
+/** @jsxImportSource hono/jsx */
+// One staged mail (issue 15 §2): components and headers, text body, attachments, raw download, the
+// status history, the decision trace as steps, links to what it became; resubmit with a subject.
+import { actionDetails, attachmentsOf, getStaged, issuesOfStaged, statusHistory } from "../../db/queries.js";
+import { RESUBMITTABLE, identificationView, interactionView } from "../../db/web-queries.js";
+import { stmt } from "../../db/sql.js";
+import type { App, WebContext } from "../context.js";
+import { Badge, Csrf, IssueLink, Page, bytes, visible, when } from "../layout.js";
+import { splitQuoted } from "../quote.js";
+
+interface TraceStep {
+  step: string;
+  decision: string;
+  reason: string;
+}
+
+function parseList<T>(json: string | null): T[] {
+  try {
+    const v = json ? JSON.parse(json) : [];
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+export function register(app: App, ctx: WebContext): void {
+  app.get("/staged/:id{[0-9]+}", (c) => {
+    const id = Number(c.req.param("id"));
+    const db = ctx.deps.db;
+    const row = getStaged(db, id);
+    if (!row) return c.notFound();
+    const history = statusHistory(db, id);
+    const files = attachmentsOf(db, id);
+    const trace = parseList<TraceStep>(row.trace);
+    const autoReasons = parseList<string>(row.autoReasons);
+    const actions = issuesOfStaged(db, id);
+    const issues = [...new Set(actions.map((a) => a.issueId))].map((i) => stmt(db, `SELECT id, reference, state, subject FROM issues WHERE id = ?`).get(i) as { id: number; reference: string | null; state: string; subject: string | null });
+    const ident = row.userIdentificationId ? identificationView(db, row.userIdentificationId) : undefined;
+    const interaction = row.interactionId ? interactionView(db, row.interactionId) : undefined;
+    // Issue 9.3: once processed, the text is kept on the actions only.
+    const text = row.textBody ?? (actions.length ? actionDetails(db, actions[0].actionId) : null);
+    const body = splitQuoted(text ?? "");
+    const stuckBefore = new Date(ctx.deps.now().getTime() - ctx.deps.config.recoverAfterMinutes * 60_000).toISOString();
+    const stuck = ["new", "in_process", "workflow"].includes(row.status) && row.updatedAt < stuckBefore;
+    const message = ctx.flash(c.var.session.id);
+    const kv = (k: string, v: unknown) => (v === null || v === undefined || v === "" ? null : [<dt>{k}</dt>, <dd>{String(v)}</dd>]);
+    return c.html(
+      <Page title={`Staged mail ${id}`} section="staged" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>
+        <p class="muted">
+          <a href="/">Staged mail</a> › {id}
+        </p>
+        <h1>
+          {row.subject ? visible(row.subject) : "(no subject)"} <Badge status={row.status} /> {stuck && <Badge status="stuck" label="stuck" />}
+        </h1>
+        {message && (
+          <p class={`panel notice ${row.status === "complete" ? "good" : "bad"}`} role="status">
+            {message}
+          </p>
+        )}
+        {(row.error || row.reason) && (
+          <div class="panel notice bad">
+            <strong>{row.error ? "Error" : "Reason"}:</strong> <span>{row.error ?? row.reason}</span>
+          </div>
+        )}
+        {(RESUBMITTABLE as readonly string[]).includes(row.status) && (
+          <form class="panel inline-form" method="post" action={`/staged/${id}/resubmit`}>
+            <Csrf token={c.var.csrf} />
+            <div>
+              <label for="subject">Subject (correct it, or supply the missing one)</label>
+              <input id="subject" name="subject" value={row.subject ?? ""} maxlength={998} />
+            </div>
+            <button type="submit">Resubmit</button>
+          </form>
+        )}
+        <div class="grid2">
+          <section class="panel" aria-labelledby="h-mail">
+            <h2 id="h-mail">Mail</h2>
+            <dl class="kv">
+              {kv("From", row.fromName ? `${row.fromName} <${row.fromAddress ?? ""}>` : row.fromAddress)}
+              {kv("To", row.toAddresses)}
+              {kv("Cc", row.ccAddresses)}
+              {kv("Recipient", row.envelopeRecipient ?? row.recipient ?? "(from headers)")}
+              {kv("Envelope sender", row.envelopeSender)}
+              {kv("Delivered-To", row.deliveredTo)}
+              {kv("Message-ID", row.messageId)}
+              {kv("In-Reply-To", row.inReplyTo)}
+              {kv("References", row.references)}
+              {kv("Date", row.date)}
+              {kv("Staged", `${when(row.receivedAt)} UTC via ${row.source}`)}
+              {kv("Size", `${bytes(row.rawSize)}, raw ${row.rawPath ? "in a spool file" : "in the database"}${row.rawTruncated ? " (over the size limit: headers and the start of the body kept)" : ""}`)}
+              {kv("Subject set by admin", row.subjectOverride)}
+              {kv("Being processed by", row.claimedBy ? `${row.claimedBy} since ${when(row.claimedAt)}` : null)}
+              {kv("Auto-generated", row.autoGenerated ? `yes: ${autoReasons.join("; ")}` : "no")}
+              {row.duplicateOf && [
+                <dt>Duplicate of</dt>,
+                <dd>
+                  <a href={`/staged/${row.duplicateOf}`}>{`staged mail ${row.duplicateOf}`}</a>
+                </dd>,
+              ]}
+              {kv("Attempts", row.attempts)}
+            </dl>
+            <p>
+              <a class="button secondary" href={`/staged/${id}/raw`}>
+                Download raw .eml
+              </a>
+            </p>
+          </section>
+          <section class="panel" aria-labelledby="h-links">
+            <h2 id="h-links">What it became</h2>
+            <dl class="kv">
+              <dt>Identification</dt>
+              <dd>
+                {ident ? (
+                  <a href={`/issues?customer=${ident.id}`}>
+                    {`${ident.id}: ${[ident.firstNames, ident.lastName].filter(Boolean).join(" ") || "(no name)"} <${ident.userEmail ?? ident.email ?? ""}>`}
+                  </a>
+                ) : (
+                  "none"
+                )}
+                {ident?.accountName && <span class="muted">{` · account ${ident.accountName} (${ident.supportLevel})`}</span>}
+              </dd>
+              <dt>Interaction</dt>
+              <dd>{interaction ? `${interaction.id}: ${interaction.type} from ${interaction.originator}, ${when(interaction.interactionDate)}` : "none"}</dd>
+              <dt>Issues</dt>
+              <dd>{issues.length ? issues.map((i) => <div><IssueLink issue={i} /></div>) : "none"}</dd>
+              <dt>Actions</dt>
+              <dd>
+                {actions.length
+                  ? actions.map((a) => (
+                      <div>
+                        <a href={`/issues/${a.issueId}#action-${a.actionId}`}>{`action ${a.actionId}`}</a> <span class="muted">on issue {a.issueId}</span>
+                      </div>
+                    ))
+                  : "none"}
+              </dd>
+            </dl>
+            <h2>Status history</h2>
+            <table class="list">
+              <tbody>
+                {history.map((h) => (
+                  <tr>
+                    <td class="num">{when(h.at)}</td>
+                    <td>
+                      <Badge status={h.status} />
+                    </td>
+                    <td>{h.note ?? ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        </div>
+        <section class="panel" aria-labelledby="h-body">
+          <h2 id="h-body">Text</h2>
+          {text ? <pre>{body.fresh}</pre> : <p class="muted">No text body.</p>}
+          {body.quoted && (
+            <details class="quoted">
+              <summary>Quoted earlier mail</summary>
+              <pre>{body.quoted}</pre>
+            </details>
+          )}
+          {row.htmlBody && (
+            <p>
+              This mail also has an HTML part: <a href={`/staged/${id}/html`}>view it in a sandboxed frame</a> (no scripts, nothing loaded).
+            </p>
+          )}
+        </section>
+        <section class="panel" aria-labelledby="h-att">
+          <h2 id="h-att">Attachments</h2>
+          {files.length ? (
+            <table class="list">
+              <tbody>
+                {files.map((a) => (
+                  <tr>
+                    <td class="subject">
+                      <a href={`/staged/${id}/attachments/${a.id}`} download>
+                        {a.filename ? visible(a.filename) : "(unnamed)"}
+                      </a>
+                    </td>
+                    <td>{a.contentType ?? ""}</td>
+                    <td class="num">{bytes(a.size)}</td>
+                    <td class="mono muted">{a.sha256.slice(0, 12)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">None.</p>
+          )}
+        </section>
+        <section class="panel" aria-labelledby="h-trace">
+          <h2 id="h-trace">Decision trace</h2>
+          {trace.length ? (
+            <ol class="steps">
+              {trace.map((t) => (
+                <li>
+                  <strong>{t.step}</strong>: {t.decision} <span class="muted">— {t.reason}</span>
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <p class="muted">Not processed yet.</p>
+          )}
+        </section>
+        <details class="panel">
+          <summary>Headers</summary>
+          <pre>{row.headers}</pre>
+        </details>
+      </Page>,
+    );
+  });
+
+  // The HTML part, inside a frame that may not run script, submit forms or load anything (the frame's
+  // document gets its own CSP: routes/downloads.ts).
+  app.get("/staged/:id{[0-9]+}/html", (c) => {
+    const id = Number(c.req.param("id"));
+    const row = getStaged(ctx.deps.db, id);
+    if (!row?.htmlBody) return c.notFound();
+    return c.html(
+      <Page title={`HTML of staged mail ${id}`} section="staged" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>
+        <p class="muted">
+          <a href="/">Staged mail</a> › <a href={`/staged/${id}`}>{id}</a> › HTML part
+        </p>
+        <h1>{row.subject ?? "(no subject)"}</h1>
+        <p class="muted">Shown sandboxed: no scripts, no forms, no remote images or fonts. Links do not open.</p>
+        <iframe class="mailhtml" title="HTML part of the mail" sandbox="" src={`/staged/${id}/html-body`} referrerpolicy="no-referrer"></iframe>
+      </Page>,
+    );
+  });
+
+  app.post("/staged/:id{[0-9]+}/resubmit", async (c) => {
+    const id = Number(c.req.param("id"));
+    const body = await c.req.parseBody();
+    const subject = typeof body.subject === "string" ? body.subject : undefined;
+    const { resubmit } = await import("../adapter.js");
+    const r = await resubmit(ctx.deps, id, subject);
+    ctx.invalidateCounts();
+    const msg = r.ok ? `Resubmitted: ${r.outcome.status}${r.outcome.issues.length ? ` on ${r.outcome.issues.map((i) => i.reference).join(", ")}` : ""}${r.outcome.error ? ` (${r.outcome.error})` : ""}` : r.reason;
+    ctx.flash(c.var.session.id, msg);
+    return c.redirect(`/staged/${id}`, 303);
+  });
+}
