@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { db, rows, runAsync, type Sandbox } from "./helpers/cli.js";
 import { configured, createIssue, feed, fill, showIssue } from "./helpers/setup.js";
+import { startConsole } from "./helpers/web.js";
 
 const cli = (sb: Sandbox, ...args: string[]) => runAsync(sb, args, "");
 
@@ -77,6 +78,22 @@ describe("the new text of a reply is kept beside the full text", () => {
     const [stored] = rows(db(sb), "SELECT details, reply_text AS replyText FROM actions WHERE issue_id = 1");
     expect(stored.replyText).toBe("Thanks, the parcel arrived this morning.\nOne box was damaged though.");
     expect(stored.details).toContain("> your order 1042 was shipped on Monday with DHL.");
+  });
+
+  it("the web console shows the stored new text first, the whole mail behind a summary", async () => {
+    await feed(sb, fill("reply-new-text-gmail-quote-and-signature.eml"));
+    const web = await startConsole(sb);
+    try {
+      const html = await (await fetch(`${web.url}/issues/1`)).text();
+      const start = html.indexOf('<div class="body">');
+      expect(start).toBeGreaterThan(0);
+      const body = html.slice(start, html.indexOf("</article>", start));
+      expect(body).toMatch(/<pre>Thanks, the parcel arrived this morning.\nOne box was damaged though.<\/pre>/);
+      expect(body).toContain("<summary>Whole mail</summary>");
+      expect(body.indexOf("your order 1042 was shipped")).toBeGreaterThan(body.indexOf("Whole mail"));
+    } finally {
+      await web.stop();
+    }
   });
 
   it("issue show --help names --full", async () => {
