@@ -2,6 +2,7 @@
 // `node dist/bench/run.js NAME...` runs only those named.
 import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
+import { lmtpRuns } from "./lmtp.js";
 import { run as memory } from "./memory.js";
 import { run as replies } from "./replies.js";
 import { run as stage } from "./stage.js";
@@ -22,6 +23,7 @@ const benches: Bench[] = [
   { name: "stage", run: stage },
   { name: "replies", run: () => replies() },
   { name: "web", run: web },
+  { name: "lmtp", run: () => lmtpRuns() },
 ];
 
 async function main(names: string[]): Promise<void> {

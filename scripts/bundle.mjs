@@ -171,9 +171,21 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
   },
 };
 
+// The command table's import of the serve command becomes a require of dist/bundle/serve.cjs at
+// run time. Its fault classes are its own copies: src/errors.ts brands them, so main.ts still maps
+// them to their exit codes.
+const serveApart = {
+  name: "serve-apart",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/serve\.js$/ }, (args) => (/src[\\/]cli[\\/]program\.ts$/.test(args.importer) ? { path: "./serve.cjs", external: true } : undefined));
+  },
+};
+
 const result = await build({
   // The worker threads `import` parses on (src/pipeline/prepare-pool.ts) load their own small entry.
-  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", web: "src/web/server.ts" },
+  // `serve` (issue 12) is a bundle of its own, required by the command table only when it runs: the
+  // MTA's one-process-per-mail bundle does not carry the daemon (see serveApart below).
+  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", web: "src/web/server.ts", serve: "src/cli/commands/serve.ts", "serve-worker": "src/serve/processor-worker.ts" },
   outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,
@@ -181,9 +193,10 @@ const result = await build({
   platform: "node",
   target: "node20",
   // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them;
-  // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts).
-  external: ["nodemailer", "imapflow", "commander"],
-  plugins: [deferPlugin],
+  // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts);
+  // smtp-server only by `serve` (issue 12).
+  external: ["nodemailer", "imapflow", "commander", "smtp-server"],
+  plugins: [deferPlugin, serveApart],
   // import() of an external (nodemailer) as require(): the launcher compiles the bundle with vm.Script
   // (for the code cache), where a real import() needs a loader callback that older Node 20 lacks.
   supported: { "dynamic-import": false },

@@ -11,6 +11,10 @@ export const EX = {
   CONFIG: 78,
 } as const;
 
+// issue 12: the `serve` command is bundled apart (scripts/bundle.mjs) with its own copy of these
+// classes; the brand lets main.ts's `instanceof IngestMailError` recognise them too.
+const BRAND = Symbol.for("ingest-mail.error");
+
 export class IngestMailError extends Error {
   constructor(
     message: string,
@@ -18,6 +22,13 @@ export class IngestMailError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+    (this as Record<symbol, unknown>)[BRAND] = true;
+  }
+
+  static [Symbol.hasInstance](x: unknown): boolean {
+    // Subclasses keep the plain prototype check (NotFoundError is not any IngestMailError).
+    if (this !== IngestMailError) return Function.prototype[Symbol.hasInstance].call(this, x);
+    return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

@@ -216,6 +216,26 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
   common(web.command("passwd").description("set the console's login password (read from stdin); writes its hash to the --config file")).action(async (opts) =>
     (await import("./commands/web.js")).passwd(opts),
   );
+  // issue 12: the long-running LMTP delivery mode.
+  common(
+    program
+      .command("serve")
+      .summary("take mail from the MTA over LMTP and process it in one long-running process")
+      .description(
+        "Listen for LMTP (RFC 2033): each recipient's copy is staged durably before its 250 2.0.0 (451 4.3.0 when it could not be stored),\n" +
+          "then processed in this process. SIGTERM drains and exits 0, SIGHUP re-reads the configuration, SIGUSR1 logs a status line.",
+      )
+      .requiredOption("--lmtp <addr>", "unix:/path/to/socket, HOST:PORT, PORT (127.0.0.1) or systemd (never port 25)")
+      .option("--max-connections <n>", "sessions at once; more get 421 (default 64)", int("--max-connections"))
+      .option("--max-bytes-in-flight <bytes>", "message bytes received and not yet staged; past it new transactions get 451 (default 268435456)", int("--max-bytes-in-flight"))
+      .option("--queue <n>", "staged ids waiting for processing in memory; the rest wait in the database (default 10000)", int("--queue"))
+      .option("--drain-timeout <seconds>", "on SIGTERM, process the queue this long at most (default 20)", int("--drain-timeout"))
+      .option("--sweep-interval <seconds>", "how often records left new are picked up again (default 60)", int("--sweep-interval"))
+      .option("--group-window <ms>", "at most this long a finished message waits for the others being received to share its commit (default 2; 0: one event-loop turn)", int("--group-window"))
+      .option("--socket-mode <octal>", "permissions of the unix socket (default 660)")
+      .option("--inline", "process on the main thread instead of a thread of its own")
+      .option("--check", "check the configuration, the database and the listen address, then exit"),
+  ).action(async (opts) => (await import("./commands/serve.js")).run(opts));
 
   return program;
 }

@@ -23,8 +23,9 @@ export const CLAIM_LEASE_MS = 15 * 60_000;
 /** Whether the process named by a claim may still be working on the record. */
 export function claimIsLive(claimedBy: string | null, claimedAt: string | null, now: Date, leaseMs = CLAIM_LEASE_MS, self = selfClaim(), isAlive = pidIsAlive): boolean {
   if (!claimedBy || !claimedAt) return false;
-  if (claimedBy === self) return false; // our own earlier claim (resubmit, recover in this process)
   if (now.getTime() - Date.parse(claimedAt) > leaseMs) return false;
+  // This very process (the LMTP daemon processes what it staged): alive by definition.
+  if (claimedBy === self) return true;
   const at = claimedBy.lastIndexOf(":");
   const host = claimedBy.slice(0, at);
   const pid = Number(claimedBy.slice(at + 1));

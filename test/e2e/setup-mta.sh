@@ -12,6 +12,8 @@
 #   setup-mta.sh dovecot-stop
 #   setup-mta.sh procmailrc              writes $E2E_DIR/procmailrc from .procmailrc.example
 #
+# POSTFIX_EXAMPLE (default examples/postfix; examples/postfix/lmtp for `serve`) and TRANSPORT (default
+# "ingest:"; e.g. lmtp:unix:/path/lmtp.sock) choose the delivery for support@example.test.
 # Environment: INGEST_USER (default ingest-mail, created if missing), E2E_DIR (a folder for configs and logs), INGEST_CMD (absolute command, may be
 # "/abs/node /abs/bin/ingest-mail.js"; must be executable by user nobody), INGEST_DB, INGEST_CONFIG.
 set -euo pipefail
@@ -83,9 +85,9 @@ maillog_file = $E2E/postfix.log
 queue_run_delay = 10s
 minimal_backoff_time = 10s
 maximal_backoff_time = 20s
-$(grep -v '^#' "$REPO/examples/postfix/main.cf" | grep -v '^\s*$' | sed "s#/etc/postfix/ingest-mail-transport#$E2E/transport#")
+$(grep -v '^#' "$REPO/${POSTFIX_EXAMPLE:-examples/postfix}/main.cf" | grep -v '^\s*$' | sed "s#/etc/postfix/ingest-mail-transport#$E2E/transport#")
 CF
-  printf 'support@example.test ingest:\n' > "$E2E/transport"
+  printf 'support@example.test %s\n' "${TRANSPORT:-ingest:}" > "$E2E/transport"
   postconf -F '*/*/chroot = n'
   postconf -M# smtp/inet
   postconf -Me "${SMTP_PORT}/inet = ${SMTP_PORT} inet n - n - - smtpd"

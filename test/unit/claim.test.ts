@@ -9,7 +9,7 @@ const alive = (pids: number[]) => (pid: number) => pids.includes(pid);
 describe("claimIsLive", () => {
   it.each([
     ["no claim", null, null, [], false],
-    ["this process's own earlier claim", "mx1:100", ago(1_000), [100], false],
+    ["this process's own claim (the daemon processing what it staged)", "mx1:100", ago(1_000), [], true],
     ["a live process on this host", "mx1:200", ago(1_000), [200], true],
     ["a dead process on this host (killed)", "mx1:200", ago(1_000), [], false],
     ["a live pid past the lease (a reused pid)", "mx1:200", ago(CLAIM_LEASE_MS + 1), [200], false],
