@@ -137,13 +137,16 @@ export interface ProcessOptions {
   deferOutbound?: (send: () => Promise<void>) => void;
   /** A first trace step (a redelivery taking over). */
   note?: TraceStep;
+  /** A claim this very process holds may be taken over: the LMTP daemon's own sweep, which is
+   * the only processor in its process, finds records it staged but could not queue. */
+  takeOwnClaim?: boolean;
   /** false: no confirmations (a replay: `import` without --send-confirmations, issue 10.8). */
   sendConfirmations?: boolean;
 }
 
 /** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
 export async function processStaged(deps: Deps, stagedId: number, opts: ProcessOptions = {}): Promise<Outcome> {
-  const claimed = opts.claim ? { claim: opts.claim } : claimRecord(deps, stagedId);
+  const claimed = opts.claim ? { claim: opts.claim } : claimRecord(deps, stagedId, opts.takeOwnClaim === true);
   if ("outcome" in claimed) return claimed.outcome;
   const { claim } = claimed;
   // Kept out here so that a failure's record shows how far processing got before it rolled back.
@@ -189,14 +192,14 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
 }
 
 /** Takes the claim on a `new` record no live process holds; otherwise says what the record is. */
-function claimRecord(deps: Deps, stagedId: number): { claim: Claim } | { outcome: Outcome } {
+function claimRecord(deps: Deps, stagedId: number, takeOwn: boolean): { claim: Claim } | { outcome: Outcome } {
   const self = selfClaim();
   const at = deps.now().toISOString();
   return inWriteTx(deps.db, () => {
     const current = stagedClaim(deps.db, stagedId);
     if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
     if (current.status !== "new") return { outcome: outcomeOf(getStaged(deps.db, stagedId)!) };
-    if (claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
+    if (!(takeOwn && current.claimedBy === self) && claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
       const out = outcomeOf(getStaged(deps.db, stagedId)!);
       out.reason = `being processed by ${current.claimedBy} since ${current.claimedAt}`;
       return { outcome: out };

@@ -151,7 +151,7 @@ export class ProcessQueue {
       // Just staged: what follows staging, as for mail on stdin (the claim staging took; a
       // takeover of a redelivered record). Found by a sweep: claimed now, unless a live process
       // holds it (then it stays `new` and is left to that process).
-      const outcome = task.staged ? await afterStaging(deps, task.staged) : await processStaged(deps, task.id);
+      const outcome = task.staged ? await afterStaging(deps, task.staged) : await processStaged(deps, task.id, { takeOwnClaim: true });
       this.count(task.id, outcome.status, outcome);
     } catch (e) {
       // Only a record that vanished gets here (processStaged keeps every other fault as `error`,
