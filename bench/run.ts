@@ -1,5 +1,6 @@
 // `npm run bench`: the sub-benchmarks, run one after another; each prints its own line.
 // `node dist/bench/run.js NAME...` runs only those named.
+import { run as abuse } from "./abuse.js";
 import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { lmtpRuns } from "./lmtp.js";
@@ -24,6 +25,7 @@ const benches: Bench[] = [
   { name: "replies", run: () => replies() },
   { name: "web", run: web },
   { name: "lmtp", run: () => lmtpRuns() },
+  { name: "abuse", run: abuse },
 ];
 
 async function main(names: string[]): Promise<void> {

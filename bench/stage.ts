@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
   console.log(`issue 9, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
 
   // Staging latency in process: read the bytes, commit them with fsync. Medians of RUNS each.
-  const deps = makeDeps({ db: join(dir, "inproc.db") }, { HOME: dir });
+  const deps = makeDeps({ db: join(dir, "inproc.db") }, { HOME: dir }, undefined, { create: true });
   const stageOnce = async (bytes: Buffer) => {
     const t = process.hrtime.bigint();
     const raw = await readRaw([bytes], { spoolDir: deps.paths.spoolDir, inlineMaxBytes: deps.config.inlineRawMaxBytes, maxMessageBytes: deps.config.limits.maxMessageBytes });

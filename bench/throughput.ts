@@ -19,7 +19,7 @@ export async function run(): Promise<void> {
   // The halves, each warmed up first on mail of its own (a fresh process runs slower for its
   // first thousand or so mails while the JIT compiles).
   const dir0 = tempDir("halves");
-  const deps0 = makeDeps({ db: join(dir0, "ingest.db") }, { HOME: dir0 });
+  const deps0 = makeDeps({ db: join(dir0, "ingest.db") }, { HOME: dir0 }, undefined, { create: true });
   const settings = prepareSettings(deps0, { durable: false });
   const prepared: Prepared[] = [];
   for (const m of mails(900_000)) prepared.push(await prepare([m], settings));
@@ -47,7 +47,7 @@ export async function run(): Promise<void> {
   const workers = defaultWorkers();
   const pipeline = async (pool: PreparePool, offset: number, n: number) => {
     const dir = tempDir(`pipeline-${offset}`);
-    const deps = makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir });
+    const deps = makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir }, undefined, { create: true });
     const queue: Promise<Prepared>[] = [];
     let stored = 0;
     const settle = async () => {
@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
   ];
   for (const [k, v] of variants.entries()) {
     const dir = tempDir(`throughput-${k}`);
-    const deps = makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir });
+    const deps = makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir }, undefined, { create: true });
     const input = mails((k + 1) * 100_000);
     const statuses = new Map<string, number>();
     t = start();

@@ -1,6 +1,7 @@
 // Configuration: a JSON file (--config, INGEST_MAIL_CONFIG) over built-in defaults. Unknown keys and
 // wrong types are refused with the key's name so a deployment typo cannot silently change behaviour.
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError } from "./errors.js";
 
 export type IssueKind = "ticket" | "case" | "action";
@@ -50,9 +51,12 @@ export interface Config {
     adminNoticesPerHour: number;
     /** Issue 9.8: failed outbound mail is retried by the long-running modes up to this many attempts. */
     outboxMaxAttempts: number;
+    /** Issue 10: confirmations per recipient domain / in all, in the last hour. */
+    confirmationsPerDomainPerHour: number;
+    confirmationsPerHour: number;
   };
   flood: { maxNewIssues: number; windowMinutes: number } | null;
-  /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = unsigned ids accepted. */
+  /** Secret for HMAC-signed address ids (local+UID-ISSUE-SIG@); null = the database's own (issue 10). */
   addressSecret: string | null;
   /** domain.md §1.4: mail without a subject is staged as invalid (seed default: on). */
   requireSubject: boolean;
@@ -65,6 +69,13 @@ export interface Config {
   recoverAfterMinutes: number;
   /** Issue 15: the web console. Off loopback it serves only after a login with this password. */
   web: { passwordHash: string | null };
+  // ---- issue 10: trust (domain.md §9) ----
+  /** The authserv-id our own MTA writes into Authentication-Results (RFC 8601); null: none trusted. */
+  trustedAuthservId: string | null;
+  /** Headers whose value "Yes..." marks mail the MTA's spam filter flagged (staged as `spam`). */
+  spamHeaders: string[];
+  /** Mode of the files we create (octal string); folders get the matching x bits. "0640" shares with a group. */
+  fileMode: string;
 }
 
 export const defaultConfig: Config = {
@@ -84,6 +95,8 @@ export const defaultConfig: Config = {
     parseSeconds: 10,
     adminNoticesPerHour: 10,
     outboxMaxAttempts: 5,
+    confirmationsPerDomainPerHour: 30,
+    confirmationsPerHour: 300,
   },
   flood: null,
   addressSecret: null,
@@ -95,6 +108,9 @@ export const defaultConfig: Config = {
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
   web: { passwordHash: null },
+  trustedAuthservId: null,
+  spamHeaders: ["X-Spam-Flag", "X-Spam-Status"],
+  fileMode: "0600",
 };
 
 type Check = (v: unknown, key: string) => void;
@@ -175,6 +191,8 @@ const configShape: Record<string, Check> = {
     parseSeconds: posInt,
     adminNoticesPerHour: posInt,
     outboxMaxAttempts: posInt,
+    confirmationsPerDomainPerHour: posInt,
+    confirmationsPerHour: posInt,
   }),
   flood: (v, k) => (v === null ? undefined : object({ maxNewIssues: posInt, windowMinutes: posInt }, ["maxNewIssues", "windowMinutes"])(v, k)),
   addressSecret: strOrNull,
@@ -186,6 +204,10 @@ const configShape: Record<string, Check> = {
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,
   web: object({ passwordHash: (v, k) => void (v === null || (typeof v === "string" && /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/.test(v)) || fail(k, "null or a hash made by `ingest-mail web passwd`")) }),
+  trustedAuthservId: strOrNull,
+  spamHeaders: array(str),
+  // Owner read/write at least; never anything for "other" (customer mail is private, issue 10).
+  fileMode: (v, k) => void ((typeof v === "string" && /^0?[0-7]{3}$/.test(v) && (parseInt(v, 8) & 0o600) === 0o600 && (parseInt(v, 8) & 0o007) === 0) || fail(k, 'an octal mode such as "0600" or "0640" (owner read/write, nothing for others)')),
 };
 
 /** Validates a parsed JSON value and merges it over the defaults. */
@@ -222,7 +244,22 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Co
     // and an MTA may quote our stderr in a bounce: only where it is.
     throw new ConfigError(`config: ${file} is not valid JSON (${jsonErrorPlace(text, (e as Error).message)})`);
   }
-  return parseConfig(json);
+  return relativeTo(dirname(resolve(file)), parseConfig(json));
+}
+
+/**
+ * Issue 10: relative paths in a config file resolve against the file's folder, not the current
+ * directory (an MTA runs us from its queue directory, cron from /).
+ */
+export function relativeTo(dir: string, c: Config): Config {
+  const at = (p: string | null | undefined) => (p && !isAbsolute(p) ? resolve(dir, p) : p);
+  return {
+    ...c,
+    attachmentsDir: at(c.attachmentsDir) ?? null,
+    spoolDir: at(c.spoolDir) ?? null,
+    logFile: at(c.logFile) ?? null,
+    outbound: { ...c.outbound, ...(c.outbound.dir ? { dir: at(c.outbound.dir)! } : {}), ...(c.outbound.path && c.outbound.path.includes("/") ? { path: at(c.outbound.path)! } : {}) },
+  };
 }
 
 /** "line L, column C" of a JSON syntax error, from the position in the parser's message. */

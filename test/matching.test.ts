@@ -79,11 +79,11 @@ describe("ids in the recipient address (step 0, before every matcher)", () => {
     const sb = configured();
     await createIssue(sb, "ticket");
     const other = await createIssue(sb, "ticket");
-    const out = await feed(sb, fill("reply-matched-by-address-ids.eml", { OTHER_ISSUE_GUID: other.guid }));
+    const out = await feed(sb, fill("reply-matched-by-address-ids.eml", { OTHER_ISSUE_GUID: other.guid }), ["--recipient", "service+1-1@example.test"]);
 
     expect(out.issues).toEqual([{ issueId: 1, reference: "CS-000001", created: false, reopened: false, matchedBy: "address-ids", state: "todo" }]);
     expect(out.userIdentificationId).toBe(1);
-    expect(out.trace).toContainEqual({ step: "identify", decision: "user identification 1", reason: "address ids 1-1 verified" });
+    expect(out.trace).toContainEqual({ step: "identify", decision: "user identification 1", reason: "address ids 1-1 verified (unsigned, from the issue's customer or a participant)" });
     expect(decisions(out)).not.toContain(`matched CS-000002 by in-reply-to`);
     const d = db(sb);
     expect(count(d, "actions", "issue_id = 1")).toBe(1);
@@ -94,22 +94,22 @@ describe("ids in the recipient address (step 0, before every matcher)", () => {
     const sb = configured();
     await createIssue(sb, "ticket");
     await createIssue(sb, "ticket", { email: "bob@customer.example" });
-    const out = await feed(sb, fill("reply-with-tampered-address-ids.eml"));
+    const out = await feed(sb, fill("reply-with-tampered-address-ids.eml"), ["--recipient", "service+1-2@example.test"]);
 
     const ignored = out.trace.find((t: any) => t.decision === "ignore address ids (Case 2)");
-    expect(ignored?.reason).toBe("ids 1-2 look tampered with: issue 2 does not belong to identification 1");
+    expect(ignored?.reason).toBe("ids 1-2 ignored: unsigned ids count only from the issue's customer or a participant");
     expect(out.issues).toEqual([{ issueId: 1, reference: "CS-000001", created: false, reopened: false, matchedBy: "subject-reference", state: "todo" }]);
     expect(count(db(sb), "actions", "issue_id = 2")).toBe(0);
   });
 
-  it("with addressSecret set, unsigned ids are ignored and a correctly signed address matches", async () => {
+  it("with addressSecret set, unsigned ids in a header are ignored and a correctly signed address matches", async () => {
     const secret = "test-secret";
     const sb = configured({ addressSecret: secret });
     await createIssue(sb, "ticket");
     const other = await createIssue(sb, "ticket");
 
     const unsigned = await feed(sb, fill("reply-matched-by-address-ids.eml", { OTHER_ISSUE_GUID: other.guid }));
-    expect(unsigned.trace.find((t: any) => t.decision === "ignore address ids (Case 2)")?.reason).toContain("address ids carry no signature");
+    expect(unsigned.trace.find((t: any) => t.decision === "ignore address ids (Case 2)")?.reason).toContain("unsigned ids in a header address count only when signed");
     expect(unsigned.issues[0]).toMatchObject({ issueId: 2, matchedBy: "in-reply-to" });
 
     const signed = fill("reply-matched-by-address-ids.eml", { OTHER_ISSUE_GUID: other.guid })

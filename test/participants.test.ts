@@ -69,6 +69,18 @@ describe("people copied on a customer's mail are participants", () => {
     expect((await cli(sb, "issue", "show", "1")).stdout).toMatch(new RegExp(`bob@customer\\.example\\s+wrote in \\(staged mail ${bob.stagedId}\\)`));
   });
 
+  it("a mail our MTA found unauthenticated (DMARC fail) brings no one in (domain.md §9)", async () => {
+    const sb = configured({ trustedAuthservId: "mx.example.test" });
+    const out = await feed(sb, fill("cc-from-unauthenticated-sender-adds-no-one.eml"));
+    expect(out.trace.find((t: any) => t.step === "authenticate")?.decision).toBe("unauthenticated");
+    const shown = await admin(sb, "issue", "show", String(out.issues[0].issueId));
+    expect(shown.participants).toEqual(["alice@customer.example"]);
+    expect(count(db(sb), "issue_participants")).toBe(0);
+    // The same mail passing DMARC copies Mallory in: it is the verdict that keeps her out.
+    const passed = await feed(sb, fill("cc-from-unauthenticated-sender-adds-no-one.eml").replace("dmarc=fail (p=reject)", "dmarc=pass").replace("<cc-from-unauthenticated-sender@", "<cc-from-authenticated-sender@"));
+    expect((await admin(sb, "issue", "show", String(passed.issues[0].issueId))).participants).toContain("mallory@attacker.example");
+  });
+
   it("with no support addresses configured, the address the mail was delivered to is not a participant", async () => {
     const sb = configured({ supportAddresses: [] });
     await feed(sb, fill("cc-colleagues-become-participants.eml"), ["--recipient", "service@example.test"]);

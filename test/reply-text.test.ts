@@ -64,8 +64,8 @@ describe("the new text of a reply is kept beside the full text", () => {
     for (const args of [["issue", "show", "1"], ["issue", "show", "1", "--full"]]) {
       const text = (await cli(sb, ...args)).stdout;
       expect(text).toContain(`staged ${out.stagedId}`);
-      expect(text).toContain("\\u{1b}]0;owned\\u{7}\\u{1b}[2Jcleared");
-      expect(text).toContain("\\u{202e}reversed");
+      expect(text).toContain("\\x1b]0;owned\\x07\\x1b[2Jcleared");
+      expect(text).toContain("\\u202ereversed");
       expect(text).not.toMatch(/[\u001b\u0007\u202e]/);
     }
   });

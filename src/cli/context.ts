@@ -1,8 +1,11 @@
 // Builds the dependencies object for a command: configuration, database, paths, clock, ids.
 import { hostname } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
 import { openDb } from "../db/open.js";
+import { NotFoundError } from "../errors.js";
+import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
 
 export interface CommonOptions {
@@ -22,10 +25,30 @@ export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = p
   return loadConfig(opts.config, env);
 }
 
-export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config): Deps {
+export interface DepsOptions {
+  /** Issue 10: only ingest, poll, import and init may create a database; admin commands open one. */
+  create?: boolean;
+}
+
+export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config, how: DepsOptions = {}): Deps {
   const config = loaded ?? loadCommonConfig(opts, env);
   const paths = resolvePaths(opts.db ?? defaultDbPath(env), config);
-  const db = openDb(paths.db, { busyTimeoutMs: config.busyTimeoutMs });
+  // Issue 10 (domain.md §9): root becomes the database's owner, files are private whatever the
+  // umask, symlinks in our places are refused, and an admin command never creates a database.
+  becomeDatabaseOwner(paths.db);
+  const modes = applyFileMode(config.fileMode);
+  refuseSymlinks([
+    { path: paths.db, what: "the database" },
+    { path: `${paths.db}-wal`, what: "the database's WAL file" },
+    { path: `${paths.db}-shm`, what: "the database's shared-memory file" },
+    { path: paths.attachmentsDir, what: "the attachments folder" },
+    { path: paths.spoolDir, what: "the spool folder" },
+    { path: join(paths.db, "..", "outbox"), what: "the outbox folder" },
+    ...(config.outbound.dir ? [{ path: config.outbound.dir, what: "the outbox folder" }] : []),
+    ...(config.logFile ? [{ path: config.logFile, what: "the log file" }] : []),
+  ]);
+  if (!how.create && !existsSync(paths.db)) throw new NotFoundError(`no database at ${paths.db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
+  const db = openDb(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file });
   let mailer: Promise<Mailer> | null = null;
   return {
     db,

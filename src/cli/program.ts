@@ -62,11 +62,15 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     ),
   ).action((recipient: string | undefined, opts: IngestOptions) => runIngest(recipient, opts));
 
+  common(program.command("init").description("create (and migrate) the database; the other admin commands only open an existing one")).action(async (opts) =>
+    (await import("./commands/init.js")).run(opts),
+  );
+
   common(
     program
       .command("list")
       .description("list staged mail, newest first")
-      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held"]))
+      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored"]))
       .option("--limit <n>", "at most this many rows", int("--limit"), 50),
   ).action(async (opts) => (await import("./commands/list.js")).run(opts));
 
@@ -78,11 +82,11 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     program
       .command("resubmit")
       .description(
-        "put invalid, error or held staged mail back to new and process it again now, parsed anew from its raw bytes with the current configuration",
+        "put invalid, error, held or spam staged mail back to new and process it again now, parsed anew from its raw bytes with the current configuration",
       )
       .argument("[stagedId]", "staged mail id (or --status for many)", int("stagedId"))
       .option("--subject <text>", "supply (or correct) the subject before processing")
-      .addOption(new Option("--status <status>", "resubmit every staged mail in this status").choices(["error", "invalid", "held"]))
+      .addOption(new Option("--status <status>", "resubmit every staged mail in this status").choices(["error", "invalid", "held", "spam"]))
       .option("--since <time>", "with --status: only mail received since this date or time")
       .addHelpText("after", "\nExamples:\n  ingest-mail resubmit 42 --subject \"Order 1234\"\n  ingest-mail resubmit --status error --since 2026-12-01"),
   ).action(async (id: number | undefined, opts) => (await import("./commands/resubmit.js")).run(id, opts));
@@ -158,6 +162,14 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .option("--name <name>", 'full name, e.g. "Ada Lovelace" or "Lovelace, Ada"')
       .option("--account <id>", "account id (from account add)", int("--account")),
   ).action(async (opts) => (await import("./commands/user.js")).add(opts));
+  common(
+    user
+      .command("link")
+      .summary("link a user identification to a registered user")
+      .description("link an existing user identification (e.g. from another address of hers) to a registered user")
+      .argument("<userId>", "user id", int("userId"))
+      .requiredOption("--identification <id>", "user identification id (required)", int("--identification")),
+  ).action(async (id: number, opts) => (await import("./commands/user.js")).link(id, opts));
 
   const account = program.command("account").description("manage customer accounts");
   common(
@@ -186,7 +198,8 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     .requiredOption("--port <port>", "server port", int("--port"))
     .requiredOption("--user <user>", "login user")
     .option("--password-file <file>", "file holding the password (else env INGEST_MAIL_PASSWORD)")
-    .option("--tls", "connect with TLS")
+    .option("--tls", "connect with TLS (implicit: imaps 993, pop3s 995); without it STARTTLS / STLS is required")
+    .option("--insecure-plaintext", "allow the password in clear when the server offers no STARTTLS / STLS")
     .option("--mailbox <name>", "IMAP mailbox", "INBOX")
     .option("--once", "poll once and exit")
     .option("--interval <seconds>", "poll every N seconds until SIGTERM", int("--interval"), 180)

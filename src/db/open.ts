@@ -1,7 +1,7 @@
 // Opens the SQLite database: WAL + busy timeout so many ingest processes can run at once, and the
 // generated migrations applied on open (a fresh path just works; an older database is migrated).
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { DatabaseRefusedError } from "../errors.js";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -15,6 +15,8 @@ export interface Db {
 export interface OpenOptions {
   busyTimeoutMs: number;
   readonly?: boolean;
+  /** Issue 10: mode for a database this call creates (SQLite makes it 0644; -wal/-shm copy it). */
+  fileMode?: number;
 }
 
 // Run from src/ (tests), dist/src/ (tsc) or dist/bundle/ (esbuild): the package root is the nearest
@@ -37,7 +39,9 @@ export function openDb(path: string, opts: OpenOptions): Db {
   // SQLite itself leaves a new file empty until its first write, so an empty file only seconds old
   // is another process creating the database right now (MTA deliveries to a fresh path race).
   if (isStaleEmptyFile(path)) throw new DatabaseRefusedError(`database ${path} is an empty file (0 bytes); refusing to initialise it: restore it, or remove it to start a new database`);
+  const fresh = opts.fileMode !== undefined && !opts.readonly && !existsSync(path);
   const client = new Database(path, { timeout: opts.busyTimeoutMs, readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (fresh) chmodSync(path, opts.fileMode!); // issue 10: before the first write, the file still empty
   try {
     checkSchema(client, path);
   } catch (e) {

@@ -148,6 +148,11 @@ export const issues = sqliteTable(
     openDate: text("open_date").notNull(),
     updatedAt: text("updated_at").notNull(),
     closedDate: text("closed_date"),
+    // Issue 10 (domain.md §9): the time the flood limit counts (the mail's own Date for imported
+    // mail, else the open time), and whether the mail that opened it failed our MTA's DMARC check
+    // (such issues do not count toward the flood limit of the identity they claim).
+    floodAt: text("flood_at"),
+    unauthenticated: integer("unauthenticated", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("issues_uid_idx").on(t.userIdentificationId),
@@ -230,11 +235,25 @@ export const outboundMails = sqliteTable(
     mail: text("mail"),
     attempts: integer("attempts").notNull().default(0),
     lastAttemptAt: text("last_attempt_at"),
+    // Issue 10: the normalised address (case, +tag, trailing dot) and its domain, for the
+    // per-address and per-domain confirmation limits.
+    toKey: text("to_key"),
+    toDomain: text("to_domain"),
   },
   (t) => [
     index("outbound_to_idx").on(t.toAddress, t.createdAt),
     index("outbound_status_idx").on(t.status),
     // Issue 15 (web console): an issue's outbound mail.
     index("outbound_issue_idx").on(t.issueId),
+    index("outbound_to_key_idx").on(t.toKey, t.createdAt),
+    index("outbound_to_domain_idx").on(t.toDomain, t.createdAt),
+    index("outbound_created_idx").on(t.createdAt),
   ],
 );
+
+// Issue 10: per-database settings; `address_secret` signs the ids in the addresses we hand out,
+// created on first use (config addressSecret overrides it).
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

@@ -40,14 +40,21 @@ export const issueParticipants = table<typeof schema.issueParticipants>({
 
 export const issues = table<typeof schema.issues>({
   name: "issues",
-  columns: { id: "id", guid: "guid", reference: "reference", kind: "kind", state: "state", waitType: "wait_type", parentId: "parent_id", queue: "queue", assignee: "assignee", newInfo: "new_info", mergedIntoId: "merged_into_id", splitFromId: "split_from_id", convertedToId: "converted_to_id", followsClosedId: "follows_closed_id", userIdentificationId: "user_identification_id", subject: "subject", recipient: "recipient", openDate: "open_date", updatedAt: "updated_at", closedDate: "closed_date" },
-  booleans: ["newInfo"],
+  columns: { id: "id", guid: "guid", reference: "reference", kind: "kind", state: "state", waitType: "wait_type", parentId: "parent_id", queue: "queue", assignee: "assignee", newInfo: "new_info", mergedIntoId: "merged_into_id", splitFromId: "split_from_id", convertedToId: "converted_to_id", followsClosedId: "follows_closed_id", userIdentificationId: "user_identification_id", subject: "subject", recipient: "recipient", openDate: "open_date", updatedAt: "updated_at", closedDate: "closed_date", floodAt: "flood_at", unauthenticated: "unauthenticated" },
+  booleans: ["newInfo", "unauthenticated"],
   blobs: [],
 });
 
 export const outboundMails = table<typeof schema.outboundMails>({
   name: "outbound_mails",
-  columns: { id: "id", kind: "kind", issueId: "issue_id", stagedMailId: "staged_mail_id", toAddress: "to_address", subject: "subject", messageId: "message_id", status: "status", error: "error", createdAt: "created_at", mail: "mail", attempts: "attempts", lastAttemptAt: "last_attempt_at" },
+  columns: { id: "id", kind: "kind", issueId: "issue_id", stagedMailId: "staged_mail_id", toAddress: "to_address", subject: "subject", messageId: "message_id", status: "status", error: "error", createdAt: "created_at", mail: "mail", attempts: "attempts", lastAttemptAt: "last_attempt_at", toKey: "to_key", toDomain: "to_domain" },
+  booleans: [],
+  blobs: [],
+});
+
+export const settings = table<typeof schema.settings>({
+  name: "settings",
+  columns: { key: "key", value: "value" },
   booleans: [],
   blobs: [],
 });

@@ -1,6 +1,8 @@
 // Maximo's error notification: a staged mail went to `error`; tell the administrator what failed and
 // how to resubmit it (domain.md §1.5, §1.6).
 import type { OutgoingMail } from "../pipeline/deps.js";
+import { bareAddress } from "../rules/confirm.js";
+import { headerText } from "./header-safe.js";
 
 export interface AdminNoticeInput {
   from: string;
@@ -35,10 +37,10 @@ export function renderAdminNotice(i: AdminNoticeInput): OutgoingMail {
   return {
     from: i.from,
     to: i.to,
-    subject: `[ingest-mail] staged mail ${s.id} failed: ${oneLine(i.error).slice(0, 80)}`,
+    subject: `[ingest-mail] staged mail ${s.id} failed: ${headerText(oneLine(i.error), 80)}`,
     text,
     messageId: `<${i.mailGuid}@${i.host}>`,
     date: i.date,
-    headers: { "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All" },
+    headers: { "Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All", "X-Loop": bareAddress(i.from) },
   };
 }

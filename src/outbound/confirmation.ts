@@ -5,6 +5,8 @@ import { bodyToken } from "../match/body-token.js";
 import { outboundMessageId } from "../match/message-id.js";
 import type { OutgoingMail } from "../pipeline/deps.js";
 import { idAddress } from "../rules/address-ids.js";
+import { bareAddress } from "../rules/confirm.js";
+import { headerText } from "./header-safe.js";
 
 export interface ConfirmationInput {
   from: string;
@@ -23,9 +25,10 @@ export interface ConfirmationInput {
 }
 
 export function confirmationSubject(reference: string, subject: string | null): string {
-  const s = (subject ?? "").replace(/\s+/g, " ").trim();
+  // Issue 10: control characters removed, the whole subject at most 200 characters.
+  const s = headerText(subject ?? "");
   if (!s) return `[${reference}] We have received your request`;
-  return `[${reference}] ${/^(re|aw|sv|odp|antw)\s*:/i.test(s) ? s : `Re: ${s}`}`;
+  return headerText(`[${reference}] ${/^(re|aw|sv|odp|antw)\s*:/i.test(s) ? s : `Re: ${s}`}`);
 }
 
 export function renderConfirmation(i: ConfirmationInput): OutgoingMail {
@@ -59,6 +62,8 @@ export function renderConfirmation(i: ConfirmationInput): OutgoingMail {
       "Auto-Submitted": "auto-replied",
       // Exchange's out-of-office and read receipts would otherwise answer the confirmation.
       "X-Auto-Response-Suppress": "All",
+      // Issue 10: our own mail, should it come back, is recognised and ignored (rules/own-mail.ts).
+      "X-Loop": bareAddress(i.from),
     },
   };
 }

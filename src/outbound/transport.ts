@@ -109,10 +109,10 @@ function toNodemailer(m: OutgoingMail) {
 // Written under a temporary name and renamed, so a reader of the folder never sees half a message.
 // The name comes from our own Message-ID (GUIDs), never from the incoming mail.
 function writeEml(dir: string, messageId: string, raw: Buffer): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o770 }); // issue 10: the umask (fileMode) decides
   const name = messageId.replace(/^<|>$/g, "").replace(/[^A-Za-z0-9._@-]/g, "_");
   const file = join(dir, `${name}.eml`);
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  writeFileSync(tmp, raw, { mode: 0o600 });
+  writeFileSync(tmp, raw, { mode: 0o660 }); // issue 10: the umask (fileMode) decides; never "other"
   renameSync(tmp, file);
 }

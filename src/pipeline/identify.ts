@@ -1,11 +1,14 @@
 // domain.md §2: who wrote. Case 1 from the ids in the address; Case 2 (ACS with Salesforce's contact
 // lookup) a registered user's first identification, else the first identification with that address,
 // else a new one with the names read from the display name.
+import { participantEmails } from "../db/participant-queries.js";
 import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, type Issue } from "../db/queries.js";
-import { parseAddressIds } from "../rules/address-ids.js";
+import { addressIdsTrust } from "../rules/address-trust.js";
+import { parseAddressIds, signatureOf } from "../rules/address-ids.js";
 import { splitDisplayName } from "../rules/display-name.js";
 import type { Deps } from "./deps.js";
 import type { TraceStep } from "./outcome.js";
+import { addressSecretOf, type MailTrust } from "./trust.js";
 
 export interface Writer {
   userIdentificationId: number;
@@ -48,28 +51,45 @@ export interface AddressIdsIdentity {
   trace: TraceStep[];
 }
 
+/** Issue 10: what decides whether the ids count (domain.md §9). */
+export interface AddressIdsContext {
+  /** Where the recipient came from (chooseRecipient's source): "envelope" or a header. */
+  recipientSource: string;
+  senderEmail: string | null;
+  trust: MailTrust;
+}
+
 /**
- * domain.md §2, Case 1: `service+UID-ISSUE@` names the writer and the issue, if the issue really
- * belongs to that identification. Otherwise the ids were tampered with (or the signature does not
- * verify): they are ignored and the trace says why, and the caller goes on with Case 2.
+ * domain.md §2, Case 1: `service+UID-ISSUE@` names the writer and the issue, if the ids count (signed
+ * by us, or unsigned from the issue's customer or a participant: rules/address-trust.ts) and the
+ * issue really belongs to that identification. Otherwise they are ignored, the trace says why, and
+ * the caller goes on with Case 2.
  */
-export function identifyByAddressIds(deps: Deps, recipient: string | null, support: string[]): AddressIdsIdentity {
+export function identifyByAddressIds(deps: Deps, recipient: string | null, support: string[], ctx: AddressIdsContext): AddressIdsIdentity {
   const none: AddressIdsIdentity = { userIdentificationId: null, supportLevel: null, issue: null, trace: [] };
-  const parsed = parseAddressIds(recipient, support, deps.config.addressSecret);
+  const parsed = parseAddressIds(recipient, support, null);
   if (!parsed.ids) return none;
   const { uid, issueId } = parsed.ids;
-  const issue = parsed.verified ? getIssue(deps.db, issueId) : undefined;
-  if (issue && issue.userIdentificationId === uid) {
-    return {
-      userIdentificationId: uid,
-      supportLevel: supportLevelOf(deps, uid),
-      issue,
-      trace: [
-        { step: "identify", decision: `user identification ${uid}`, reason: `address ids ${uid}-${issueId} verified` },
-        { step: "match", decision: `matched ${issue.reference} by address-ids`, reason: `issue ${issue.id} belongs to identification ${uid}` },
-      ],
-    };
-  }
-  const why = !parsed.verified ? parsed.reason : issue ? `issue ${issueId} does not belong to identification ${uid}` : `no issue ${issueId}`;
-  return { ...none, trace: [{ step: "identify", decision: "ignore address ids (Case 2)", reason: `ids ${uid}-${issueId} look tampered with: ${why}` }] };
+  const ignore = (why: string): AddressIdsIdentity => ({ ...none, trace: [{ step: "identify", decision: "ignore address ids (Case 2)", reason: `ids ${uid}-${issueId} ignored: ${why}` }] });
+  const issue = getIssue(deps.db, issueId);
+  const signature = signatureOf(parsed.ids, addressSecretOf(deps));
+  const sender = ctx.senderEmail?.toLowerCase() ?? null;
+  const trust = addressIdsTrust({
+    signature,
+    fromEnvelope: ctx.recipientSource === "envelope",
+    authenticated: ctx.trust.authenticated,
+    senderIsParticipant: signature === "none" && !!issue && !!sender && participantEmails(deps.db, issue.id).includes(sender),
+  });
+  if (!trust.count) return ignore(trust.reason);
+  if (!issue) return ignore(`no issue ${issueId} (looks tampered with)`);
+  if (issue.userIdentificationId !== uid) return ignore(`issue ${issueId} does not belong to identification ${uid} (looks tampered with)`);
+  return {
+    userIdentificationId: uid,
+    supportLevel: supportLevelOf(deps, uid),
+    issue,
+    trace: [
+      { step: "identify", decision: `user identification ${uid}`, reason: `address ids ${uid}-${issueId} verified (${trust.reason})` },
+      { step: "match", decision: `matched ${issue.reference} by address-ids`, reason: `issue ${issue.id} belongs to identification ${uid}` },
+    ],
+  };
 }

@@ -200,7 +200,7 @@ interface RawName {
 }
 
 async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[], durable: boolean): Promise<ParsedAttachment> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o770 }); // issue 10: the umask (fileMode) decides
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
   const hash = createHash("sha256");
   let size = 0;
@@ -212,10 +212,10 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
     },
   });
   try {
-    await pipeline(att.content, counter, createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
+    await pipeline(att.content, counter, createWriteStream(tmp, { flags: "wx", mode: 0o660 /* issue 10: the umask (fileMode) decides; never "other" */ }));
     const sha256 = hash.digest("hex");
     const sub = join(dir, sha256.slice(0, 2));
-    mkdirSync(sub, { recursive: true, mode: 0o700 });
+    mkdirSync(sub, { recursive: true, mode: 0o770 });
     const storedPath = join(sub, sha256);
     if (existsSync(storedPath)) rmSync(tmp, { force: true });
     else {
@@ -272,7 +272,7 @@ function declaredType(att: AttachmentStream): string | null {
 function cleanName(name: string | undefined): string | null {
   if (!name) return null;
   // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim(); // issue 10: bidi controls too
   return cleaned ? cleaned.slice(0, MAX_STORED_NAME) : null;
 }
 

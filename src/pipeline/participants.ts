@@ -6,6 +6,7 @@ import { ccParticipants, type CcDecision } from "../rules/cc-participants.js";
 import { bareAddress } from "../rules/confirm.js";
 import type { Deps } from "./deps.js";
 import { chooseRecipient } from "./recipient.js";
+import { trustOf } from "./trust.js";
 
 const split = (s: string | null) => (s ? s.split(/,\s*/).filter(Boolean) : []);
 
@@ -23,6 +24,8 @@ function ownAddresses(deps: Deps, staged: StagedMail): string[] {
 
 export function addCopiedParticipants(deps: Deps, staged: StagedMail, issueIds: number[], at: string): Map<number, CcDecision> {
   const out = new Map<number, CcDecision>();
+  // domain.md §9: a sender our MTA found unauthenticated is no participant, nor are those it copies.
+  if (!trustOf(deps, staged).authenticated) return out;
   const to = split(staged.toAddresses);
   const cc = split(staged.ccAddresses);
   // Most mail is addressed to us alone: then there is nothing to look up (import throughput).

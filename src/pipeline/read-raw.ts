@@ -64,9 +64,9 @@ export async function readRaw(input: AsyncIterable<Buffer | string> | Iterable<B
       if (before >= max) continue; // past the limit: read and discarded
       const keep = size > max ? chunk.subarray(0, max - before) : chunk;
       if (fd === null && before + keep.length > opts.inlineMaxBytes) {
-        mkdirSync(opts.spoolDir, { recursive: true, mode: 0o700 });
+        mkdirSync(opts.spoolDir, { recursive: true, mode: 0o770 }); // issue 10: the umask (fileMode) decides
         tmp = join(opts.spoolDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-        fd = openSync(tmp, "wx+", 0o600);
+        fd = openSync(tmp, "wx+", 0o660); // issue 10: the umask (fileMode) decides; never "other"
         opts.onTempFile?.(tmp);
         for (const c of chunks) writeAll(fd, c);
         chunks.length = 0;

@@ -1,6 +1,6 @@
 // domain.md §2: support addresses carry ids as service-UID-ISSUE@ (ACS) or service+UID-ISSUE@ (plus
-// addressing); with a secret configured they carry a short HMAC too (service+UID-ISSUE-SIG@) and an
-// unsigned or wrongly signed address is ignored (issue 5).
+// addressing). The addresses we hand out carry a short HMAC too (service+UID-ISSUE-SIG@); when ids
+// count is decided in address-trust.ts (issue 10: signed from anyone, unsigned only from participants).
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 export interface AddressIds {
@@ -46,6 +46,14 @@ export function parseAddressIds(recipient: string | null, supportAddresses: stri
   const got = Buffer.from(ids.signature);
   if (want.length !== got.length || !timingSafeEqual(want, got)) return { ids, verified: false, reason: "address ids signature does not verify" };
   return { ids, verified: true };
+}
+
+/** Issue 10: whether ids carry our signature (valid), a wrong one (invalid), or none. */
+export function signatureOf(ids: AddressIds, secret: string): "valid" | "invalid" | "none" {
+  if (!ids.signature) return "none";
+  const want = Buffer.from(signIds(secret, ids.uid, ids.issueId));
+  const got = Buffer.from(ids.signature.toLowerCase());
+  return want.length === got.length && timingSafeEqual(want, got) ? "valid" : "invalid";
 }
 
 /** The support address without ids, for routing (service+1-2@x → service@x). */

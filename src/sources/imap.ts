@@ -13,6 +13,9 @@ export interface ImapMailboxOptions {
   mailbox: string;
   moveTo?: string | null;
   timeoutMs?: number;
+  /** Allow LOGIN in clear when the server offers no STARTTLS (--insecure-plaintext). */
+  insecurePlaintext?: boolean;
+  tlsOptions?: Record<string, unknown>;
 }
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "NoConnection", "ClosedAfterConnectTLS", "ClosedAfterConnectText", "CONNECT_TIMEOUT", "GREETING_TIMEOUT", "UPGRADE_TIMEOUT"]);
@@ -34,6 +37,10 @@ export class ImapMailbox implements Mailbox {
       host: o.host,
       port: o.port,
       secure: !!o.tls,
+      // Issue 10: without implicit TLS, STARTTLS is required (imapflow would otherwise log in in
+      // clear when the server does not offer it), unless plaintext is explicitly allowed.
+      ...(o.tls || o.insecurePlaintext ? {} : { doSTARTTLS: true }),
+      ...(o.tlsOptions ? { tls: o.tlsOptions } : {}),
       auth: { user: o.user, pass: o.password },
       logger: false,
       connectionTimeout: timeout,
@@ -109,8 +116,11 @@ export class ImapMailbox implements Mailbox {
 
 function classify(e: unknown, where: string, user: string, mailbox?: string): MailboxError {
   if (e instanceof MailboxError) return e;
-  const err = e as { code?: string; authenticationFailed?: boolean; responseText?: string; serverResponseCode?: string; message?: string; mailboxMissing?: boolean };
+  const err = e as { code?: string; authenticationFailed?: boolean; responseText?: string; serverResponseCode?: string; message?: string; mailboxMissing?: boolean; tlsFailed?: boolean };
   const text = err.responseText || err.message || String(e);
+  if (err.tlsFailed) return new MailboxError(`${where} offers no STARTTLS: the password would go in clear (use --tls, or --insecure-plaintext to allow it)`, "refused");
+  // RFC 5530: a mailbox in use or a server unavailable for now is retried next cycle, not a refusal.
+  if (["INUSE", "UNAVAILABLE"].includes((err.serverResponseCode ?? "").toUpperCase()) || /^\[(INUSE|UNAVAILABLE)\]/i.test(text)) return new MailboxError(`${where}: ${text}`, "unreachable");
   if (err.authenticationFailed) return new MailboxError(`login refused for ${user} at ${where}: ${text}`, "refused");
   if (err.serverResponseCode === "NONEXISTENT" || err.mailboxMissing) return new MailboxError(`no mailbox "${mailbox}" for ${user} at ${where}: ${text}`, "refused");
   if ((err.code && UNREACHABLE.has(err.code)) || /connection (not available|closed)|timeout|unexpected close/i.test(text)) {

@@ -1,4 +1,5 @@
-// A small POP3 client (RFC 1939) on node:net / node:tls: USER/PASS, STAT, UIDL, RETR, DELE, QUIT.
+// A small POP3 client (RFC 1939) on node:net / node:tls: STLS (RFC 2595), USER/PASS, STAT, UIDL,
+// RETR, DELE, QUIT.
 // Written here (the subset needed is small) so that the raw bytes reach staging exactly as the
 // server sent them, as Buffers never decoded to strings (8-bit mail, content hash for duplicates).
 // Deletions take effect only at QUIT (RFC 1939 §6, UPDATE state): a connection that drops before
@@ -27,24 +28,90 @@ export interface Pop3Options {
   tlsOptions?: ConnectionOptions;
   /** No answer for this long → the connection is dropped (default 30 s). */
   timeoutMs?: number;
+  /** Issue 10: RETR keeps at most this many bytes (+1, so the caller sees it was more); the rest is read and discarded. */
+  maxMessageBytes?: number;
 }
+
+/** A retrieved message: its bytes, cut after maxMessageBytes + 1 when it was larger. */
+export interface Retrieved {
+  bytes: Buffer;
+  truncated: boolean;
+  /** The message's whole size as sent (dot-unstuffed). */
+  size: number;
+}
+
+// RFC 3206: these response codes say "try again later", not "your credentials are wrong".
+const TRANSIENT = /^\[(IN-USE|SYS\/TEMP|LOGIN-DELAY)\]/i;
 
 const CRLF_DOT = /^\.\r?\n$/;
 
 export class Pop3Client {
   private lines: Buffer[] = [];
   private head = 0;
-  private carry: Buffer | null = null;
+  // A line not yet ended: its pieces, joined once when its LF arrives (linear, issue 10: one
+  // Buffer.concat per chunk made a 50 MB line without LF take minutes). Past `cap` bytes the rest
+  // of the line is counted but not kept.
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** Bytes of over-long lines that were counted but not kept. */
+  private dropped = 0;
+  private readonly cap: number;
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
 
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly onError = (e: Error) => this.fail(e);
+  private readonly onClose = () => this.fail(new Pop3Error("the server closed the connection", "unreachable"));
+  private secure: boolean;
+
   private constructor(
-    private readonly socket: Socket,
+    private socket: Socket,
     private readonly where: string,
+    private readonly opts: Pop3Options,
   ) {
-    socket.on("data", (chunk: Buffer) => this.receive(chunk));
-    socket.on("error", (e) => this.fail(e));
-    socket.on("close", () => this.fail(new Pop3Error("the server closed the connection", "unreachable")));
+    this.cap = (opts.maxMessageBytes ?? 100 * 1024 * 1024) + 1;
+    this.secure = !!opts.tls;
+    this.listen(socket);
+  }
+
+  private listen(socket: Socket): void {
+    socket.on("data", this.onData);
+    socket.on("error", this.onError);
+    socket.on("close", this.onClose);
+  }
+
+  private unlisten(socket: Socket): void {
+    socket.off("data", this.onData);
+    socket.off("error", this.onError);
+    socket.off("close", this.onClose);
+  }
+
+  /** True once the session is encrypted (implicit TLS or STLS). */
+  get encrypted(): boolean {
+    return this.secure;
+  }
+
+  /**
+   * RFC 2595 §4: STLS upgrades the session to TLS before the password is sent. false when the
+   * server refuses it (the caller decides whether plaintext is allowed); throws when the handshake
+   * fails (a bad certificate is never accepted).
+   */
+  async stls(): Promise<boolean> {
+    if (this.secure) return true;
+    const r = await this.command("STLS");
+    if (!r.ok) return false;
+    const plain = this.socket;
+    this.unlisten(plain);
+    const host = this.opts.host;
+    const secured = tlsConnect({ socket: plain, ...(isIP(host) ? {} : { servername: host }), ...this.opts.tlsOptions });
+    await new Promise<void>((resolve, reject) => {
+      secured.once("secureConnect", resolve);
+      secured.once("error", (e) => reject(new Pop3Error(`STLS with ${this.where} failed: ${e.message}`, "unreachable", (e as { code?: string }).code)));
+    });
+    this.socket = secured;
+    this.listen(secured);
+    this.secure = true;
+    return true;
   }
 
   /** Connects and reads the greeting. */
@@ -55,7 +122,7 @@ export class Pop3Client {
       : netConnect({ host: opts.host, port: opts.port });
     socket.setTimeout(timeout, () => socket.destroy(new Pop3Error(`no answer from ${opts.host}:${opts.port} in ${timeout} ms`, "unreachable", "ETIMEDOUT")));
     const where = `${opts.host}:${opts.port}`;
-    const client = new Pop3Client(socket, where);
+    const client = new Pop3Client(socket, where, opts);
     try {
       const greeting = await client.response();
       if (!greeting.ok) throw new Pop3Error(`${where} refused the connection: ${greeting.text}`, "protocol");
@@ -68,10 +135,13 @@ export class Pop3Client {
   }
 
   async login(user: string, password: string): Promise<void> {
+    // A mailbox locked by another session ([IN-USE]) or a server in trouble ([SYS/TEMP]) is a
+    // transient fault (RFC 3206): the next cycle tries again; only a real refusal is "auth".
+    const refused = (text: string) => new Pop3Error(`login refused for ${user}: ${text}`, TRANSIENT.test(text) ? "unreachable" : "auth");
     const u = await this.command(`USER ${user}`);
-    if (!u.ok) throw new Pop3Error(`login refused for ${user}: ${u.text}`, "auth");
+    if (!u.ok) throw refused(u.text);
     const p = await this.command(`PASS ${password}`);
-    if (!p.ok) throw new Pop3Error(`login refused for ${user}: ${p.text}`, "auth");
+    if (!p.ok) throw refused(p.text);
   }
 
   /** Number of messages and their total size. */
@@ -86,17 +156,34 @@ export class Pop3Client {
     const r = await this.command("UIDL");
     if (!r.ok) return null;
     const map = new Map<number, string>();
-    for (const line of await this.multiline()) {
+    await this.multiline((line) => {
       const [n, id] = line.toString("latin1").trim().split(/\s+/);
       map.set(Number(n), id);
-    }
+    });
     return map;
   }
 
   /** The whole message, dot-unstuffed, line endings as the server sent them (CRLF). */
   async retr(n: number): Promise<Buffer> {
+    return (await this.retrieve(n)).bytes;
+  }
+
+  /** RETR, keeping at most maxMessageBytes + 1 bytes; the rest is read to the end and discarded. */
+  async retrieve(n: number): Promise<Retrieved> {
     await this.expect(`RETR ${n}`);
-    return Buffer.concat(await this.multiline());
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let size = 0;
+    const droppedBefore = this.dropped;
+    await this.multiline((line) => {
+      size += line.length;
+      if (keptBytes >= this.cap) return;
+      const part = keptBytes + line.length > this.cap ? line.subarray(0, this.cap - keptBytes) : line;
+      kept.push(part);
+      keptBytes += part.length;
+    });
+    size += this.dropped - droppedBefore;
+    return { bytes: Buffer.concat(kept), truncated: size > keptBytes, size };
   }
 
   /** Marks a message deleted; it goes at QUIT. */
@@ -138,14 +225,13 @@ export class Pop3Client {
   }
 
   /** Lines up to the terminating "." line, with the leading dot of ".." lines removed (RFC 1939 §3). */
-  private async multiline(): Promise<Buffer[]> {
-    const out: Buffer[] = [];
+  private async multiline(each: (line: Buffer) => void): Promise<void> {
     for (;;) {
       const line = await this.nextLine();
       if (line[0] === 0x2e) {
-        if (CRLF_DOT.test(line.toString("latin1"))) return out;
-        out.push(line.subarray(1));
-      } else out.push(line);
+        if (line.length <= 3 && CRLF_DOT.test(line.toString("latin1"))) return;
+        each(line.subarray(1));
+      } else each(line);
     }
   }
 
@@ -166,14 +252,35 @@ export class Pop3Client {
     let start = 0;
     let nl = chunk.indexOf(0x0a);
     while (nl !== -1) {
-      const piece = chunk.subarray(start, nl + 1);
-      this.lines.push(this.carry ? Buffer.concat([this.carry, piece]) : piece);
-      this.carry = null;
+      this.keep(chunk.subarray(start, nl + 1), true);
       start = nl + 1;
       nl = chunk.indexOf(0x0a, start);
     }
-    if (start < chunk.length) this.carry = this.carry ? Buffer.concat([this.carry, chunk.subarray(start)]) : Buffer.from(chunk.subarray(start));
+    if (start < chunk.length) this.keep(chunk.subarray(start), false);
     this.notify();
+  }
+
+  /** Adds a piece to the open line (at most `cap` bytes of a line are kept); `ends`: it holds the LF. */
+  private keep(piece: Buffer, ends: boolean): void {
+    if (ends && this.carry.length === 0 && piece.length <= this.cap) {
+      this.lines.push(piece);
+      return;
+    }
+    const body = ends ? piece.subarray(0, piece.length - 1) : piece;
+    const room = Math.max(0, this.cap - this.carryBytes);
+    const take = body.length <= room ? body : body.subarray(0, room);
+    this.dropped += body.length - take.length;
+    if (take.length) {
+      // Copied when the line stays open: the pieces outlive this chunk.
+      this.carry.push(ends ? take : Buffer.from(take));
+      this.carryBytes += take.length;
+    }
+    if (!ends) return;
+    // The LF is always kept, so a cut line still ends and the "." terminator is still seen.
+    this.carry.push(piece.subarray(piece.length - 1));
+    this.lines.push(Buffer.concat(this.carry, this.carryBytes + 1));
+    this.carry = [];
+    this.carryBytes = 0;
   }
 
   private fail(e: Error): void {

@@ -1,5 +1,7 @@
 // POP3 mailbox (RFC 1939): every message on the server is waiting; a staged one is deleted (DELE),
-// which the server carries out only at QUIT, so a crash before then leaves it there.
+// which the server carries out only at QUIT, so a crash before then leaves it there. Issue 10: the
+// password goes only over TLS (implicit --tls, or STLS) unless plaintext is explicitly allowed.
+import type { ConnectionOptions } from "node:tls";
 import { MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
 import { Pop3Client, Pop3Error } from "./pop3-client.js";
 
@@ -10,6 +12,11 @@ export interface Pop3MailboxOptions {
   password: string;
   tls?: boolean;
   timeoutMs?: number;
+  /** Allow USER/PASS in clear when the server offers no STLS (--insecure-plaintext). */
+  insecurePlaintext?: boolean;
+  /** limits.maxMessageBytes: RETR keeps one byte more, so the message is staged `invalid`. */
+  maxMessageBytes?: number;
+  tlsOptions?: ConnectionOptions;
 }
 
 export class Pop3Mailbox implements Mailbox {
@@ -22,8 +29,12 @@ export class Pop3Mailbox implements Mailbox {
   }
 
   async open(): Promise<void> {
-    this.client = await wrap(() => Pop3Client.connect(this.opts));
-    await wrap(() => this.client!.login(this.opts.user, this.opts.password));
+    const client = (this.client = await wrap(() => Pop3Client.connect(this.opts)));
+    if (!this.opts.tls && !(await wrap(() => client.stls())) && !this.opts.insecurePlaintext) {
+      this.abort();
+      throw new MailboxError(`${this.opts.host}:${this.opts.port} offers no STLS: the password would go in clear (use --tls, or --insecure-plaintext to allow it)`, "refused");
+    }
+    await wrap(() => client.login(this.opts.user, this.opts.password));
   }
 
   async pending(): Promise<MailboxMessage[]> {
@@ -35,7 +46,7 @@ export class Pop3Mailbox implements Mailbox {
 
   fetch(m: MailboxMessage): Promise<Buffer> {
     const c = this.live();
-    return wrap(() => c.retr(m.id));
+    return wrap(async () => (await c.retrieve(m.id)).bytes);
   }
 
   done(m: MailboxMessage): Promise<void> {

@@ -49,7 +49,7 @@ function state(user: string, folder = "") {
 const customer = (n: number, tag: string) => mail({ From: `Customer ${n} <c${n}.${tag}@customer.test>`, To: "support@example.test", Subject: `${tag} question ${n}`, "Message-ID": `<${tag}-${n}@customer.test>` }, `Body ${n}\n`);
 
 function pollArgs(protocol: "imap" | "pop3", user: string, extra: string[] = []) {
-  return ["poll", protocol, "--host", "127.0.0.1", "--port", String(protocol === "imap" ? IMAP_PORT : POP3_PORT), "--user", user, ...extra];
+  return ["poll", protocol, "--host", "127.0.0.1", "--port", String(protocol === "imap" ? IMAP_PORT : POP3_PORT), "--user", user, "--insecure-plaintext", ...extra]; // Dovecot here runs with ssl = no (issue 10: plaintext needs the flag)
 }
 
 // Async so that the test worker keeps answering vitest while the agent runs.
@@ -94,8 +94,8 @@ afterAll(async () => {
 // ---- one contract, both strategies (cf. unstorage's shared driver tests) ----
 
 const strategies: [string, string, (password?: string, port?: number) => Mailbox][] = [
-  ["imap", "cimap", (password = "secret", port = IMAP_PORT) => new ImapMailbox({ host: "127.0.0.1", port, user: "cimap", password, mailbox: "INBOX" })],
-  ["pop3", "cpop3", (password = "secret", port = POP3_PORT) => new Pop3Mailbox({ host: "127.0.0.1", port, user: "cpop3", password })],
+  ["imap", "cimap", (password = "secret", port = IMAP_PORT) => new ImapMailbox({ host: "127.0.0.1", port, user: "cimap", password, mailbox: "INBOX", insecurePlaintext: true })],
+  ["pop3", "cpop3", (password = "secret", port = POP3_PORT) => new Pop3Mailbox({ host: "127.0.0.1", port, user: "cpop3", password, insecurePlaintext: true })],
 ];
 
 describe.each(strategies)("Mailbox contract: %s against Dovecot", (name, user, make) => {

@@ -13,8 +13,8 @@ import { configured } from "./support.js";
 describe("claiming a staged record", () => {
   it("a second processor cannot claim a record while the first holds it, and then steps back", async () => {
     const sb = configured({ busyTimeoutMs: 50 });
-    const deps = makeDeps({ db: sb.db }, sb.env);
-    const other = makeDeps({ db: sb.db }, sb.env);
+    const deps = makeDeps({ db: sb.db }, sb.env, undefined, { create: true });
+    const other = makeDeps({ db: sb.db }, sb.env, undefined, { create: true });
     // Stage a record and put it back to new, as `recover` does with a stuck one.
     const first = await ingest(deps, Readable.from([mail({ From: "a@example.com", Subject: "slow" })]), { recipient: null, sender: null }, { source: "stdin" });
     deps.db.$client.exec("DELETE FROM actions; DELETE FROM interactions; DELETE FROM issues;");
@@ -55,7 +55,7 @@ describe("claiming a staged record", () => {
 
   it("a workflow that fails rolls back everything it did and leaves the record `error` with one more attempt", async () => {
     const sb = configured({});
-    const deps = makeDeps({ db: sb.db }, sb.env);
+    const deps = makeDeps({ db: sb.db }, sb.env, undefined, { create: true });
     let calls = 0;
     const realGuid = deps.newGuid;
     // Opening the issue asks for a guid; failing there is a failure in the middle of the workflow.

@@ -30,7 +30,6 @@ describe("signed address ids", () => {
   });
 
   it.each([
-    { name: "unsigned", sig: () => "", reason: /carry no signature/ },
     { name: "wrong signature", sig: () => "-0123456789", reason: /signature does not verify/ },
     { name: "signature of another issue", sig: (uid: number, issueId: number) => `-${signIds(secret, uid, issueId + 1)}`, reason: /signature does not verify/ },
     { name: "signed with another secret", sig: (uid: number, issueId: number) => `-${signIds("other secret", uid, issueId)}`, reason: /signature does not verify/ },
@@ -49,6 +48,16 @@ describe("signed address ids", () => {
     const d = db(sb);
     expect(count(d, "actions", "issue_id = ?", issue.issueId)).toBe(2);
     d.$client.close();
+  });
+
+  it("unsigned ids (issue 10): ignored from a stranger, counted from the issue's customer", () => {
+    const { sb, uid, issue } = opened();
+    const to = `service+${uid}-${issue.issueId}@example.com`;
+    const stranger = ingest(sb, mail({ From: "mallory@example.net", To: to, Subject: "Re: My order" }), [to]);
+    expect(identifyStep(stranger)).toMatchObject({ decision: "ignore address ids (Case 2)", reason: expect.stringMatching(/unsigned ids count only from the issue's customer or a participant/) });
+    expect(stranger.issues).toMatchObject([{ created: true, matchedBy: null }]);
+    const customer = ingest(sb, mail({ From: "ann@example.com", To: to, Subject: "Re: My order" }), [to]);
+    expect(customer.issues).toMatchObject([{ issueId: issue.issueId, matchedBy: "address-ids" }]);
   });
 
   it("without a secret, unsigned ids are accepted (and a signature is not required)", () => {

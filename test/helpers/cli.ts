@@ -63,6 +63,12 @@ export function runAsync(sb: Sandbox, args: string[], stdin: string | Buffer): P
   });
 }
 
+/** Creates the sandbox's database, as `ingest-mail init` does: admin commands never create one (issue 10). */
+export function initDb(sb: Sandbox): Sandbox {
+  openDb(sb.db, { busyTimeoutMs: 10_000 }).$client.close();
+  return sb;
+}
+
 /** Opens the sandbox database to assert rows (read through the same schema). */
 export function db(sb: Sandbox): Db {
   return openDb(sb.db, { busyTimeoutMs: 10_000 });

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { readFixture, runAsync, sandbox, type Sandbox } from "./cli.js";
+import { initDb, readFixture, runAsync, sandbox, type Sandbox } from "./cli.js";
 
 /** The support addresses every rules test uses; tests add routes and assignment on top. */
 export const baseConfig = { supportAddresses: ["service@example.test", "billing@example.test"], referencePrefix: "CS-" };
@@ -14,7 +14,7 @@ export function configured(config: Record<string, unknown> | ((dir: string) => R
   const file = join(sb.dir, "config.json");
   writeFileSync(file, JSON.stringify({ ...baseConfig, ...(typeof config === "function" ? config(sb.dir) : config) }));
   sb.env.INGEST_MAIL_CONFIG = file;
-  return sb;
+  return initDb(sb);
 }
 
 // Asynchronous on purpose: a test that blocks its worker in spawnSync for many seconds starves

@@ -44,7 +44,7 @@ function setup(config: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "poll-cycle-"));
   const cfg = join(dir, "config.json");
   writeFileSync(cfg, JSON.stringify(config));
-  const deps = makeDeps({ db: join(dir, "db.sqlite"), config: cfg }, {});
+  const deps = makeDeps({ db: join(dir, "db.sqlite"), config: cfg }, {}, undefined, { create: true });
   return { deps, dbPath: join(dir, "db.sqlite") };
 }
 

@@ -41,7 +41,7 @@ interface Queued {
 
 export async function run(paths: string[], opts: CommonOptions & { workers?: number; sendConfirmations?: boolean }): Promise<void> {
   const { items, skipped } = expandPaths(paths);
-  const deps = makeDeps(opts);
+  const deps = makeDeps(opts, process.env, undefined, { create: true });
   const client = deps.db.$client;
   const settings = prepareSettings(deps, { durable: false });
   const pool = new PreparePool(settings, opts.workers ?? defaultWorkers());

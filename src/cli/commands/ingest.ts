@@ -30,7 +30,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
   try {
     const config = loadCommonConfig(opts, env);
     log = fileLogger(config.logFile, systemClock);
-    deps = makeDeps(opts, env, config);
+    deps = makeDeps(opts, env, config, { create: true });
     const raw = await readRaw(counted(process.stdin), { ...readSettings(deps, { durable: true }), onTempFile: (p) => void (ingestState.tempFile = p) });
     if (raw.size === 0) throw new NoMessageError("no message on stdin (it was empty)");
     outcome = await ingestRaw(deps, raw, { recipient, sender: opts.sender ?? null }, { source: "stdin", onStaged: (id) => void (ingestState.stagedId = id) });

@@ -6,7 +6,7 @@ import type { Deps } from "../../pipeline/deps.js";
 import { identifySender } from "../../pipeline/identify.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours, table } from "../output.js";
-import { printable } from "../printable.js";
+import { safe } from "../terminal-safe.js";
 import { replyText } from "../../rules/reply-text.js";
 
 function need(deps: Deps, id: number): Issue {
@@ -16,14 +16,17 @@ function need(deps: Deps, id: number): Issue {
 }
 
 const line = (i: Issue) =>
-  `issue ${i.id} ${i.reference} ${i.kind} [${i.state}${i.waitType ? `/${i.waitType}` : ""}]${i.newInfo ? " new-info" : ""}${i.subject ? `: ${i.subject}` : ""}`;
+  `issue ${i.id} ${i.reference} ${i.kind} [${i.state}${i.waitType ? `/${i.waitType}` : ""}]${i.newInfo ? " new-info" : ""}${i.subject ? `: ${safe(i.subject)}` : ""}`;
 
 // issue 13: how someone joined, as `issue show` prints it.
 const how = (p: Participant) => (p.joined === "customer" ? "customer" : p.joined === "cc" ? `cc'd on staged mail ${p.stagedMailId}` : `wrote in (staged mail ${p.stagedMailId})`);
+// Line by line, so that only the line breaks survive safe() (issue 10); tabs become spaces.
 const indent = (text: string) =>
-  printable(text.replace(/\r\n?/g, "\n").trimEnd())
+  text
+    .replace(/\r\n?/g, "\n")
+    .trimEnd()
     .split("\n")
-    .map((l) => (l.trim() ? `      ${l}` : ""))
+    .map((l) => (l.trim() ? `      ${safe(l.replace(/\t/g, "    "))}` : ""))
     .join("\n");
 
 export async function show(id: number, opts: CommonOptions & { full?: boolean }): Promise<void> {
@@ -45,9 +48,9 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
   const out = [
     c.bold(line(issue)),
     kv("guid", issue.guid),
-    kv("customer", `${record.customerEmail ?? ""} (identification ${issue.userIdentificationId})`),
-    kv("queue", issue.queue),
-    kv("assignee", issue.assignee),
+    kv("customer", `${safe(record.customerEmail)} (identification ${issue.userIdentificationId})`),
+    kv("queue", safe(issue.queue)),
+    kv("assignee", safe(issue.assignee)),
     kv("parent", issue.parentId),
     kv("merged into", issue.mergedIntoId),
     kv("split from", issue.splitFromId),
@@ -57,7 +60,7 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
     kv("opened", issue.openDate),
     kv("updated", issue.updatedAt),
     c.bold(`participants (${participantDetails.length})`),
-    ...participantDetails.map((p) => `  ${printable(p.email).padEnd(36)} ${how(p)}`),
+    ...participantDetails.map((p) => `  ${safe(p.email).padEnd(36)} ${how(p)}`),
     c.bold(`actions (${record.actions.length})${opts.full ? "" : ": the new text of each mail (--full for all of it)"}`),
     ...record.actions.map((a) => `  ${a.id}  ${a.createdAt}  staged ${a.stagedMailId}\n${indent(opts.full ? a.details : a.replyText)}`),
   ];
@@ -71,7 +74,7 @@ export async function list(opts: CommonOptions & { state?: string }): Promise<vo
   if (!rows.length) return void process.stdout.write("no issues\n");
   const out = table(
     ["ID", "REFERENCE", "KIND", "STATE", "QUEUE", "ASSIGNEE", "NEW", "SUBJECT"],
-    rows.map((i) => [String(i.id), i.reference ?? "", i.kind, i.state + (i.waitType ? `/${i.waitType}` : ""), i.queue ?? "", i.assignee ?? "", i.newInfo ? "yes" : "", (i.subject ?? "").slice(0, 50)]),
+    rows.map((i) => [String(i.id), i.reference ?? "", i.kind, i.state + (i.waitType ? `/${i.waitType}` : ""), safe(i.queue), safe(i.assignee), i.newInfo ? "yes" : "", safe((i.subject ?? "").slice(0, 50))]),
   );
   process.stdout.write(`${out}\n`);
 }

@@ -2,6 +2,7 @@
 import { listStaged } from "../../db/queries.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours, table } from "../output.js";
+import { safe } from "../terminal-safe.js";
 
 export async function run(opts: CommonOptions & { status?: string; limit: number }): Promise<void> {
   const deps = makeDeps(opts);
@@ -12,16 +13,16 @@ export async function run(opts: CommonOptions & { status?: string; limit: number
   if (opts.json) return printJson({ staged: withStuck });
   if (!rows.length) return void process.stdout.write("no staged mail\n");
   const c = colours();
-  const paint: Record<string, (s: string) => string> = { complete: c.green, error: c.red, invalid: c.yellow, held: c.yellow, duplicate: c.gray };
+  const paint: Record<string, (s: string) => string> = { complete: c.green, error: c.red, invalid: c.yellow, held: c.yellow, spam: c.yellow, ignored: c.gray, duplicate: c.gray };
   const out = table(
     ["ID", "RECEIVED", "STATUS", "FROM", "SUBJECT", "NOTE"],
     withStuck.map((r) => [
       String(r.id),
       r.receivedAt.replace("T", " ").slice(0, 19),
       (paint[r.status] ?? c.cyan)(r.status + (r.stuck ? " (stuck)" : "")),
-      r.fromAddress ?? "",
-      (r.subject ?? c.dim("(no subject)")).slice(0, 50),
-      (r.error ?? r.reason ?? (r.duplicateOf ? `duplicate of ${r.duplicateOf}` : "")).slice(0, 60),
+      safe(r.fromAddress),
+      r.subject ? safe(r.subject.slice(0, 50)) : c.dim("(no subject)"),
+      safe((r.error ?? r.reason ?? (r.duplicateOf ? `duplicate of ${r.duplicateOf}` : "")).slice(0, 60)),
     ]),
   );
   process.stdout.write(`${out}\n`);

@@ -22,6 +22,7 @@ export interface PollOptions extends CommonOptions {
   once?: boolean;
   interval: number;
   moveTo?: string;
+  insecurePlaintext?: boolean;
 }
 
 export async function run(protocol: string, opts: PollOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -29,11 +30,11 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
   if (protocol === "pop3" && opts.mailbox !== "INBOX") throw new UsageError("--mailbox is for IMAP; POP3 has one mailbox");
   if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
   const password = readPassword(opts.passwordFile, env);
-  const deps = makeDeps(opts, env);
+  const deps = makeDeps(opts, env, undefined, { create: true });
   const mailbox = (): Mailbox =>
     protocol === "imap"
-      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null })
-      : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls });
+      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null, insecurePlaintext: opts.insecurePlaintext })
+      : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, insecurePlaintext: opts.insecurePlaintext, maxMessageBytes: deps.config.limits.maxMessageBytes });
 
   const stopper = stopOnSignals();
   try {

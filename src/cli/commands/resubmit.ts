@@ -10,7 +10,7 @@ import type { Outcome } from "../../pipeline/outcome.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { summary } from "./ingest.js";
 
-export const RESUBMITTABLE = ["invalid", "error", "held"];
+export const RESUBMITTABLE = ["invalid", "error", "held", "spam"];
 
 export interface ResubmitOptions extends CommonOptions {
   subject?: string;
@@ -52,5 +52,5 @@ async function resubmitOne(deps: Deps, id: number, subject: string | undefined):
     return row.status;
   });
   // Releasing a held mail is the administrator overruling the flood limit: do not hold it again.
-  return processStaged(deps, id, { skipFlood: previous === "held" });
+  return processStaged(deps, id, { skipFlood: previous === "held", releasedSpam: previous === "spam" });
 }

@@ -43,7 +43,8 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
   if (!/^[0-7]{3,4}$/.test(opts.socketMode ?? SERVE_DEFAULTS.socketMode)) throw new UsageError(`--socket-mode "${opts.socketMode}": expected octal permissions such as 660`);
   if (opts.check) return check(opts, address, env);
   const log = stderrLog();
-  const deps = makeDeps(opts, env);
+  // A delivery mode, like ingest: it may create the database (issue 10: admin commands may not).
+  const deps = makeDeps(opts, env, undefined, { create: true });
   const daemon = new Daemon(
     deps,
     {

@@ -1,5 +1,8 @@
-// `ingest-mail user add`: register a user so the sender lookup (domain.md §2) finds them.
-import { createUser, findUserByEmail, getAccount } from "../../db/queries.js";
+// `ingest-mail user add` / `user link`: register a user so the sender lookup (domain.md §2) finds
+// them, and keep one identity per customer (issue 10): `add` links the earliest identification that
+// already has her address, so her next mail continues it rather than starting a new one.
+import { createUser, findUserByEmail, getAccount, getIdentification, getUser, inWriteTx } from "../../db/queries.js";
+import { earliestUnlinkedIdentification, linkIdentification } from "../../db/user-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import { splitDisplayName } from "../../rules/display-name.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
@@ -8,10 +11,29 @@ export async function add(opts: CommonOptions & { email: string; name?: string; 
   const email = opts.email.trim().toLowerCase();
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError(`--email "${opts.email}" is not an email address`);
   const deps = makeDeps(opts);
-  if (opts.account !== undefined && !getAccount(deps.db, opts.account)) throw new NotFoundError(`no account ${opts.account}`);
-  if (findUserByEmail(deps.db, email)) throw new UsageError(`a user with email ${email} already exists`);
-  const names = splitDisplayName(opts.name ?? null, email);
-  const user = createUser(deps.db, { email, ...names, accountId: opts.account ?? null, createdAt: deps.now().toISOString() });
-  if (opts.json) printJson(user);
-  else process.stdout.write(`user ${user.id}: ${email}${opts.name ? ` (${opts.name})` : ""}\n`);
+  const { user, linked } = inWriteTx(deps.db, () => {
+    if (opts.account !== undefined && !getAccount(deps.db, opts.account)) throw new NotFoundError(`no account ${opts.account}`);
+    if (findUserByEmail(deps.db, email)) throw new UsageError(`a user with email ${email} already exists`);
+    const names = splitDisplayName(opts.name ?? null, email);
+    const user = createUser(deps.db, { email, ...names, accountId: opts.account ?? null, createdAt: deps.now().toISOString() });
+    const earliest = earliestUnlinkedIdentification(deps.db, email);
+    const linked = earliest && linkIdentification(deps.db, earliest.id, user.id) ? earliest.id : null;
+    return { user, linked };
+  });
+  if (opts.json) printJson({ ...user, linkedIdentificationId: linked });
+  else process.stdout.write(`user ${user.id}: ${email}${opts.name ? ` (${opts.name})` : ""}; ${linked ? `linked identification ${linked} (earlier mail from ${email})` : "no earlier identification to link"}\n`);
+}
+
+export async function link(userId: number, opts: CommonOptions & { identification: number }): Promise<void> {
+  const deps = makeDeps(opts);
+  const ident = inWriteTx(deps.db, () => {
+    if (!getUser(deps.db, userId)) throw new NotFoundError(`no user ${userId}`);
+    const ident = getIdentification(deps.db, opts.identification);
+    if (!ident) throw new NotFoundError(`no user identification ${opts.identification}`);
+    if (ident.userId === userId) return ident;
+    if (ident.userId !== null || !linkIdentification(deps.db, ident.id, userId)) throw new UsageError(`user identification ${ident.id} already belongs to user ${ident.userId}`);
+    return ident;
+  });
+  if (opts.json) printJson({ userId, linkedIdentificationId: ident.id, email: ident.email });
+  else process.stdout.write(`linked identification ${ident.id}${ident.email ? ` (${ident.email})` : ""} to user ${userId}\n`);
 }

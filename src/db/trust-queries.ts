@@ -1,0 +1,47 @@
+// Issue 10: the queries of the trust rules (domain.md §9): the per-database signing secret, the
+// confirmation limits counted in the outbox, and the flood count.
+import type { Db } from "./open.js";
+import { stmt } from "./sql.js";
+
+/** A setting's value, creating it with make() if absent (INSERT OR IGNORE: two first uses agree). */
+export function ensureSetting(db: Db, key: string, make: () => string): string {
+  const read = () => (stmt(db, `SELECT value FROM settings WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
+  const have = read();
+  if (have !== undefined) return have;
+  stmt(db, `INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)`).run(key, make());
+  return read()!;
+}
+
+// Confirmations that were sent or attempted count; skipped ones do not.
+const COUNTED = `kind = 'confirmation' AND status <> 'skipped' AND created_at >= ?`;
+
+/** Confirmations to one normalised address since a time (rows older than issue 10 by their address). */
+export function countConfirmationsToKey(db: Db, key: string, since: string): number {
+  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE (to_key = ? OR (to_key IS NULL AND to_address = ?)) AND ${COUNTED}`).get(key, key, since) as { n: number }).n;
+}
+
+export function countConfirmationsToDomain(db: Db, domain: string, since: string): number {
+  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE to_domain = ? AND ${COUNTED}`).get(domain, since) as { n: number }).n;
+}
+
+export function countConfirmationsSinceAll(db: Db, since: string): number {
+  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE ${COUNTED}`).get(since) as { n: number }).n;
+}
+
+/**
+ * New issues counted by the flood limit for one identification in [since, until]: by their flood
+ * time (the mail's own Date for imported mail), leaving out those opened by mail our MTA found
+ * unauthenticated unless `includeUnauthenticated` (a forger cannot fill the real sender's quota).
+ */
+export function countFloodIssues(db: Db, userIdentificationId: number, since: string, until: string, includeUnauthenticated: boolean): number {
+  return (
+    stmt(
+      db,
+      `SELECT count(*) AS n FROM issues WHERE user_identification_id = ? AND coalesce(flood_at, open_date) >= ? AND coalesce(flood_at, open_date) <= ?${includeUnauthenticated ? "" : " AND unauthenticated = 0"}`,
+    ).get(userIdentificationId, since, until) as { n: number }
+  ).n;
+}
+
+export function setIssueFlood(db: Db, issueId: number, floodAt: string, unauthenticated: boolean): void {
+  stmt(db, `UPDATE issues SET flood_at = ?, unauthenticated = ? WHERE id = ?`).run(floodAt, unauthenticated ? 1 : 0, issueId);
+}

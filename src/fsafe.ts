@@ -1,0 +1,79 @@
+// Issue 10 (domain.md §9): customer mail is private by default. Everything we create (the database
+// and its -wal/-shm, spool, attachments, outbox files, the log) is 0600 and every folder 0700,
+// whatever the umask; config fileMode may widen that to a group (0640 → folders 0750). A symlink
+// where one of our files or folders should be is refused, never followed. When root runs a command
+// on a database another user owns (the MTA's delivery user), it becomes that user first, so that
+// nothing it creates is root's and later deliveries can still write (issue 10, point 7).
+import { lstatSync, statSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
+import { isMainThread } from "node:worker_threads";
+import { ConfigError } from "./errors.js";
+
+export interface Modes {
+  file: number;
+  dir: number;
+}
+
+/** fileMode "0600" → files 0600, folders 0700; "0640" → 0640 / 0750 (x wherever r is). */
+export function modesOf(fileMode: string): Modes {
+  const file = parseInt(fileMode, 8) & 0o666;
+  return { file, dir: file | ((file & 0o444) >> 2) };
+}
+
+/**
+ * Sets the process umask so that files and folders created with the default modes (0666 / 0777)
+ * come out as fileMode / its folder mode, whatever umask the MTA or the shell gave us. Files created
+ * with an explicit 0600 (attachments, spool, outbox) stay 0600.
+ */
+export function applyFileMode(fileMode: string): Modes {
+  const modes = modesOf(fileMode);
+  // The umask is the process's; worker threads may not set it (they inherit the main thread's).
+  if (isMainThread) process.umask(0o777 & ~modes.dir);
+  return modes;
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Refuses (exit 78) when any of our paths is a symlink: we would write customer mail through it. */
+export function refuseSymlinks(paths: { path: string; what: string }[]): void {
+  for (const { path, what } of paths) {
+    if (lstatOrNull(path)?.isSymbolicLink()) throw new ConfigError(`refusing to use ${what} ${path}: it is a symbolic link (point it at the real path instead)`);
+  }
+}
+
+/** The owner of the database, else of its folder, when neither is missing. */
+function ownerOf(dbPath: string): Stats | null {
+  for (const p of [dbPath, dirname(dbPath)]) {
+    try {
+      return statSync(p);
+    } catch {
+      // not there (yet)
+    }
+  }
+  return null;
+}
+
+/**
+ * Root is not the delivery user: when run as root on a database (or a database folder) owned by
+ * another user, become that user (groups, gid, then uid) before any file is touched. Returns the
+ * uid switched to, or null when nothing changed.
+ */
+export function becomeDatabaseOwner(dbPath: string): number | null {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) return null;
+  const st = ownerOf(dbPath);
+  if (!st || st.uid === 0) return null;
+  try {
+    process.setgroups?.([st.gid]);
+    process.setgid!(st.gid);
+    process.setuid!(st.uid);
+  } catch (e) {
+    throw new ConfigError(`running as root on ${dbPath}, owned by uid ${st.uid}: could not switch to that user (${(e as Error).message}); run the command as that user`);
+  }
+  return st.uid;
+}

@@ -1,0 +1,100 @@
+// Issue 10 (domain.md §9): the trust decisions of the workflow, wired to the database. The rules
+// themselves are pure (src/rules/own-mail.ts, spam-flag.ts, authentication-results.ts,
+// address-trust.ts); this file reads what they need and applies what they say.
+import { randomBytes } from "node:crypto";
+import type { StagedMail } from "../db/queries.js";
+import { countFloodIssues, ensureSetting, setIssueFlood } from "../db/trust-queries.js";
+import type { Db } from "../db/open.js";
+import { authVerdict } from "../rules/authentication-results.js";
+import { bareAddress } from "../rules/confirm.js";
+import { parseHeaderBlock, type HeaderMap } from "../rules/headers.js";
+import { ownMail } from "../rules/own-mail.js";
+import { spamFlag } from "../rules/spam-flag.js";
+import { headerText } from "../outbound/header-safe.js";
+import type { Deps } from "./deps.js";
+
+const secrets = new WeakMap<Db, string>();
+
+/**
+ * The secret that signs the ids in the addresses we hand out: config addressSecret, else the
+ * database's own, created on first use (32 random bytes) and kept in the settings table.
+ */
+export function addressSecretOf(deps: Pick<Deps, "db" | "config">): string {
+  if (deps.config.addressSecret) return deps.config.addressSecret;
+  let s = secrets.get(deps.db);
+  if (!s) secrets.set(deps.db, (s = ensureSetting(deps.db, "address_secret", () => randomBytes(32).toString("hex"))));
+  return s;
+}
+
+export interface MailTrust {
+  /** false only when our MTA's Authentication-Results say the From is forged. */
+  authenticated: boolean;
+  reason: string | null;
+}
+
+// The header block is read once per record for screen() and trustOf() (the workflow asks both).
+const parsed = new WeakMap<StagedMail, HeaderMap>();
+function headersOf(row: StagedMail): HeaderMap {
+  let h = parsed.get(row);
+  if (!h) parsed.set(row, (h = parseHeaderBlock(row.headers)));
+  return h;
+}
+
+export function trustOf(deps: Pick<Deps, "config">, headers: StagedMail | HeaderMap): MailTrust {
+  const h = headers instanceof Map ? headers : headersOf(headers);
+  const v = authVerdict(h.get("authentication-results") ?? [], deps.config.trustedAuthservId);
+  return v ? { authenticated: v.authenticated, reason: v.reason } : { authenticated: true, reason: null };
+}
+
+/** Our own addresses as the own-mail rule sees them: support and route addresses, outbound.from. */
+export function ownAddresses(deps: Pick<Deps, "config">): string[] {
+  const c = deps.config;
+  return [...c.supportAddresses, ...c.routes.map((r) => r.address), c.outbound.from].filter(Boolean).map(bareAddress);
+}
+
+export interface Screened {
+  status: "ignored" | "spam";
+  reason: string;
+}
+
+/**
+ * Before any matching: our own mail coming back is `ignored`; mail the MTA flagged as spam is `spam`
+ * (kept, not processed until resubmitted; a resubmit of a spam record is the administrator's
+ * judgement and is not screened for spam again).
+ */
+export function screen(deps: Deps, row: StagedMail, opts: { releasedSpam?: boolean } = {}): Screened | null {
+  const headers = headersOf(row);
+  const own = ownMail({ headers, messageId: row.messageId, fromAddress: row.fromAddress, ownAddresses: ownAddresses(deps), loopAddress: bareAddress(deps.config.outbound.from), host: deps.hostname });
+  // Reasons quote the mail (its From, Message-ID, a header): no control characters in them.
+  if (own) return { status: "ignored", reason: headerText(own, 300) };
+  const spam = opts.releasedSpam ? null : spamFlag(headers, deps.config.spamHeaders);
+  if (spam) return { status: "spam", reason: headerText(`flagged as spam by the MTA (${spam})`, 300) };
+  return null;
+}
+
+/** The time the flood limit counts for this mail: its own Date when imported (a replay), else now. */
+export function floodTime(deps: Deps, row: StagedMail): string {
+  return row.source === "import" && row.date ? row.date : deps.now().toISOString();
+}
+
+/**
+ * The flood limit (issue 5), counted at the mail's flood time. A sender our MTA found unauthenticated
+ * counts against everything opened under the identity; an authenticated one only against issues
+ * opened by authenticated mail, so forged mail cannot get the real sender's mail held.
+ */
+export function floodReason(deps: Deps, row: StagedMail, uid: number, trust: MailTrust): string | null {
+  const flood = deps.config.flood;
+  if (!flood) return null;
+  const until = floodTime(deps, row);
+  const since = new Date(new Date(until).getTime() - flood.windowMinutes * 60_000).toISOString();
+  const n = countFloodIssues(deps.db, uid, since, until, !trust.authenticated);
+  if (n < flood.maxNewIssues) return null;
+  return `flood: ${n} new issues from this sender in ${flood.windowMinutes} minutes (limit ${flood.maxNewIssues})`;
+}
+
+/** Records on a new issue what the flood limit needs (its flood time, whether the mail was forged). */
+export function markOpened(deps: Deps, issueId: number, row: StagedMail, trust: MailTrust): void {
+  // Live, authenticated mail: the open time is the flood time already; no second write.
+  if (trust.authenticated && row.source !== "import") return;
+  setIssueFlood(deps.db, issueId, floodTime(deps, row), !trust.authenticated);
+}
