@@ -146,8 +146,10 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
     });
     // Issue 9.3: mailparser parses every address header with nodemailer's addressparser, which is
     // quadratic in some inputs; it gets our bounded wrapper instead (src/pipeline/address-list.ts).
+    // The wrapper's own import of addressparser is bundled (one small file): nodemailer as a whole
+    // stays external, loaded only for outbound mail.
     b.onResolve({ filter: /^nodemailer\/lib\/addressparser(\/index\.js)?$/ }, (args) =>
-      /mailparser/.test(args.importer) ? { path: resolve("src/pipeline/address-list.ts") } : undefined,
+      /mailparser/.test(args.importer) ? { path: resolve("src/pipeline/address-list.ts") } : { path: requireAtBuild.resolve("nodemailer/lib/addressparser/index.js") },
     );
     b.onResolve({ filter: /^bindings$/ }, (args) => (/better-sqlite3/.test(args.importer) ? { path: "bindings", namespace: "sqlite-addon" } : undefined));
     b.onLoad({ filter: /.*/, namespace: "sqlite-addon" }, () => ({ contents: `module.exports = () => require(${atRunTime(sqliteAddon)});`, loader: "js", resolveDir: process.cwd() }));

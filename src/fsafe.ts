@@ -6,7 +6,6 @@
 // nothing it creates is root's and later deliveries can still write (issue 10, point 7).
 import { lstatSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
-import { isMainThread } from "node:worker_threads";
 import { ConfigError } from "./errors.js";
 
 export interface Modes {
@@ -28,7 +27,13 @@ export function modesOf(fileMode: string): Modes {
 export function applyFileMode(fileMode: string): Modes {
   const modes = modesOf(fileMode);
   // The umask is the process's; worker threads may not set it (they inherit the main thread's).
-  if (isMainThread) process.umask(0o777 & ~modes.dir);
+  // Asked this way rather than through node:worker_threads, which the MTA's ingest path would
+  // otherwise load on every start (issue 9, cold start).
+  try {
+    process.umask(0o777 & ~modes.dir);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ERR_WORKER_UNSUPPORTED_OPERATION") throw e;
+  }
   return modes;
 }
 

@@ -2,8 +2,7 @@
 // alive, but each chunk's bytes live outside V8's heap and V8 collects them only after some 64 MB of
 // such garbage has piled up, once while reading and again while parsing. For large mail a full
 // collection every STREAM_GC_BYTES keeps the peak near the live data; small mail never gets there.
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { createRequire } from "node:module";
 
 export const STREAM_GC_BYTES = 24 * 1024 * 1024;
 
@@ -12,8 +11,10 @@ let gc: (() => void) | null | undefined;
 function collect(): void {
   if (gc === undefined) {
     try {
-      setFlagsFromString("--expose-gc");
-      gc = runInNewContext("gc") as () => void;
+      // Loaded here, not at the top: most mail never gets this far (cold start, issue 5).
+      const require = createRequire(import.meta.url);
+      (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--expose-gc");
+      gc = (require("node:vm") as typeof import("node:vm")).runInNewContext("gc") as () => void;
     } catch {
       gc = null;
     }

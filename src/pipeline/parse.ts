@@ -1,8 +1,7 @@
 // Separates the message into its components (Maximo: to, from, cc, subject, message) and streams
 // each attachment to a file named by its content hash: a name from the mail never reaches the disk.
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { open as openFile } from "node:fs/promises";
+import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
@@ -222,7 +221,7 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
       // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
       // points to it (they could be derived again from the raw bytes, but a `complete` record is
       // never re-parsed by itself, so a lost file would stay lost).
-      if (durable) await fsyncFile(tmp);
+      if (durable) fsyncFile(tmp);
       renameSync(tmp, storedPath);
       if (durable) fsyncDir(sub);
       out.createdFiles.push(storedPath);
@@ -287,11 +286,11 @@ function msgId(value: unknown): string | null {
   return msgIds(value)[0] ?? null;
 }
 
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await openFile(path, "r");
+function fsyncFile(path: string): void {
+  const fd = openSync(path, "r");
   try {
-    await fh.sync();
+    fsyncSync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
