@@ -67,6 +67,8 @@ export interface Config {
   /** Raw mail up to this size is kept in the database; larger mail is spooled to a file. */
   inlineRawMaxBytes: number;
   recoverAfterMinutes: number;
+  /** Issue 14: what a scheduled purge removes (`purge` with no age, and the long-running modes). */
+  retention: { olderThanDays: number; statuses?: string[]; keepText?: boolean } | null;
   /** Issue 15: the web console. Off loopback it serves only after a login with this password. */
   web: { passwordHash: string | null };
   // ---- issue 10: trust (domain.md §9) ----
@@ -107,6 +109,7 @@ export const defaultConfig: Config = {
   busyTimeoutMs: 30000,
   inlineRawMaxBytes: 1024 * 1024,
   recoverAfterMinutes: 10,
+  retention: null,
   web: { passwordHash: null },
   trustedAuthservId: null,
   spamHeaders: ["X-Spam-Flag", "X-Spam-Status"],
@@ -203,6 +206,9 @@ const configShape: Record<string, Check> = {
   busyTimeoutMs: posInt,
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,
+  // Issue 14. Statuses: never new / in_process / workflow (mail still to be processed).
+  retention: (v, k) =>
+    v === null ? undefined : object({ olderThanDays: (d, dk) => void ((Number.isInteger(d) && (d as number) >= 1) || fail(dk, "a whole number ≥ 1")), statuses: array(oneOf("complete", "duplicate", "invalid", "ignored", "error", "held", "spam")), keepText: bool }, ["olderThanDays"])(v, k),
   web: object({ passwordHash: (v, k) => void (v === null || (typeof v === "string" && /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/.test(v)) || fail(k, "null or a hash made by `ingest-mail web passwd`")) }),
   trustedAuthservId: strOrNull,
   spamHeaders: array(str),

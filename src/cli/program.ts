@@ -2,11 +2,14 @@
 // MTA's plain ingest call (main.ts reads that one itself: commander costs every cold start ~15 ms).
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { IngestOptions } from "./commands/ingest.js";
+import { STATES as ISSUE_STATES } from "../rules/transitions.js";
+import { withListOptions } from "./list-options.js";
+import { ageArg } from "./time-args.js";
 import { COMMON_OPTIONS, INGEST_ARGUMENT, INGEST_COMMAND, INGEST_OPTIONS, type OptionDef } from "./ingest-args.js";
 
 export { CommanderError } from "commander";
 
-const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"];
+const STATES = [...ISSUE_STATES];
 
 const withOptions = (cmd: Command, defs: readonly OptionDef[]) => defs.reduce((c, d) => c.option(d.flags, d.description), cmd);
 const common = (cmd: Command) => withOptions(cmd, COMMON_OPTIONS);
@@ -67,14 +70,26 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
   );
 
   common(
-    program
-      .command("list")
-      .description("list staged mail, newest first")
-      .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored"]))
-      .option("--limit <n>", "at most this many rows", int("--limit"), 50),
+    withListOptions(
+      program
+        .command("list")
+        .description("list staged mail, newest first")
+        .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored"])),
+      int("--limit"),
+      "only mail whose sender (address or name) contains this",
+      "only mail whose subject or text contains this",
+    ),
   ).action(async (opts) => (await import("./commands/list.js")).run(opts));
 
-  common(program.command("show").description("show one staged mail: components, status history, attachments, trace, linked records").argument("<stagedId>", "staged mail id", int("stagedId"))).action(
+  common(
+    program
+      .command("show")
+      .description("show one staged mail: components, status history, attachments, trace, linked records")
+      .argument("<stagedId>", "staged mail id", int("stagedId"))
+      .option("--raw", "write the message exactly as received (to -o FILE, or to a pipe)")
+      .option("-o, --output <file>", "with --raw: write to this file")
+      .option("--force", "with -o: overwrite an existing file"),
+  ).action(
     async (id: number, opts) => (await import("./commands/show.js")).run(id, opts),
   );
 
@@ -109,7 +124,14 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
   ).action(async (id: number, opts) =>
     (await import("./commands/issue.js")).show(id, opts),
   );
-  common(issue.command("list").description("list issues, newest first").addOption(new Option("--state <state>", "only this state").choices(STATES))).action(async (opts) =>
+  common(
+    withListOptions(
+      issue.command("list").description("list issues, newest first (--since: updated since)").addOption(new Option("--state <state>", "only this state").choices(STATES)),
+      int("--limit"),
+      "only issues whose customer's address contains this",
+      "only issues whose subject or reference contains this",
+    ),
+  ).action(async (opts) =>
     (await import("./commands/issue.js")).list(opts),
   );
   common(
@@ -130,8 +152,17 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .description("set an issue's state; only tickets and cases can be resolved")
       .argument("<id>", "issue id", int("id"))
       .addArgument(new Argument("<state>", "new state").choices(STATES))
-      .option("--wait-type <type>", "with waiting: what it waits for; more_info means a reply moves it back to todo"),
+      .option("--wait-type <type>", "with waiting: what it waits for (more_info, third_party, internal, scheduled); more_info means a reply moves it back to todo"),
   ).action(async (id: number, state: string, opts) => (await import("./commands/issue.js")).setState(id, state, opts));
+  common(
+    issue
+      .command("assign")
+      .summary("assign an issue to someone (and a queue)")
+      .description("assign an issue to someone, optionally moving it to a queue; the change is kept in the issue's history")
+      .argument("<id>", "issue id", int("id"))
+      .requiredOption("--to <assignee>", "who works on it (required)")
+      .option("--queue <queue>", "the queue it moves to"),
+  ).action(async (id: number, opts) => (await import("./commands/issue.js")).assign(id, opts));
   common(
     issue
       .command("merge")
@@ -162,6 +193,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .option("--name <name>", 'full name, e.g. "Ada Lovelace" or "Lovelace, Ada"')
       .option("--account <id>", "account id (from account add)", int("--account")),
   ).action(async (opts) => (await import("./commands/user.js")).add(opts));
+  common(user.command("list").description("list registered users with their account")).action(async (opts) => (await import("./commands/user.js")).list(opts));
   common(
     user
       .command("link")
@@ -180,9 +212,45 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .requiredOption("--name <name>", "account name (required)")
       .requiredOption("--support-level <level>", "support level, e.g. gold (required)"),
   ).action(async (opts) => (await import("./commands/account.js")).add(opts));
+  common(account.command("list").description("list customer accounts with their number of users")).action(async (opts) => (await import("./commands/account.js")).list(opts));
+
+  const attachment = program.command("attachment").description("attachments extracted from staged mail");
+  common(
+    attachment
+      .command("get")
+      .summary("write one attachment's bytes")
+      .description("write one attachment's bytes (ids: `show STAGED_ID`) to -o FILE, or to a pipe; never to a terminal")
+      .argument("<id>", "attachment id", int("id"))
+      .option("-o, --output <file>", "write to this file (created 0600)")
+      .option("--force", "overwrite an existing file"),
+  ).action(async (id: number, opts) => (await import("./commands/raw.js")).attachmentGet(id, opts));
+
+  common(
+    program
+      .command("purge")
+      .summary("remove old mail (retention) or erase one person's data")
+      .description(
+        "Remove staged mail received before an age (raw bytes, attachments, status history, outgoing mail and, unless --keep-text,\n" +
+          "the conversation recorded from it), or erase everything about one person (--email). Without either, the configured\n" +
+          "retention applies. Erased rows are overwritten in the database files and the WAL is emptied; files are removed once\n" +
+          "no remaining record refers to them.",
+      )
+      .option("--older-than <age>", "staged mail received before this age: 180d, 12h, 30m, 2w", ageArg("--older-than"))
+      .option("--status <status...>", "only these statuses (default complete, duplicate, invalid, ignored; also error, held, spam)")
+      .option("--keep-text", "keep the conversation (interactions and actions) on its issues")
+      .option("--email <address>", "erase one person: user, identifications, their issues, interactions, actions, mail, attachments, outgoing mail")
+      .option("--dry-run", "say what would be removed, remove nothing"),
+  ).action(async (opts) => (await import("./commands/purge.js")).run(opts));
 
   const outbox = program.command("outbox").description("mail this system sent (confirmations, admin notices)");
-  common(outbox.command("list").description("list outgoing mail with its status, newest first")).action(async (opts) => (await import("./commands/outbox.js")).list(opts));
+  common(
+    withListOptions(
+      outbox.command("list").description("list outgoing mail with its status, newest first"),
+      int("--limit"),
+      "only mail sent to this address, or caused by mail from it",
+      "only mail whose subject contains this",
+    ),
+  ).action(async (opts) => (await import("./commands/outbox.js")).list(opts));
   common(
     outbox
       .command("retry")

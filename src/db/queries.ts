@@ -2,6 +2,7 @@
 // second implementation of these, not a rewrite of the callers.
 import type { Db } from "./open.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./tables.generated.js";
+import { recordIssueDiff } from "./history-queries.js";
 import { getAll, getOne, insertReturning, insertRow, insertRows, stmt, updateReturning, updateRow } from "./sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
@@ -213,8 +214,13 @@ export function createIssue(db: Db, row: NewIssue, referencePrefix: string): Iss
   return insertReturning<Issue>(db, issues, { ...row, id: next, reference: `${referencePrefix}${String(next).padStart(6, "0")}`.toUpperCase() });
 }
 
-export function updateIssue(db: Db, id: number, patch: Partial<NewIssue>): Issue {
-  return updateReturning<Issue>(db, issues, id, patch)!;
+/** Updates an issue and keeps what changed in its history (issue 14), with who did it: the OS user
+ * for an admin command, `staged mail N` for the mail that caused it. */
+export function updateIssue(db: Db, id: number, patch: Partial<NewIssue>, actor: string): Issue {
+  const before = getIssue(db, id);
+  const after = updateReturning<Issue>(db, issues, id, patch)!;
+  if (before) recordIssueDiff(db, before, after, actor);
+  return after;
 }
 
 export function splitChildrenOf(db: Db, id: number): Issue[] {

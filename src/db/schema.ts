@@ -257,3 +257,20 @@ export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+// ---- issue 14: who changed what on an issue ----
+// One row per changed field (state, wait type, queue, assignee, links, new information), with the
+// actor: the OS user for an admin command, `staged mail N` for the mail that caused it.
+export const issueHistory = sqliteTable(
+  "issue_history",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    issueId: integer("issue_id").notNull(),
+    at: text("at").notNull(),
+    actor: text("actor").notNull(),
+    field: text("field").notNull(), // state | wait_type | queue | assignee | merged_into | split_from | split_into | converted_to | converted_from | parent | new_info | created
+    oldValue: text("old_value"),
+    newValue: text("new_value"),
+  },
+  (t) => [index("issue_history_issue_idx").on(t.issueId)],
+);

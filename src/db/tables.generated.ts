@@ -31,6 +31,13 @@ export const interactions = table<typeof schema.interactions>({
   blobs: [],
 });
 
+export const issueHistory = table<typeof schema.issueHistory>({
+  name: "issue_history",
+  columns: { id: "id", issueId: "issue_id", at: "at", actor: "actor", field: "field", oldValue: "old_value", newValue: "new_value" },
+  booleans: [],
+  blobs: [],
+});
+
 export const issueParticipants = table<typeof schema.issueParticipants>({
   name: "issue_participants",
   columns: { id: "id", issueId: "issue_id", email: "email", joined: "joined", stagedMailId: "staged_mail_id", addedAt: "added_at" },

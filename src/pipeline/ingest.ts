@@ -376,11 +376,11 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
       // Assignment rules look at the issue's customer (Salesforce: the case contact's account), not
       // at whoever wrote this mail.
       const patch = { ...t.patch, ...(t.reassign ? reassignment(deps, t.issue, supportLevelOf(deps, t.issue.userIdentificationId)) : {}), updatedAt: at };
-      const updated = updateIssue(deps.db, t.issue.id, patch);
+      const updated = updateIssue(deps.db, t.issue.id, patch, `staged mail ${row.id}`);
       targetIds.push(updated.id);
       issuesOut.push({ issueId: updated.id, reference: updated.reference!, created: false, reopened: t.reopened, matchedBy: matched.matchedBy, state: updated.state });
     }
-    for (const p of plan.parentUpdates) updateIssue(deps.db, p.issue.id, { ...p.patch, updatedAt: at });
+    for (const p of plan.parentUpdates) updateIssue(deps.db, p.issue.id, { ...p.patch, updatedAt: at }, `staged mail ${row.id}`);
     followsClosed = plan.newIssueFollowing;
   }
   if (targetIds.length === 0) {

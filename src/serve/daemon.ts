@@ -5,6 +5,7 @@
 //   (staging) → process-queue.ts (processing, recovery) → signals.ts (SIGTERM, SIGHUP, SIGUSR1).
 import { chmodSync, existsSync, lstatSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { purgeOnSchedule, retentionSchedule } from "../maintenance/retention-schedule.js";
 import type { Deps } from "../pipeline/deps.js";
 import { describeAddress, type ListenAddress } from "./address.js";
 import { GroupCommit } from "./group-commit.js";
@@ -55,6 +56,8 @@ export class Daemon {
   private readonly processor: Processor;
   private readonly server;
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** Issue 14: the configured retention, once a day at a sweep (src/maintenance/retention-schedule.ts). */
+  private readonly retention = retentionSchedule(() => this.deps);
   private readonly started = Date.now();
   private stopping: Promise<void> | null = null;
   private stopped!: () => void;
@@ -121,6 +124,7 @@ export class Daemon {
   /** Start and every sweepSeconds: records left `new`, stuck records, the outbox (processor.ts). */
   private sweep(why: string): void {
     this.processor.sweep(why);
+    purgeOnSchedule(this.retention, this.log);
   }
 
   /** SIGHUP: the configuration file is read again; the database and the listen address stay. */

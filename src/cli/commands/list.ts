@@ -1,16 +1,16 @@
 // `ingest-mail list`: staged mail, newest first, for the admin fixing what failed.
-import { listStaged } from "../../db/queries.js";
-import { makeDeps, printJson, type CommonOptions } from "../context.js";
-import { colours, table } from "../output.js";
-import { safe } from "../terminal-safe.js";
+import { listStagedFiltered } from "../../db/list-queries.js";
+import { makeDeps, printJson } from "../context.js";
+import { listFilter, shownLine, type ListOptions } from "../list-options.js";
+import { colours, table, terminalSafe } from "../output.js";
 
-export async function run(opts: CommonOptions & { status?: string; limit: number }): Promise<void> {
+export async function run(opts: ListOptions & { status?: string }): Promise<void> {
   const deps = makeDeps(opts);
-  const rows = listStaged(deps.db, { status: opts.status, limit: opts.limit });
+  const { rows, total } = listStagedFiltered(deps.db, { ...listFilter(opts, deps.now()), status: opts.status });
   // A record still new / in_process / workflow after the recover threshold was left by a crash.
   const stuckBefore = new Date(deps.now().getTime() - deps.config.recoverAfterMinutes * 60_000).toISOString();
   const withStuck = rows.map((r) => ({ ...r, stuck: ["new", "in_process", "workflow"].includes(r.status) && r.updatedAt < stuckBefore }));
-  if (opts.json) return printJson({ staged: withStuck });
+  if (opts.json) return printJson({ staged: withStuck, total, shown: rows.length });
   if (!rows.length) return void process.stdout.write("no staged mail\n");
   const c = colours();
   const paint: Record<string, (s: string) => string> = { complete: c.green, error: c.red, invalid: c.yellow, held: c.yellow, spam: c.yellow, ignored: c.gray, duplicate: c.gray };
@@ -20,10 +20,10 @@ export async function run(opts: CommonOptions & { status?: string; limit: number
       String(r.id),
       r.receivedAt.replace("T", " ").slice(0, 19),
       (paint[r.status] ?? c.cyan)(r.status + (r.stuck ? " (stuck)" : "")),
-      safe(r.fromAddress),
-      r.subject ? safe(r.subject.slice(0, 50)) : c.dim("(no subject)"),
-      safe((r.error ?? r.reason ?? (r.duplicateOf ? `duplicate of ${r.duplicateOf}` : "")).slice(0, 60)),
+      terminalSafe(r.fromAddress),
+      r.subject ? terminalSafe(r.subject).slice(0, 50) : c.dim("(no subject)"),
+      terminalSafe(r.error ?? r.reason ?? (r.duplicateOf ? `duplicate of ${r.duplicateOf}` : "")).slice(0, 60),
     ]),
   );
-  process.stdout.write(`${out}\n`);
+  process.stdout.write(`${out}\n${shownLine(rows.length, total)}\n`);
 }

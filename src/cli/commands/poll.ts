@@ -6,6 +6,7 @@
 // cycle is logged as failed and the next one tries again. SIGTERM / SIGINT stop between messages.
 import { readFileSync } from "node:fs";
 import { ConfigError, isStorageFault, TempFailError, UsageError } from "../../errors.js";
+import { purgeOnSchedule, retentionSchedule } from "../../maintenance/retention-schedule.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { ImapMailbox } from "../../sources/imap.js";
 import { MailboxError, pollOnce, type CycleResult, type Mailbox } from "../../sources/mailbox.js";
@@ -37,6 +38,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
       : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, insecurePlaintext: opts.insecurePlaintext, maxMessageBytes: deps.config.limits.maxMessageBytes });
 
   const stopper = stopOnSignals();
+  const retention = retentionSchedule(() => deps);
   try {
     for (;;) {
       const box = mailbox();
@@ -54,6 +56,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
         say(deps, `${line} (next try in ${opts.interval} s)`);
       }
       if (opts.once || stopper.stopping()) break;
+      purgeOnSchedule(retention, (line) => say(deps, line)); // issue 14: once a day
       await stopper.sleep(opts.interval * 1000);
       if (stopper.stopping()) break;
     }

@@ -3,10 +3,12 @@ import { actionDetails, attachmentsOf, issuesOfStaged, getStaged, statusHistory 
 import { NotFoundError } from "../../errors.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
+import { writeRaw } from "./raw.js";
 import { safe } from "../terminal-safe.js";
 
-export async function run(id: number, opts: CommonOptions): Promise<void> {
+export async function run(id: number, opts: CommonOptions & { raw?: boolean; output?: string; force?: boolean }): Promise<void> {
   const deps = makeDeps(opts);
+  if (opts.raw) return writeRaw(deps, id, opts);
   const row = getStaged(deps.db, id);
   if (!row) throw new NotFoundError(`no staged mail ${id}`);
   const links = issuesOfStaged(deps.db, id);
@@ -44,7 +46,7 @@ export async function run(id: number, opts: CommonOptions): Promise<void> {
     c.bold("history"),
     ...record.history.map((h) => `  ${h.at}  ${h.status}${h.note ? `  ${safe(h.note)}` : ""}`),
     c.bold("attachments"),
-    ...(record.attachments.length ? record.attachments.map((a) => `  ${safe(a.filename ?? "(unnamed)")}  ${safe(a.contentType)}  ${a.size} bytes  → ${a.storedPath}`) : ["  none"]),
+    ...(record.attachments.length ? record.attachments.map((a) => `  ${a.id}  ${safe(a.filename ?? "(unnamed)")}  ${safe(a.contentType)}  ${a.size} bytes  → ${a.storedPath}`) : ["  none"]),
     c.bold("trace"),
     ...record.trace.map((t: { step: string; decision: string; reason: string }) => `  ${safe(t.step)}: ${safe(t.decision)} (${safe(t.reason)})`),
   ];

@@ -3,6 +3,8 @@
 // already has her address, so her next mail continues it rather than starting a new one.
 import { createUser, findUserByEmail, getAccount, getIdentification, getUser, inWriteTx } from "../../db/queries.js";
 import { earliestUnlinkedIdentification, linkIdentification } from "../../db/user-queries.js";
+import { listUsers } from "../../db/list-queries.js";
+import { table, terminalSafe } from "../output.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import { splitDisplayName } from "../../rules/display-name.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
@@ -36,4 +38,17 @@ export async function link(userId: number, opts: CommonOptions & { identificatio
   });
   if (opts.json) printJson({ userId, linkedIdentificationId: ident.id, email: ident.email });
   else process.stdout.write(`linked identification ${ident.id}${ident.email ? ` (${ident.email})` : ""} to user ${userId}\n`);
+}
+
+export async function list(opts: CommonOptions): Promise<void> {
+  const deps = makeDeps(opts);
+  const rows = listUsers(deps.db);
+  if (opts.json) return printJson({ users: rows });
+  if (!rows.length) return void process.stdout.write("no users\n");
+  const name = (u: (typeof rows)[number]) => [u.firstNames, u.lastName].filter(Boolean).join(" ");
+  const out = table(
+    ["ID", "EMAIL", "NAME", "ACCOUNT", "IDENTIFICATIONS", "CREATED"],
+    rows.map((u) => [String(u.id), terminalSafe(u.email), terminalSafe(name(u)), u.accountId !== null ? `${u.accountId} ${terminalSafe(u.accountName)}` : "", String(u.identifications), u.createdAt.slice(0, 19).replace("T", " ")]),
+  );
+  process.stdout.write(`${out}\n`);
 }

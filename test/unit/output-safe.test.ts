@@ -1,0 +1,51 @@
+// Issue 14 point 4: mail text printed for people goes through terminalSafe (src/cli/output.ts), and the
+// time arguments of the lists and purge (src/cli/time-args.ts).
+import { describe, expect, it } from "vitest";
+import { terminalSafe } from "../../src/cli/output.js";
+import { ageMs, pointInTime } from "../../src/cli/time-args.js";
+
+describe("terminalSafe", () => {
+  it.each([
+    ["plain text", "plain text", "plain text"],
+    ["\u001b[2J\u001b]0;pwned\u0007", "\\x1b[2J\\x1b]0;pwned\\x07", "\\x1b[2J\\x1b]0;pwned\\x07"],
+    ["a\r\nb\tc", "a b c", "a\nb    c"],
+    ["bell\u0007 del\u007f c1\u009b", "bell\\x07 del\\x7f c1\\x9b", "bell\\x07 del\\x7f c1\\x9b"],
+    ["bidi \u202eevil\u202c \u2066x\u2069", "bidi \\u202eevil\\u202c \\u2066x\\u2069", "bidi \\u202eevil\\u202c \\u2066x\\u2069"],
+    ["Zoë 日本 🙂", "Zoë 日本 🙂", "Zoë 日本 🙂"],
+  ])("%j", (input, oneLine, multiline) => {
+    expect(terminalSafe(input)).toBe(oneLine);
+    expect(terminalSafe(input, { multiline: true })).toBe(multiline);
+  });
+
+  it("null and empty are empty", () => {
+    expect(terminalSafe(null)).toBe("");
+    expect(terminalSafe(undefined, { multiline: true })).toBe("");
+  });
+});
+
+describe("ages and points in time", () => {
+  const now = new Date("2026-06-30T12:00:00.000Z");
+  it.each([
+    ["180d", 180 * 86_400_000],
+    ["12h", 12 * 3_600_000],
+    ["30m", 30 * 60_000],
+    ["2w", 14 * 86_400_000],
+    ["10", null],
+    ["-5d", null],
+    ["5y", null],
+    ["d", null],
+  ])("ageMs(%j) = %s", (text, ms) => {
+    expect(ageMs(text)).toBe(ms);
+  });
+
+  it.each([
+    ["7d", "2026-06-23T12:00:00.000Z"],
+    ["2026-01-31", "2026-01-31T00:00:00.000Z"],
+    ["2026-01-31T08:00:00Z", "2026-01-31T08:00:00.000Z"],
+    ["2026-01-31T08:00:00+02:00", "2026-01-31T06:00:00.000Z"],
+    ["yesterday", null],
+    ["2026-13-45", null],
+  ])("pointInTime(%j) = %s", (text, iso) => {
+    expect(pointInTime(text, now)).toBe(iso);
+  });
+});
