@@ -189,7 +189,8 @@ describe("transports", () => {
     configure({ outbound: { transport: "sendmail", path: script, dir: undefined } });
     const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     expect(out.outbound[0]).toMatchObject({ status: "sent", error: null });
-    expect(readFileSync(`${capture}.args`, "utf8").trim()).toBe("-i -f service@example.test -- dora@customer.example");
+    // issue 13: the envelope sender is the confirmation's VERP bounce address, signed with the database's secret.
+    expect(readFileSync(`${capture}.args`, "utf8").trim()).toMatch(/^-i -f service\+bounce-1-[0-9a-f]{10}@example\.test -- dora@customer\.example$/);
     const raw = readFileSync(`${capture}.eml`, "utf8");
     expect(raw).toContain("Auto-Submitted: auto-replied");
     expect(raw).toContain(out.outbound[0].messageId);
@@ -197,6 +198,7 @@ describe("transports", () => {
 
   it("smtp delivers to outbound.url (a loopback SMTP listener)", async () => {
     const received: string[] = [];
+    const commands: string[] = [];
     const server = createServer((sock) => {
       let data = false;
       let buf = "";
@@ -214,7 +216,8 @@ describe("transports", () => {
           }
           const line = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          if (/^EHLO/i.test(line)) sock.write("250 test\r\n");
+          commands.push(line);
+          if (/^EHLO/i.test(line)) sock.write("250-test\r\n250 DSN\r\n");
           else if (/^DATA/i.test(line)) (data = true), sock.write("354 go\r\n");
           else if (/^QUIT/i.test(line)) sock.end("221 bye\r\n");
           else sock.write("250 ok\r\n");
@@ -230,6 +233,9 @@ describe("transports", () => {
       expect(r.json().outbound[0]).toMatchObject({ status: "sent", error: null });
       expect(received).toHaveLength(1);
       expect(received[0]).toContain("Subject: [CS-000001] Re: Invoice 2291 charged twice");
+      // issue 13: MAIL FROM is the VERP bounce address; the relay speaks DSN, so RET=HDRS and ENVID go too.
+      const envid = r.json().outbound[0].messageId.replace(/^<|>$/g, "");
+      expect(commands.find((c) => /^MAIL FROM/i.test(c))).toMatch(new RegExp(`^MAIL FROM:<service\\+bounce-1-[0-9a-f]{10}@example\\.test> RET=HDRS ENVID=${envid.replace(/[.]/g, "\\.")}$`));
     } finally {
       server.close();
     }

@@ -72,7 +72,11 @@ function onSignals(): void {
   process.once("SIGINT", stop);
 }
 
+// process.exit does not wait for stdout: a large --json answer to a pipe would be cut off. An empty
+// write's callback runs once everything written before it is flushed.
+const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
+
 main(process.argv).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   () => process.exit(ingestState.active ? EX.TEMPFAIL : EX.SOFTWARE),
 );

@@ -74,7 +74,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       program
         .command("list")
         .description("list staged mail, newest first")
-        .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored"])),
+        .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored", "bounce"])),
       int("--limit"),
       "only mail whose sender (address or name) contains this",
       "only mail whose subject or text contains this",

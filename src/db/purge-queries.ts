@@ -121,6 +121,8 @@ export function removePerson(db: Db, email: string, p: PersonRows, removed: Remo
   // Also notices and digests to the administrator whose rendered mail names the address.
   removed.outboundMails += run(db, `DELETE FROM outbound_mails WHERE lower(to_address) = ? OR issue_id ${IN} OR lower(mail) LIKE ? ESCAPE '\\'`, email, issues, contains(email));
   removed.issueHistory += run(db, `DELETE FROM issue_history WHERE issue_id ${IN}`, issues);
+  // issue 13: bounce notes name the address our mail went to.
+  run(db, `DELETE FROM issue_notes WHERE issue_id ${IN}`, issues);
   // Other issues linked to theirs (merged into, split from, converted to, parent, follow-up) keep
   // no pointer to a removed issue.
   for (const col of ["merged_into_id", "split_from_id", "converted_to_id", "parent_id", "follows_closed_id"]) {

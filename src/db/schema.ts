@@ -9,7 +9,7 @@ export const stagedMails = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     receivedAt: text("received_at").notNull(),
     updatedAt: text("updated_at").notNull(),
-    status: text("status").notNull(), // new | in_process | workflow | complete | invalid | error | duplicate | held
+    status: text("status").notNull(), // new | in_process | workflow | complete | invalid | error | duplicate | held | bounce
     source: text("source").notNull(), // stdin | import | imap | pop3
     // message-id or content hash; unique so that concurrent redeliveries cannot both be processed.
     dedupKey: text("dedup_key").unique(),
@@ -227,7 +227,7 @@ export const outboundMails = sqliteTable(
     toAddress: text("to_address").notNull(),
     subject: text("subject").notNull(),
     messageId: text("message_id").notNull().unique(),
-    status: text("status").notNull(), // sending | sent | failed | skipped | digest | digested
+    status: text("status").notNull(), // sending | sent | failed | skipped | digest | digested | bounced
     error: text("error"),
     createdAt: text("created_at").notNull(),
     // Issue 9: the rendered mail (JSON), so a failed send can be retried as it was; attempts and
@@ -239,6 +239,11 @@ export const outboundMails = sqliteTable(
     // per-address and per-domain confirmation limits.
     toKey: text("to_key"),
     toDomain: text("to_domain"),
+    // issue 13: a delivery-status or feedback report about this mail came back (rules/dsn.ts).
+    bounceStatus: text("bounce_status"), // the DSN status (5.1.1) or the feedback type (abuse)
+    bounceDiagnostic: text("bounce_diagnostic"),
+    bouncedAt: text("bounced_at"),
+    bounceStagedMailId: integer("bounce_staged_mail_id"), // the staged report
   },
   (t) => [
     index("outbound_to_idx").on(t.toAddress, t.createdAt),
@@ -273,4 +278,19 @@ export const issueHistory = sqliteTable(
     newValue: text("new_value"),
   },
   (t) => [index("issue_history_issue_idx").on(t.issueId)],
+);
+
+// issue 13: what the system itself records on an issue (a bounce of our mail to its customer), as
+// opposed to actions, which hold what the customer wrote.
+export const issueNotes = sqliteTable(
+  "issue_notes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    issueId: integer("issue_id").notNull(),
+    stagedMailId: integer("staged_mail_id"),
+    kind: text("kind").notNull(), // bounce | delayed | feedback | delivered
+    text: text("text").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("issue_notes_issue_idx").on(t.issueId)],
 );

@@ -38,6 +38,13 @@ export const issueHistory = table<typeof schema.issueHistory>({
   blobs: [],
 });
 
+export const issueNotes = table<typeof schema.issueNotes>({
+  name: "issue_notes",
+  columns: { id: "id", issueId: "issue_id", stagedMailId: "staged_mail_id", kind: "kind", text: "text", createdAt: "created_at" },
+  booleans: [],
+  blobs: [],
+});
+
 export const issueParticipants = table<typeof schema.issueParticipants>({
   name: "issue_participants",
   columns: { id: "id", issueId: "issue_id", email: "email", joined: "joined", stagedMailId: "staged_mail_id", addedAt: "added_at" },
@@ -54,7 +61,7 @@ export const issues = table<typeof schema.issues>({
 
 export const outboundMails = table<typeof schema.outboundMails>({
   name: "outbound_mails",
-  columns: { id: "id", kind: "kind", issueId: "issue_id", stagedMailId: "staged_mail_id", toAddress: "to_address", subject: "subject", messageId: "message_id", status: "status", error: "error", createdAt: "created_at", mail: "mail", attempts: "attempts", lastAttemptAt: "last_attempt_at", toKey: "to_key", toDomain: "to_domain" },
+  columns: { id: "id", kind: "kind", issueId: "issue_id", stagedMailId: "staged_mail_id", toAddress: "to_address", subject: "subject", messageId: "message_id", status: "status", error: "error", createdAt: "created_at", mail: "mail", attempts: "attempts", lastAttemptAt: "last_attempt_at", toKey: "to_key", toDomain: "to_domain", bounceStatus: "bounce_status", bounceDiagnostic: "bounce_diagnostic", bouncedAt: "bounced_at", bounceStagedMailId: "bounce_staged_mail_id" },
   booleans: [],
   blobs: [],
 });

@@ -4,7 +4,7 @@ import type { Db } from "./open.js";
 import type { Issue, OutboundMail } from "./queries.js";
 import { stmt } from "./sql.js";
 
-export const STAGED_STATUSES = ["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam"] as const;
+export const STAGED_STATUSES = ["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "bounce"] as const;
 /** Statuses an admin may resubmit (resubmit.ts; `spam` where the spam issue has landed). */
 export const RESUBMITTABLE = ["error", "invalid", "held", "spam"] as const;
 

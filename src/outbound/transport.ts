@@ -35,7 +35,8 @@ export async function createMailer(config: Config, paths: Paths): Promise<Mailer
         return;
       }
       const info = (await render.sendMail(toNodemailer(mail))) as unknown as { message: Buffer };
-      if (o.transport === "file") writeEml(outboxDir(config, paths), mail.messageId, info.message);
+      // issue 13: the file records the envelope sender as the Return-Path a delivering MTA would add.
+      if (o.transport === "file") writeEml(outboxDir(config, paths), mail.messageId, mail.envelopeFrom ? Buffer.concat([Buffer.from(`Return-Path: <${mail.envelopeFrom}>\n`), info.message]) : info.message);
       else await sendmail(o.path ?? "/usr/sbin/sendmail", envelopeFrom(mail), mail.to, info.message, timeoutMs);
     },
   };
@@ -95,6 +96,8 @@ function toNodemailer(m: OutgoingMail) {
     text: m.text,
     messageId: m.messageId,
     ...(m.envelopeFrom ? { envelope: { from: m.envelopeFrom, to: m.to } } : {}),
+    // issue 13: where the relay speaks DSN, ask for the original's headers only and name it by ENVID.
+    ...(m.envelopeId ? { dsn: { id: m.envelopeId, return: "headers" } } : {}),
     ...(m.date ? { date: new Date(m.date) } : {}),
     ...(m.inReplyTo ? { inReplyTo: m.inReplyTo } : {}),
     ...(m.references?.length ? { references: m.references } : {}),

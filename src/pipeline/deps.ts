@@ -27,6 +27,8 @@ export interface OutgoingMail {
   date?: Date | string;
   /** The envelope sender (a bounce address); default: the From address. */
   envelopeFrom?: string;
+  /** issue 13: the DSN envelope id (RFC 3461 ENVID), sent where the relay supports DSN. */
+  envelopeId?: string;
 }
 
 export interface Mailer {

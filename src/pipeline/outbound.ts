@@ -3,6 +3,7 @@
 // (sent / failed / skipped with the reason) and nothing here throws.
 import { countAdminNoticesSince, identificationEmail, inWriteTx, insertOutbound, outboundToRetry, pendingDigest, updateOutbound, updateStaged, type Issue, type OutboundMail, type StagedMail } from "../db/queries.js";
 import { renderAdminNotice } from "../outbound/admin-notice.js";
+import { withBounceAddress } from "../outbound/bounce-envelope.js";
 import { renderConfirmation } from "../outbound/confirmation.js";
 import { bareAddress, confirmHourStart, confirmWindowStart, mayConfirm } from "../rules/confirm.js";
 import { parseHeaderBlock } from "../rules/headers.js";
@@ -123,7 +124,7 @@ async function confirmOne(deps: Deps, ctx: ConfirmContext, c: CreatedIssue, trac
     trace.push({ step: "confirm", decision: `no confirmation for ${c.issue.reference}`, reason: decision.reason });
     return id === null ? null : { kind: "confirmation", issueId: c.issue.id, to: to!, messageId: mail.messageId, status: "skipped", error: decision.reason };
   }
-  const result = await deliver(deps, id!, mail);
+  const result = await deliver(deps, id!, withBounceAddress(config.outbound.from, addressSecretOf(deps), mail, id!));
   trace.push(
     result.status === "sent"
       ? { step: "confirm", decision: `confirmation for ${c.issue.reference} sent to ${to}`, reason: `${decision.reason}; Message-ID ${mail.messageId}` }
@@ -166,7 +167,9 @@ export async function retryOutbox(deps: Deps, ids: number[] = [], due: (row: Out
       out.push({ kind: row.kind, issueId: row.issueId, to: row.toAddress, messageId: row.messageId, status: row.status, error: row.mail ? `not failed (${row.status})` : "no stored message to send again" });
       continue;
     }
-    const mail = JSON.parse(row.mail) as OutgoingMail;
+    const stored = JSON.parse(row.mail) as OutgoingMail;
+    // issue 13: a confirmation goes again with its VERP bounce address.
+    const mail = row.kind === "confirmation" ? withBounceAddress(deps.config.outbound.from, addressSecretOf(deps), stored, row.id) : stored;
     const result = await deliver(deps, row.id, mail, row.attempts + 1);
     out.push({ kind: row.kind, issueId: row.issueId, to: row.toAddress, messageId: row.messageId, ...result });
   }

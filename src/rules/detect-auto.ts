@@ -1,6 +1,18 @@
 // domain.md §6: the five Enate rules plus the extended ones the established helpdesks use. Each hit
 // is returned as a reason; X-Auto-Response-Suppress alone is deliberately not one (it is what
 // Exchange puts on ordinary human mail too).
+import {
+  AUTO_REPLY_SUBJECT_ENDINGS,
+  AUTO_REPLY_SUBJECTS,
+  DSN_SUBJECT_WORDS,
+  DSN_SUBJECTS,
+  NOTIFICATION_ADDRESSES,
+  NOTIFICATION_DOMAINS,
+  NOTIFICATION_HEADERS,
+  NOTIFICATION_LOCAL_AT,
+  NOTIFICATION_MAILERS,
+  SYSTEM_LOCAL_PARTS,
+} from "./auto-signals.js";
 import { first, type HeaderMap } from "./headers.js";
 
 export interface AutoDetection {
@@ -15,6 +27,10 @@ export interface AutoInput {
   fromAddress: string | null;
   /** Content types of the message's non-text parts (its attachments), if known. */
   partTypes?: string[];
+  /** The decoded subject (issue 13: localised auto-reply and delivery-report subjects). */
+  subject?: string | null;
+  /** Addresses the mail was sent to (envelope recipient, Delivered-To, To, Cc): a VERP Return-Path encodes one. */
+  recipients?: string[];
 }
 
 type Rule = (i: AutoInput) => string | null;
@@ -43,6 +59,91 @@ function fromHeaderAddress(i: AutoInput): string | null {
 }
 
 const localPart = (addr: string) => (addr.includes("@") ? addr.slice(0, addr.lastIndexOf("@")) : addr).replace(/^"|"$/g, "");
+const domainOf = (addr: string) => (addr.includes("@") ? addr.slice(addr.lastIndexOf("@") + 1).toLowerCase() : "");
+
+/** Lower-case, NFC, every run of white space (NBSP and narrow NBSP too: French "automatique :") one space. */
+export function normaliseSubject(subject: string): string {
+  return subject.normalize("NFC").toLowerCase().replace(/[\s\u00a0\u202f]+/g, " ").trim();
+}
+
+/**
+ * The phrase of `phrases` the subject starts with, when what follows it is one of `next` (after
+ * optional spaces) or nothing. A plain prefix comparison: nothing superlinear runs over the subject.
+ */
+function leadingPhrase(subject: string, phrases: readonly string[], next: readonly string[]): string | null {
+  for (const p of phrases) {
+    if (!subject.startsWith(p)) continue;
+    const rest = subject.slice(p.length).trimStart();
+    if (rest === "" || next.some((n) => rest.startsWith(n))) return p;
+  }
+  return null;
+}
+
+const COLON = [":", "\uff1a"];
+/** An auto-reply subject: "Automatische Antwort: …", "自動応答: …", "NAME is out of the office." */
+export function autoReplySubject(subject: string | null | undefined): string | null {
+  if (!subject) return null;
+  const s = normaliseSubject(subject);
+  const lead = leadingPhrase(s, AUTO_REPLY_SUBJECTS, COLON);
+  if (lead) return lead;
+  const bare = s.replace(/\.$/, "");
+  return AUTO_REPLY_SUBJECT_ENDINGS.find((e) => bare.endsWith(e) && bare.length > e.length && bare.length < 120) ?? null;
+}
+
+function dsnSubject(subject: string | null | undefined): string | null {
+  if (!subject) return null;
+  const s = normaliseSubject(subject);
+  const lead = leadingPhrase(s, DSN_SUBJECTS, [...COLON, "("]);
+  if (lead) return lead;
+  const words = DSN_SUBJECT_WORDS.find(([a, b]) => s.startsWith(a) && s.indexOf(b, a.length) > 0);
+  return words ? `${words[0].trim()} … ${words[1].trim()}` : null;
+}
+
+const LIST_HEADERS = ["list-id", "list-unsubscribe", "list-subscribe", "list-post", "list-help", "list-owner", "list-archive", "x-mlserver"];
+
+/** Exchange marks mail its rules or its out-of-office assistant produced (issue 13). */
+const MS_AUTO_HEADERS = ["x-ms-exchange-inbox-rules-loop", "x-auto-response-suppress"];
+
+/**
+ * A VERP Return-Path (one bounce address per recipient): its local part names bounces as a word, or
+ * encodes a recipient of this mail as local=domain. SRS (forwarders) encodes the sender and BATV
+ * (prvs=TAG=user) the sender too, so human mail through them does not count.
+ */
+function verpReturnPath(i: AutoInput): string | null {
+  // The MTA's envelope sender when it passed one (--sender), else the Return-Path it wrote.
+  const rp = (i.envelopeSender || first(i.headers, "return-path") || "").trim().replace(/^<|>$/g, "").toLowerCase();
+  if (!rp.includes("@")) return null;
+  const local = localPart(rp);
+  if (/(^|[-+._=])bounces?([-+._=]|$)/.test(local)) return "return-path: VERP bounce address";
+  for (const r of i.recipients ?? []) {
+    const addr = r.trim().replace(/^<|>$/g, "").toLowerCase();
+    const at = addr.lastIndexOf("@");
+    if (at < 1) continue;
+    if (local.includes(`${addr.slice(0, at)}=${addr.slice(at + 1)}`)) return "return-path: VERP (encodes the recipient)";
+  }
+  return null;
+}
+
+/** Other systems' notifications and challenge/response mail, known by header, mailer or sender. */
+function notificationSender(i: AutoInput): string | null {
+  const h = NOTIFICATION_HEADERS.find(([name]) => i.headers.has(name));
+  if (h) return `notification: ${h[1]} (${h[0]} header)`;
+  const mailer = (first(i.headers, "x-mailer") ?? "").toLowerCase().trim();
+  const m = NOTIFICATION_MAILERS.find(([v]) => mailer === v || mailer.startsWith(`${v} `));
+  if (m) return `notification: ${m[1]} (x-mailer)`;
+  const addr = (fromHeaderAddress(i) ?? "").toLowerCase();
+  if (!addr.includes("@")) return null;
+  const domain = domainOf(addr);
+  const a = NOTIFICATION_ADDRESSES.find(([x]) => x === addr);
+  if (a) return `notification: ${a[1]} (sender)`;
+  const d = NOTIFICATION_DOMAINS.find(([x]) => domain === x || domain.endsWith(`.${x}`));
+  if (d) return `notification: ${d[1]} (sender domain)`;
+  const l = NOTIFICATION_LOCAL_AT.find(([lp, x]) => localPart(addr) === lp && (domain === x || domain.endsWith(`.${x}`)));
+  if (l) return `notification: ${l[2]} (sender)`;
+  // BoxTrapper (cPanel) challenges: "Your email requires verification verify#TOKEN".
+  if ((i.subject ?? "").toLowerCase().includes("verify#")) return "challenge/response: verify# subject";
+  return null;
+}
 
 export const autoRules: readonly Rule[] = [
   has("x-autoreply"),
@@ -76,6 +177,7 @@ export const autoRules: readonly Rule[] = [
     if (addr === "") return "from: <> (null address)";
     const local = localPart(addr);
     if (SYSTEM_SENDER.test(local)) return `sender is ${local.toLowerCase()}`;
+    if (SYSTEM_LOCAL_PARTS.some((re) => re.test(local))) return "sender is an exchange system mailbox";
     if (NO_REPLY_SENDER.test(local)) return `sender is ${local.toLowerCase()} (no-reply)`;
     return null;
   },
@@ -83,6 +185,34 @@ export const autoRules: readonly Rule[] = [
     const part = (i.partTypes ?? []).map((t) => t.toLowerCase().split(";")[0].trim()).find((t) => REPORT_PARTS.includes(t));
     return part ? `report part: ${part}` : null;
   },
+  // issue 13: the signals of mail that carries none of the headers above.
+  (i) => {
+    const p = autoReplySubject(i.subject);
+    return p ? `subject: auto-reply ("${p}")` : null;
+  },
+  // Exchange's own marks count together with an auto-reply subject; alone they are on human mail too.
+  (i) => {
+    const ms = MS_AUTO_HEADERS.find((n) => i.headers.has(n));
+    if (!ms || !i.subject) return null;
+    const s = normaliseSubject(i.subject);
+    // Here the phrase may also open a sentence ("Out of office until 12 November").
+    const loose = autoReplySubject(i.subject) ?? AUTO_REPLY_SUBJECTS.find((p) => s.startsWith(p) && [undefined, " ", ",", ":", "\uff1a"].includes(s[p.length]));
+    return loose ? `${ms} with an auto-reply subject` : null;
+  },
+  (i) => {
+    const p = dsnSubject(i.subject);
+    return p ? `subject: delivery report ("${p}")` : null;
+  },
+  // RFC 2369 / RFC 2919: list and newsletter mail (a policy signal; domain.md §6 as extended).
+  // The other RFC 2369 fields and fml's X-MLServer mark list-manager mail (its rejections included).
+  (i) => {
+    const names = LIST_HEADERS.filter((n) => i.headers.has(n));
+    return names.length ? `list mail: ${names.join(", ")}` : null;
+  },
+  verpReturnPath,
+  // RFC 5965 §3.1: the ARF fields as top-level headers (some feedback loops send them so).
+  has("feedback-type"),
+  notificationSender,
 ];
 
 export function detectAuto(input: AutoInput): AutoDetection {

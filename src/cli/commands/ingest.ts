@@ -52,7 +52,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
 export function summary(o: Outcome): string {
   const head = `staged ${o.stagedId}: ${o.status}`;
   if (o.status === "duplicate") return `${head} (redelivery of staged mail ${o.duplicateOf}; nothing new recorded)`;
-  if (o.status === "invalid" || o.status === "held") return `${head} (${o.reason})`;
+  if (o.status === "invalid" || o.status === "held" || o.status === "bounce") return `${head} (${o.reason})`;
   if (o.status === "error") return `${head} (${o.error}); fix and run: ingest-mail resubmit ${o.stagedId}`;
   if (o.status === "new") return `${head} (${o.reason ?? o.error ?? "not processed yet"}; ingest-mail recover finishes it)`;
   const issues = o.issues.map((i) => `${i.created ? "new" : i.reopened ? "reopened" : "appended to"} ${i.reference}${i.matchedBy ? ` by ${i.matchedBy}` : ""} [${i.state}]`);

@@ -4,6 +4,7 @@ import { issueHistoryOf, recordIssueEvent } from "../../db/history-queries.js";
 import { listIssuesFiltered } from "../../db/list-queries.js";
 import { issueParticipants, type Participant } from "../../db/participant-queries.js";
 import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
+import { notesOfIssue } from "../../db/bounce-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { identifySender } from "../../pipeline/identify.js";
@@ -47,6 +48,7 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
     // issue 13: actions recorded before the new text was kept get it worked out now.
     actions: withSenders(deps, id).map((a) => ({ ...a, replyText: a.replyText ?? replyText(a.details) })),
     history: issueHistoryOf(deps.db, id),
+    notes: notesOfIssue(deps.db, id),
   };
   if (opts.json) return printJson(record);
   const c = colours();
@@ -71,6 +73,8 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
     // issue 13: the new text of each mail; --full for all of it.
     ...conversationLines(opts.full ? record.actions : record.actions.map((a) => ({ ...a, details: a.replyText })), c),
     opts.full ? "" : c.dim("(the new text of each mail; --full for all of it)"),
+    record.notes.length ? c.bold(`notes (${record.notes.length})`) : "",
+    ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${terminalSafe(n.text)}`),
   ];
   process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
 }

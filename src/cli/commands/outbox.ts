@@ -1,5 +1,6 @@
 // `ingest-mail outbox list`: every mail this system sent or tried to send.
 import { listOutboundFiltered } from "../../db/list-queries.js";
+import type { OutboundMail } from "../../db/queries.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
@@ -16,13 +17,19 @@ export async function list(opts: ListOptions): Promise<void> {
       String(r.id),
       r.createdAt.replace("T", " ").slice(0, 19),
       r.kind,
-      (r.status === "sent" ? c.green : r.status === "failed" ? c.red : c.yellow)(r.status),
+      (r.status === "sent" ? c.green : r.status === "failed" || r.status === "bounced" ? c.red : c.yellow)(r.status),
       terminalSafe(r.toAddress),
       terminalSafe(r.subject).slice(0, 50),
-      terminalSafe(r.error),
+      terminalSafe(problem(r)),
     ]),
   );
   process.stdout.write(`${out}\n${shownLine(rows.length, total)}\n`);
+}
+
+/** issue 13: a bounced row shows the DSN status and diagnostic (cleaned of control characters when read). */
+function problem(r: OutboundMail): string {
+  if (r.status !== "bounced") return r.error ?? "";
+  return [r.bounceStatus, r.bounceDiagnostic].filter(Boolean).join(" ").slice(0, 120);
 }
 
 /** `ingest-mail outbox retry [ID...]`: send failed mail again now, with the current configuration (issue 9.8). */
