@@ -5,6 +5,7 @@ import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { lmtpRuns } from "./lmtp.js";
 import { run as memory } from "./memory.js";
+import { run as replies } from "./replies.js";
 import { run as stage } from "./stage.js";
 import { run as throughput } from "./throughput.js";
 import { run as web } from "./web.js";
@@ -21,6 +22,7 @@ const benches: Bench[] = [
   { name: "import", run: importRuns },
   { name: "memory", run: memory },
   { name: "stage", run: stage },
+  { name: "replies", run: () => replies() },
   { name: "web", run: web },
   { name: "lmtp", run: () => lmtpRuns() },
   { name: "abuse", run: abuse },

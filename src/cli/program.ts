@@ -116,7 +116,14 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
   ).action(async (opts) => (await import("./commands/recover.js")).run(opts));
 
   const issue = program.command("issue").description("inspect and manage issues (tickets, cases, actions)");
-  common(issue.command("show").summary("show one issue with its actions").description("show one issue: state, queue, assignee, links, participants and its actions").argument("<id>", "issue id", int("id"))).action(async (id: number, opts) =>
+  common(
+    issue
+      .command("show")
+      .summary("show one issue with its actions")
+      .description("show one issue: state, queue, assignee, links, participants (and how each joined) and its actions, each as the new text of its mail")
+      .argument("<id>", "issue id", int("id"))
+      .option("--full", "print each action's whole mail text, quoted history and signature included"),
+  ).action(async (id: number, opts) =>
     (await import("./commands/issue.js")).show(id, opts),
   );
   common(

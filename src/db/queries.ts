@@ -232,19 +232,6 @@ export function listIssues(db: Db, opts: { state?: string; limit?: number }): Is
   return opts.state ? getAll(db, issues, `WHERE state = ? ORDER BY id DESC LIMIT ?`, opts.state, limit) : getAll(db, issues, `ORDER BY id DESC LIMIT ?`, limit);
 }
 
-/** Lower-case addresses of everyone who wrote on an issue, its customer first. */
-export function participantEmails(db: Db, issueId: number): string[] {
-  const issue = getIssue(db, issueId);
-  if (!issue) return [];
-  const ids = (
-    stmt(db, `SELECT DISTINCT i.user_identification_id AS uid FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE a.issue_id = ?`).all(issueId) as {
-      uid: number;
-    }[]
-  ).map((r) => r.uid);
-  const all = [issue.userIdentificationId, ...ids.filter((x) => x !== issue.userIdentificationId)];
-  return [...new Set(all.map((id) => identificationEmail(db, id)).filter((e): e is string => !!e).map((e) => e.toLowerCase()))];
-}
-
 export function issuesOfStaged(db: Db, stagedMailId: number): { issueId: number; actionId: number }[] {
   return stmt(db, `SELECT a.issue_id AS issueId, a.id AS actionId FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE i.staged_mail_id = ? ORDER BY a.id`).all(
     stagedMailId,
@@ -270,12 +257,14 @@ export function actionDetails(db: Db, actionId: number): string | null {
   return (stmt(db, `SELECT details FROM actions WHERE id = ?`).get(actionId) as { details: string } | undefined)?.details ?? null;
 }
 
-export function actionsOfIssue(db: Db, issueId: number): { id: number; interactionId: number; details: string; createdAt: string; stagedMailId: number | null }[] {
+type ActionRow = { id: number; interactionId: number; details: string; replyText: string | null; createdAt: string; stagedMailId: number | null };
+
+export function actionsOfIssue(db: Db, issueId: number): ActionRow[] {
   return stmt(
     db,
-    `SELECT a.id, a.interaction_id AS interactionId, a.details, a.created_at AS createdAt, i.staged_mail_id AS stagedMailId
+    `SELECT a.id, a.interaction_id AS interactionId, a.details, a.reply_text AS replyText, a.created_at AS createdAt, i.staged_mail_id AS stagedMailId
      FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE a.issue_id = ? ORDER BY a.id`,
-  ).all(issueId) as { id: number; interactionId: number; details: string; createdAt: string; stagedMailId: number | null }[];
+  ).all(issueId) as ActionRow[];
 }
 
 // ---- outbound mail ----

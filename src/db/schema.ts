@@ -193,8 +193,27 @@ export const actions = sqliteTable(
     interactionId: integer("interaction_id").notNull(),
     details: text("details").notNull(),
     createdAt: text("created_at").notNull(),
+    // issue 13: the new text of the mail (details without quoted history, attribution, signature,
+    // forward headers); null on actions recorded before it existed.
+    replyText: text("reply_text"),
   },
   (t) => [index("actions_issue_idx").on(t.issueId), index("actions_interaction_idx").on(t.interactionId)],
+);
+
+// issue 13 (Request Tracker's ParseNewMessageForTicketCcs): people a customer's mail copied (To,
+// Cc, other than our own addresses) become participants of the issue it landed on. The customer and
+// those who wrote in are participants through the issue and its actions; this holds the others.
+export const issueParticipants = sqliteTable(
+  "issue_participants",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    issueId: integer("issue_id").notNull(),
+    email: text("email").notNull(), // lower-case
+    joined: text("joined").notNull(), // cc (the only way so far)
+    stagedMailId: integer("staged_mail_id"),
+    addedAt: text("added_at").notNull(),
+  },
+  (t) => [uniqueIndex("issue_participants_issue_email_idx").on(t.issueId, t.email)],
 );
 
 // Every mail we send (confirmations, admin notices), whether it went out or not.

@@ -12,7 +12,7 @@ export const accounts = table<typeof schema.accounts>({
 
 export const actions = table<typeof schema.actions>({
   name: "actions",
-  columns: { id: "id", issueId: "issue_id", interactionId: "interaction_id", details: "details", createdAt: "created_at" },
+  columns: { id: "id", issueId: "issue_id", interactionId: "interaction_id", details: "details", createdAt: "created_at", replyText: "reply_text" },
   booleans: [],
   blobs: [],
 });
@@ -41,6 +41,13 @@ export const issueHistory = table<typeof schema.issueHistory>({
 export const issueNotes = table<typeof schema.issueNotes>({
   name: "issue_notes",
   columns: { id: "id", issueId: "issue_id", stagedMailId: "staged_mail_id", kind: "kind", text: "text", createdAt: "created_at" },
+  booleans: [],
+  blobs: [],
+});
+
+export const issueParticipants = table<typeof schema.issueParticipants>({
+  name: "issue_participants",
+  columns: { id: "id", issueId: "issue_id", email: "email", joined: "joined", stagedMailId: "staged_mail_id", addedAt: "added_at" },
   booleans: [],
   blobs: [],
 });

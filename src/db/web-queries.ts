@@ -293,6 +293,8 @@ export interface ConversationEntry {
   issueReference: string | null;
   createdAt: string;
   details: string;
+  /** issue 13: the new text of the mail (null on actions recorded before it was kept). */
+  replyText: string | null;
   interactionId: number;
   stagedMailId: number | null;
   subject: string | null;
@@ -313,7 +315,7 @@ export function conversation(db: Db, issueId: number): ConversationEntry[] {
   return stmt(
     db,
     `WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT i.id FROM issues i JOIN merged m ON i.merged_into_id = m.id)
-     SELECT a.id AS actionId, a.issue_id AS issueId, iss.reference AS issueReference, a.created_at AS createdAt, a.details,
+     SELECT a.id AS actionId, a.issue_id AS issueId, iss.reference AS issueReference, a.created_at AS createdAt, a.details, a.reply_text AS replyText,
        a.interaction_id AS interactionId, it.staged_mail_id AS stagedMailId, s.subject, s.message_id AS messageId,
        s.from_address AS fromAddress, s.from_name AS fromName, it.user_identification_id AS userIdentificationId,
        coalesce(u.email, ui.email) AS senderEmail, coalesce(ui.first_names, u.first_names) AS senderFirstNames, coalesce(ui.last_name, u.last_name) AS senderLastName

@@ -1,7 +1,8 @@
 // domain.md §2: who wrote. Case 1 from the ids in the address; Case 2 (ACS with Salesforce's contact
 // lookup) a registered user's first identification, else the first identification with that address,
 // else a new one with the names read from the display name.
-import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, participantEmails, type Issue } from "../db/queries.js";
+import { participantEmails } from "../db/participant-queries.js";
+import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, type Issue } from "../db/queries.js";
 import { addressIdsTrust } from "../rules/address-trust.js";
 import { parseAddressIds, signatureOf } from "../rules/address-ids.js";
 import { splitDisplayName } from "../rules/display-name.js";

@@ -1,5 +1,6 @@
 // Runs the matchers (src/match/order.ts) against the database, read-only.
-import { getIssueByGuid, getIssueByReference, participantEmails } from "../db/queries.js";
+import { participantEmails } from "../db/participant-queries.js";
+import { getIssueByGuid, getIssueByReference } from "../db/queries.js";
 import { runMatchers, type MatchResult } from "../match/order.js";
 import type { Deps } from "./deps.js";
 
@@ -18,8 +19,9 @@ export function matchIssue(deps: Deps, mail: MatchMail): MatchResult {
     issueByGuid: (guid: string) => getIssueByGuid(deps.db, guid),
     issueByReference: (ref: string) => getIssueByReference(deps.db, ref),
   };
-  // domain.md §3: references are guessable, so by default only the customer or a participant may use them.
-  // A sender our MTA found unauthenticated is no participant (domain.md §9).
+  // domain.md §3: references are guessable, so by default only the customer or a participant (who wrote
+  // in, or was copied on a customer's mail: issue 13) may use them. A sender our MTA found
+  // unauthenticated is no participant (domain.md §9).
   const trusted = (issueId: number) =>
     deps.config.referencesFrom === "anyone" || (mail.authenticated !== false && !!mail.senderEmail && participantEmails(deps.db, issueId).includes(mail.senderEmail.toLowerCase()));
   return runMatchers({ ...mail, referencePrefix: deps.config.referencePrefix }, lookup, trusted);

@@ -7,6 +7,15 @@ export interface SplitText {
   fresh: string;
   /** The quoted history, or null when none was recognised. */
   quoted: string | null;
+  /** issue 13: `quoted` is the whole mail (the stored new text is `fresh`), not only its history. */
+  whole?: boolean;
+}
+
+/** issue 13: the new text the action keeps (actions.reply_text) when there is one, with the whole
+ * mail behind it; older actions are split here as before. */
+export function splitAction(details: string, replyText: string | null): SplitText {
+  if (replyText === null) return splitQuoted(details);
+  return replyText.trim() === details.trim() ? { fresh: details, quoted: null } : { fresh: replyText, quoted: details, whole: true };
 }
 
 export function splitQuoted(text: string): SplitText {

@@ -2,7 +2,8 @@
 import { sendersOfActions } from "../../db/conversation-queries.js";
 import { issueHistoryOf, recordIssueEvent } from "../../db/history-queries.js";
 import { listIssuesFiltered } from "../../db/list-queries.js";
-import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, participantEmails, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
+import { issueParticipants, type Participant } from "../../db/participant-queries.js";
+import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, inWriteTx, splitChildrenOf, updateIssue, type Issue } from "../../db/queries.js";
 import { notesOfIssue } from "../../db/bounce-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
@@ -14,6 +15,7 @@ import { conversationLines, historyLines } from "../conversation.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
 import { safe } from "../terminal-safe.js";
+import { replyText } from "../../rules/reply-text.js";
 
 function need(deps: Deps, id: number): Issue {
   const issue = getIssue(deps.db, id);
@@ -30,15 +32,21 @@ function allow(deps: Deps, issue: Issue, state: string, waitType: string | null 
   if (!verdict.ok) throw new UsageError(`issue ${issue.id}: ${verdict.reason}`);
 }
 
-export async function show(id: number, opts: CommonOptions): Promise<void> {
+// issue 13: how someone joined, as `issue show` prints it.
+const how = (p: Participant) => (p.joined === "customer" ? "customer" : p.joined === "cc" ? `cc'd on staged mail ${p.stagedMailId}` : `wrote in (staged mail ${p.stagedMailId})`);
+
+export async function show(id: number, opts: CommonOptions & { full?: boolean }): Promise<void> {
   const deps = makeDeps(opts);
   const issue = need(deps, id);
+  const participantDetails = issueParticipants(deps.db, id);
   const record = {
     ...issue,
     customerEmail: identificationEmail(deps.db, issue.userIdentificationId),
-    participants: participantEmails(deps.db, id),
+    participants: participantDetails.map((p) => p.email),
+    participantDetails,
     splitChildren: splitChildrenOf(deps.db, id).map((c) => c.id),
-    actions: withSenders(deps, id),
+    // issue 13: actions recorded before the new text was kept get it worked out now.
+    actions: withSenders(deps, id).map((a) => ({ ...a, replyText: a.replyText ?? replyText(a.details) })),
     history: issueHistoryOf(deps.db, id),
     notes: notesOfIssue(deps.db, id),
   };
@@ -59,8 +67,12 @@ export async function show(id: number, opts: CommonOptions): Promise<void> {
     kv("follows", issue.followsClosedId ? `closed issue ${issue.followsClosedId}` : null),
     kv("opened", issue.openDate),
     kv("updated", issue.updatedAt),
+    c.bold(`participants (${participantDetails.length})`),
+    ...participantDetails.map((p) => `  ${terminalSafe(p.email).padEnd(36)} ${how(p)}`),
     ...historyLines(record.history, c),
-    ...conversationLines(record.actions, c),
+    // issue 13: the new text of each mail; --full for all of it.
+    ...conversationLines(opts.full ? record.actions : record.actions.map((a) => ({ ...a, details: a.replyText })), c),
+    opts.full ? "" : c.dim("(the new text of each mail; --full for all of it)"),
     record.notes.length ? c.bold(`notes (${record.notes.length})`) : "",
     ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${terminalSafe(n.text)}`),
   ];

@@ -5,7 +5,7 @@ import { getIssue } from "../../db/queries.js";
 import { conversation, identificationView, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../db/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, IssueLink, Page, qs, visible, when } from "../layout.js";
-import { splitQuoted } from "../quote.js";
+import { splitAction } from "../quote.js";
 
 const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"];
 const KINDS = ["ticket", "case", "action"];
@@ -196,7 +196,7 @@ export function register(app: App, ctx: WebContext): void {
         <h2>{`Conversation (${talk.length})`}</h2>
         {talk.length === 0 && <p class="panel muted">No mail on this issue yet.</p>}
         {talk.map((a) => {
-          const text = splitQuoted(a.details);
+          const text = splitAction(a.details, a.replyText);
           const name = [a.senderFirstNames, a.senderLastName].filter(Boolean).join(" ") || a.fromName;
           return (
             <article class="msg" id={`action-${a.actionId}`}>
@@ -212,7 +212,7 @@ export function register(app: App, ctx: WebContext): void {
                 <pre>{text.fresh}</pre>
                 {text.quoted && (
                   <details class="quoted">
-                    <summary>Quoted earlier mail</summary>
+                    <summary>{text.whole ? "Whole mail" : "Quoted earlier mail"}</summary>
                     <pre>{text.quoted}</pre>
                   </details>
                 )}

@@ -1,0 +1,13 @@
+// issue 13 in the web console: an action's stored new text shown first, the whole mail behind it.
+import { describe, expect, it } from "vitest";
+import { splitAction } from "../../src/web/quote.js";
+
+describe("splitAction", () => {
+  it.each([
+    ["stored new text, history stripped", "Yes.\n\n> Shall we?\n", "Yes.", { fresh: "Yes.", quoted: "Yes.\n\n> Shall we?\n", whole: true }],
+    ["stored new text, nothing stripped", "Hello.\n", "Hello.", { fresh: "Hello.\n", quoted: null }],
+    ["an older action without it: split as before", "Yes.\n> Shall we?", null, { fresh: "Yes.", quoted: "> Shall we?" }],
+  ])("%s", (_what, details, replyText, expected) => {
+    expect(splitAction(details, replyText)).toEqual(expected);
+  });
+});
