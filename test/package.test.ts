@@ -4,7 +4,7 @@
 // it installs from the npm cache (--offline; the registry is never asked). better-sqlite3 compiles
 // its native part in its install script (minutes): that runs only with INGEST_MAIL_E2E=1 (.ci/run);
 // otherwise the install skips install scripts and the test copies the addon this work tree built.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,26 +12,36 @@ import { describe, expect, it } from "vitest";
 import { fixture, root } from "./helpers/cli.js";
 
 const full = process.env.INGEST_MAIL_E2E === "1";
-const npm = (args: string[], cwd: string) => spawnSync("npm", args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 900_000 });
+// Asynchronous: a worker blocked in spawnSync for a minute starves vitest's own messages
+// ("Timeout calling onTaskUpdate"), which fails the run even when every test passed.
+const npm = (args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn("npm", args, { cwd, env: { ...process.env, NO_COLOR: "1" }, timeout: 900_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 
 describe("package-lock.json", () => {
   // npm 11 can write a lock file without other platforms' optional packages (rollup's native
   // builds); `npm ci` on a fresh clone then refuses it ("Missing: ... from lock file"). A dry run on
   // package.json + package-lock.json alone shows it in a second. Fix: npm install --package-lock-only.
-  it("is complete: npm ci accepts it on a fresh copy", () => {
+  it("is complete: npm ci accepts it on a fresh copy", async () => {
     const tmp = mkdtempSync(join(tmpdir(), "ingest-mail-ci-"));
     for (const f of ["package.json", "package-lock.json"]) copyFileSync(join(root, f), join(tmp, f));
-    const r = npm(["ci", "--dry-run", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], tmp);
+    const r = await npm(["ci", "--dry-run", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], tmp);
     expect(r.stderr.split("\n").filter((l) => /Missing:|EUSAGE/.test(l))).toEqual([]);
     expect(r.status).toBe(0);
   });
 });
 
 describe("npm pack → npm install -g --prefix → ingest-mail", () => {
-  it("the tarball holds the built files, installs offline, and works", (ctx) => {
+  it("the tarball holds the built files, installs offline, and works", async (ctx) => {
     const tmp = mkdtempSync(join(tmpdir(), "ingest-mail-pack-"));
     // The test run has just built dist/ (npm test); `npm pack` alone would run the same build (prepack).
-    const pack = npm(["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], root);
+    const pack = await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], root);
     expect(pack.status, pack.stderr).toBe(0);
     const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const files = info.files.map((f) => f.path);
@@ -43,7 +53,7 @@ describe("npm pack → npm install -g --prefix → ingest-mail", () => {
     expect(pkg.scripts.prepack).toMatch(/npm run build/);
 
     const prefix = join(tmp, "prefix");
-    const install = npm(["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", ...(full ? ["--allow-scripts=better-sqlite3"] : ["--ignore-scripts"]), join(tmp, info.filename)], tmp);
+    const install = await npm(["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", ...(full ? ["--allow-scripts=better-sqlite3"] : ["--ignore-scripts"]), join(tmp, info.filename)], tmp);
     if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) {
       console.warn(`[package] skipped: the npm cache lacks a dependency (run npm ci once with the registry reachable): ${install.stderr.split("\n").find((l) => /ENOTCACHED/.test(l))}`);
       return ctx.skip();

@@ -1,6 +1,7 @@
 // Shared set-up for the end-to-end tests with real mail programs (procmail, Postfix, Dovecot):
 // install them once (apt), run the built package as the unprivileged user of the examples, and
 // give that user a database folder of its own.
+import { idAddress } from "../../src/rules/address-ids.js";
 import Database from "better-sqlite3";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -106,6 +107,15 @@ export interface MtaSandbox {
 }
 
 /** A folder for one test file: the ingest user owns the database folder. */
+/** Issue 10: ids in an address count from anyone only when signed, as the addresses we hand out
+ * are; the tests sign with a secret of their own (the config's addressSecret). */
+export const E2E_ADDRESS_SECRET = "e2e-address-secret";
+
+/** The signed address a confirmation's Reply-To would carry for this issue. */
+export function signedIdsAddress(uid: number, issueId: number): string {
+  return idAddress("support@example.test", uid, issueId, E2E_ADDRESS_SECRET);
+}
+
 export function mtaSandbox(config: Record<string, unknown> = {}): MtaSandbox {
   const dir = mkdtempSync(join(tmpdir(), "ingest-mail-e2e-"));
   chmodSync(dir, 0o755);
@@ -115,7 +125,7 @@ export function mtaSandbox(config: Record<string, unknown> = {}): MtaSandbox {
   if (Number.isInteger(uid)) chownSync(dataDir, uid, -1);
   const log = join(dataDir, "ingest-mail.log");
   const configPath = join(dir, "config.json");
-  writeFileSync(configPath, JSON.stringify({ supportAddresses: ["support@example.test"], logFile: log, ...config }, null, 2));
+  writeFileSync(configPath, JSON.stringify({ supportAddresses: ["support@example.test"], logFile: log, addressSecret: E2E_ADDRESS_SECRET, ...config }, null, 2));
   chmodSync(configPath, 0o644);
   const db = join(dataDir, "ingest.db");
   return { dir, dataDir, db, config: configPath, log, env: { PATH: process.env.PATH, LANG: "C", NO_COLOR: "1", INGEST_MAIL_DB: db, INGEST_MAIL_CONFIG: configPath } };

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readDb, readIf, removeCopies, script, skipWhen, waitFor, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readDb, readIf, removeCopies, script, skipWhen, waitFor, type MtaSandbox, signedIdsAddress } from "./helpers.js";
 
 let skip: string | null = process.env.INGEST_MAIL_E2E !== "1" ? "they install Postfix and rewrite /etc/postfix: run with INGEST_MAIL_E2E=1 npx vitest run test/e2e (as root)" : cannotRun;
 let sb: MtaSandbox;
@@ -116,7 +116,7 @@ describe("Postfix lmtp transport → ingest-mail serve (real Postfix on 127.0.0.
     await waitFor("Postfix to log the LMTP delivery", () => /relay=.*lmtp\.sock.*status=sent \(250 2\.0\.0 <support@example\.test> staged as \d+\)/.test(postfixLog()));
 
     // One SMTP message for two of our addresses: Postfix hands both to one LMTP transaction.
-    const ids = `support+${uid}-${issueId}@example.test`;
+    const ids = signedIdsAddress(uid, issueId);
     await send([ids, "support@example.test"], "bob@customer.test", { From: "Bob <bob@customer.test>", To: `${ids}, support@example.test`, Subject: "More details", "Message-ID": "<lm2@customer.test>" }, "Smoke too.\r\n");
     const rows = await waitFor("both copies to be processed", () => {
       const r = tryRead("SELECT * FROM staged_mails WHERE message_id = '<lm2@customer.test>' AND status = 'complete' ORDER BY envelope_recipient");
@@ -130,7 +130,7 @@ describe("Postfix lmtp transport → ingest-mail serve (real Postfix on 127.0.0.
     expect(read("SELECT count(*) AS n FROM actions WHERE issue_id = ?", issueId)[0].n).toBe(2);
     // The plain copy, from a stranger with no reference, opened an issue of its own.
     expect(read("SELECT count(*) AS n FROM issues")[0].n).toBe(2);
-    expect(daemon!.out()).toMatch(/delivery session=\S+ rcpt=support\+\d+-\d+@example\.test from=bob@customer\.test staged=\d+ status=new/);
+    expect(daemon!.out()).toMatch(/delivery session=\S+ rcpt=support\+\d+-\d+-\w+@example\.test from=bob@customer\.test staged=\d+ status=new/);
   });
 
   it("daemon stopped: Postfix defers the mail; after the restart it is delivered", async (ctx) => {

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { spawnSync } from "node:child_process";
 import { createTransport } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, removeCopies, script, waitFor, readDb, skipWhen, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, freePort, INGEST_USER, install, mtaSandbox, readIf, removeCopies, script, waitFor, readDb, skipWhen, type MtaSandbox, signedIdsAddress } from "./helpers.js";
 
 let SMTP_PORT = 0;
 let skip: string | null = cannotRun;
@@ -86,9 +86,9 @@ describe("Postfix pipe transport → ingest-mail (real Postfix on 127.0.0.1)", (
     skipIfCannot(ctx);
     expect(issueId).toBeGreaterThan(0);
     // From a colleague and without a reference in the subject: only the address ids can match it.
-    await send(`support+${uid}-${issueId}@example.test`, "bob@customer.test", { From: "Bob <bob@customer.test>", To: `support+${uid}-${issueId}@example.test`, Subject: "More details", "Message-ID": "<pf2@customer.test>" }, "Smoke too.\r\n");
+    await send(signedIdsAddress(uid, issueId), "bob@customer.test", { From: "Bob <bob@customer.test>", To: signedIdsAddress(uid, issueId), Subject: "More details", "Message-ID": "<pf2@customer.test>" }, "Smoke too.\r\n");
     const row = await waitFor("the second mail to be processed", stagedByMessageId("<pf2@customer.test>"));
-    expect(row).toMatchObject({ status: "complete", envelope_recipient: `support+${uid}-${issueId}@example.test`, user_identification_id: uid });
+    expect(row).toMatchObject({ status: "complete", envelope_recipient: signedIdsAddress(uid, issueId), user_identification_id: uid });
     expect(JSON.parse(row.trace)).toContainEqual(expect.objectContaining({ step: "match", decision: expect.stringMatching(/by address-ids$/) }));
     expect(read("SELECT count(*) AS n FROM actions WHERE issue_id = ?", issueId)[0].n).toBe(2);
     expect(read("SELECT count(*) AS n FROM issues")[0].n).toBe(1);

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { mail } from "../helpers/cli.js";
-import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, removeCopies, script, readDb, skipWhen, type MtaSandbox } from "./helpers.js";
+import { cannotRun, commandFor, INGEST_USER, install, mtaSandbox, removeCopies, script, readDb, skipWhen, type MtaSandbox, signedIdsAddress } from "./helpers.js";
 
 let skip: string | null = cannotRun;
 let sb: MtaSandbox;
@@ -52,7 +52,7 @@ describe("procmail → ingest-mail with .procmailrc.example (real procmail)", ()
 
   it("$1 = support+UID-ISSUE@: appended to that issue by address-ids", (ctx) => {
     skipIfCannot(ctx);
-    const r = procmail(`support+${uid}-${issueId}@example.test`, mail({ From: "Eve <eve@customer.test>", To: "support@example.test", Subject: "Same problem here", "Message-ID": "<pm2@customer.test>" }));
+    const r = procmail(signedIdsAddress(uid, issueId), mail({ From: "Eve <eve@customer.test>", To: "support@example.test", Subject: "Same problem here", "Message-ID": "<pm2@customer.test>" }));
     expect(r.code).toBe(0);
     const [row] = read("SELECT status, trace FROM staged_mails WHERE message_id = '<pm2@customer.test>'");
     expect(row.status).toBe("complete");

@@ -52,8 +52,9 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
   };
   if (opts.json) return printJson(record);
   const c = colours();
-  const kv = (k: string, v: unknown) => (v === null || v === undefined || v === "" ? "" : `${c.bold(k.padEnd(14))} ${v}`);
-  const out = [
+  // null drops a line; an empty string is a blank line inside a mail's text and stays.
+  const kv = (k: string, v: unknown) => (v === null || v === undefined || v === "" ? null : `${c.bold(k.padEnd(14))} ${v}`);
+  const out: (string | null)[] = [
     c.bold(line(issue)),
     kv("guid", issue.guid),
     kv("customer", `${safe(record.customerEmail)} (identification ${issue.userIdentificationId})`),
@@ -72,11 +73,11 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
     ...historyLines(record.history, c),
     // issue 13: the new text of each mail; --full for all of it.
     ...conversationLines(opts.full ? record.actions : record.actions.map((a) => ({ ...a, details: a.replyText })), c),
-    opts.full ? "" : c.dim("(the new text of each mail; --full for all of it)"),
-    record.notes.length ? c.bold(`notes (${record.notes.length})`) : "",
+    opts.full ? null : c.dim("(the new text of each mail; --full for all of it)"),
+    record.notes.length ? c.bold(`notes (${record.notes.length})`) : null,
     ...record.notes.map((n) => `  ${n.createdAt}  ${n.kind}  ${terminalSafe(n.text)}`),
   ];
-  process.stdout.write(`${out.filter(Boolean).join("\n")}\n`);
+  process.stdout.write(`${out.filter((l) => l !== null).join("\n")}\n`);
 }
 
 /** The issue's actions with who wrote each and when (the interaction's date). */
