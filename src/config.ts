@@ -1,5 +1,6 @@
 // Configuration: a JSON file (--config, INGEST_MAIL_CONFIG) over built-in defaults. Unknown keys and
 // wrong types are refused with the key's name so a deployment typo cannot silently change behaviour.
+import { PURGEABLE } from "./domain/statuses.js";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { describeJsonError, locateConfig } from "./config-lookup.js";
@@ -209,7 +210,7 @@ const configShape: Record<string, Check> = {
   recoverAfterMinutes: posInt,
   // Issue 14. Statuses: never new / in_process / workflow (mail still to be processed).
   retention: (v, k) =>
-    v === null ? undefined : object({ olderThanDays: (d, dk) => void ((Number.isInteger(d) && (d as number) >= 1) || fail(dk, "a whole number ≥ 1")), statuses: array(oneOf("complete", "duplicate", "invalid", "ignored", "error", "held", "spam")), keepText: bool }, ["olderThanDays"])(v, k),
+    v === null ? undefined : object({ olderThanDays: (d, dk) => void ((Number.isInteger(d) && (d as number) >= 1) || fail(dk, "a whole number ≥ 1")), statuses: array(oneOf(...PURGEABLE)), keepText: bool }, ["olderThanDays"])(v, k),
   web: object({ passwordHash: (v, k) => void (v === null || (typeof v === "string" && /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/.test(v)) || fail(k, "null or a hash made by `ingest-mail web passwd`")) }),
   trustedAuthservId: strOrNull,
   spamHeaders: array(str),

@@ -153,7 +153,7 @@ describe("purge --older-than: retention", () => {
     const sb = await setup();
     const oldFile = query(sb, "SELECT stored_path AS p FROM attachments WHERE staged_mail_id = 1")[0].p;
     const r = await admin(sb, "purge", "--older-than", "180d");
-    expect(r).toMatchObject({ statuses: ["complete", "duplicate", "invalid", "ignored"], keepText: false, dryRun: false, checkpoint: "done" });
+    expect(r).toMatchObject({ statuses: ["complete", "duplicate", "invalid", "ignored", "bounce"], keepText: false, dryRun: false, checkpoint: "done" });
     expect(r.removed).toMatchObject({ stagedMails: 3, attachments: 1, interactions: 2, actions: 2, issues: 0 });
     expect(r.files).toEqual({ removed: 1, bytes: "old attachment".length });
     expect(staged(sb)).toEqual([3]);
@@ -193,7 +193,7 @@ describe("purge --older-than: retention", () => {
     expect(staged(sb)).toEqual([1, 2, 3, 4]);
     expect(tally(sb, "attachments")).toBe(2);
     const text = await cli(sb, "purge", "--older-than", "180d", "--dry-run");
-    expect(text.stdout).toMatch(/^dry run, nothing removed: purged staged mail received before \S+ \(complete, duplicate, invalid, ignored\)\nREMOVED\s+WOULD BE\n/);
+    expect(text.stdout).toMatch(/^dry run, nothing removed: purged staged mail received before \S+ \(complete, duplicate, invalid, ignored, bounce\)\nREMOVED\s+WOULD BE\n/);
   });
 
   it("without --older-than, the configured retention applies", async () => {
@@ -221,7 +221,7 @@ describe("purge --older-than: retention", () => {
   it.each([
     [["purge"], 64, /give --older-than AGE or --email ADDRESS \(or set retention in the configuration\)/],
     [["purge", "--older-than", "6 months"], 64, /--older-than takes an age such as 180d/],
-    [["purge", "--older-than", "1d", "--status", "new"], 64, /--status new: only complete, duplicate, invalid, ignored, error, held, spam can be purged/],
+    [["purge", "--older-than", "1d", "--status", "new"], 64, /--status new: only complete, duplicate, invalid, ignored, bounce, error, held, spam can be purged/],
     [["purge", "--email", "a@b.example", "--older-than", "1d"], 64, /does not combine/],
     [["purge", "--email", "not-an-address"], 64, /is not an email address/],
   ])("refuses %j", async (args, code, message) => {

@@ -1,5 +1,6 @@
 // The full CLI on commander: help, version, every command. Loaded only when the arguments are not the
 // MTA's plain ingest call (main.ts reads that one itself: commander costs every cold start ~15 ms).
+import { RESUBMITTABLE, STAGED_STATUSES } from "../domain/statuses.js";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { IngestOptions } from "./commands/ingest.js";
 import { STATES as ISSUE_STATES } from "../rules/transitions.js";
@@ -76,7 +77,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       program
         .command("list")
         .description("list staged mail, newest first")
-        .addOption(new Option("--status <status>", "only this status").choices(["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "ignored", "bounce"])),
+        .addOption(new Option("--status <status>", "only this status").choices([...STAGED_STATUSES])),
       int("--limit"),
       "only mail whose sender (address or name) contains this",
       "only mail whose subject or text contains this",
@@ -103,7 +104,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       )
       .argument("[stagedId]", "staged mail id (or --status for many)", int("stagedId"))
       .option("--subject <text>", "supply (or correct) the subject before processing")
-      .addOption(new Option("--status <status>", "resubmit every staged mail in this status").choices(["error", "invalid", "held", "spam"]))
+      .addOption(new Option("--status <status>", "resubmit every staged mail in this status").choices([...RESUBMITTABLE]))
       .option("--since <time>", "with --status: only mail received since this date or time")
       .addHelpText("after", "\nExamples:\n  ingest-mail resubmit 42 --subject \"Order 1234\"\n  ingest-mail resubmit --status error --since 2026-12-01"),
   ).action(async (id: number | undefined, opts) => (await import("./commands/resubmit.js")).run(id, opts));

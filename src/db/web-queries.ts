@@ -4,9 +4,9 @@ import type { Db } from "./open.js";
 import type { Issue, OutboundMail } from "./queries.js";
 import { stmt } from "./sql.js";
 
-export const STAGED_STATUSES = ["new", "in_process", "workflow", "complete", "invalid", "error", "duplicate", "held", "spam", "bounce"] as const;
-/** Statuses an admin may resubmit (resubmit.ts; `spam` where the spam issue has landed). */
-export const RESUBMITTABLE = ["error", "invalid", "held", "spam"] as const;
+import { RESUBMITTABLE } from "../domain/statuses.js";
+
+export { RESUBMITTABLE, STAGED_STATUSES } from "../domain/statuses.js";
 
 export interface StagedFilter {
   status?: string;

@@ -12,6 +12,7 @@
 //   under the purge's write lock, so no ingest can commit a new reference to the file in between
 //   (a crash before the commit leaves rows that were being purged without their files; the next
 //   purge finishes them).
+import { DEFAULT_PURGE_STATUSES, PURGEABLE } from "../domain/statuses.js";
 import { rmSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import type { Config } from "../config.js";
@@ -20,9 +21,9 @@ import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeS
 import type { Deps } from "../pipeline/deps.js";
 
 /** Statuses a purge may take: never mail that is still to be processed (new, in_process, workflow). */
-export const PURGEABLE = ["complete", "duplicate", "invalid", "ignored", "error", "held", "spam"] as const;
+export { DEFAULT_PURGE_STATUSES, PURGEABLE } from "../domain/statuses.js";
 /** By default, mail that is done with; error, held and spam mail wait for an administrator. */
-export const DEFAULT_PURGE_STATUSES = ["complete", "duplicate", "invalid", "ignored"];
+
 
 export interface PurgeReport {
   dryRun: boolean;

@@ -2,6 +2,7 @@
 // invalid / error / held → new, then processed again now from the raw bytes, parsed anew with the
 // current configuration (issue 9.2): sender, body, attachments and confirmation as if it had just
 // arrived. A --subject correction is kept on the record and applied over every later parse.
+import { RESUBMITTABLE } from "../../domain/statuses.js";
 import { getStaged, inWriteTx, listStagedIds, setStagedStatus } from "../../db/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
@@ -10,7 +11,7 @@ import type { Outcome } from "../../pipeline/outcome.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { summary } from "./ingest.js";
 
-export const RESUBMITTABLE = ["invalid", "error", "held", "spam"];
+export { RESUBMITTABLE };
 
 export interface ResubmitOptions extends CommonOptions {
   subject?: string;
@@ -21,7 +22,7 @@ export interface ResubmitOptions extends CommonOptions {
 export async function run(id: number | undefined, opts: ResubmitOptions): Promise<void> {
   if (opts.subject !== undefined && !opts.subject.trim()) throw new UsageError("--subject must not be empty");
   if ((id === undefined) === (opts.status === undefined)) throw new UsageError("give one staged mail id, or --status (with --since) to resubmit in bulk");
-  if (opts.status !== undefined && !RESUBMITTABLE.includes(opts.status)) throw new UsageError(`--status must be one of ${RESUBMITTABLE.join(", ")}`);
+  if (opts.status !== undefined && !(RESUBMITTABLE as readonly string[]).includes(opts.status)) throw new UsageError(`--status must be one of ${RESUBMITTABLE.join(", ")}`);
   if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new UsageError(`--since must be a date or time (2026-12-01, 2026-12-01T08:00:00Z), got "${opts.since}"`);
   const deps = makeDeps(opts);
   try {
@@ -45,7 +46,7 @@ async function resubmitOne(deps: Deps, id: number, subject: string | undefined):
   const previous = inWriteTx(deps.db, () => {
     const row = getStaged(deps.db, id);
     if (!row) throw new NotFoundError(`no staged mail ${id}`);
-    if (!RESUBMITTABLE.includes(row.status))
+    if (!(RESUBMITTABLE as readonly string[]).includes(row.status))
       throw new UsageError(`staged mail ${id} is ${row.status}; only ${RESUBMITTABLE.join(", ")} mail can be resubmitted${row.status === "complete" ? " (it has already been processed)" : ""}`);
     const patch = { error: null, reason: null, claimedBy: null, claimedAt: null, ...(subject !== undefined ? { subjectOverride: subject.trim() } : {}) };
     setStagedStatus(deps.db, id, "new", deps.now().toISOString(), patch, `resubmitted${subject !== undefined ? ` with subject "${subject.trim()}"` : ""}`);
