@@ -3,10 +3,10 @@
 // current configuration (issue 9.2): sender, body, attachments and confirmation as if it had just
 // arrived. A --subject correction is kept on the record and applied over every later parse.
 import { RESUBMITTABLE } from "../../domain/statuses.js";
-import { getStaged, inWriteTx, listStagedIds, setStagedStatus } from "../../db/queries.js";
+import { listStagedIds } from "../../db/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
-import { processStaged } from "../../pipeline/ingest.js";
+import { resubmitStaged } from "../../pipeline/resubmit.js";
 import type { Outcome } from "../../pipeline/outcome.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { summary } from "./ingest.js";
@@ -43,15 +43,7 @@ export async function run(id: number | undefined, opts: ResubmitOptions): Promis
 }
 
 async function resubmitOne(deps: Deps, id: number, subject: string | undefined): Promise<Outcome> {
-  const previous = inWriteTx(deps.db, () => {
-    const row = getStaged(deps.db, id);
-    if (!row) throw new NotFoundError(`no staged mail ${id}`);
-    if (!(RESUBMITTABLE as readonly string[]).includes(row.status))
-      throw new UsageError(`staged mail ${id} is ${row.status}; only ${RESUBMITTABLE.join(", ")} mail can be resubmitted${row.status === "complete" ? " (it has already been processed)" : ""}`);
-    const patch = { error: null, reason: null, claimedBy: null, claimedAt: null, ...(subject !== undefined ? { subjectOverride: subject.trim() } : {}) };
-    setStagedStatus(deps.db, id, "new", deps.now().toISOString(), patch, `resubmitted${subject !== undefined ? ` with subject "${subject.trim()}"` : ""}`);
-    return row.status;
-  });
-  // Releasing a held mail is the administrator overruling the flood limit: do not hold it again.
-  return processStaged(deps, id, { skipFlood: previous === "held", releasedSpam: previous === "spam" });
+  const r = await resubmitStaged(deps, id, { subject });
+  if (r.ok) return r.outcome;
+  throw r.notFound ? new NotFoundError(r.reason) : new UsageError(r.reason);
 }
