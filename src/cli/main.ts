@@ -74,7 +74,11 @@ function onSignals(): void {
 
 // process.exit does not wait for stdout: a large --json answer to a pipe would be cut off. An empty
 // write's callback runs once everything written before it is flushed.
-const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
+// A reader that went away (EPIPE) must not turn the exit code into 1.
+const exitAfterOutput = (code: number) => {
+  process.stdout.once("error", () => process.exit(code));
+  process.stdout.write("", () => process.exit(code));
+};
 
 main(process.argv).then(
   (code) => exitAfterOutput(code),

@@ -50,7 +50,7 @@ export function openDb(path: string, opts: OpenOptions): Db {
   }
   if (!opts.readonly) {
     // journal_mode is persistent; asking again is a cheap no-op once it is WAL.
-    client.pragma("journal_mode = WAL");
+    toWal(client, opts.busyTimeoutMs);
     // Commits that must survive a power loss ask for it (inDurableWriteTx: staging); the rest can
     // be redone from the staged record, so they skip the fsync.
     client.pragma("synchronous = NORMAL");
@@ -64,6 +64,24 @@ export function openDb(path: string, opts: OpenOptions): Db {
 }
 
 const CREATING_MS = 30_000;
+
+/**
+ * Switching a new database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once,
+ * without its busy handler, when another process is creating the same database (two MTA
+ * deliveries to a fresh path: 1 in 5 failed with 75). Retried here within the busy timeout.
+ */
+function toWal(client: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      client.pragma("journal_mode = WAL");
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
+  }
+}
 
 function isStaleEmptyFile(path: string): boolean {
   if (!existsSync(path)) return false;
