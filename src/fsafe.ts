@@ -65,6 +65,23 @@ function ownerOf(dbPath: string): Stats | null {
 }
 
 /**
+ * root → another user: supplementary groups (all of the user's when the name is known, else its
+ * primary group), then gid, then uid. The order matters: after setuid there is no way back.
+ */
+export function dropTo(user: { uid: number; gid: number; name?: string }): void {
+  const initgroups = (process as unknown as { initgroups?: (user: string, gid: number) => void }).initgroups;
+  if (user.name && initgroups) {
+    try {
+      initgroups.call(process, user.name, user.gid);
+    } catch {
+      process.setgroups?.([user.gid]);
+    }
+  } else process.setgroups?.([user.gid]);
+  process.setgid!(user.gid);
+  process.setuid!(user.uid);
+}
+
+/**
  * Root is not the delivery user: when run as root on a database (or a database folder) owned by
  * another user, become that user (groups, gid, then uid) before any file is touched. Returns the
  * uid switched to, or null when nothing changed.
@@ -74,9 +91,7 @@ export function becomeDatabaseOwner(dbPath: string): number | null {
   const st = ownerOf(dbPath);
   if (!st || st.uid === 0) return null;
   try {
-    process.setgroups?.([st.gid]);
-    process.setgid!(st.gid);
-    process.setuid!(st.uid);
+    dropTo({ uid: st.uid, gid: st.gid });
   } catch (e) {
     throw new ConfigError(`running as root on ${dbPath}, owned by uid ${st.uid}: could not switch to that user (${(e as Error).message}); run the command as that user`);
   }

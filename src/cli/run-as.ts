@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { nearestExisting } from "../doctor/probe.js";
+import { dropTo } from "../fsafe.js";
 
 export interface PasswdEntry {
   name: string;
@@ -55,16 +56,9 @@ export function ownerOf(path: string): PasswdEntry | null {
   }
 }
 
-/** root → user: groups, gid, uid; HOME/USER/LOGNAME follow, as they would for that user's processes. */
+/** root → user (fsafe.ts: dropTo); HOME/USER/LOGNAME follow, as they would for that user's processes. */
 export function switchTo(user: PasswdEntry, env: NodeJS.ProcessEnv = process.env): void {
-  try {
-    // POSIX-only, so absent from Node's Process type.
-    (process as unknown as { initgroups: (user: string, gid: number) => void }).initgroups(user.name, user.gid);
-  } catch {
-    process.setgroups!([user.gid]);
-  }
-  process.setgid!(user.gid);
-  process.setuid!(user.uid);
+  dropTo(user);
   env.HOME = user.home;
   env.USER = user.name;
   env.LOGNAME = user.name;
