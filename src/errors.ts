@@ -68,12 +68,28 @@ export class TempFailError extends IngestMailError {
   }
 }
 
-const storageCodes = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOLFS|CORRUPT|NOTADB)/;
+/**
+ * A fault of the database (issue 11.3): each engine in store/ maps its driver's transient faults
+ * (SQLite busy, locked, I/O, full; PostgreSQL serialization failure, deadlock, lost connection, too
+ * many connections, server shutting down) to this one type, so nothing outside store/ knows an
+ * engine's error codes. On the MTA path it is "could not store" (75): the MTA retries.
+ */
+export class StorageFault extends IngestMailError {
+  constructor(
+    message: string,
+    /** The driver's own code, for the log line. */
+    readonly code: string,
+  ) {
+    super(message, EX.TEMPFAIL);
+  }
+}
+
 // EFBIG: a file-size limit (RLIMIT_FSIZE, quota) is the disk refusing, not the message being bad.
 const fsCodes = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "EIO", "ENOENT", "EDQUOT", "EMFILE", "ENFILE", "ENOTDIR", "EFBIG", "EISDIR"]);
 
 /** True for faults of the storage (database or disk) rather than of our logic. */
 export function isStorageFault(e: unknown): boolean {
+  if (e instanceof StorageFault) return true;
   const code = (e as { code?: unknown })?.code;
-  return typeof code === "string" && (storageCodes.test(code) || fsCodes.has(code));
+  return typeof code === "string" && fsCodes.has(code);
 }

@@ -1,0 +1,56 @@
+// The store: every database access of the product goes through this interface (issue 11). Two
+// engines implement it, store/sqlite/ (better-sqlite3, the embedded default) and store/postgres/
+// (pg, for several mail hosts on one database). Named queries (store/queries/) are written once,
+// in SQL both engines run, against `Db`; nothing outside store/ imports a driver, writes SQL that
+// only one engine runs, or knows an engine's error codes.
+
+export type Engine = "sqlite" | "postgres";
+
+export interface TxOptions {
+  /**
+   * The commit must be on disk before write() returns. Staging asks for it (the MTA is told
+   * "delivered" on the strength of it, issue 9.7); everything after it can be redone from the staged
+   * record. SQLite: synchronous=FULL for this commit; PostgreSQL commits durably anyway.
+   */
+  durable?: boolean;
+}
+
+/**
+ * What a named query runs against: the store itself (each statement on its own) or a transaction.
+ * SQL uses `?` placeholders and quoted camelCase aliases (`AS "receivedAt"`); the engine adapts the
+ * placeholders to its driver.
+ */
+export interface Db {
+  readonly engine: Engine;
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** A statement without rows; `changes` is the number of rows it touched. */
+  run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+  /**
+   * Runs fn in a write transaction, committed when fn resolves and rolled back when it throws.
+   * Called on a transaction it is a savepoint (import's batch: one mail's work undone alone).
+   * Inside fn, query through `tx`, never through the store: on PostgreSQL the store is a pool.
+   */
+  write<T>(fn: (tx: Db) => Promise<T>, opts?: TxOptions): Promise<T>;
+  /** Runs fn over one consistent snapshot (several reads that must agree). */
+  read<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Serialises, until this transaction ends, the writers that take the same key: a reservation
+   * that reads before it writes (the confirmation rate limit) is race-free on both engines.
+   * SQLite: nothing to do (one writer at a time); PostgreSQL: a transaction-level advisory lock.
+   */
+  lockKey(key: string): Promise<void>;
+}
+
+/** An open store: a Db with a life. */
+export interface Store extends Db {
+  /** The database as a person reads it: a path, or a URL without its password. */
+  readonly location: string;
+  /** Engine facts for `doctor` and `--json` outputs (size, version, journal mode, …). */
+  describe(): Promise<Record<string, string | number | boolean | null>>;
+  /** Engine housekeeping after a purge (SQLite: incremental vacuum and WAL checkpoint). */
+  compact(): Promise<void>;
+  /** A consistency check of the database itself ("ok" or what is wrong). */
+  integrityCheck(): Promise<string>;
+  close(): Promise<void>;
+}
