@@ -62,6 +62,11 @@ export interface Config {
   addressSecret: string | null;
   /** domain.md §1.4: mail without a subject is staged as invalid (seed default: on). */
   requireSubject: boolean;
+  /**
+   * Issue 11.2: the database, when --db and INGEST_MAIL_DB leave it open: a SQLite file path, or a
+   * postgres:// / postgresql:// URL (libpq's PG* environment variables fill in what it leaves out).
+   */
+  database: string | null;
   attachmentsDir: string | null;
   spoolDir: string | null;
   logFile: string | null;
@@ -105,6 +110,7 @@ export const defaultConfig: Config = {
   flood: null,
   addressSecret: null,
   requireSubject: true,
+  database: null,
   attachmentsDir: null,
   spoolDir: null,
   logFile: null,
@@ -202,6 +208,7 @@ const configShape: Record<string, Check> = {
   flood: (v, k) => (v === null ? undefined : object({ maxNewIssues: posInt, windowMinutes: posInt }, ["maxNewIssues", "windowMinutes"])(v, k)),
   addressSecret: strOrNull,
   requireSubject: bool,
+  database: strOrNull,
   attachmentsDir: strOrNull,
   spoolDir: strOrNull,
   logFile: strOrNull,
@@ -263,6 +270,7 @@ export function relativeTo(dir: string, c: Config): Config {
   const at = (p: string | null | undefined) => (p && !isAbsolute(p) ? resolve(dir, p) : p);
   return {
     ...c,
+    database: c.database && /^postgres(ql)?:\/\//i.test(c.database) ? c.database : (at(c.database) ?? null),
     attachmentsDir: at(c.attachmentsDir) ?? null,
     spoolDir: at(c.spoolDir) ?? null,
     logFile: at(c.logFile) ?? null,

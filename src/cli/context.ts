@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
-import { openDb } from "../db/open.js";
+import { isDatabaseUrl, openStore } from "../store/open.js";
 import { NotFoundError } from "../errors.js";
 import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
@@ -14,11 +14,19 @@ export interface CommonOptions {
   json?: boolean;
 }
 
-/** --db, else INGEST_MAIL_DB, else $XDG_DATA_HOME/ingest-mail/ingest-mail.db (~/.local/share/...). */
+/** $XDG_DATA_HOME/ingest-mail (~/.local/share/ingest-mail; /var/lib/ingest-mail without a home). */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const dataHome = env.XDG_DATA_HOME || (env.HOME ? join(env.HOME, ".local", "share") : "/var/lib");
+  return join(dataHome, "ingest-mail");
+}
+
+/**
+ * --db, else INGEST_MAIL_DB, else <data dir>/ingest-mail.db. A postgres:// or postgresql:// URL
+ * there selects PostgreSQL (issue 11.2).
+ */
 export function defaultDbPath(env: NodeJS.ProcessEnv): string {
   if (env.INGEST_MAIL_DB) return env.INGEST_MAIL_DB;
-  const dataHome = env.XDG_DATA_HOME || (env.HOME ? join(env.HOME, ".local", "share") : "/var/lib");
-  return join(dataHome, "ingest-mail", "ingest-mail.db");
+  return join(defaultDataDir(env), "ingest-mail.db");
 }
 
 export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Config {
@@ -30,28 +38,35 @@ export interface DepsOptions {
   create?: boolean;
 }
 
-export function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config, how: DepsOptions = {}): Deps {
+export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config, how: DepsOptions = {}): Promise<Deps> {
   const config = loaded ?? loadCommonConfig(opts, env);
-  const paths = resolvePaths(opts.db ?? defaultDbPath(env), config);
+  const target = opts.db ?? config.database ?? defaultDbPath(env);
+  const paths = resolvePaths(target, config, defaultDataDir(env));
+  const url = isDatabaseUrl(target);
   // Issue 10 (domain.md §9): root becomes the database's owner, files are private whatever the
   // umask, symlinks in our places are refused, and an admin command never creates a database.
-  becomeDatabaseOwner(paths.db);
+  if (!url) becomeDatabaseOwner(paths.db);
   const modes = applyFileMode(config.fileMode);
   refuseSymlinks([
-    { path: paths.db, what: "the database" },
-    { path: `${paths.db}-wal`, what: "the database's WAL file" },
-    { path: `${paths.db}-shm`, what: "the database's shared-memory file" },
+    ...(url
+      ? []
+      : [
+          { path: paths.db, what: "the database" },
+          { path: `${paths.db}-wal`, what: "the database's WAL file" },
+          { path: `${paths.db}-shm`, what: "the database's shared-memory file" },
+        ]),
     { path: paths.attachmentsDir, what: "the attachments folder" },
     { path: paths.spoolDir, what: "the spool folder" },
-    { path: join(paths.db, "..", "outbox"), what: "the outbox folder" },
+    ...(url ? [] : [{ path: join(paths.db, "..", "outbox"), what: "the outbox folder" }]),
     ...(config.outbound.dir ? [{ path: config.outbound.dir, what: "the outbox folder" }] : []),
     ...(config.logFile ? [{ path: config.logFile, what: "the log file" }] : []),
   ]);
-  if (!how.create && !existsSync(paths.db)) throw new NotFoundError(`no database at ${paths.db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
-  const db = openDb(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file });
+  if (!url && !how.create && !existsSync(paths.db)) throw new NotFoundError(`no database at ${paths.db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
+  const store = await openStore(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file });
   let mailer: Promise<Mailer> | null = null;
   return {
-    db,
+    db: store,
+    store,
     config,
     paths,
     now: systemClock,

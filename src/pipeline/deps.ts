@@ -4,9 +4,10 @@ import { randomUUID } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Config } from "../config.js";
-import type { Db } from "../db/open.js";
+import type { Db, Store } from "../store/store.js";
 
 export interface Paths {
+  /** The database: a SQLite file path (absolute), or a PostgreSQL URL as given. */
   db: string;
   attachmentsDir: string;
   spoolDir: string;
@@ -36,7 +37,13 @@ export interface Mailer {
 }
 
 export interface Deps {
+  /**
+   * What the pipeline queries: the store, or inside `db.write(async (tx) => …)` the transaction
+   * (pass `{ ...deps, db: tx }` down so that everything in it runs on the transaction).
+   */
   db: Db;
+  /** The open store itself: its life (close) and engine housekeeping. Never queried in a transaction. */
+  store: Store;
   config: Config;
   paths: Paths;
   now: () => Date;
@@ -48,9 +55,14 @@ export interface Deps {
   hostname: string;
 }
 
-export function resolvePaths(dbPath: string, config: Config): Paths {
-  const db = resolve(dbPath);
-  const dir = dirname(db);
+/**
+ * Where things are. Beside a SQLite file by default; for a PostgreSQL URL (issue 11) the local
+ * folders default to `dataDir` (each host has its own spool; the bytes themselves go to the database).
+ */
+export function resolvePaths(dbTarget: string, config: Config, dataDir?: string): Paths {
+  const url = /^postgres(ql)?:\/\//i.test(dbTarget);
+  const db = url ? dbTarget : resolve(dbTarget);
+  const dir = url ? resolve(dataDir ?? "/var/lib/ingest-mail") : dirname(db);
   return {
     db,
     attachmentsDir: resolve(config.attachmentsDir ?? join(dir, "attachments")),

@@ -1,11 +1,10 @@
-// The small layer under queries.ts: cached prepared statements and row mapping derived from the
-// drizzle schema. drizzle's query builder re-prepared every statement and dominated the ingest path
-// (profiled at ~60% of in-process time), so queries are plain SQL on better-sqlite3. The schema
+// The small layer under the named queries: INSERT/UPDATE/SELECT built from the table metadata, with
+// row mapping, in SQL both engines run. drizzle's query builder re-prepared every statement and
+// dominated the ingest path (profiled at ~60% of in-process time), so queries are plain SQL. The schema
 // reaches this file as plain metadata (tables.generated.ts, made from schema.ts by
 // scripts/gen-tables.mjs): loading drizzle-orm cost every cold start ~15 ms (issue 5).
-import type Database from "better-sqlite3";
 import type { Table } from "drizzle-orm";
-import type { Db } from "./open.js";
+import type { Db } from "./store.js";
 
 /** What the SQL layer knows of a table: generated from its drizzle definition. */
 export interface PlainTable {
@@ -25,17 +24,6 @@ export interface TableMeta<T extends Table> extends PlainTable {
 
 /** Gives generated metadata its drizzle table's row types. */
 export const table = <T extends Table>(t: PlainTable): TableMeta<T> => t as TableMeta<T>;
-
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** A prepared statement, prepared once per connection. */
-export function stmt(db: Db, sql: string): Database.Statement {
-  let m = cache.get(db.$client);
-  if (!m) cache.set(db.$client, (m = new Map()));
-  let s = m.get(sql);
-  if (!s) m.set(sql, (s = db.$client.prepare(sql)));
-  return s;
-}
 
 interface TableInfo {
   name: string;
@@ -93,24 +81,24 @@ function assignments(table: PlainTable, values: Record<string, unknown>): { cols
 }
 
 /** INSERT the given properties; returns the new row id. */
-export function insertRow(db: Db, table: PlainTable, values: Record<string, unknown>): number {
+export async function insertRow(db: Db, table: PlainTable, values: Record<string, unknown>): Promise<number> {
   const { cols, params } = assignments(table, values);
-  return Number(stmt(db, insertSql(table, cols)).run(...params).lastInsertRowid);
+  return Number((await db.get<{ id: number }>(`${insertSql(table, cols)} RETURNING "id"`, params))!.id);
 }
 
 /** INSERT the given properties; returns the whole new row (but blobs), defaults filled in. */
-export function insertReturning<T>(db: Db, table: PlainTable, values: Record<string, unknown>): T {
+export async function insertReturning<T>(db: Db, table: PlainTable, values: Record<string, unknown>): Promise<T> {
   const { cols, params } = assignments(table, values);
-  return mapRow<T>(table, stmt(db, `${insertSql(table, cols)} RETURNING ${info(table).select}`).get(...params));
+  return mapRow<T>(table, await db.get(`${insertSql(table, cols)} RETURNING ${info(table).select}`, params));
 }
 
 /** One INSERT of several rows with the same properties (fewer statements on the hot path). */
-export function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): void {
+export async function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): Promise<void> {
   if (!rows.length) return;
   const all = rows.map((r) => assignments(table, r));
   const cols = all[0].cols;
   if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertRows: rows of ${info(table).name} differ in their properties`);
-  stmt(db, insertSql(table, cols, rows.length)).run(...all.flatMap((a) => a.params));
+  await db.run(insertSql(table, cols, rows.length), all.flatMap((a) => a.params));
 }
 
 function insertSql(table: PlainTable, cols: string[], rows = 1): string {
@@ -123,25 +111,23 @@ function updateSql(table: PlainTable, cols: string[]): string {
 }
 
 /** UPDATE the given properties of one row by id; returns the row as it is now (but blobs). */
-export function updateReturning<T>(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): T | undefined {
+export async function updateReturning<T>(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): Promise<T | undefined> {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return getOne<T>(db, table, `WHERE "id" = ?`, id);
-  return mapRow<T>(table, stmt(db, `${updateSql(table, cols)} RETURNING ${info(table).select}`).get(...params, id)) ?? undefined;
+  return mapRow<T>(table, await db.get(`${updateSql(table, cols)} RETURNING ${info(table).select}`, [...params, id])) ?? undefined;
 }
 
 /** UPDATE the given properties of one row by id. */
-export function updateRow(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): void {
+export async function updateRow(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): Promise<void> {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return;
-  stmt(db, updateSql(table, cols)).run(...params, id);
+  await db.run(updateSql(table, cols), [...params, id]);
 }
 
-export function getOne<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): T | undefined {
-  return mapRow<T>(table, stmt(db, selectSql(table, rest)).get(...params)) ?? undefined;
+export async function getOne<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): Promise<T | undefined> {
+  return mapRow<T>(table, await db.get(selectSql(table, rest), params)) ?? undefined;
 }
 
-export function getAll<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): T[] {
-  return stmt(db, selectSql(table, rest))
-    .all(...params)
-    .map((r) => mapRow<T>(table, r));
+export async function getAll<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): Promise<T[]> {
+  return (await db.all(selectSql(table, rest), params)).map((r) => mapRow<T>(table, r));
 }

@@ -13,6 +13,8 @@ export interface TxOptions {
    * record. SQLite: synchronous=FULL for this commit; PostgreSQL commits durably anyway.
    */
   durable?: boolean;
+  /** Deleted rows are overwritten, not just unlinked (purge, issue 14: SQLite secure_delete). */
+  secureDelete?: boolean;
 }
 
 /**
@@ -48,8 +50,12 @@ export interface Store extends Db {
   readonly location: string;
   /** Engine facts for `doctor` and `--json` outputs (size, version, journal mode, …). */
   describe(): Promise<Record<string, string | number | boolean | null>>;
-  /** Engine housekeeping after a purge (SQLite: incremental vacuum and WAL checkpoint). */
-  compact(): Promise<void>;
+  /**
+   * Gives the space of deleted rows back and leaves no trace of them in the files (after a purge):
+   * SQLite rebuilds the file (VACUUM) and empties the WAL; PostgreSQL vacuums the tables.
+   * `checkpoint`: "done", or "busy" when a reader kept the WAL from being emptied.
+   */
+  compact(): Promise<{ checkpoint: "done" | "busy" | "skipped" }>;
   /** A consistency check of the database itself ("ok" or what is wrong). */
   integrityCheck(): Promise<string>;
   close(): Promise<void>;

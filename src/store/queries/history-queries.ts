@@ -1,9 +1,9 @@
 // Issue 14: the history of every change to an issue (who, when, what), written where issues are
 // updated (updateIssue) so that admin commands and mail processing both leave a trace.
-import type { Db } from "./open.js";
+import type { Db } from "../store.js";
 import type { Issue } from "./queries.js";
-import { getAll, insertRows } from "./sql.js";
-import { issueHistory } from "./tables.generated.js";
+import { getAll, insertRows } from "../sql.js";
+import { issueHistory } from "../tables.generated.js";
 
 export type IssueChange = typeof issueHistory.$inferSelect;
 
@@ -23,7 +23,7 @@ const TRACKED: [keyof Issue, string][] = [
 const asText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** One row per tracked field that differs between `before` and `after`, at after.updatedAt. */
-export function recordIssueDiff(db: Db, before: Issue, after: Issue, actor: string): void {
+export async function recordIssueDiff(db: Db, before: Issue, after: Issue, actor: string): Promise<void> {
   const rows = TRACKED.filter(([k]) => asText(before[k]) !== asText(after[k])).map(([k, field]) => ({
     issueId: after.id,
     at: after.updatedAt,
@@ -32,14 +32,14 @@ export function recordIssueDiff(db: Db, before: Issue, after: Issue, actor: stri
     oldValue: asText(before[k]),
     newValue: asText(after[k]),
   }));
-  insertRows(db, issueHistory, rows);
+  await insertRows(db, issueHistory, rows);
 }
 
 /** A change that is not a field of the issue itself (created, split_into, converted_from). */
-export function recordIssueEvent(db: Db, issueId: number, at: string, actor: string, field: string, newValue: string | null, oldValue: string | null = null): void {
-  insertRows(db, issueHistory, [{ issueId, at, actor, field, oldValue, newValue }]);
+export async function recordIssueEvent(db: Db, issueId: number, at: string, actor: string, field: string, newValue: string | null, oldValue: string | null = null): Promise<void> {
+  await insertRows(db, issueHistory, [{ issueId, at, actor, field, oldValue, newValue }]);
 }
 
-export function issueHistoryOf(db: Db, issueId: number): IssueChange[] {
+export async function issueHistoryOf(db: Db, issueId: number): Promise<IssueChange[]> {
   return getAll(db, issueHistory, `WHERE issue_id = ? ORDER BY id`, issueId);
 }

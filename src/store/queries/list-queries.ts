@@ -1,10 +1,10 @@
 // Issue 14: the admin lists with --limit, --since, --from and --search, each with the number of rows
 // that match (so the command can say "N of M shown"). Searches are substring matches (LIKE with
 // the wildcards escaped), case-insensitive for ASCII.
-import type { Db } from "./open.js";
+import type { Db } from "../store.js";
 import type { Account, Issue, OutboundMail, StagedSummary, User } from "./queries.js";
-import { selectSql, stmt } from "./sql.js";
-import { accounts, issues, outboundMails, users } from "./tables.generated.js";
+import { selectSql } from "../sql.js";
+import { accounts, issues, outboundMails, users } from "../tables.generated.js";
 
 export interface ListFilter {
   limit: number;
@@ -38,17 +38,17 @@ class Where {
   }
 }
 
-function listed<T>(db: Db, from: string, select: string, where: Where, order: string, limit: number): Listed<T> {
-  const total = (stmt(db, `SELECT count(*) AS n FROM ${from} ${where.sql}`).get(...where.params) as { n: number }).n;
-  const rows = stmt(db, `${select} ${where.sql} ${order} LIMIT ?`).all(...where.params, limit) as T[];
+async function listed<T>(db: Db, from: string, select: string, where: Where, order: string, limit: number): Promise<Listed<T>> {
+  const total = ((await db.get(`SELECT count(*) AS n FROM ${from} ${where.sql}`, [...where.params])) as { n: number }).n;
+  const rows = (await db.all(`${select} ${where.sql} ${order} LIMIT ?`, [...where.params, limit])) as T[];
   return { rows, total };
 }
 
-const STAGED_SUMMARY = `SELECT id, received_at AS receivedAt, updated_at AS updatedAt, status, from_address AS fromAddress, subject, reason, error,
-  duplicate_of AS duplicateOf, raw_size AS rawSize, source FROM staged_mails`;
+const STAGED_SUMMARY = `SELECT id, received_at AS "receivedAt", updated_at AS "updatedAt", status, from_address AS "fromAddress", subject, reason, error,
+  duplicate_of AS "duplicateOf", raw_size AS "rawSize", source FROM staged_mails`;
 
 /** Staged mail, newest first. --search looks in the subject and the text (on the record or its actions). */
-export function listStagedFiltered(db: Db, f: ListFilter & { status?: string }): Listed<StagedSummary> {
+export async function listStagedFiltered(db: Db, f: ListFilter & { status?: string }): Promise<Listed<StagedSummary>> {
   const w = new Where();
   if (f.status) w.add(`status = ?`, f.status);
   if (f.since) w.add(`received_at >= ?`, f.since);
@@ -61,25 +61,25 @@ export function listStagedFiltered(db: Db, f: ListFilter & { status?: string }):
       contains(f.search),
       contains(f.search),
     );
-  return listed(db, "staged_mails", STAGED_SUMMARY, w, "ORDER BY id DESC", f.limit);
+  return await listed(db, "staged_mails", STAGED_SUMMARY, w, "ORDER BY id DESC", f.limit);
 }
 
 const CUSTOMER_EMAIL = `(SELECT lower(coalesce(u.email, i.email)) FROM user_identifications i LEFT JOIN users u ON u.id = i.user_id WHERE i.id = issues.user_identification_id)`;
 
 /** Issues, newest first. --since: updated since; --from: the customer's address; --search: subject or reference. */
-export function listIssuesFiltered(db: Db, f: ListFilter & { state?: string }): Listed<Issue & { customerEmail: string | null }> {
+export async function listIssuesFiltered(db: Db, f: ListFilter & { state?: string }): Promise<Listed<Issue & { customerEmail: string | null }>> {
   const w = new Where();
   if (f.state) w.add(`state = ?`, f.state);
   if (f.since) w.add(`updated_at >= ?`, f.since);
   if (f.from) w.add(`${CUSTOMER_EMAIL} LIKE ? ESCAPE '\\'`, contains(f.from));
   if (f.search) w.add(`(lower(subject) LIKE ? ESCAPE '\\' OR lower(reference) LIKE ? ESCAPE '\\')`, contains(f.search), contains(f.search));
-  const out = listed<Record<string, unknown>>(db, "issues", selectSql(issues, "").replace(/ FROM "issues" $/, `, ${CUSTOMER_EMAIL} AS customerEmail FROM "issues"`), w, "ORDER BY id DESC", f.limit);
+  const out = await listed<Record<string, unknown>>(db, "issues", selectSql(issues, "").replace(/ FROM "issues" $/, `, ${CUSTOMER_EMAIL} AS "customerEmail" FROM "issues"`), w, "ORDER BY id DESC", f.limit);
   // Rows come straight from SQL: new_info is 0/1 there.
   return { total: out.total, rows: out.rows.map((r) => ({ ...r, newInfo: r.newInfo === 1 })) as (Issue & { customerEmail: string | null })[] };
 }
 
 /** Outgoing mail, newest first. --from: sent to that address, or caused by mail from it; --search: subject. */
-export function listOutboundFiltered(db: Db, f: ListFilter): Listed<OutboundMail> {
+export async function listOutboundFiltered(db: Db, f: ListFilter): Promise<Listed<OutboundMail>> {
   const w = new Where();
   if (f.since) w.add(`created_at >= ?`, f.since);
   if (f.from)
@@ -89,19 +89,16 @@ export function listOutboundFiltered(db: Db, f: ListFilter): Listed<OutboundMail
       contains(f.from),
     );
   if (f.search) w.add(`lower(subject) LIKE ? ESCAPE '\\'`, contains(f.search));
-  return listed(db, "outbound_mails", selectSql(outboundMails, ""), w, "ORDER BY id DESC", f.limit);
+  return await listed(db, "outbound_mails", selectSql(outboundMails, ""), w, "ORDER BY id DESC", f.limit);
 }
 
-export function listUsers(db: Db): (User & { accountName: string | null; identifications: number })[] {
-  return stmt(
-    db,
-    `${selectSql(users, "").replace(/ FROM "users" $/, "")}, (SELECT name FROM accounts a WHERE a.id = users.account_id) AS accountName,
-     (SELECT count(*) FROM user_identifications i WHERE i.user_id = users.id) AS identifications FROM users ORDER BY id`,
-  ).all() as (User & { accountName: string | null; identifications: number })[];
+export async function listUsers(db: Db): Promise<(User & { accountName: string | null; identifications: number })[]> {
+  return (await db.all(`${selectSql(users, "").replace(/ FROM "users" $/, "")}, (SELECT name FROM accounts a WHERE a.id = users.account_id) AS "accountName",
+     (SELECT count(*) FROM user_identifications i WHERE i.user_id = users.id) AS identifications FROM users ORDER BY id`)) as (User & { accountName: string | null; identifications: number })[];
 }
 
-export function listAccounts(db: Db): (Account & { users: number })[] {
-  return stmt(db, `${selectSql(accounts, "").replace(/ FROM "accounts" $/, "")}, (SELECT count(*) FROM users u WHERE u.account_id = accounts.id) AS users FROM accounts ORDER BY id`).all() as (Account & {
+export async function listAccounts(db: Db): Promise<(Account & { users: number })[]> {
+  return (await db.all(`${selectSql(accounts, "").replace(/ FROM "accounts" $/, "")}, (SELECT count(*) FROM users u WHERE u.account_id = accounts.id) AS users FROM accounts ORDER BY id`)) as (Account & {
     users: number;
   })[];
 }

@@ -1,9 +1,9 @@
 // Every database access of the product, as named functions. A second engine (PostgreSQL) is a
 // second implementation of these, not a rewrite of the callers.
-import type { Db } from "./open.js";
-import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "./tables.generated.js";
+import type { Db } from "../store.js";
+import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, insertReturning, insertRow, insertRows, stmt, updateReturning, updateRow } from "./sql.js";
+import { getAll, getOne, insertReturning, insertRow, insertRows, updateReturning, updateRow } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -18,176 +18,156 @@ export type NewAttachment = typeof attachments.$inferInsert;
 export type OutboundMail = typeof outboundMails.$inferSelect;
 export type StatusChange = typeof stagedMailStatusHistory.$inferSelect;
 
-/** Runs fn in a write transaction taken up front (BEGIN IMMEDIATE) so readers never upgrade and deadlock. */
-export function inWriteTx<T>(db: Db, fn: () => T): T {
-  return db.$client.transaction(fn).immediate();
-}
-
-/**
- * A write transaction whose commit is on disk before it returns (synchronous=FULL) when `durable`.
- * Only staging needs that (the MTA is told "delivered" on the strength of it); everything after it
- * commits with NORMAL and, after a power loss, is redone by `recover` from the staged record.
- */
-export function inDurableWriteTx<T>(db: Db, durable: boolean, fn: () => T): T {
-  if (!durable) return inWriteTx(db, fn);
-  db.$client.pragma("synchronous = FULL");
-  try {
-    return inWriteTx(db, fn);
-  } finally {
-    db.$client.pragma("synchronous = NORMAL");
-  }
-}
-
 // ---- staged mail ----
 
 /** The id of the staged mail holding this dedup key, if any. */
-export function findStagedByDedupKey(db: Db, key: string): { id: number } | undefined {
-  return stmt(db, `SELECT id FROM staged_mails WHERE dedup_key = ?`).get(key) as { id: number } | undefined;
+export async function findStagedByDedupKey(db: Db, key: string): Promise<{ id: number } | undefined> {
+  return (await db.get(`SELECT id FROM staged_mails WHERE dedup_key = ?`, [key])) as { id: number } | undefined;
 }
 
 /** Inserts the staged row with its first history entry; the unique dedup key makes a concurrent
  * redelivery fail here rather than be processed twice. */
-export function insertStaged(db: Db, row: NewStagedMail, note?: string): StagedMail {
-  const staged = insertReturning<StagedMail>(db, stagedMails, row);
-  insertRow(db, stagedMailStatusHistory, { stagedMailId: staged.id, status: row.status, at: row.receivedAt, note: note ?? null });
+export async function insertStaged(db: Db, row: NewStagedMail, note?: string): Promise<StagedMail> {
+  const staged = await insertReturning<StagedMail>(db, stagedMails, row);
+  await insertRow(db, stagedMailStatusHistory, { stagedMailId: staged.id, status: row.status, at: row.receivedAt, note: note ?? null });
   return staged;
 }
 
 /** Sets the record's status (with the patch) and records it in the history, after the statuses it
  * passed through within the same transaction (`passed`), all at `at`. */
-export function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): void {
-  updateRow(db, stagedMails, id, { ...patch, status, updatedAt: at });
-  insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
+export async function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): Promise<void> {
+  await updateRow(db, stagedMails, id, { ...patch, status, updatedAt: at });
+  await insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
 }
 
 /** The status, attempts and claim, to check or take a claim without reading the record (issue 9.6). */
-export function stagedClaim(db: Db, id: number): { status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined {
-  return stmt(db, `SELECT status, attempts, claimed_by AS claimedBy, claimed_at AS claimedAt FROM staged_mails WHERE id = ?`).get(id) as
+export async function stagedClaim(db: Db, id: number): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
+  return (await db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?`, [id])) as
     | { status: string; attempts: number; claimedBy: string | null; claimedAt: string | null }
     | undefined;
 }
 
 /** Where a staged record's raw bytes are: in the row, or in a spool file. */
-export function rawOf(db: Db, id: number): { raw: Buffer | null; rawPath: string | null } | undefined {
-  return stmt(db, `SELECT raw, raw_path AS rawPath FROM staged_mails WHERE id = ?`).get(id) as { raw: Buffer | null; rawPath: string | null } | undefined;
+export async function rawOf(db: Db, id: number): Promise<{ raw: Buffer | null; rawPath: string | null } | undefined> {
+  return (await db.get(`SELECT raw, raw_path AS "rawPath" FROM staged_mails WHERE id = ?`, [id])) as { raw: Buffer | null; rawPath: string | null } | undefined;
 }
 
 /** Another staged record with this Message-ID (a reused id is noted in the trace, issue 9.5). */
-export function otherStagedWithMessageId(db: Db, messageId: string, exceptId: number): number | null {
-  const row = stmt(db, `SELECT id FROM staged_mails WHERE message_id = ? AND id <> ? AND status <> 'duplicate' ORDER BY id LIMIT 1`).get(messageId, exceptId) as { id: number } | undefined;
+export async function otherStagedWithMessageId(db: Db, messageId: string, exceptId: number): Promise<number | null> {
+  const row = (await db.get(`SELECT id FROM staged_mails WHERE message_id = ? AND id <> ? AND status <> 'duplicate' ORDER BY id LIMIT 1`, [messageId, exceptId])) as { id: number } | undefined;
   return row?.id ?? null;
 }
 
 /** Staged records in these statuses, received since a time, oldest first (bulk resubmit). */
-export function listStagedIds(db: Db, statuses: string[], since: string | null): number[] {
+export async function listStagedIds(db: Db, statuses: string[], since: string | null): Promise<number[]> {
   const marks = statuses.map(() => "?").join(", ");
-  return (stmt(db, `SELECT id FROM staged_mails WHERE status IN (${marks}) AND received_at >= ? ORDER BY id`).all(...statuses, since ?? "") as { id: number }[]).map((r) => r.id);
+  return ((await db.all(`SELECT id FROM staged_mails WHERE status IN (${marks}) AND received_at >= ? ORDER BY id`, [...statuses, since ?? ""])) as { id: number }[]).map((r) => r.id);
 }
 
 /** Every spool and attachment file a record still refers to (orphan sweep, issue 9.6). */
-export function referencedFiles(db: Db): Set<string> {
-  const rows = stmt(db, `SELECT raw_path AS p FROM staged_mails WHERE raw_path IS NOT NULL UNION SELECT stored_path FROM attachments`).all() as { p: string }[];
+export async function referencedFiles(db: Db): Promise<Set<string>> {
+  const rows = (await db.all(`SELECT raw_path AS p FROM staged_mails WHERE raw_path IS NOT NULL UNION SELECT stored_path FROM attachments`)) as { p: string }[];
   return new Set(rows.map((r) => r.p));
 }
 
 /** The status and attempt count, to check a claim without reading the record. */
-export function stagedStatus(db: Db, id: number): { status: string; attempts: number } | undefined {
-  return stmt(db, `SELECT status, attempts FROM staged_mails WHERE id = ?`).get(id) as { status: string; attempts: number } | undefined;
+export async function stagedStatus(db: Db, id: number): Promise<{ status: string; attempts: number } | undefined> {
+  return (await db.get(`SELECT status, attempts FROM staged_mails WHERE id = ?`, [id])) as { status: string; attempts: number } | undefined;
 }
 
-export function updateStaged(db: Db, id: number, patch: Partial<NewStagedMail>): void {
-  updateRow(db, stagedMails, id, patch);
+export async function updateStaged(db: Db, id: number, patch: Partial<NewStagedMail>): Promise<void> {
+  await updateRow(db, stagedMails, id, patch);
 }
 
-export function getStaged(db: Db, id: number): StagedMail | undefined {
+export async function getStaged(db: Db, id: number): Promise<StagedMail | undefined> {
   return getOne(db, stagedMails, `WHERE id = ?`, id);
 }
 
 export type StagedSummary = Pick<StagedMail, "id" | "receivedAt" | "updatedAt" | "status" | "fromAddress" | "subject" | "reason" | "error" | "duplicateOf" | "rawSize" | "source">;
 
-const SUMMARY = `SELECT id, received_at AS receivedAt, updated_at AS updatedAt, status, from_address AS fromAddress, subject, reason, error,
-  duplicate_of AS duplicateOf, raw_size AS rawSize, source FROM staged_mails`;
+const SUMMARY = `SELECT id, received_at AS "receivedAt", updated_at AS "updatedAt", status, from_address AS "fromAddress", subject, reason, error,
+  duplicate_of AS "duplicateOf", raw_size AS "rawSize", source FROM staged_mails`;
 
-export function listStaged(db: Db, opts: { status?: string; limit: number }): StagedSummary[] {
+export async function listStaged(db: Db, opts: { status?: string; limit: number }): Promise<StagedSummary[]> {
   return (opts.status
-    ? stmt(db, `${SUMMARY} WHERE status = ? ORDER BY id DESC LIMIT ?`).all(opts.status, opts.limit)
-    : stmt(db, `${SUMMARY} ORDER BY id DESC LIMIT ?`).all(opts.limit)) as StagedSummary[];
+    ? (await db.all(`${SUMMARY} WHERE status = ? ORDER BY id DESC LIMIT ?`, [opts.status, opts.limit]))
+    : (await db.all(`${SUMMARY} ORDER BY id DESC LIMIT ?`, [opts.limit]))) as StagedSummary[];
 }
 
 /** Records left in new / in_process / workflow since before `olderThan` (a crash or kill). */
-export function listStuckStaged(db: Db, olderThan: string): StagedMail[] {
+export async function listStuckStaged(db: Db, olderThan: string): Promise<StagedMail[]> {
   return getAll(db, stagedMails, `WHERE status IN ('new', 'in_process', 'workflow') AND updated_at < ? ORDER BY id`, olderThan);
 }
 
-export function statusHistory(db: Db, stagedMailId: number): StatusChange[] {
+export async function statusHistory(db: Db, stagedMailId: number): Promise<StatusChange[]> {
   return getAll(db, stagedMailStatusHistory, `WHERE staged_mail_id = ? ORDER BY id`, stagedMailId);
 }
 
-export function countStagedByStatus(db: Db): Record<string, number> {
-  const rows = stmt(db, `SELECT status, count(*) AS n FROM staged_mails GROUP BY status`).all() as { status: string; n: number }[];
+export async function countStagedByStatus(db: Db): Promise<Record<string, number>> {
+  const rows = (await db.all(`SELECT status, count(*) AS n FROM staged_mails GROUP BY status`)) as { status: string; n: number }[];
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
 // ---- attachments ----
 
-export function insertAttachments(db: Db, rows: NewAttachment[]): void {
-  for (const row of rows) insertRow(db, attachments, row);
+export async function insertAttachments(db: Db, rows: NewAttachment[]): Promise<void> {
+  for (const row of rows) await insertRow(db, attachments, row);
 }
 
 /** Attachment rows of an earlier parse that no action took (a record parsed again replaces them). */
-export function deleteUnlinkedAttachments(db: Db, stagedMailId: number): void {
-  stmt(db, `DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`).run(stagedMailId);
+export async function deleteUnlinkedAttachments(db: Db, stagedMailId: number): Promise<void> {
+  await db.run(`DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`, [stagedMailId]);
 }
 
-export function attachmentsOf(db: Db, stagedMailId: number): Attachment[] {
+export async function attachmentsOf(db: Db, stagedMailId: number): Promise<Attachment[]> {
   return getAll(db, attachments, `WHERE staged_mail_id = ? ORDER BY id`, stagedMailId);
 }
 
-export function linkAttachmentsToAction(db: Db, stagedMailId: number, actionId: number): void {
-  stmt(db, `UPDATE attachments SET action_id = ? WHERE staged_mail_id = ?`).run(actionId, stagedMailId);
+export async function linkAttachmentsToAction(db: Db, stagedMailId: number, actionId: number): Promise<void> {
+  await db.run(`UPDATE attachments SET action_id = ? WHERE staged_mail_id = ?`, [actionId, stagedMailId]);
 }
 
 // ---- accounts, users, identifications ----
 
-export function createAccount(db: Db, name: string, supportLevel: string): Account {
-  return getAccount(db, insertRow(db, accounts, { name, supportLevel }))!;
+export async function createAccount(db: Db, name: string, supportLevel: string): Promise<Account> {
+  return (await getAccount(db, await insertRow(db, accounts, { name, supportLevel })))!;
 }
 
-export function getAccount(db: Db, id: number): Account | undefined {
+export async function getAccount(db: Db, id: number): Promise<Account | undefined> {
   return getOne(db, accounts, `WHERE id = ?`, id);
 }
 
-export function createUser(db: Db, row: typeof users.$inferInsert): User {
-  return getUser(db, insertRow(db, users, row))!;
+export async function createUser(db: Db, row: typeof users.$inferInsert): Promise<User> {
+  return (await getUser(db, await insertRow(db, users, row)))!;
 }
 
-export function findUserByEmail(db: Db, email: string): User | undefined {
+export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
   return getOne(db, users, `WHERE email = ?`, email.toLowerCase());
 }
 
-export function getUser(db: Db, id: number): User | undefined {
+export async function getUser(db: Db, id: number): Promise<User | undefined> {
   return getOne(db, users, `WHERE id = ?`, id);
 }
 
-export function getIdentification(db: Db, id: number): UserIdentification | undefined {
+export async function getIdentification(db: Db, id: number): Promise<UserIdentification | undefined> {
   return getOne(db, userIdentifications, `WHERE id = ?`, id);
 }
 
-export function firstIdentificationOfUser(db: Db, userId: number): UserIdentification | undefined {
+export async function firstIdentificationOfUser(db: Db, userId: number): Promise<UserIdentification | undefined> {
   return getOne(db, userIdentifications, `WHERE user_id = ? ORDER BY id LIMIT 1`, userId);
 }
 
-export function firstIdentificationByEmail(db: Db, email: string): UserIdentification | undefined {
+export async function firstIdentificationByEmail(db: Db, email: string): Promise<UserIdentification | undefined> {
   return getOne(db, userIdentifications, `WHERE email = ? ORDER BY id LIMIT 1`, email.toLowerCase());
 }
 
-export function createIdentification(db: Db, row: typeof userIdentifications.$inferInsert): UserIdentification {
-  return getIdentification(db, insertRow(db, userIdentifications, row))!;
+export async function createIdentification(db: Db, row: typeof userIdentifications.$inferInsert): Promise<UserIdentification> {
+  return (await getIdentification(db, await insertRow(db, userIdentifications, row)))!;
 }
 
 /** The email address behind an identification: the registered user's, else its own. */
-export function identificationEmail(db: Db, id: number): string | null {
-  const row = stmt(db, `SELECT coalesce(u.email, i.email) AS email FROM user_identifications i LEFT JOIN users u ON u.id = i.user_id WHERE i.id = ?`).get(id) as
+export async function identificationEmail(db: Db, id: number): Promise<string | null> {
+  const row = (await db.get(`SELECT coalesce(u.email, i.email) AS email FROM user_identifications i LEFT JOIN users u ON u.id = i.user_id WHERE i.id = ?`, [id])) as
     | { email: string | null }
     | undefined;
   return row?.email ?? null;
@@ -195,122 +175,120 @@ export function identificationEmail(db: Db, id: number): string | null {
 
 // ---- issues ----
 
-export function getIssue(db: Db, id: number): Issue | undefined {
+export async function getIssue(db: Db, id: number): Promise<Issue | undefined> {
   return getOne(db, issues, `WHERE id = ?`, id);
 }
 
-export function getIssueByGuid(db: Db, guid: string): Issue | undefined {
+export async function getIssueByGuid(db: Db, guid: string): Promise<Issue | undefined> {
   return getOne(db, issues, `WHERE guid = ?`, guid.toLowerCase());
 }
 
-export function getIssueByReference(db: Db, reference: string): Issue | undefined {
+export async function getIssueByReference(db: Db, reference: string): Promise<Issue | undefined> {
   return getOne(db, issues, `WHERE reference = ?`, reference.toUpperCase());
 }
 
-/** Inserts an issue with its reference (prefix + zero-padded id). Call inside a write transaction:
- * the id is taken as the next AUTOINCREMENT value, which no other writer can take meanwhile. */
-export function createIssue(db: Db, row: NewIssue, referencePrefix: string): Issue {
-  const { next } = stmt(db, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'issues'), 0), coalesce((SELECT max(id) FROM issues), 0)) + 1 AS next`).get() as { next: number };
-  return insertReturning<Issue>(db, issues, { ...row, id: next, reference: `${referencePrefix}${String(next).padStart(6, "0")}`.toUpperCase() });
+/**
+ * Inserts an issue with its reference (prefix + zero-padded id). The id comes from the table's own
+ * counter (SQLite AUTOINCREMENT, a PostgreSQL sequence), which concurrent writers never share
+ * (issue 11.3); the reference is set from it in the same transaction.
+ */
+export async function createIssue(db: Db, row: NewIssue, referencePrefix: string): Promise<Issue> {
+  return db.write(async (tx) => {
+    const { id } = await insertReturning<Issue>(tx, issues, { ...row, reference: null });
+    return (await updateReturning<Issue>(tx, issues, id, { reference: `${referencePrefix}${String(id).padStart(6, "0")}`.toUpperCase() }))!;
+  });
 }
 
 /** Updates an issue and keeps what changed in its history (issue 14), with who did it: the OS user
  * for an admin command, `staged mail N` for the mail that caused it. */
-export function updateIssue(db: Db, id: number, patch: Partial<NewIssue>, actor: string): Issue {
-  const before = getIssue(db, id);
-  const after = updateReturning<Issue>(db, issues, id, patch)!;
-  if (before) recordIssueDiff(db, before, after, actor);
+export async function updateIssue(db: Db, id: number, patch: Partial<NewIssue>, actor: string): Promise<Issue> {
+  const before = await getIssue(db, id);
+  const after = (await updateReturning<Issue>(db, issues, id, patch))!;
+  if (before) await recordIssueDiff(db, before, after, actor);
   return after;
 }
 
-export function splitChildrenOf(db: Db, id: number): Issue[] {
+export async function splitChildrenOf(db: Db, id: number): Promise<Issue[]> {
   return getAll(db, issues, `WHERE split_from_id = ? ORDER BY id`, id);
 }
 
-export function listIssues(db: Db, opts: { state?: string; limit?: number }): Issue[] {
+export async function listIssues(db: Db, opts: { state?: string; limit?: number }): Promise<Issue[]> {
   const limit = opts.limit ?? 1000;
-  return opts.state ? getAll(db, issues, `WHERE state = ? ORDER BY id DESC LIMIT ?`, opts.state, limit) : getAll(db, issues, `ORDER BY id DESC LIMIT ?`, limit);
+  return opts.state ? await getAll(db, issues, `WHERE state = ? ORDER BY id DESC LIMIT ?`, opts.state, limit) : await getAll(db, issues, `ORDER BY id DESC LIMIT ?`, limit);
 }
 
-export function issuesOfStaged(db: Db, stagedMailId: number): { issueId: number; actionId: number }[] {
-  return stmt(db, `SELECT a.issue_id AS issueId, a.id AS actionId FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE i.staged_mail_id = ? ORDER BY a.id`).all(
-    stagedMailId,
-  ) as { issueId: number; actionId: number }[];
+export async function issuesOfStaged(db: Db, stagedMailId: number): Promise<{ issueId: number; actionId: number }[]> {
+  return (await db.all(`SELECT a.issue_id AS "issueId", a.id AS "actionId" FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE i.staged_mail_id = ? ORDER BY a.id`, [stagedMailId])) as { issueId: number; actionId: number }[];
 }
 
 /** New issues opened for one identification since a time (flood limit). */
-export function countIssuesOpenedSince(db: Db, userIdentificationId: number, since: string): number {
-  return (stmt(db, `SELECT count(*) AS n FROM issues WHERE user_identification_id = ? AND open_date >= ?`).get(userIdentificationId, since) as { n: number }).n;
+export async function countIssuesOpenedSince(db: Db, userIdentificationId: number, since: string): Promise<number> {
+  return ((await db.get(`SELECT count(*) AS n FROM issues WHERE user_identification_id = ? AND open_date >= ?`, [userIdentificationId, since])) as { n: number }).n;
 }
 
 // ---- interactions and actions ----
 
-export function insertInteraction(db: Db, row: typeof interactions.$inferInsert): number {
-  return insertRow(db, interactions, row);
+export async function insertInteraction(db: Db, row: typeof interactions.$inferInsert): Promise<number> {
+  return await insertRow(db, interactions, row);
 }
 
-export function insertAction(db: Db, row: typeof actions.$inferInsert): number {
-  return insertRow(db, actions, row);
+export async function insertAction(db: Db, row: typeof actions.$inferInsert): Promise<number> {
+  return await insertRow(db, actions, row);
 }
 
-export function actionDetails(db: Db, actionId: number): string | null {
-  return (stmt(db, `SELECT details FROM actions WHERE id = ?`).get(actionId) as { details: string } | undefined)?.details ?? null;
+export async function actionDetails(db: Db, actionId: number): Promise<string | null> {
+  return ((await db.get(`SELECT details FROM actions WHERE id = ?`, [actionId])) as { details: string } | undefined)?.details ?? null;
 }
 
 type ActionRow = { id: number; interactionId: number; details: string; replyText: string | null; createdAt: string; stagedMailId: number | null };
 
-export function actionsOfIssue(db: Db, issueId: number): ActionRow[] {
-  return stmt(
-    db,
-    `SELECT a.id, a.interaction_id AS interactionId, a.details, a.reply_text AS replyText, a.created_at AS createdAt, i.staged_mail_id AS stagedMailId
-     FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE a.issue_id = ? ORDER BY a.id`,
-  ).all(issueId) as ActionRow[];
+export async function actionsOfIssue(db: Db, issueId: number): Promise<ActionRow[]> {
+  return (await db.all(`SELECT a.id, a.interaction_id AS "interactionId", a.details, a.reply_text AS "replyText", a.created_at AS "createdAt", i.staged_mail_id AS "stagedMailId"
+     FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE a.issue_id = ? ORDER BY a.id`, [issueId])) as ActionRow[];
 }
 
 // ---- outbound mail ----
 
-export function insertOutbound(db: Db, row: typeof outboundMails.$inferInsert): number {
-  return insertRow(db, outboundMails, row);
+export async function insertOutbound(db: Db, row: typeof outboundMails.$inferInsert): Promise<number> {
+  return await insertRow(db, outboundMails, row);
 }
 
-export function updateOutbound(db: Db, id: number, patch: Partial<typeof outboundMails.$inferInsert>): void {
-  updateRow(db, outboundMails, id, patch);
+export async function updateOutbound(db: Db, id: number, patch: Partial<typeof outboundMails.$inferInsert>): Promise<void> {
+  await updateRow(db, outboundMails, id, patch);
 }
 
 /** Confirmations to an address since a time that were sent or attempted (skipped ones do not count). */
-export function countConfirmationsSince(db: Db, toAddress: string, since: string): number {
+export async function countConfirmationsSince(db: Db, toAddress: string, since: string): Promise<number> {
   return (
-    stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE kind = 'confirmation' AND to_address = ? AND created_at >= ? AND status <> 'skipped'`).get(
-      toAddress.toLowerCase(),
-      since,
-    ) as { n: number }
+    (await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE kind = 'confirmation' AND to_address = ? AND created_at >= ? AND status <> 'skipped'`, [toAddress.toLowerCase(),
+      since])) as { n: number }
   ).n;
 }
 
 /** Outbound rows to retry: these ids, or every failed one with attempts left. */
-export function outboundToRetry(db: Db, ids: number[], maxAttempts: number): OutboundMail[] {
+export async function outboundToRetry(db: Db, ids: number[], maxAttempts: number): Promise<OutboundMail[]> {
   if (ids.length) return getAll(db, outboundMails, `WHERE id IN (${ids.map(() => "?").join(", ")}) ORDER BY id`, ...ids);
   return getAll(db, outboundMails, `WHERE status = 'failed' AND attempts < ? ORDER BY id`, maxAttempts);
 }
 
 /** Admin notices sent (or being sent) since a time: the hourly limit (issue 9.9). */
-export function countAdminNoticesSince(db: Db, since: string): number {
-  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE kind = 'admin-error' AND created_at >= ? AND status IN ('sending', 'sent', 'failed')`).get(since) as { n: number }).n;
+export async function countAdminNoticesSince(db: Db, since: string): Promise<number> {
+  return ((await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE kind = 'admin-error' AND created_at >= ? AND status IN ('sending', 'sent', 'failed')`, [since])) as { n: number }).n;
 }
 
 /** Admin notices held back for the next digest. */
-export function pendingDigest(db: Db): OutboundMail[] {
+export async function pendingDigest(db: Db): Promise<OutboundMail[]> {
   return getAll(db, outboundMails, `WHERE kind = 'admin-error' AND status = 'digest' ORDER BY id`);
 }
 
-export function getOutbound(db: Db, id: number): OutboundMail | undefined {
+export async function getOutbound(db: Db, id: number): Promise<OutboundMail | undefined> {
   return getOne(db, outboundMails, `WHERE id = ?`, id);
 }
 
-export function listOutbound(db: Db, limit = 1000): OutboundMail[] {
+export async function listOutbound(db: Db, limit = 1000): Promise<OutboundMail[]> {
   return getAll(db, outboundMails, `ORDER BY id DESC LIMIT ?`, limit);
 }
 
-export function getOutboundByMessageId(db: Db, messageId: string): OutboundMail | undefined {
+export async function getOutboundByMessageId(db: Db, messageId: string): Promise<OutboundMail | undefined> {
   return getOne(db, outboundMails, `WHERE message_id = ?`, messageId);
 }

@@ -1,31 +1,31 @@
 // Issue 10: the queries of the trust rules (domain.md §9): the per-database signing secret, the
 // confirmation limits counted in the outbox, and the flood count.
-import type { Db } from "./open.js";
-import { stmt } from "./sql.js";
+import type { Db } from "../store.js";
+
 
 /** A setting's value, creating it with make() if absent (INSERT OR IGNORE: two first uses agree). */
-export function ensureSetting(db: Db, key: string, make: () => string): string {
-  const read = () => (stmt(db, `SELECT value FROM settings WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
-  const have = read();
+export async function ensureSetting(db: Db, key: string, make: () => string): Promise<string> {
+  const read = async () => ((await db.get(`SELECT value FROM settings WHERE key = ?`, [key])) as { value: string } | undefined)?.value;
+  const have = await read();
   if (have !== undefined) return have;
-  stmt(db, `INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)`).run(key, make());
-  return read()!;
+  await db.run(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, [key, make()]);
+  return (await read())!;
 }
 
 // Confirmations that were sent or attempted count; skipped ones do not.
 const COUNTED = `kind = 'confirmation' AND status <> 'skipped' AND created_at >= ?`;
 
 /** Confirmations to one normalised address since a time (rows older than issue 10 by their address). */
-export function countConfirmationsToKey(db: Db, key: string, since: string): number {
-  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE (to_key = ? OR (to_key IS NULL AND to_address = ?)) AND ${COUNTED}`).get(key, key, since) as { n: number }).n;
+export async function countConfirmationsToKey(db: Db, key: string, since: string): Promise<number> {
+  return ((await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE (to_key = ? OR (to_key IS NULL AND to_address = ?)) AND ${COUNTED}`, [key, key, since])) as { n: number }).n;
 }
 
-export function countConfirmationsToDomain(db: Db, domain: string, since: string): number {
-  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE to_domain = ? AND ${COUNTED}`).get(domain, since) as { n: number }).n;
+export async function countConfirmationsToDomain(db: Db, domain: string, since: string): Promise<number> {
+  return ((await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE to_domain = ? AND ${COUNTED}`, [domain, since])) as { n: number }).n;
 }
 
-export function countConfirmationsSinceAll(db: Db, since: string): number {
-  return (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE ${COUNTED}`).get(since) as { n: number }).n;
+export async function countConfirmationsSinceAll(db: Db, since: string): Promise<number> {
+  return ((await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE ${COUNTED}`, [since])) as { n: number }).n;
 }
 
 /**
@@ -33,15 +33,12 @@ export function countConfirmationsSinceAll(db: Db, since: string): number {
  * time (the mail's own Date for imported mail), leaving out those opened by mail our MTA found
  * unauthenticated unless `includeUnauthenticated` (a forger cannot fill the real sender's quota).
  */
-export function countFloodIssues(db: Db, userIdentificationId: number, since: string, until: string, includeUnauthenticated: boolean): number {
+export async function countFloodIssues(db: Db, userIdentificationId: number, since: string, until: string, includeUnauthenticated: boolean): Promise<number> {
   return (
-    stmt(
-      db,
-      `SELECT count(*) AS n FROM issues WHERE user_identification_id = ? AND coalesce(flood_at, open_date) >= ? AND coalesce(flood_at, open_date) <= ?${includeUnauthenticated ? "" : " AND unauthenticated = 0"}`,
-    ).get(userIdentificationId, since, until) as { n: number }
+    (await db.get(`SELECT count(*) AS n FROM issues WHERE user_identification_id = ? AND coalesce(flood_at, open_date) >= ? AND coalesce(flood_at, open_date) <= ?${includeUnauthenticated ? "" : " AND unauthenticated = 0"}`, [userIdentificationId, since, until])) as { n: number }
   ).n;
 }
 
-export function setIssueFlood(db: Db, issueId: number, floodAt: string, unauthenticated: boolean): void {
-  stmt(db, `UPDATE issues SET flood_at = ?, unauthenticated = ? WHERE id = ?`).run(floodAt, unauthenticated ? 1 : 0, issueId);
+export async function setIssueFlood(db: Db, issueId: number, floodAt: string, unauthenticated: boolean): Promise<void> {
+  await db.run(`UPDATE issues SET flood_at = ?, unauthenticated = ? WHERE id = ?`, [floodAt, unauthenticated ? 1 : 0, issueId]);
 }

@@ -1,12 +1,12 @@
 // The web console's reads (issue 15): paged, filtered lists that stay fast at a million staged
 // mails, and the joins one page needs. Writes go through the pipeline, never from here.
-import type { Db } from "./open.js";
+import type { Db, Engine } from "../store.js";
 import type { Issue, OutboundMail } from "./queries.js";
-import { stmt } from "./sql.js";
 
-import { RESUBMITTABLE } from "../domain/statuses.js";
 
-export { RESUBMITTABLE, STAGED_STATUSES } from "../domain/statuses.js";
+import { RESUBMITTABLE } from "../../domain/statuses.js";
+
+export { RESUBMITTABLE, STAGED_STATUSES } from "../../domain/statuses.js";
 
 export interface StagedFilter {
   status?: string;
@@ -43,8 +43,8 @@ export interface StagedPage {
   scannedDownTo: number | null;
 }
 
-const COLUMNS = `id, received_at AS receivedAt, updated_at AS updatedAt, status, from_address AS fromAddress, from_name AS fromName,
-  subject, reason, error, duplicate_of AS duplicateOf, raw_size AS rawSize`;
+const COLUMNS = `id, received_at AS "receivedAt", updated_at AS "updatedAt", status, from_address AS "fromAddress", from_name AS "fromName",
+  subject, reason, error, duplicate_of AS "duplicateOf", raw_size AS "rawSize"`;
 
 /** LIKE pattern for "contains", with the wildcards in the user's text taken literally. */
 const contains = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -56,22 +56,24 @@ interface Where {
   scans: boolean;
 }
 
-function where(f: StagedFilter): Where {
+function where(f: StagedFilter, engine: Engine): Where {
+  // SQLite's LIKE ignores ASCII case; PostgreSQL's needs ILIKE for the same answer.
+  const L = engine === "postgres" ? "ILIKE" : "LIKE";
   const w: Where = { sql: [], params: [], scans: false };
   const add = (sql: string, ...params: unknown[]) => (w.sql.push(sql), w.params.push(...params));
   if (f.status) add(`status = ?`, f.status);
   // Stored as the header has it, in angle brackets; found with or without them.
   if (f.messageId) add(`message_id = ?`, `<${f.messageId.trim().replace(/^<|>$/g, "")}>`);
   if (f.sender?.includes("@")) add(`from_address = ?`, f.sender.trim().toLowerCase());
-  else if (f.sender) (add(`(from_address LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\')`, contains(f.sender), contains(f.sender)), (w.scans = true));
-  if (f.subject) (add(`subject LIKE ? ESCAPE '\\'`, contains(f.subject)), (w.scans = true));
+  else if (f.sender) (add(`(from_address ${L} ? ESCAPE '\\' OR from_name ${L} ? ESCAPE '\\')`, contains(f.sender), contains(f.sender)), (w.scans = true));
+  if (f.subject) (add(`subject ${L} ? ESCAPE '\\'`, contains(f.subject)), (w.scans = true));
   if (f.q) {
     const p = contains(f.q);
     // Issue 9.3: a processed mail's text lives on its actions (one per issue, the same text), no
     // longer on the record; the first action of its interaction stands for it.
     add(
-      `(subject LIKE ? ESCAPE '\\' OR from_address LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\' OR message_id LIKE ? ESCAPE '\\' OR text_body LIKE ? ESCAPE '\\'
-        OR (SELECT a.details FROM actions a WHERE a.interaction_id = staged_mails.interaction_id ORDER BY a.id LIMIT 1) LIKE ? ESCAPE '\\')`,
+      `(subject ${L} ? ESCAPE '\\' OR from_address ${L} ? ESCAPE '\\' OR from_name ${L} ? ESCAPE '\\' OR message_id ${L} ? ESCAPE '\\' OR text_body ${L} ? ESCAPE '\\'
+        OR (SELECT a.details FROM actions a WHERE a.interaction_id = staged_mails.interaction_id ORDER BY a.id LIMIT 1) ${L} ? ESCAPE '\\')`,
       p, p, p, p, p, p,
     );
     w.scans = true;
@@ -84,16 +86,16 @@ function where(f: StagedFilter): Where {
  * received_at index and the page is still read in id order; the exact time test stays in the
  * query, and the slack covers concurrent stagers that committed a few ids out of time order.
  */
-function idRange(db: Db, f: StagedFilter): { lo: number; hi: number } {
+async function idRange(db: Db, f: StagedFilter): Promise<{ lo: number; hi: number }> {
   const SLACK = 1000;
   let lo = 0;
   let hi = Number.MAX_SAFE_INTEGER;
   if (f.since) {
-    const r = stmt(db, `SELECT id FROM staged_mails WHERE received_at >= ? ORDER BY received_at LIMIT 1`).get(f.since) as { id: number } | undefined;
+    const r = (await db.get(`SELECT id FROM staged_mails WHERE received_at >= ? ORDER BY received_at LIMIT 1`, [f.since])) as { id: number } | undefined;
     lo = r ? Math.max(0, r.id - SLACK) : Number.MAX_SAFE_INTEGER;
   }
   if (f.until) {
-    const r = stmt(db, `SELECT id FROM staged_mails WHERE received_at >= ? ORDER BY received_at LIMIT 1`).get(nextDay(f.until)) as { id: number } | undefined;
+    const r = (await db.get(`SELECT id FROM staged_mails WHERE received_at >= ? ORDER BY received_at LIMIT 1`, [nextDay(f.until)])) as { id: number } | undefined;
     if (r) hi = r.id + SLACK;
   }
   return { lo, hi };
@@ -112,17 +114,17 @@ export interface PageOptions {
 }
 
 /** Staged mail, newest first, one keyset page. */
-export function stagedPage(db: Db, f: StagedFilter, o: PageOptions): StagedPage {
-  const w = where(f);
+export async function stagedPage(db: Db, f: StagedFilter, o: PageOptions): Promise<StagedPage> {
+  const w = where(f, db.engine);
   if (f.since) (w.sql.push(`received_at >= ?`), w.params.push(f.since));
   if (f.until) (w.sql.push(`received_at < ?`), w.params.push(nextDay(f.until)));
-  const range = idRange(db, f);
+  const range = await idRange(db, f);
   let hi = Math.min(range.hi, o.before ?? Number.MAX_SAFE_INTEGER);
   const cond = w.sql.length ? ` AND ${w.sql.join(" AND ")}` : "";
   const take = o.limit + 1;
   if (!w.scans) {
     // Every condition has an index whose entries are in id order: one indexed range read.
-    const rows = stmt(db, `SELECT ${COLUMNS} FROM staged_mails WHERE id < ? AND id >= ?${cond} ORDER BY id DESC LIMIT ?`).all(hi, range.lo, ...w.params, take) as StagedRow[];
+    const rows = (await db.all(`SELECT ${COLUMNS} FROM staged_mails WHERE id < ? AND id >= ?${cond} ORDER BY id DESC LIMIT ?`, [hi, range.lo, ...w.params, take])) as StagedRow[];
     return page(rows, o.limit, null);
   }
   // Substring tests read every row they pass: scan ranges of ids, newest first, until a page is full
@@ -131,13 +133,12 @@ export function stagedPage(db: Db, f: StagedFilter, o: PageOptions): StagedPage 
   const start = clock();
   const chunk = o.chunk ?? 20_000;
   const budget = o.budgetMs ?? 100;
-  const top = stmt(db, `SELECT max(id) AS m FROM staged_mails`).get() as { m: number | null };
+  const top = (await db.get(`SELECT max(id) AS m FROM staged_mails`)) as { m: number | null };
   hi = Math.min(hi, (top.m ?? 0) + 1);
-  const q = stmt(db, `SELECT ${COLUMNS} FROM staged_mails WHERE id < ? AND id >= ?${cond} ORDER BY id DESC LIMIT ?`);
   const found: StagedRow[] = [];
   while (hi > range.lo && found.length < take) {
     const lo = Math.max(range.lo, hi - chunk);
-    found.push(...(q.all(hi, lo, ...w.params, take - found.length) as StagedRow[]));
+    found.push(...((await db.all(`SELECT ${COLUMNS} FROM staged_mails WHERE id < ? AND id >= ?${cond} ORDER BY id DESC LIMIT ?`, [hi, lo, ...w.params, take - found.length])) as StagedRow[]));
     hi = lo;
     if (clock() - start > budget) break;
   }
@@ -156,12 +157,14 @@ function page(rows: StagedRow[], limit: number, scannedDownTo: number | null): S
  * the status index, read in one snapshot with the history's end (the console then keeps the counts
  * up to date from the history alone, statusChangesSince).
  */
-export function stagedCounts(db: Db): { counts: Record<string, number>; historyId: number } {
-  return db.$client.transaction(() => {
-    const rows = stmt(db, `SELECT status, count(*) AS n FROM staged_mails INDEXED BY staged_mails_status_idx GROUP BY status`).all() as { status: string; n: number }[];
-    const last = stmt(db, `SELECT coalesce(max(id), 0) AS id FROM staged_mail_status_history`).get() as { id: number };
+export async function stagedCounts(db: Db): Promise<{ counts: Record<string, number>; historyId: number }> {
+  return db.read(async (db) => {
+    // The status index, not a scan of the table: SQLite's planner needs telling (INDEXED BY).
+    const byStatus = db.engine === "sqlite" ? "INDEXED BY staged_mails_status_idx" : "";
+    const rows = (await db.all(`SELECT status, count(*) AS n FROM staged_mails ${byStatus} GROUP BY status`)) as { status: string; n: number }[];
+    const last = (await db.get(`SELECT coalesce(max(id), 0) AS id FROM staged_mail_status_history`)) as { id: number };
     return { counts: Object.fromEntries(rows.map((r) => [r.status, r.n])), historyId: last.id };
-  })();
+  });
 }
 
 /**
@@ -169,16 +172,13 @@ export function stagedCounts(db: Db): { counts: Record<string, number>; historyI
  * staged mail): each one moves one mail from one count to another. Every status change writes a
  * history row (queries.ts insertStaged, setStagedStatus; domain.md §1.3).
  */
-export function statusChangesSince(db: Db, historyId: number, limit: number): { id: number; status: string; previous: string | null }[] {
-  return stmt(
-    db,
-    `SELECT h.id, h.status, (SELECT p.status FROM staged_mail_status_history p WHERE p.staged_mail_id = h.staged_mail_id AND p.id < h.id ORDER BY p.id DESC LIMIT 1) AS previous
-     FROM staged_mail_status_history h WHERE h.id > ? ORDER BY h.id LIMIT ?`,
-  ).all(historyId, limit) as { id: number; status: string; previous: string | null }[];
+export async function statusChangesSince(db: Db, historyId: number, limit: number): Promise<{ id: number; status: string; previous: string | null }[]> {
+  return (await db.all(`SELECT h.id, h.status, (SELECT p.status FROM staged_mail_status_history p WHERE p.staged_mail_id = h.staged_mail_id AND p.id < h.id ORDER BY p.id DESC LIMIT 1) AS previous
+     FROM staged_mail_status_history h WHERE h.id > ? ORDER BY h.id LIMIT ?`, [historyId, limit])) as { id: number; status: string; previous: string | null }[];
 }
 
 /** Ids of resubmittable records matching a filter (bulk resubmit), oldest first, at most `limit`. */
-export function resubmittableIds(db: Db, f: StagedFilter, limit: number): number[] {
+export async function resubmittableIds(db: Db, f: StagedFilter, limit: number): Promise<number[]> {
   const statuses = f.status ? [f.status].filter((s) => (RESUBMITTABLE as readonly string[]).includes(s)) : [...RESUBMITTABLE];
   if (!statuses.length) return [];
   const ids: number[] = [];
@@ -186,7 +186,7 @@ export function resubmittableIds(db: Db, f: StagedFilter, limit: number): number
     let before: number | undefined;
     // Page through the filter (substring filters included) without a time budget: an explicit action.
     for (;;) {
-      const p = stagedPage(db, { ...f, status }, { limit: 500, before, budgetMs: Number.POSITIVE_INFINITY });
+      const p = await stagedPage(db, { ...f, status }, { limit: 500, before, budgetMs: Number.POSITIVE_INFINITY });
       ids.push(...p.rows.map((r) => r.id));
       if (p.before === null || ids.length >= limit) break;
       before = p.before;
@@ -196,14 +196,14 @@ export function resubmittableIds(db: Db, f: StagedFilter, limit: number): number
 }
 
 /** The raw message: bytes in the database, or the path of its spool file. */
-export function rawOf(db: Db, id: number): { raw: Buffer | null; rawPath: string | null; messageId: string | null } | undefined {
-  return stmt(db, `SELECT raw, raw_path AS rawPath, message_id AS messageId FROM staged_mails WHERE id = ?`).get(id) as
+export async function rawOf(db: Db, id: number): Promise<{ raw: Buffer | null; rawPath: string | null; messageId: string | null } | undefined> {
+  return (await db.get(`SELECT raw, raw_path AS "rawPath", message_id AS "messageId" FROM staged_mails WHERE id = ?`, [id])) as
     | { raw: Buffer | null; rawPath: string | null; messageId: string | null }
     | undefined;
 }
 
-export function htmlBodyOf(db: Db, id: number): string | null | undefined {
-  const r = stmt(db, `SELECT html_body AS html FROM staged_mails WHERE id = ?`).get(id) as { html: string | null } | undefined;
+export async function htmlBodyOf(db: Db, id: number): Promise<string | null | undefined> {
+  const r = (await db.get(`SELECT html_body AS html FROM staged_mails WHERE id = ?`, [id])) as { html: string | null } | undefined;
   return r ? r.html : undefined;
 }
 
@@ -215,8 +215,8 @@ export interface AttachmentFile {
   storedPath: string;
 }
 
-export function attachmentFile(db: Db, stagedMailId: number, id: number): AttachmentFile | undefined {
-  return stmt(db, `SELECT id, filename, content_type AS contentType, size, stored_path AS storedPath FROM attachments WHERE id = ? AND staged_mail_id = ?`).get(id, stagedMailId) as
+export async function attachmentFile(db: Db, stagedMailId: number, id: number): Promise<AttachmentFile | undefined> {
+  return (await db.get(`SELECT id, filename, content_type AS "contentType", size, stored_path AS "storedPath" FROM attachments WHERE id = ? AND staged_mail_id = ?`, [id, stagedMailId])) as
     | AttachmentFile
     | undefined;
 }
@@ -236,7 +236,7 @@ export interface IssueRow extends Issue {
   customerEmail: string | null;
 }
 
-export function issuesPage(db: Db, f: IssueFilter, o: { limit: number; before?: number }): { rows: IssueRow[]; before: number | null } {
+export async function issuesPage(db: Db, f: IssueFilter, o: { limit: number; before?: number }): Promise<{ rows: IssueRow[]; before: number | null }> {
   const sql: string[] = ["i.id < ?"];
   const params: unknown[] = [o.before ?? Number.MAX_SAFE_INTEGER];
   if (f.state) (sql.push("i.state = ?"), params.push(f.state));
@@ -244,20 +244,17 @@ export function issuesPage(db: Db, f: IssueFilter, o: { limit: number; before?: 
   if (f.queue) (sql.push("i.queue = ?"), params.push(f.queue));
   if (f.assignee) (sql.push("i.assignee = ?"), params.push(f.assignee));
   if (f.customer) (sql.push("i.user_identification_id = ?"), params.push(f.customer));
-  const rows = stmt(
-    db,
-    `SELECT ${ISSUE_COLUMNS}, coalesce(u.email, ui.email) AS customerEmail FROM issues i
+  const rows = (await db.all(`SELECT ${ISSUE_COLUMNS}, coalesce(u.email, ui.email) AS "customerEmail" FROM issues i
      LEFT JOIN user_identifications ui ON ui.id = i.user_identification_id LEFT JOIN users u ON u.id = ui.user_id
-     WHERE ${sql.join(" AND ")} ORDER BY i.id DESC LIMIT ?`,
-  ).all(...params, o.limit + 1) as IssueRow[];
+     WHERE ${sql.join(" AND ")} ORDER BY i.id DESC LIMIT ?`, [...params, o.limit + 1])) as IssueRow[];
   const more = rows.length > o.limit;
   const shown = rows.slice(0, o.limit).map(issueBooleans);
   return { rows: shown, before: more ? shown[shown.length - 1].id : null };
 }
 
-const ISSUE_COLUMNS = `i.id, i.guid, i.reference, i.kind, i.state, i.wait_type AS waitType, i.parent_id AS parentId, i.queue, i.assignee, i.new_info AS newInfo,
-  i.merged_into_id AS mergedIntoId, i.split_from_id AS splitFromId, i.converted_to_id AS convertedToId, i.follows_closed_id AS followsClosedId,
-  i.user_identification_id AS userIdentificationId, i.subject, i.recipient, i.open_date AS openDate, i.updated_at AS updatedAt, i.closed_date AS closedDate`;
+const ISSUE_COLUMNS = `i.id, i.guid, i.reference, i.kind, i.state, i.wait_type AS "waitType", i.parent_id AS "parentId", i.queue, i.assignee, i.new_info AS "newInfo",
+  i.merged_into_id AS "mergedIntoId", i.split_from_id AS "splitFromId", i.converted_to_id AS "convertedToId", i.follows_closed_id AS "followsClosedId",
+  i.user_identification_id AS "userIdentificationId", i.subject, i.recipient, i.open_date AS "openDate", i.updated_at AS "updatedAt", i.closed_date AS "closedDate"`;
 
 const issueBooleans = <T extends { newInfo: unknown }>(r: T): T => ({ ...r, newInfo: !!r.newInfo });
 
@@ -270,20 +267,20 @@ export interface IssueRef {
 }
 
 /** Every link of an issue, both directions (domain.md §4: parent chain, split, merged, converted). */
-export function issueLinks(db: Db, issue: Issue) {
-  const one = (id: number | null) => (id ? (stmt(db, `SELECT id, reference, kind, state, subject FROM issues WHERE id = ?`).get(id) as IssueRef | undefined) ?? null : null);
-  const many = (col: string) => stmt(db, `SELECT id, reference, kind, state, subject FROM issues WHERE ${col} = ? ORDER BY id`).all(issue.id) as IssueRef[];
+export async function issueLinks(db: Db, issue: Issue) {
+  const one = async (id: number | null) => (id ? ((await db.get(`SELECT id, reference, kind, state, subject FROM issues WHERE id = ?`, [id])) as IssueRef | undefined) ?? null : null);
+  const many = async (col: string) => (await db.all(`SELECT id, reference, kind, state, subject FROM issues WHERE ${col} = ? ORDER BY id`, [issue.id])) as IssueRef[];
   return {
-    parent: one(issue.parentId),
-    children: many("parent_id"),
-    splitFrom: one(issue.splitFromId),
-    splitInto: many("split_from_id"),
-    mergedInto: one(issue.mergedIntoId),
-    mergedFrom: many("merged_into_id"),
-    convertedTo: one(issue.convertedToId),
-    convertedFrom: many("converted_to_id"),
-    follows: one(issue.followsClosedId),
-    followedBy: many("follows_closed_id"),
+    parent: await one(issue.parentId),
+    children: await many("parent_id"),
+    splitFrom: await one(issue.splitFromId),
+    splitInto: await many("split_from_id"),
+    mergedInto: await one(issue.mergedIntoId),
+    mergedFrom: await many("merged_into_id"),
+    convertedTo: await one(issue.convertedToId),
+    convertedFrom: await many("converted_to_id"),
+    follows: await one(issue.followsClosedId),
+    followedBy: await many("follows_closed_id"),
   };
 }
 
@@ -311,51 +308,42 @@ export interface ConversationEntry {
  * The whole conversation of an issue, oldest first: its own actions and those of the tickets merged
  * into it (at any depth), each with who wrote it.
  */
-export function conversation(db: Db, issueId: number): ConversationEntry[] {
-  return stmt(
-    db,
-    `WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT i.id FROM issues i JOIN merged m ON i.merged_into_id = m.id)
-     SELECT a.id AS actionId, a.issue_id AS issueId, iss.reference AS issueReference, a.created_at AS createdAt, a.details, a.reply_text AS replyText,
-       a.interaction_id AS interactionId, it.staged_mail_id AS stagedMailId, s.subject, s.message_id AS messageId,
-       s.from_address AS fromAddress, s.from_name AS fromName, it.user_identification_id AS userIdentificationId,
-       coalesce(u.email, ui.email) AS senderEmail, coalesce(ui.first_names, u.first_names) AS senderFirstNames, coalesce(ui.last_name, u.last_name) AS senderLastName
+export async function conversation(db: Db, issueId: number): Promise<ConversationEntry[]> {
+  return (await db.all(`WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT i.id FROM issues i JOIN merged m ON i.merged_into_id = m.id)
+     SELECT a.id AS "actionId", a.issue_id AS "issueId", iss.reference AS "issueReference", a.created_at AS "createdAt", a.details, a.reply_text AS "replyText",
+       a.interaction_id AS "interactionId", it.staged_mail_id AS "stagedMailId", s.subject, s.message_id AS "messageId",
+       s.from_address AS "fromAddress", s.from_name AS "fromName", it.user_identification_id AS "userIdentificationId",
+       coalesce(u.email, ui.email) AS "senderEmail", coalesce(ui.first_names, u.first_names) AS "senderFirstNames", coalesce(ui.last_name, u.last_name) AS "senderLastName"
      FROM actions a JOIN merged m ON m.id = a.issue_id JOIN issues iss ON iss.id = a.issue_id
      JOIN interactions it ON it.id = a.interaction_id
      LEFT JOIN staged_mails s ON s.id = it.staged_mail_id
      LEFT JOIN user_identifications ui ON ui.id = it.user_identification_id LEFT JOIN users u ON u.id = ui.user_id
-     ORDER BY a.created_at, a.id LIMIT 2000`,
-  ).all(issueId) as ConversationEntry[];
+     ORDER BY a.created_at, a.id LIMIT 2000`, [issueId])) as ConversationEntry[];
 }
 
-export function outboundOfIssue(db: Db, issueId: number): OutboundMail[] {
-  return stmt(db, `SELECT id, kind, issue_id AS issueId, staged_mail_id AS stagedMailId, to_address AS toAddress, subject, message_id AS messageId, status, error, created_at AS createdAt FROM outbound_mails WHERE issue_id = ? ORDER BY id`).all(issueId) as OutboundMail[];
+export async function outboundOfIssue(db: Db, issueId: number): Promise<OutboundMail[]> {
+  return (await db.all(`SELECT id, kind, issue_id AS "issueId", staged_mail_id AS "stagedMailId", to_address AS "toAddress", subject, message_id AS "messageId", status, error, created_at AS "createdAt" FROM outbound_mails WHERE issue_id = ? ORDER BY id`, [issueId])) as OutboundMail[];
 }
 
-export function outboundPage(db: Db, f: { status?: string }, o: { limit: number; before?: number }): { rows: OutboundMail[]; before: number | null; failed: number } {
-  const rows = stmt(
-    db,
-    `SELECT id, kind, issue_id AS issueId, staged_mail_id AS stagedMailId, to_address AS toAddress, subject, message_id AS messageId, status, error, created_at AS createdAt
-     FROM outbound_mails WHERE id < ? ${f.status ? "AND status = ?" : ""} ORDER BY id DESC LIMIT ?`,
-  ).all(...[o.before ?? Number.MAX_SAFE_INTEGER, ...(f.status ? [f.status] : []), o.limit + 1]) as OutboundMail[];
-  const failed = (stmt(db, `SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'`).get() as { n: number }).n;
+export async function outboundPage(db: Db, f: { status?: string }, o: { limit: number; before?: number }): Promise<{ rows: OutboundMail[]; before: number | null; failed: number }> {
+  const rows = (await db.all(`SELECT id, kind, issue_id AS "issueId", staged_mail_id AS "stagedMailId", to_address AS "toAddress", subject, message_id AS "messageId", status, error, created_at AS "createdAt"
+     FROM outbound_mails WHERE id < ? ${f.status ? "AND status = ?" : ""} ORDER BY id DESC LIMIT ?`, [...[o.before ?? Number.MAX_SAFE_INTEGER, ...(f.status ? [f.status] : []), o.limit + 1]])) as OutboundMail[];
+  const failed = ((await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'`)) as { n: number }).n;
   const more = rows.length > o.limit;
   const shown = rows.slice(0, o.limit);
   return { rows: shown, before: more ? shown[shown.length - 1].id : null, failed };
 }
 
-export function identificationView(db: Db, id: number) {
-  return stmt(
-    db,
-    `SELECT ui.id, ui.email, ui.first_names AS firstNames, ui.last_name AS lastName, ui.date_added AS dateAdded, ui.user_id AS userId,
-       u.email AS userEmail, a.name AS accountName, a.support_level AS supportLevel
-     FROM user_identifications ui LEFT JOIN users u ON u.id = ui.user_id LEFT JOIN accounts a ON a.id = u.account_id WHERE ui.id = ?`,
-  ).get(id) as
+export async function identificationView(db: Db, id: number) {
+  return (await db.get(`SELECT ui.id, ui.email, ui.first_names AS "firstNames", ui.last_name AS "lastName", ui.date_added AS "dateAdded", ui.user_id AS "userId",
+       u.email AS "userEmail", a.name AS "accountName", a.support_level AS "supportLevel"
+     FROM user_identifications ui LEFT JOIN users u ON u.id = ui.user_id LEFT JOIN accounts a ON a.id = u.account_id WHERE ui.id = ?`, [id])) as
     | { id: number; email: string | null; firstNames: string | null; lastName: string | null; dateAdded: string; userId: number | null; userEmail: string | null; accountName: string | null; supportLevel: string | null }
     | undefined;
 }
 
-export function interactionView(db: Db, id: number) {
-  return stmt(db, `SELECT id, user_identification_id AS userIdentificationId, staged_mail_id AS stagedMailId, interaction_date AS interactionDate, originator, type FROM interactions WHERE id = ?`).get(id) as
+export async function interactionView(db: Db, id: number) {
+  return (await db.get(`SELECT id, user_identification_id AS "userIdentificationId", staged_mail_id AS "stagedMailId", interaction_date AS "interactionDate", originator, type FROM interactions WHERE id = ?`, [id])) as
     | { id: number; userIdentificationId: number; stagedMailId: number | null; interactionDate: string; originator: string; type: string }
     | undefined;
 }

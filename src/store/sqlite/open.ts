@@ -2,38 +2,45 @@
 // generated migrations applied on open (a fresh path just works; an older database is migrated).
 import Database from "better-sqlite3";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { DatabaseRefusedError } from "../errors.js";
+import { DatabaseRefusedError } from "../../errors.js";
+import { SqliteStore, mapSqliteError, type WriteTurn } from "./engine.js";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-/** A connection. Queries go through the named functions in queries.ts. */
-export interface Db {
-  $client: Database.Database;
-}
 
 export interface OpenOptions {
   busyTimeoutMs: number;
   readonly?: boolean;
   /** Issue 10: mode for a database this call creates (SQLite makes it 0644; -wal/-shm copy it). */
   fileMode?: number;
+  /** serve: the write lock shared with the daemon's other thread (serve/write-lock.ts). */
+  writeTurn?: WriteTurn;
 }
 
 // Run from src/ (tests), dist/src/ (tsc) or dist/bundle/ (esbuild): the package root is the nearest
 // folder above that holds the migrations.
 function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "drizzle", "meta", "_journal.json"))) {
+  while (!existsSync(join(dir, "drizzle", "sqlite", "meta", "_journal.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find the drizzle/ migrations folder above " + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error("cannot find the drizzle/sqlite/ migrations folder above " + fileURLToPath(import.meta.url));
     dir = up;
   }
   return dir;
 }
 export const packageRoot = findPackageRoot();
-const migrationsFolder = join(packageRoot, "drizzle");
+const migrationsFolder = join(packageRoot, "drizzle", "sqlite");
 
-export function openDb(path: string, opts: OpenOptions): Db {
+/** Opens (creating and migrating when needed) the SQLite database at `path`. */
+export function openSqliteStore(path: string, opts: OpenOptions): SqliteStore {
+  try {
+    return openClient(path, opts);
+  } catch (e) {
+    throw mapSqliteError(e, path);
+  }
+}
+
+function openClient(path: string, opts: OpenOptions): SqliteStore {
   if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
   // Issue 9.4: an empty file is a half-made or truncated database, never one to initialise anew.
   // SQLite itself leaves a new file empty until its first write, so an empty file only seconds old
@@ -60,7 +67,7 @@ export function openDb(path: string, opts: OpenOptions): Db {
     client.pragma("temp_store = MEMORY");
     migrate(client);
   }
-  return { $client: client };
+  return new SqliteStore(client, { location: path, writeTurn: opts.writeTurn });
 }
 
 const CREATING_MS = 30_000;

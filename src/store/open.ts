@@ -1,0 +1,23 @@
+// Chooses the engine from the database setting (issue 11.2): a postgres:// or postgresql:// URL is
+// PostgreSQL (libpq's environment variables fill in what the URL leaves out); anything else is a
+// SQLite file path, the embedded default. The PostgreSQL engine (and its driver) is loaded only
+// for a URL, so the per-message path on SQLite never pays for it.
+import type { Store } from "./store.js";
+import { openSqliteStore } from "./sqlite/open.js";
+
+export interface StoreOptions {
+  busyTimeoutMs: number;
+  readonly?: boolean;
+  /** SQLite: the mode of a database file this call creates (issue 10). */
+  fileMode?: number;
+}
+
+export const isDatabaseUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
+
+export async function openStore(target: string, opts: StoreOptions): Promise<Store> {
+  if (isDatabaseUrl(target)) {
+    const { openPostgresStore } = await import("./postgres/engine.js");
+    return openPostgresStore(target, { busyTimeoutMs: opts.busyTimeoutMs, readonly: opts.readonly });
+  }
+  return openSqliteStore(target, opts);
+}

@@ -1,0 +1,216 @@
+// The SQLite engine of the store (issue 11): better-sqlite3 behind the asynchronous interface.
+// better-sqlite3 is synchronous, so a statement is a function call and a transaction is BEGIN …
+// COMMIT around awaited work; within one process only one transaction may hold the connection at a
+// time, so transactions (and statements issued meanwhile outside them) wait their turn here.
+import type Database from "better-sqlite3";
+import { StorageFault } from "../../errors.js";
+import type { Db, Store, TxOptions } from "../store.js";
+
+/** Lets the LMTP daemon's two threads hand the write lock over without SQLite's busy sleeps. */
+export interface WriteTurn {
+  acquire(): void;
+  release(): void;
+}
+
+export interface SqliteStoreOptions {
+  location: string;
+  /** Taken before BEGIN IMMEDIATE and given back after COMMIT/ROLLBACK (serve/write-lock.ts). */
+  writeTurn?: WriteTurn;
+}
+
+// Codes of faults in the storage rather than in our SQL: the MTA is told to retry (75).
+const transient = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOLFS|CORRUPT|NOTADB)/;
+
+export function mapSqliteError(e: unknown, location: string): unknown {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === "string" && transient.test(code)) return new StorageFault(`${(e as Error).message} (database ${location})`, code);
+  return e;
+}
+
+class Connection {
+  private readonly statements = new Map<string, Database.Statement>();
+  /** The end of the queue of transactions waiting for the connection. */
+  private tail: Promise<void> = Promise.resolve();
+  inTransaction = false;
+
+  constructor(
+    readonly client: Database.Database,
+    readonly opts: SqliteStoreOptions,
+  ) {}
+
+  prepare(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.client.prepare(sql)));
+    return s;
+  }
+
+  exec<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw mapSqliteError(e, this.opts.location);
+    }
+  }
+
+  /** Waits for the transactions before this one, then holds the connection until `fn` settles. */
+  async turn<T>(fn: () => Promise<T>): Promise<T> {
+    const before = this.tail;
+    let done!: () => void;
+    this.tail = new Promise((r) => (done = r));
+    await before;
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
+  }
+
+}
+
+class SqliteDb implements Db {
+  readonly engine = "sqlite" as const;
+
+  constructor(
+    protected readonly conn: Connection,
+    /** Savepoint depth: 0 for the store itself, 1 in a transaction, more in savepoints. */
+    private readonly depth: number,
+  ) {}
+
+  /**
+   * A statement runs at once, on the one connection: outside a transaction it is its own; issued on
+   * the store while another flow of this process holds a transaction, it joins that transaction (a
+   * single-threaded process cannot interleave inside one synchronous call; only the transactions'
+   * awaits are queued). Inside a write(), always query through its `tx` (PostgreSQL needs it).
+   */
+  private async statement<T>(f: () => T): Promise<T> {
+    return this.conn.exec(f);
+  }
+
+  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.statement(() => this.conn.prepare(sql).all(...params) as T[]);
+  }
+
+  get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return this.statement(() => this.conn.prepare(sql).get(...params) as T | undefined);
+  }
+
+  run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return this.statement(() => ({ changes: this.conn.prepare(sql).run(...params).changes }));
+  }
+
+  async lockKey(): Promise<void> {
+    // One writer at a time already (BEGIN IMMEDIATE): a read-then-write in a write transaction
+    // cannot race another process's.
+  }
+
+  write<T>(fn: (tx: Db) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    if (this.depth > 0) return this.savepoint(fn);
+    return this.transaction("BEGIN IMMEDIATE", fn, opts.durable === true, opts.secureDelete === true);
+  }
+
+  read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.depth > 0) return fn(this);
+    return this.transaction("BEGIN", fn, false, false);
+  }
+
+  private async savepoint<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const name = `sp${this.depth}`;
+    const c = this.conn;
+    c.exec(() => c.client.exec(`SAVEPOINT ${name}`));
+    try {
+      const r = await fn(new SqliteDb(c, this.depth + 1));
+      c.exec(() => c.client.exec(`RELEASE ${name}`));
+      return r;
+    } catch (e) {
+      c.exec(() => c.client.exec(`ROLLBACK TO ${name}; RELEASE ${name}`));
+      throw e;
+    }
+  }
+
+  private transaction<T>(begin: string, fn: (tx: Db) => Promise<T>, durable: boolean, secureDelete: boolean): Promise<T> {
+    const c = this.conn;
+    return c.turn(async () => {
+      const turn = begin === "BEGIN IMMEDIATE" ? c.opts.writeTurn : undefined;
+      turn?.acquire();
+      try {
+        if (durable) c.exec(() => c.client.pragma("synchronous = FULL"));
+        if (secureDelete) c.exec(() => c.client.pragma("secure_delete = ON"));
+        c.exec(() => c.client.exec(begin));
+        c.inTransaction = true;
+        try {
+          const r = await fn(new SqliteDb(c, 1));
+          c.exec(() => c.client.exec("COMMIT"));
+          return r;
+        } catch (e) {
+          if (c.client.inTransaction) c.client.exec("ROLLBACK");
+          throw mapSqliteError(e, c.opts.location);
+        } finally {
+          c.inTransaction = false;
+          if (durable) c.client.pragma("synchronous = NORMAL");
+          if (secureDelete) c.client.pragma("secure_delete = OFF");
+        }
+      } finally {
+        turn?.release();
+      }
+    });
+  }
+}
+
+export class SqliteStore extends SqliteDb implements Store {
+  readonly location: string;
+
+  constructor(client: Database.Database, opts: SqliteStoreOptions) {
+    const conn = new Connection(client, opts);
+    super(conn, 0);
+    this.location = opts.location;
+  }
+
+  /** The driver handle, for store/sqlite/ only (maintenance, the daemon's write lock). */
+  get client(): Database.Database {
+    return this.conn.client;
+  }
+
+  async describe(): Promise<Record<string, string | number | boolean | null>> {
+    const c = this.conn.client;
+    return {
+      engine: "sqlite",
+      path: this.location,
+      sqliteVersion: (c.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v,
+      journalMode: c.pragma("journal_mode", { simple: true }) as string,
+      schemaVersion: c.pragma("user_version", { simple: true }) as number,
+      pages: c.pragma("page_count", { simple: true }) as number,
+      freePages: c.pragma("freelist_count", { simple: true }) as number,
+      pageSize: c.pragma("page_size", { simple: true }) as number,
+    };
+  }
+
+  async compact(): Promise<{ checkpoint: "done" | "busy" | "skipped" }> {
+    const c = this.conn.client;
+    return this.conn.turn(async () =>
+      this.conn.exec(() => {
+        // VACUUM builds the new file in a temporary database: on disk, not in memory (open.ts sets
+        // temp_store = MEMORY for the ingest path; a large database would be held whole).
+        const previous = c.pragma("temp_store", { simple: true });
+        c.pragma("temp_store = FILE");
+        try {
+          c.exec("VACUUM");
+        } finally {
+          c.pragma(`temp_store = ${Number(previous)}`);
+        }
+        const [r] = c.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+        return { checkpoint: r && r.busy === 0 ? ("done" as const) : ("busy" as const) };
+      }),
+    );
+  }
+
+  async integrityCheck(): Promise<string> {
+    const rows = this.conn.exec(() => this.conn.client.pragma("quick_check") as { quick_check: string }[]);
+    return rows.map((r) => r.quick_check).join("; ");
+  }
+
+  async close(): Promise<void> {
+    await this.conn.turn(async () => {
+      if (this.conn.client.open) this.conn.client.close();
+    });
+  }
+}
