@@ -79,6 +79,8 @@ export class StorageFault extends IngestMailError {
     message: string,
     /** The driver's own code, for the log line. */
     readonly code: string,
+    /** The transaction lost a race (PostgreSQL serialization failure or deadlock): run it again. */
+    readonly retry = false,
   ) {
     super(message, EX.TEMPFAIL);
   }
