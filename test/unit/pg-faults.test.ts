@@ -32,6 +32,7 @@ describe("mapFault", () => {
     expect(f.exitCode).toBe(75);
     expect(f.message).toContain(at);
     expect(f.message).toContain(message);
+    expect(f.retry).toBe(code === "40001" || code === "40P01");
   });
 
   it.each(["Connection terminated unexpectedly", "Connection terminated due to connection timeout", "timeout exceeded when trying to connect", "Query read timeout"])(

@@ -2,10 +2,9 @@
 // (node-postgres) pool; a transaction holds one pooled connection from BEGIN to COMMIT. The caller
 // loads this module with a dynamic import, and only for a postgres:// URL: nothing else imports pg,
 // so the embedded default never pays for loading it (issue 5, cold start).
-import type * as PG from "pg";
+import pg from "./driver.js";
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { userInfo } from "node:os";
 import type { Db, Store, TxOptions } from "../store.js";
 import { mapFault } from "./faults.js";
@@ -14,23 +13,6 @@ import { ensureSchema, programSchemaVersion } from "./migrate.js";
 import { checkSchemaObjects } from "./integrity.js";
 
 export { UniqueViolation } from "./faults.js";
-
-/**
- * pg, loaded without its Cloudflare Workers probe: on Node 20 (no `navigator`) it reads the global
- * `Response`, which loads undici, fetch's implementation: 13 of the 37 ms pg took to load (measured,
- * issue 11.9 cold start). A `navigator` present while pg loads answers the probe ("not Cloudflare").
- */
-function loadPg(): typeof PG {
-  const require = createRequire(import.meta.url);
-  if (typeof (globalThis as { navigator?: unknown }).navigator !== "undefined") return require("pg") as typeof PG;
-  Object.defineProperty(globalThis, "navigator", { value: { userAgent: "node" }, configurable: true });
-  try {
-    return require("pg") as typeof PG;
-  } finally {
-    delete (globalThis as { navigator?: unknown }).navigator;
-  }
-}
-const pg = loadPg();
 
 export interface PostgresOpenOptions {
   /**

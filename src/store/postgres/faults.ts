@@ -32,6 +32,8 @@ const SQLSTATE: Record<string, string> = {
   "57P03": "server not accepting connections yet",
   "58030": "I/O error on the server",
 };
+/** The transaction lost a race with another: running it again is the remedy (the caller may). */
+const LOST_RACE = new Set(["40001", "40P01"]);
 /** Whole classes: 08 connection exception, 53 insufficient resources (disk full, memory, slots). */
 const CLASSES: Record<string, string> = { "08": "connection failure", "53": "insufficient resources on the server" };
 
@@ -68,7 +70,7 @@ export function mapFault(e: unknown, location: string): unknown {
   const why =
     code !== undefined ? (SQLSTATE[code] ?? CLASSES[code.slice(0, 2)] ?? SOCKET[code]) : MESSAGES.find(([re]) => re.test(e.message))?.[1];
   if (why === undefined) return e;
-  const fault = new StorageFault(`PostgreSQL database ${location}: ${why}: ${e.message || code}`, code ?? "ECONNECTION");
+  const fault = new StorageFault(`PostgreSQL database ${location}: ${why}: ${e.message || code}`, code ?? "ECONNECTION", code !== undefined && LOST_RACE.has(code));
   (fault as { cause?: unknown }).cause = e;
   return fault;
 }
