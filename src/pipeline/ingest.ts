@@ -260,6 +260,9 @@ async function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail,
     textBody: parsed.text,
     htmlBody: parsed.html,
   };
+  // A NUL in a header or body is kept in the raw bytes only: PostgreSQL text cannot hold one
+  // (issue 11), and no reader of these fields needs it.
+  for (const [k, v] of Object.entries(patch)) if (typeof v === "string" && v.includes("\0")) (patch as Record<string, unknown>)[k] = v.replaceAll("\0", "");
   for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
   if (parsed.messageId) {
     const other = await otherStagedWithMessageId(deps.db, parsed.messageId, stagedId);
@@ -274,7 +277,7 @@ async function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail,
   await deleteUnlinkedAttachments(deps.db, stagedId);
   await insertAttachments(
     deps.db,
-    parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
+    parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
   );
   await updateStaged(deps.db, stagedId, patch);
   return { ...current, ...patch } as StagedMail;
