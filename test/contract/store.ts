@@ -60,6 +60,7 @@ import {
   type NewIssue,
   type NewStagedMail,
 } from "../../src/store/queries/queries.js";
+import { addCcParticipants, issueParticipants, participantEmails } from "../../src/store/queries/participant-queries.js";
 import { countConfirmationsToKey } from "../../src/store/queries/trust-queries.js";
 import type { Db, Store } from "../../src/store/store.js";
 import type { ScenarioName, Scenarios } from "./store-scenarios.js";
@@ -412,6 +413,36 @@ export function storeContract(h: StoreHarness): void {
         expect(await actionDetails(store, a2)).toBe("text two");
         expect(await actionDetails(store, 999_999)).toBeNull();
         expect(await issuesOfStaged(store, 999_999)).toEqual([]);
+      });
+    });
+
+    describe("participants", () => {
+      it("the customer first, then who wrote in and who was copied, once each, lower-case", async () => {
+        const email = `${uniq("Registered")}@Example.com`;
+        const user = await createUser(store, { email: email.toLowerCase(), createdAt: at(0) });
+        const customer = await createIdentification(store, { userId: user.id, email: null, dateAdded: at(0) });
+        const writer = await createIdentification(store, { email: "writer@example.org", dateAdded: at(0) });
+        const issue = await newIssue({ userIdentificationId: customer.id });
+        const wrote = async (ident: number) => {
+          const s = (await insertStaged(store, staged()))!;
+          const interaction = await insertInteraction(store, { userIdentificationId: ident, stagedMailId: s.id, interactionDate: at(1), originator: "customer", type: "email", headers: "" });
+          await insertAction(store, { issueId: issue.id, interactionId: interaction, details: "x", createdAt: at(1) });
+          return s.id;
+        };
+        const first = await wrote(customer.id);
+        const second = await wrote(writer.id);
+        await wrote(writer.id);
+        await wrote(customer.id);
+        await addCcParticipants(store, issue.id, ["cc@example.net", "writer@example.org"], second, at(2));
+        await addCcParticipants(store, issue.id, ["cc@example.net"], second + 1, at(3)); // already on it: left as it joined
+        expect(await issueParticipants(store, issue.id)).toEqual([
+          { email: email.toLowerCase(), joined: "customer", stagedMailId: null },
+          { email: "writer@example.org", joined: "wrote in", stagedMailId: second },
+          { email: "cc@example.net", joined: "cc", stagedMailId: second },
+        ]);
+        expect(first).toBeLessThan(second);
+        expect(await participantEmails(store, issue.id)).toEqual([email.toLowerCase(), "writer@example.org", "cc@example.net"]);
+        expect(await issueParticipants(store, 999_999)).toEqual([]);
       });
     });
 
