@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { openSqliteStore } from "../../src/store/sqlite/open.js";
 import { postgresUnavailable, testServer } from "../helpers/postgres.js";
 import { inProcessRacers, storeContract, type Racer } from "./store.js";
+import { adminQueriesContract } from "./store-admin.js";
 
 const BUSY_MS = 10_000;
 const dir = mkdtempSync(join(tmpdir(), "ingest-mail-store-contract-"));
@@ -24,6 +25,7 @@ storeContract({
   racers: (path, n) => Promise.all(Array.from({ length: n }, () => workerRacer(path))),
   serialWriters: true,
 });
+adminQueriesContract({ name: "sqlite", fresh: async () => join(dir, `db-${++files}.db`), open: async (path) => openSqliteStore(path, { busyTimeoutMs: BUSY_MS }) });
 
 /** A racer in a worker thread (store-worker.ts, loaded through tsx as vitest does not reach workers). */
 async function workerRacer(target: string): Promise<Racer> {
@@ -90,4 +92,5 @@ if (unavailable) {
     racers: (url, n) => inProcessRacers(() => open(url), n),
     serialWriters: false,
   });
+  adminQueriesContract({ name: "postgres", fresh: () => server.createDatabase(), open });
 }
