@@ -25,6 +25,7 @@ import {
   type NewIssue,
   type NewStagedMail,
 } from "../../src/store/queries/queries.js";
+import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeStaged, rowsOfPerson, stagedOlderThan, unreferenced } from "../../src/store/queries/purge-queries.js";
 import { listNewStagedIds, listStuckInProcessIds } from "../../src/store/queries/serve-queries.js";
 import { countConfirmationsSinceAll, countConfirmationsToDomain, countFloodIssues, ensureSetting, setIssueFlood } from "../../src/store/queries/trust-queries.js";
 import { earliestUnlinkedIdentification, linkIdentification } from "../../src/store/queries/user-queries.js";
@@ -242,6 +243,72 @@ export function adminQueriesContract(h: AdminHarness): void {
         expect(await getAttachment(store, att.id)).toEqual(att);
         expect(await attachmentFile(store, w1.staged.id, att.id)).toEqual({ id: att.id, filename: "f.pdf", contentType: "application/pdf", size: 9, storedPath: "/att/f.pdf" });
         expect(await attachmentFile(store, w2.staged.id, att.id)).toBeUndefined();
+      });
+    });
+
+    describe("retention and erasure (purge-queries)", () => {
+      it("staged mail older than a time in some statuses; its files, those still referenced kept; removed with what it caused", async () => {
+        const tag = uniq("old");
+        const before = "2000-06-01T00:00:00.000Z";
+        const old = await stage({ status: "complete", receivedAt: "2000-01-01T00:00:00.000Z", raw: null, rawPath: `/spool/${tag}-1` });
+        const oldHeld = await stage({ status: "held", receivedAt: "2000-01-01T00:00:00.000Z" });
+        const young = await stage({ status: "complete", receivedAt: "2000-12-01T00:00:00.000Z", raw: null, rawPath: `/spool/${tag}-shared` });
+        const issue = await newIssue();
+        const w = await wrote(uid, issue.id, { receivedAt: "2000-01-02T00:00:00.000Z" });
+        await insertAttachments(store, [
+          { stagedMailId: old.id, filename: "a", contentType: null, size: 1, contentId: null, sha256: "c".repeat(64), storedPath: `/att/${tag}-own` },
+          { stagedMailId: old.id, filename: "b", contentType: null, size: 1, contentId: null, sha256: "d".repeat(64), storedPath: `/spool/${tag}-shared` },
+        ]);
+        await insertOutbound(store, { kind: "confirmation", stagedMailId: old.id, toAddress: "x@example.com", subject: "s", messageId: `<${tag}@x>`, status: "sent", createdAt: "2000-01-01T00:00:00.000Z" });
+        const found = await stagedOlderThan(store, before, ["complete"]);
+        expect(found).toEqual(expect.arrayContaining([old.id, w.staged.id]));
+        expect(found).not.toContain(oldHeld.id);
+        expect(found).not.toContain(young.id);
+        expect(await stagedOlderThan(store, before, ["held", "error"])).toContain(oldHeld.id);
+
+        const files = await filesOfStaged(store, [old.id]);
+        expect(files.sort()).toEqual([`/att/${tag}-own`, `/spool/${tag}-1`, `/spool/${tag}-shared`]);
+        const removed = noneRemoved();
+        await store.write((tx) => removeStaged(tx, [old.id, w.staged.id], false, removed));
+        expect(removed).toMatchObject({ stagedMails: 2, attachments: 2, outboundMails: 1, interactions: 1, actions: 1, statusHistory: 2 });
+        expect((await unreferenced(store, files)).sort()).toEqual([`/att/${tag}-own`, `/spool/${tag}-1`]);
+        expect(await webRawOf(store, old.id)).toBeUndefined();
+
+        const kept = await wrote(uid, issue.id, {}, "kept text");
+        const again = noneRemoved();
+        await store.write((tx) => removeStaged(tx, [kept.staged.id], true, again));
+        expect(again).toMatchObject({ stagedMails: 1, interactions: 0, actions: 0 });
+        expect(await interactionView(store, kept.interaction)).toMatchObject({ stagedMailId: null });
+
+        const outRemoved = noneRemoved();
+        await removeOutboundBefore(store, "1999-01-01T00:00:00.000Z", outRemoved);
+        expect(outRemoved.outboundMails).toBe(0);
+      });
+
+      it("one person's rows: user, identifications, issues, interactions, mail and its redeliveries; removed, links to them cleared", async () => {
+        const email = `${uniq("gone")}@example.com`;
+        const user = await createUser(store, { email, createdAt: at(0) });
+        const viaUser = (await createIdentification(store, { userId: user.id, dateAdded: at(0) })).id;
+        const byAddress = (await createIdentification(store, { email, dateAdded: at(0) })).id;
+        const issue = await newIssue({ userIdentificationId: viaUser });
+        const other = await newIssue({ mergedIntoId: issue.id });
+        const mail = await wrote(byAddress, issue.id, { fromAddress: email.toUpperCase() });
+        const redelivery = await stage({ status: "duplicate", dedupKey: null, duplicateOf: mail.staged.id });
+        const bySender = await stage({ envelopeSender: email });
+        await store.run(`UPDATE staged_mails SET from_address = ? WHERE id = ?`, [email.toUpperCase(), mail.staged.id]);
+        await insertOutbound(store, { kind: "admin-error", toAddress: "admin@example.com", subject: "s", messageId: `<${email}@x>`, status: "sent", createdAt: at(1), mail: JSON.stringify({ text: `from ${email}` }) });
+        await updateIssue(store, issue.id, { state: "closed", updatedAt: at(2) }, "admin");
+
+        const rows = await rowsOfPerson(store, email);
+        expect(rows).toEqual({ users: [user.id], identifications: [viaUser, byAddress], issues: [issue.id], interactions: [mail.interaction], staged: [mail.staged.id, redelivery.id, bySender.id] });
+        const removed = noneRemoved();
+        await store.write(async (tx) => {
+          await removeStaged(tx, rows.staged, false, removed);
+          await removePerson(tx, email, rows, removed);
+        });
+        expect(removed).toMatchObject({ users: 1, userIdentifications: 2, issues: 1, stagedMails: 3, outboundMails: 1, issueHistory: 1 });
+        expect(await rowsOfPerson(store, email)).toEqual({ users: [], identifications: [], issues: [], interactions: [], staged: [] });
+        expect((await issueLinks(store, (await issuesPage(store, {}, { limit: 1000 })).rows.find((i) => i.id === other.id)!)).mergedInto).toBeNull();
       });
     });
 
