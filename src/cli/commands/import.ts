@@ -155,9 +155,10 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     return n.done ? null : n.value;
   };
   try {
+    // The message read but not yet staged: read before its batch's transaction begins.
+    let pending: Queued | null = null;
     try {
-      // The message read but not yet staged: read before its batch's transaction begins.
-      let pending = await take();
+      pending = await take();
       while (pending) {
         await deps.db.write(async (tx) => {
           while (pending) {
@@ -175,7 +176,15 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     } catch (e) {
       stopped = true;
       rolledBack((e as Error).message);
-      if (!(e instanceof BatchAborted)) failed.push({ source: "(commit)", error: (e as Error).message });
+      if (pending) {
+        // The batch's transaction did not begin (the store refused it): that message is not stored.
+        const q: Queued = pending;
+        const prepared = await q.prepared.catch(() => undefined);
+        if (prepared) discardPrepared(prepared);
+        failed.push({ source: q.label, error: (e as Error).message });
+        storageDown ||= isStorageFault(e);
+        progress.tick(q.bytes, 1);
+      } else if (!(e instanceof BatchAborted)) failed.push({ source: "(commit)", error: (e as Error).message });
     }
     // Read ahead but not stored (the import stopped): its spool and attachment files go.
     for (let q = await take(); q; q = await take()) {

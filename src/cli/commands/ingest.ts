@@ -1,10 +1,12 @@
 // `ingest-mail [ingest]`: the MTA's entry. One message on stdin → staged → processed.
+import { resolve } from "node:path";
 import { DatabaseRefusedError, isStorageFault, TempFailError, UsageError } from "../../errors.js";
 import { fileLogger, systemClock, type Deps } from "../../pipeline/deps.js";
 import { ingestRaw, readSettings } from "../../pipeline/ingest.js";
 import type { Outcome } from "../../pipeline/outcome.js";
 import { readRaw } from "../../pipeline/read-raw.js";
-import { loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
+import { isDatabaseUrl } from "../../store/open.js";
+import { databaseTarget, loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
 import { counted, ingestState } from "../ingest-state.js";
 
 export interface IngestOptions extends CommonOptions {
@@ -24,17 +26,22 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
   if (process.stdin.isTTY) throw new NoMessageError("no message on stdin (pipe the raw RFC822 mail in: ingest-mail < message.eml)");
   const recipient = opts.recipient || recipientArg || env.ORIGINAL_RECIPIENT || env.RECIPIENT || null;
   let deps: Deps | undefined;
+  // The database as a person reads it, for the message when it cannot store (known once configured).
+  let location: string | null = null;
   let log: (line: string) => void = () => {};
   let outcome: Outcome;
   try {
     const config = loadCommonConfig(opts, env);
+    const target = databaseTarget(opts, config, env);
+    location = isDatabaseUrl(target) ? null : resolve(target);
     log = fileLogger(config.logFile, systemClock);
     deps = await makeDeps(opts, env, config, { create: true });
+    location = deps.store.location;
     const raw = await readRaw(counted(process.stdin), { ...readSettings(deps, { durable: true }), onTempFile: (p) => void (ingestState.tempFile = p) });
     if (raw.size === 0) throw new NoMessageError("no message on stdin (it was empty)");
     outcome = await ingestRaw(deps, raw, { recipient, sender: opts.sender ?? null }, { source: "stdin", onStaged: (id) => void (ingestState.stagedId = id) });
   } catch (e) {
-    const fault = storageFault(e);
+    const fault = storageFault(e, location);
     // Issue 9.9: what kept a mail from being stored is seen in the log (stderr gets it from the entry).
     if (fault !== e || e instanceof DatabaseRefusedError) log(`not stored: ${(fault as Error).message}`);
     throw fault;
@@ -63,11 +70,13 @@ export function summary(o: Outcome): string {
 
 /**
  * domain.md §8: a storage fault means "not stored, retry" (75); say which store refused and why. A
- * StorageFault's message names its database already (each engine says which, never with a password:
- * issue 11.3); a disk fault (ENOSPC, EFBIG…) names its file.
+ * StorageFault's message names its database (issue 11.3: each engine says which, never with a
+ * password); SQLite's ends with it, and it goes after the code, as the MTA's log has always read it.
  */
-function storageFault(e: unknown): unknown {
+function storageFault(e: unknown, location: string | null): unknown {
   if (!isStorageFault(e)) return e;
   const { code, message } = e as { code: string; message: string };
-  return new TempFailError(`could not store the message: ${message} [${code}]; the MTA will retry`);
+  const where = location === null ? "" : ` (database ${location})`;
+  const what = where && message.endsWith(where) ? message.slice(0, -where.length) : message;
+  return new TempFailError(`could not store the message: ${what} [${code}]${what === message ? "" : where}; the MTA will retry`);
 }
