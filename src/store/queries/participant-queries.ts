@@ -11,15 +11,14 @@ export interface Participant {
   stagedMailId: number | null;
 }
 
-/** Everyone on an issue, lower-case and once each: the customer first, then by the mail that brought them in.
- * (The addresses are grouped by too: one per identification anyway, and PostgreSQL selects no ungrouped column.) */
+/** Everyone on an issue, lower-case and once each: the customer first, then by the mail that brought them in. */
 export async function issueParticipants(db: Db, issueId: number): Promise<Participant[]> {
   const customer = (await db.get(`SELECT lower(coalesce(u.email, ui.email)) AS email FROM issues i JOIN user_identifications ui ON ui.id = i.user_identification_id
      LEFT JOIN users u ON u.id = ui.user_id WHERE i.id = ?`, [issueId])) as { email: string | null } | undefined;
   if (!customer) return [];
   const wrote = (await db.all(`SELECT lower(coalesce(u.email, ui.email)) AS email, min(it.staged_mail_id) AS "stagedMailId", min(a.id) AS "firstAction"
      FROM actions a JOIN interactions it ON it.id = a.interaction_id JOIN user_identifications ui ON ui.id = it.user_identification_id
-     LEFT JOIN users u ON u.id = ui.user_id WHERE a.issue_id = ? GROUP BY it.user_identification_id, u.email, ui.email`, [issueId])) as { email: string | null; stagedMailId: number | null; firstAction: number }[];
+     LEFT JOIN users u ON u.id = ui.user_id WHERE a.issue_id = ? GROUP BY ui.id, u.id`, [issueId])) as { email: string | null; stagedMailId: number | null; firstAction: number }[];
   const copied = (await db.all(`SELECT email, staged_mail_id AS "stagedMailId" FROM issue_participants WHERE issue_id = ? ORDER BY id`, [issueId])) as {
     email: string;
     stagedMailId: number | null;
