@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertIssueNote, markOutboundBounced, notesOfIssue, outboundByMessageIds, rawHeadOf } from "../../src/store/queries/bounce-queries.js";
 import { sendersOfActions } from "../../src/store/queries/conversation-queries.js";
+import { countFailedOutbound, countKeptAddressSecrets, countStagedInError, countStuckStaged } from "../../src/store/queries/doctor-queries.js";
 import { getAttachment } from "../../src/store/queries/export-queries.js";
 import { issueHistoryOf, recordIssueEvent } from "../../src/store/queries/history-queries.js";
 import { listAccounts, listIssuesFiltered, listOutboundFiltered, listStagedFiltered, listUsers } from "../../src/store/queries/list-queries.js";
@@ -309,6 +310,22 @@ export function adminQueriesContract(h: AdminHarness): void {
         expect(removed).toMatchObject({ users: 1, userIdentifications: 2, issues: 1, stagedMails: 3, outboundMails: 1, issueHistory: 1 });
         expect(await rowsOfPerson(store, email)).toEqual({ users: [], identifications: [], issues: [], interactions: [], staged: [] });
         expect((await issueLinks(store, (await issuesPage(store, {}, { limit: 1000 })).rows.find((i) => i.id === other.id)!)).mergedInto).toBeNull();
+      });
+    });
+
+    describe("doctor (doctor-queries)", () => {
+      it("counts stuck and failed records, failed mail and what gave up, the kept secret", async () => {
+        const [stuck, errors, out] = [await countStuckStaged(store, "1990-01-02T00:00:00.000Z"), await countStagedInError(store), await countFailedOutbound(store, 3)];
+        await stage({ status: "new", updatedAt: "1990-01-01T00:00:00.000Z" });
+        await stage({ status: "error" });
+        const tag = uniq("doc");
+        await insertOutbound(store, { kind: "confirmation", toAddress: "d@example.com", subject: "s", messageId: `<${tag}-1@x>`, status: "failed", attempts: 3, createdAt: at(1) });
+        await insertOutbound(store, { kind: "confirmation", toAddress: "d@example.com", subject: "s", messageId: `<${tag}-2@x>`, status: "failed", attempts: 1, createdAt: at(1) });
+        expect(await countStuckStaged(store, "1990-01-02T00:00:00.000Z")).toBe(stuck + 1);
+        expect(await countStagedInError(store)).toBe(errors + 1);
+        expect(await countFailedOutbound(store, 3)).toEqual({ failed: out.failed + 2, gaveUp: out.gaveUp + 1 });
+        await ensureSetting(store, "address_secret", () => "s3cret");
+        expect(await countKeptAddressSecrets(store)).toBe(1);
       });
     });
 
