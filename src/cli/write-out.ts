@@ -2,7 +2,8 @@
 // never written to a terminal, where escape sequences in them would be obeyed; a file named with -o
 // is not overwritten unless --force, and is created private (0600), like the mail it came from.
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UsageError } from "../errors.js";
 
@@ -11,9 +12,9 @@ export interface OutputOptions {
   force?: boolean;
 }
 
-/** The bytes (a buffer, or a file to stream) to -o FILE, else to stdout when it is not a terminal. */
-export async function writeOut(bytes: Buffer | { path: string }, opts: OutputOptions, what: string): Promise<{ written: string; bytes: number }> {
-  const source = () => (Buffer.isBuffer(bytes) ? [bytes] : createReadStream(bytes.path, { highWaterMark: 256 * 1024 }));
+/** The bytes (a buffer, or a stream opened only when it is written) to -o FILE, else to stdout when it is not a terminal. */
+export async function writeOut(bytes: Buffer | (() => Readable), opts: OutputOptions, what: string): Promise<{ written: string; bytes: number }> {
+  const source = () => (Buffer.isBuffer(bytes) ? [bytes] : bytes());
   if (opts.output !== undefined) {
     const out = createWriteStream(opts.output, { flags: opts.force ? "w" : "wx", mode: 0o600 });
     try {

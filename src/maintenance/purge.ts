@@ -19,7 +19,7 @@ import { resolve, sep } from "node:path";
 import type { Config } from "../config.js";
 import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeStaged, rowsOfPerson, stagedOlderThan, unreferenced, type Removed } from "../store/queries/purge-queries.js";
 import type { Deps } from "../pipeline/deps.js";
-import type { Db } from "../store/store.js";
+import { isBlobRef, type Db } from "../store/store.js";
 
 /** Statuses a purge may take: never mail that is still to be processed (new, in_process, workflow). */
 export { DEFAULT_PURGE_STATUSES, PURGEABLE } from "../domain/statuses.js";
@@ -29,6 +29,7 @@ export { DEFAULT_PURGE_STATUSES, PURGEABLE } from "../domain/statuses.js";
 export interface PurgeReport {
   dryRun: boolean;
   removed: Removed;
+  /** Spool and attachment files removed (on PostgreSQL: their blobs in the database). */
   files: { removed: number; bytes: number };
   /** The database file was rebuilt from the remaining rows (whenever something was removed). */
   vacuumed: boolean;
@@ -57,7 +58,14 @@ async function purge(deps: Deps, dryRun: boolean, work: (tx: Db, removed: Remove
     await deps.db.write(
       async (tx) => {
         const candidates = await work(tx, removed);
-        for (const f of (await unreferenced(tx, candidates)).filter((p) => inside(p, [deps.paths.spoolDir, deps.paths.attachmentsDir]))) {
+        // PostgreSQL (issue 11.8): the bytes are blobs in the database, deleted in this transaction
+        // once no remaining row refers to them.
+        if (tx.blobs) {
+          const blobs = await tx.blobs.deleteUnreferenced(candidates.filter(isBlobRef));
+          files.removed += blobs.removed;
+          files.bytes += blobs.bytes;
+        }
+        for (const f of (await unreferenced(tx, candidates.filter((p) => !isBlobRef(p)))).filter((p) => inside(p, [deps.paths.spoolDir, deps.paths.attachmentsDir]))) {
           const size = sizeOf(f);
           if (size === null) continue;
           if (!dryRun) rmSync(f, { force: true });

@@ -6,7 +6,6 @@
 //      our outbound Message-IDs;
 //   3. the DSN's Original-Envelope-Id is one of them (we send ENVID = the Message-ID).
 // Anything else (a human's mail, a report about mail that is not ours) goes on through the workflow.
-import { closeSync, openSync, readSync } from "node:fs";
 import { getOutbound, insertIssueNote, markOutboundBounced, outboundByMessageIds, rawHeadOf } from "../store/queries/bounce-queries.js";
 import { setStagedStatus, type NewStagedMail, type OutboundMail, type StagedMail } from "../store/queries/queries.js";
 import { DELAY_SUBJECT_WORDS } from "../rules/auto-signals.js";
@@ -16,6 +15,7 @@ import { readReport, verdictOf, type DeliveryReport, type ReportVerdict } from "
 import type { Deps } from "./deps.js";
 import { addressSecretOf } from "./trust.js";
 import { emptyOutcome, type Outcome, type TraceStep } from "./outcome.js";
+import { storedHead } from "./stored-bytes.js";
 
 const MAX_READ = 512 * 1024;
 
@@ -101,11 +101,5 @@ async function rawText(deps: Deps, row: StagedMail): Promise<string> {
   const { head, path } = await rawHeadOf(deps.db, row.id, MAX_READ);
   if (head) return head.toString("utf8");
   if (!path) return "";
-  const buf = Buffer.alloc(Math.min(MAX_READ, row.rawSize));
-  const fd = openSync(path, "r");
-  try {
-    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
+  return (await storedHead(deps.db, path, Math.min(MAX_READ, row.rawSize))).toString("utf8");
 }

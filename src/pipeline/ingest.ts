@@ -10,6 +10,7 @@ import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
 import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
 import type { Deps } from "./deps.js";
+import type { Db } from "../store/store.js";
 import { handleBounce } from "./bounce.js";
 import { detectStaged } from "./detect.js";
 import { identifyByAddressIds, identifySender, supportLevelOf } from "./identify.js";
@@ -17,11 +18,12 @@ import { matchIssue } from "./match.js";
 import { openIssue, reassignment } from "./open-issue.js";
 import { notifyError, sendConfirmations, type CreatedIssue } from "./outbound.js";
 import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from "./outcome.js";
-import { parseMail, type ParsedMail, type ParseLimits } from "./parse.js";
+import { parseMail, type ParsedAttachment, type ParsedMail, type ParseLimits } from "./parse.js";
 import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
 import { recordMail } from "./record.js";
-import { discardUnstaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
+import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
+import { discardUnstaged, releaseStaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
 import { floodReason, markOpened, screen, trustOf } from "./trust.js";
 
 export interface IngestOptions {
@@ -46,11 +48,13 @@ export interface ReadSettings {
   inlineMaxBytes: number;
   maxMessageBytes: number;
   durable?: boolean;
+  /** The store keeps the bytes (PostgreSQL): the spool file is only the way there (read-raw.ts). */
+  transient?: boolean;
 }
 
 export function readSettings(deps: Deps, opts: Pick<IngestOptions, "durable">): ReadSettings {
   const { paths, config } = deps;
-  return { spoolDir: paths.spoolDir, inlineMaxBytes: config.inlineRawMaxBytes, maxMessageBytes: config.limits.maxMessageBytes, durable: opts.durable };
+  return { spoolDir: paths.spoolDir, inlineMaxBytes: config.inlineRawMaxBytes, maxMessageBytes: config.limits.maxMessageBytes, durable: opts.durable, transient: Boolean(deps.db.blobs) };
 }
 
 /** What import's worker threads need to read and parse ahead (structured-cloneable: no database). */
@@ -99,8 +103,15 @@ export interface AfterStagingOptions extends ProcessOptions {
 /** stage (its own commit) → process. Throws only when the mail could not be staged. */
 export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope, opts: IngestOptions & AfterStagingOptions): Promise<Outcome> {
   const staged = await stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false);
-  opts.onStaged?.(staged.stagedId);
-  return afterStaging(deps, staged, { ...opts, raw });
+  try {
+    opts.onStaged?.(staged.stagedId);
+    return await afterStaging(deps, staged, { ...opts, raw });
+  } finally {
+    // PostgreSQL: processing parsed the local spool file rather than fetch the bytes back; now
+    // they are the database's alone. (Inside import's batch this is before the batch commits: a
+    // batch rolled back is imported again from its sources, as on SQLite.)
+    releaseStaged(deps.db, raw);
+  }
 }
 
 /** What follows a staging commit, for each way it can end. */
@@ -157,6 +168,8 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
   const trace: TraceStep[] = opts.note ? [opts.note] : [];
   let parsed: ParsedMail | undefined = opts.parsed;
   let result: WorkflowResult;
+  /** The attachments were kept by the commit (on PostgreSQL: their bytes are in the database). */
+  let applied = false;
   try {
     parsed ??= await parseStaged(deps, stagedId, opts.raw, opts.durable !== false);
     const p = parsed;
@@ -165,12 +178,14 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
     const start = trace.length;
     for (let round = 1; ; round++) {
       try {
+        applied = false;
         result = await deps.db.write(async (db) => {
           const tx = { ...deps, db };
           const current = await stagedClaimForCommit(db, stagedId);
           if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf((await getStaged(db, stagedId))!), created: [], readBack: false };
           const row = await applyComponents(tx, stagedId, p, trace);
+          applied = true;
           return workflow(tx, { ...row, status: "in_process" }, trace, opts);
         });
         break;
@@ -185,6 +200,9 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
     if (e instanceof NotFoundError) throw e;
     return failed(deps, stagedId, claim, e as Error, trace, parsed);
   }
+  // Only once committed: another process here may have found the same file and count on it until
+  // the database holds its bytes.
+  if (applied) releaseLocal(deps.db, parsed.attachments.map((a) => a.storedPath));
   if (result.readBack) return outcomeOf((await getStaged(deps.db, stagedId))!);
   const outcome = result.outcome;
   // A replay's "no confirmation" step is traced inside the workflow, so the record keeps it.
@@ -237,7 +255,7 @@ async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage | undef
   if (raw?.buffer) return parseMail(raw.buffer, deps.paths.attachmentsDir, limits);
   const stored = raw?.path ? { raw: null, rawPath: raw.path } : await rawOf(deps.db, stagedId);
   if (!stored) throw new NotFoundError(`no staged mail ${stagedId}`);
-  return parseMail(stored.raw ?? rawStream({ buffer: null, path: stored.rawPath }), deps.paths.attachmentsDir, limits);
+  return parseMail(stored.raw ?? (stored.rawPath ? openStored(deps.db, stored.rawPath) : rawStream({ buffer: null, path: null })), deps.paths.attachmentsDir, limits);
 }
 
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
@@ -270,17 +288,35 @@ async function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail,
     // ids thread anything, so a reused one changes nothing but is worth knowing.
     if (other !== null) trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${other} has the same Message-ID with other content; processed as a message of its own` });
   }
-  // A file the parse found already stored (same content) may have been purged since (issue 14):
-  // a row must never point to a missing file, so processing fails here and a resubmit writes it anew.
-  for (const a of parsed.attachments) if (!existsSync(a.storedPath)) throw new Error(`attachment file ${a.storedPath} is gone (purged meanwhile?); resubmit to extract it again`);
+  const kept: string[] = [];
+  for (const a of parsed.attachments) kept.push(await keepAttachment(deps.db, a));
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones.
   await deleteUnlinkedAttachments(deps.db, stagedId);
   await insertAttachments(
     deps.db,
-    parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
+    parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] })),
   );
   await updateStaged(deps.db, stagedId, patch);
   return { ...current, ...patch } as StagedMail;
+}
+
+/**
+ * What an attachment row points to. A file the parse found already stored (same content) may have
+ * been purged since (issue 14): a row must never point to missing bytes, so processing fails here
+ * and a resubmit writes it anew. PostgreSQL (issue 11.8): the bytes are copied into the database,
+ * and the file is needed only when the database does not hold them yet.
+ */
+async function keepAttachment(db: Db, a: ParsedAttachment): Promise<string> {
+  const gone = () => new Error(`attachment file ${a.storedPath} is gone (purged meanwhile?); resubmit to extract it again`);
+  if (!db.blobs) {
+    if (!existsSync(a.storedPath)) throw gone();
+    return a.storedPath;
+  }
+  try {
+    return await keepStored(db, a.sha256, a.storedPath);
+  } catch (e) {
+    throw (e as { code?: string }).code === "ENOENT" ? gone() : e;
+  }
 }
 
 /** Issue 9.1 / domain.md §1.5: processing threw (and rolled back): the record becomes `error` with

@@ -18,7 +18,7 @@ export interface RawMessage {
   contentKey: string;
   /** The bytes, when size ≤ the inline limit (or the kept head of a truncated message). */
   buffer: Buffer | null;
-  /** The spool file, when larger. Durable (file and folder fsynced) once readRaw returns. */
+  /** The spool file, when larger. Durable (file and folder fsynced) once readRaw returns, unless transient. */
   path: string | null;
   /** The spool file was there already (same content staged before): never remove it on failure. */
   existed: boolean;
@@ -36,6 +36,13 @@ export interface ReadRawOptions {
   /** Called with the temporary spool file while it exists, and null once it is gone or renamed
    * (so a signal handler can remove it: issue 9.6). */
   onTempFile?: (path: string | null) => void;
+  /**
+   * PostgreSQL (issue 11.8): the spool file is only the way into the database, whose staging
+   * commit copies it (and makes it durable). It stays this delivery's own temporary file (two
+   * deliveries of the same bytes must not share one: each removes its own after its commit), is
+   * not fsynced, and stays the signal handler's to remove.
+   */
+  transient?: boolean;
 }
 
 /** What a message over the size limit keeps of its body (issue 9.3). */
@@ -91,6 +98,11 @@ export async function readRaw(input: AsyncIterable<Buffer | string> | Iterable<B
       return { size, sha256, contentKey, buffer: Buffer.from(head), path: null, existed: false, truncated: true };
     }
     if (fd === null) return { size, sha256, contentKey, buffer: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), path: null, existed: false, truncated: false };
+    if (opts.transient) {
+      closeSync(fd);
+      fd = null;
+      return { size, sha256, contentKey, buffer: null, path: tmp, existed: false, truncated: false };
+    }
     if (opts.durable !== false) fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -11,6 +11,7 @@ import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
 import type { Deps } from "./deps.js";
 import type { RawMessage } from "./read-raw.js";
 import { redeliveryKey } from "./redelivery-key.js";
+import { keepStored, releaseLocal } from "./stored-bytes.js";
 
 export interface Envelope {
   recipient: string | null;
@@ -61,13 +62,16 @@ async function stageOne(deps: Deps, input: StageInput, at: string, self: string)
   const key = redeliveryKey(input.raw.contentKey, input.envelope.recipient);
   // Twice at most: a concurrent delivery of the same mail may take the key between our look and
   // our insert (PostgreSQL; SQLite's single writer cannot); then this one is its redelivery.
+  let rawPath: string | null | undefined;
   for (let round = 0; ; round++) {
     const original = await findStagedByDedupKey(deps.db, key);
     if (original) {
       const redelivered = await redelivery(deps, original.id, at, self);
       if (redelivered) return redelivered;
     }
-    const row = await insertRecord(deps.db, input, key, original?.id ?? null, at, self);
+    // Issue 11.8: on PostgreSQL the spooled bytes go into the database with the record.
+    rawPath ??= input.raw.path && (await keepStored(deps.db, input.raw.sha256, input.raw.path));
+    const row = await insertRecord(deps.db, input, rawPath, key, original?.id ?? null, at, self);
     if (row) return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : { kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 } };
     if (round > 0) throw new Error(`staging: the dedup key of a new mail is taken but no record holds it`);
   }
@@ -88,7 +92,7 @@ async function redelivery(deps: Deps, originalId: number, at: string, self: stri
   return { kind: "takeover", stagedId: originalId, claim: { by: self, attempt: current.attempts + 1 }, previous: current.claimedBy };
 }
 
-function insertRecord(db: Db, { raw, envelope, source }: StageInput, key: string, originalId: number | null, at: string, self: string) {
+function insertRecord(db: Db, { raw, envelope, source }: StageInput, rawPath: string | null, key: string, originalId: number | null, at: string, self: string) {
   const duplicate = originalId !== null;
   return insertStaged(
     db,
@@ -102,7 +106,7 @@ function insertRecord(db: Db, { raw, envelope, source }: StageInput, key: string
       contentHash: raw.sha256,
       rawSize: raw.size,
       raw: raw.buffer,
-      rawPath: raw.path,
+      rawPath,
       rawTruncated: raw.truncated,
       envelopeRecipient: envelope.recipient,
       envelopeSender: envelope.sender,
@@ -118,4 +122,9 @@ function insertRecord(db: Db, { raw, envelope, source }: StageInput, key: string
 /** Not staged: leave no spool file behind that no record points to; the MTA delivers again. */
 export function discardUnstaged(raw: Pick<RawMessage, "path" | "existed">): void {
   if (raw.path && !raw.existed) rmSync(raw.path, { force: true });
+}
+
+/** Staged (committed): on PostgreSQL the database holds the bytes now, and the spool file goes. */
+export function releaseStaged(db: Db, raw: Pick<RawMessage, "path">): void {
+  releaseLocal(db, [raw.path]);
 }

@@ -6,7 +6,7 @@
 import type { Deps } from "../pipeline/deps.js";
 import { readSettings } from "../pipeline/ingest.js";
 import { readRaw, type RawMessage } from "../pipeline/read-raw.js";
-import { discardUnstaged, stageRawBatch, type StageResult } from "../pipeline/stage.js";
+import { discardUnstaged, releaseStaged, stageRawBatch, type StageResult } from "../pipeline/stage.js";
 
 /** One LMTP transaction that came in whole: its bytes (already read) and its envelope. */
 export interface Delivery {
@@ -62,6 +62,8 @@ export async function stageDeliveries(deps: Deps, deliveries: Delivery[]): Promi
   }
   deliveries.forEach((d, i) => {
     if (results[i].every((r) => r.kind === "failed")) discardUnstaged(d.raw);
+    // PostgreSQL: the commit holds the bytes; processing reads them from there (issue 11.8).
+    else releaseStaged(deps.db, d.raw);
   });
   return results;
 }

@@ -4,7 +4,37 @@
 // in SQL both engines run, against `Db`; nothing outside store/ imports a driver, writes SQL that
 // only one engine runs, or knows an engine's error codes.
 
+import type { Readable } from "node:stream";
+
 export type Engine = "sqlite" | "postgres";
+
+/**
+ * Where a row would hold a file path (staged_mails.raw_path, attachments.stored_path), a reference
+ * to bytes kept in the database instead: `blob:<sha256>` (issue 11.8). A path never starts so.
+ */
+export const BLOB_REF = "blob:";
+export const isBlobRef = (path: string | null | undefined): path is string => path?.startsWith(BLOB_REF) === true;
+
+/**
+ * Raw mail and attachment bytes kept in the database, so that every host that uses it reaches them
+ * (issue 11.8: several mail hosts, an admin console on another machine). Content-addressed (the
+ * same bytes are kept once) and streamed in chunks both ways, so a 50 MB attachment is never held
+ * in memory. The methods work on the Db they came from: `tx.blobs` within a transaction.
+ */
+export interface Blobs {
+  /**
+   * Keeps the bytes `open()` yields under their sha256 (checked) in this transaction, and returns
+   * the ref for the row. Bytes kept already are not read again; they stay until the transaction
+   * ends even if a purge would delete them meanwhile (it waits for that).
+   */
+  put(sha256: string, open: () => Readable): Promise<string>;
+  /** The bytes of a ref, chunk by chunk (the stream fails when they are missing). */
+  open(ref: string): Readable;
+  /** Their size in bytes, or null when the database holds no such bytes. */
+  size(ref: string): Promise<number | null>;
+  /** Deletes the blobs of these refs (all blobs when not given) that no row refers to any more. */
+  deleteUnreferenced(refs?: readonly string[]): Promise<{ removed: number; bytes: number }>;
+}
 
 export interface TxOptions {
   /**
@@ -25,6 +55,11 @@ export interface TxOptions {
  */
 export interface Db {
   readonly engine: Engine;
+  /**
+   * Where raw mail and attachment bytes go: null for local files beside the database (SQLite, one
+   * host: the spool and attachments folders, unchanged), the database itself for PostgreSQL.
+   */
+  readonly blobs: Blobs | null;
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
   /** A statement without rows; `changes` is the number of rows it touched. */

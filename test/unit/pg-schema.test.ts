@@ -16,15 +16,18 @@ function shape(cfg: ReturnType<typeof pgConfig> | ReturnType<typeof sqliteConfig
   return { columns: columns.sort(), indexes: indexes.sort() };
 }
 
+/** PostgreSQL only (issue 11.8): the bytes of raw mail and attachments, which SQLite keeps as files. */
+const PG_ONLY = ["blobs", "blobChunks"];
+
 const tables = <T>(mod: Record<string, unknown>, cls: abstract new (...a: never[]) => T) => Object.fromEntries(Object.entries(mod).filter(([, v]) => v instanceof cls)) as Record<string, T>;
 
 describe("PostgreSQL schema", () => {
   const pgTables = tables(pgSchema, PgTable);
   const sqliteTables = tables(sqliteSchema, SQLiteTable);
 
-  it("has the same tables under the same names", () => {
-    expect(Object.keys(pgTables).sort()).toEqual(Object.keys(sqliteTables).sort());
-    for (const k of Object.keys(pgTables)) expect(pgConfig(pgTables[k]).name).toBe(sqliteConfig(sqliteTables[k]).name);
+  it("has the same tables under the same names (but for the blobs)", () => {
+    expect(Object.keys(pgTables).filter((k) => !PG_ONLY.includes(k)).sort()).toEqual(Object.keys(sqliteTables).sort());
+    for (const k of Object.keys(sqliteTables)) expect(pgConfig(pgTables[k]).name).toBe(sqliteConfig(sqliteTables[k]).name);
   });
 
   it.each(Object.keys(sqliteSchema).filter((k) => (sqliteSchema as Record<string, unknown>)[k] instanceof SQLiteTable))("%s: same columns, defaults and indexes", (k) => {

@@ -1,9 +1,10 @@
 // Issue 14: `show ID --raw` and `attachment get ID`: the bytes exactly as received / extracted.
-import { existsSync } from "node:fs";
 import { getAttachment } from "../../store/queries/export-queries.js";
 import { getStaged, rawOf } from "../../store/queries/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
+import { openStored, storedSize } from "../../pipeline/stored-bytes.js";
+import { isBlobRef } from "../../store/store.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { writeOut, type OutputOptions } from "../write-out.js";
 
@@ -15,8 +16,10 @@ export async function writeRaw(deps: Deps, id: number, opts: OutputOptions & Com
   // Issue 9: over limits.maxMessageBytes only the headers and a bounded head were kept.
   if ((await getStaged(deps.db, id))?.rawTruncated) process.stderr.write(`ingest-mail: staged mail ${id} was larger than limits.maxMessageBytes; only its headers and the start of its body were kept\n`);
   if (row.raw) return void (await report(await writeOut(row.raw, opts, "the raw message"), opts));
-  if (row.rawPath && existsSync(row.rawPath)) return void (await report(await writeOut({ path: row.rawPath }, opts, "the raw message"), opts));
-  throw new NotFoundError(row.rawPath ? `staged mail ${id}: its spool file ${row.rawPath} is missing` : `staged mail ${id} keeps no raw bytes (purged)`);
+  const path = row.rawPath;
+  // Issue 11.8: a spool file of this host, or (PostgreSQL) the bytes in the database, from any host.
+  if (path && (await storedSize(deps.db, path)) !== null) return void (await report(await writeOut(() => openStored(deps.db, path), opts, "the raw message"), opts));
+  throw new NotFoundError(path ? `staged mail ${id}: ${isBlobRef(path) ? `its bytes (${path}) are missing from the database` : `its spool file ${path} is missing`}` : `staged mail ${id} keeps no raw bytes (purged)`);
 }
 
 async function report(r: { written: string; bytes: number }, opts: OutputOptions): Promise<void> {
@@ -28,11 +31,12 @@ export async function attachmentGet(id: number, opts: CommonOptions & OutputOpti
   const deps = await makeDeps(opts);
   const a = await getAttachment(deps.db, id);
   if (!a) throw new NotFoundError(`no attachment ${id}`);
-  if (!existsSync(a.storedPath)) throw new NotFoundError(`attachment ${id}: its file ${a.storedPath} is missing (purged?)`);
+  if ((await storedSize(deps.db, a.storedPath)) === null) throw new NotFoundError(`attachment ${id}: its ${isBlobRef(a.storedPath) ? "bytes" : "file"} ${a.storedPath} ${isBlobRef(a.storedPath) ? "are" : "is"} missing (purged?)`);
+  const open = () => openStored(deps.db, a.storedPath);
   if (opts.json) {
     // --json describes the attachment (and writes the file only with -o).
-    const written = opts.output !== undefined ? await writeOut({ path: a.storedPath }, opts, "the attachment") : null;
+    const written = opts.output !== undefined ? await writeOut(open, opts, "the attachment") : null;
     return printJson({ ...a, written: written?.written ?? null });
   }
-  await report(await writeOut({ path: a.storedPath }, opts, "the attachment"), opts);
+  await report(await writeOut(open, opts, "the attachment"), opts);
 }

@@ -34,10 +34,16 @@ export async function run(opts: CommonOptions & { olderThan?: number }): Promise
     }
     const now = deps.now().getTime();
     const removedTemporaryFiles = sweepTemporaryFiles([deps.paths.attachmentsDir, deps.paths.spoolDir], Date.parse(before));
+    // PostgreSQL (issue 11.8): no row refers to a local file, so every one past the age is a
+    // leftover (a process killed before it removed its copy of bytes the database now holds).
     const removedOrphanFiles = sweepOrphans(deps.paths.spoolDir, deps.paths.attachmentsDir, await referencedFiles(deps.db), now - ORPHAN_AGE_MS);
-    if (opts.json) return printJson({ olderThanMinutes: minutes, recovered: results, removedTemporaryFiles, removedOrphanFiles });
+    // ...and blobs no row refers to (a resubmit's attachments that changed); uncommitted ones are
+    // not seen, so no age is needed.
+    const removedOrphanBlobs = deps.db.blobs ? (await deps.db.blobs.deleteUnreferenced()).removed : 0;
+    if (opts.json) return printJson({ olderThanMinutes: minutes, recovered: results, removedTemporaryFiles, removedOrphanFiles, ...(deps.db.blobs ? { removedOrphanBlobs } : {}) });
     const lines = results.length ? results.map(summary) : [`nothing to recover (no new/in_process/workflow mail older than ${minutes} minutes)`];
     if (removedOrphanFiles.length) lines.push(`removed ${removedOrphanFiles.length} spool/attachment files no record refers to`);
+    if (removedOrphanBlobs) lines.push(`removed ${removedOrphanBlobs} stored files (blobs) from the database that no record refers to`);
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
     await deps.store.close();

@@ -5,6 +5,7 @@ import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
 import { writeRaw } from "./raw.js";
 import { safe } from "../terminal-safe.js";
+import { isBlobRef } from "../../store/store.js";
 
 export async function run(id: number, opts: CommonOptions & { raw?: boolean; output?: string; force?: boolean }): Promise<void> {
   const deps = await makeDeps(opts);
@@ -18,7 +19,8 @@ export async function run(id: number, opts: CommonOptions & { raw?: boolean; out
     textBody: row.textBody ?? (links.length ? await actionDetails(deps.db, links[0].actionId) : null),
     autoReasons: row.autoReasons ? JSON.parse(row.autoReasons) : [],
     trace: row.trace ? JSON.parse(row.trace) : [],
-    rawStoredIn: row.rawPath ?? "database",
+    // A spool file of this host, or the database (inline, or a blob on PostgreSQL: issue 11.8).
+    rawStoredIn: row.rawPath && !isBlobRef(row.rawPath) ? row.rawPath : "database",
     history: await statusHistory(deps.db, id),
     attachments: await attachmentsOf(deps.db, id),
     links: { userIdentificationId: row.userIdentificationId, interactionId: row.interactionId, actions: links },

@@ -6,7 +6,8 @@ import pg from "./driver.js";
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import type { Db, Store, TxOptions } from "../store.js";
+import type { Blobs, Db, Store, TxOptions } from "../store.js";
+import { PostgresBlobs } from "./blobs.js";
 import { mapFault } from "./faults.js";
 import { toNumbered } from "./placeholders.js";
 import { ensureSchema, programSchemaVersion } from "./migrate.js";
@@ -122,6 +123,7 @@ const toDriver = (v: unknown) => (typeof v === "boolean" ? (v ? 1 : 0) : v === u
 /** Queries on one connection inside a transaction; write() on it is a savepoint. */
 class TxDb implements Db {
   readonly engine = "postgres" as const;
+  readonly blobs: Blobs = new PostgresBlobs(this);
   /** Savepoints on this level run one after the other (two at once would interleave). */
   private last: Promise<unknown> = Promise.resolve();
 
@@ -219,11 +221,12 @@ class Conn {
   }
 }
 
-/** The tables a purge deletes from (store/queries/purge-queries.ts). */
-const PURGED = ["staged_mails", "staged_mail_status_history", "attachments", "interactions", "actions", "issues", "issue_history", "issue_notes", "outbound_mails", "user_identifications", "users"];
+/** The tables a purge deletes from (store/queries/purge-queries.ts; the blobs: maintenance/purge.ts). */
+const PURGED = ["blobs", "blob_chunks", "staged_mails", "staged_mail_status_history", "attachments", "interactions", "actions", "issues", "issue_history", "issue_notes", "outbound_mails", "user_identifications", "users"];
 
 class PostgresStore implements Store {
   readonly engine = "postgres" as const;
+  readonly blobs: Blobs = new PostgresBlobs(this);
   private closed?: Promise<void>;
   private readonly ctx: Ctx;
 

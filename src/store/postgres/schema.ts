@@ -8,7 +8,7 @@
 // runs on both engines, and store/sql.ts maps them to booleans for both. Ids come from an identity
 // sequence (BY DEFAULT, as SQLite's AUTOINCREMENT accepts an explicit id), safe under concurrent
 // writers (issue 11.3: issue references from a sequence).
-import { pgTable, integer, text, index, uniqueIndex, customType } from "drizzle-orm/pg-core";
+import { pgTable, integer, text, index, uniqueIndex, customType, primaryKey } from "drizzle-orm/pg-core";
 
 /** Raw bytes (SQLite blob, mode buffer); node-postgres reads and writes bytea as a Buffer. */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({
@@ -312,4 +312,24 @@ export const issueNotes = pgTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [index("issue_notes_issue_idx").on(t.issueId)],
+);
+
+// ---- issue 11.8: several hosts, one database: the bytes go into it ----
+// Raw mail past inlineRawMaxBytes and attachment files, kept by content (sha256) and referred to
+// as `blob:<sha256>` from staged_mails.raw_path and attachments.stored_path (store/postgres/blobs.ts).
+// PostgreSQL only: on SQLite (one host) they stay files beside the database.
+export const blobs = pgTable("blobs", {
+  sha256: text("sha256").primaryKey(),
+  size: integer("size").notNull(),
+});
+
+// The bytes in chunks of 1 MiB, written and read one at a time (memory stays bounded).
+export const blobChunks = pgTable(
+  "blob_chunks",
+  {
+    sha256: text("sha256").notNull(),
+    seq: integer("seq").notNull(),
+    data: bytea("data").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sha256, t.seq] })],
 );

@@ -70,6 +70,8 @@ class Connection {
 
 class SqliteDb implements Db {
   readonly engine = "sqlite" as const;
+  /** One host: raw mail and attachments stay files in its spool and attachments folders. */
+  readonly blobs = null;
 
   constructor(
     protected readonly conn: Connection,

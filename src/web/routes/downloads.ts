@@ -1,8 +1,9 @@
 // Files out of a mail (issue 15 §2, §3): attachments under their original name, the raw message,
 // and the HTML body for the sandboxed frame. Every one is a download or sandboxed document, typed
 // by us (never by the mail), with nosniff.
-import { createReadStream, statSync } from "node:fs";
 import { Readable } from "node:stream";
+import { openStored, storedSize } from "../../pipeline/stored-bytes.js";
+import type { Db } from "../../store/store.js";
 import { attachmentFile, htmlBodyOf, rawOf } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { MAIL_HTML_CSP } from "../security.js";
@@ -19,8 +20,11 @@ export function contentDisposition(name: string | null, fallback: string): strin
   return `attachment; filename="${ascii}"; filename*=UTF-8''${star}`;
 }
 
-function fileResponse(path: string, size: number, headers: Record<string, string>): Response {
-  const stream = Readable.toWeb(createReadStream(path)) as ReadableStream;
+/** The bytes a row points to, streamed: a file of this host, or (PostgreSQL) the database's (issue 11.8). */
+async function storedResponse(db: Db, path: string, headers: Record<string, string>): Promise<Response> {
+  const size = await storedSize(db, path);
+  if (size === null) return new Response("the file is not kept any more (purged?)", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  const stream = Readable.toWeb(openStored(db, path)) as ReadableStream;
   return new Response(stream, { headers: { ...headers, "Content-Length": String(size) } });
 }
 
@@ -32,14 +36,14 @@ export function register(app: App, ctx: WebContext): void {
     const headers = { "Content-Type": "application/octet-stream", "Content-Disposition": contentDisposition(`staged-${id}.eml`, "message.eml") };
     if (r.raw) return new Response(new Uint8Array(r.raw), { headers: { ...headers, "Content-Length": String(r.raw.length) } });
     if (!r.rawPath) return c.text("the raw message is not kept", 404);
-    return fileResponse(r.rawPath, statSync(r.rawPath).size, headers);
+    return storedResponse(ctx.deps.db, r.rawPath, headers);
   });
 
   app.get("/staged/:id{[0-9]+}/attachments/:aid{[0-9]+}", async (c) => {
     const a = await attachmentFile(ctx.deps.db, Number(c.req.param("id")), Number(c.req.param("aid")));
     if (!a) return c.notFound();
     // Served as bytes to save, whatever type the mail claimed: never rendered in our origin.
-    return fileResponse(a.storedPath, statSync(a.storedPath).size, { "Content-Type": "application/octet-stream", "Content-Disposition": contentDisposition(a.filename, `attachment-${a.id}`) });
+    return storedResponse(ctx.deps.db, a.storedPath, { "Content-Type": "application/octet-stream", "Content-Disposition": contentDisposition(a.filename, `attachment-${a.id}`) });
   });
 
   app.get("/staged/:id{[0-9]+}/html-body", async (c) => {
