@@ -91,7 +91,7 @@ describe("we never answer ourselves (point 4)", () => {
     expect(count(c, "actions", "issue_id = ?", first.issues[0].issueId)).toBe(1);
     expect(count(c, "user_identifications", "email = 'service@example.test'")).toBe(0);
     expect(count(c, "outbound_mails")).toBe(2);
-    c.$client.close();
+    c.close();
     // Without the X-Loop header (a relay dropped it), our Message-ID still gives it away.
     const stripped = second.toString().replace(/^X-Loop:.*\r?\n/m, "").replace(/^From:.*\r?$/m, "From: relay@elsewhere.example\r");
     const again = await feed(d, stripped);
