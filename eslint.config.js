@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config({
-  files: ["src/**/*.ts", "src/**/*.tsx", "test/**/*.ts", "bench/**/*.ts"],
+  files: ["src/**/*.ts", "src/**/*.tsx", "bench/**/*.ts"],
   languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
   plugins: { "@typescript-eslint": tseslint.plugin },
   rules: {

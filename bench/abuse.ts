@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../src/config.js";
-import { openDb } from "../src/db/open.js";
+import { openSqliteStore } from "../src/store/sqlite/open.js";
 import { resolvePaths, type Deps, type OutgoingMail } from "../src/pipeline/deps.js";
 import { ingest } from "../src/pipeline/ingest.js";
 import { normaliseAddress } from "../src/rules/mailbox.js";
@@ -49,7 +49,7 @@ export async function abuseRun(opts: { stepSeconds?: number; hours?: number } = 
     trustedAuthservId: "mx.example.test",
   });
   const paths = resolvePaths(join(dir, "ingest.db"), config);
-  const db = openDb(paths.db, { busyTimeoutMs: 10_000 });
+  const db = openSqliteStore(paths.db, { busyTimeoutMs: 10_000 });
   let clock = Date.UTC(2026, 0, 5, 9, 0, 0);
   let guid = 0;
   const sent: OutgoingMail[] = [];
@@ -57,6 +57,7 @@ export async function abuseRun(opts: { stepSeconds?: number; hours?: number } = 
   let current = "";
   const deps: Deps = {
     db,
+    store: db,
     config,
     paths,
     now: () => new Date(clock),
@@ -86,7 +87,7 @@ export async function abuseRun(opts: { stepSeconds?: number; hours?: number } = 
       clock += step * 1000;
     }
   } finally {
-    db.$client.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
   const recipients = sent.map((m) => m.to.split(",").length);

@@ -64,11 +64,11 @@ function loadOrder(): [string, string][] {
   const mp = "mailparser";
   const steps: [string, string, string][] = [
     ["commander (not on the ingest path)", "commander", from("cli/program.js")],
-    ["drizzle-orm (not on the ingest path)", "drizzle-orm", from("db/schema.js")],
-    ["drizzle-orm/migrator (not on the ingest path)", "drizzle-orm/migrator", from("db/open.js")],
+    ["drizzle-orm (not on the ingest path)", "drizzle-orm", from("store/sqlite/schema.js")],
+    ["drizzle-orm/migrator (not on the ingest path)", "drizzle-orm/migrator", from("store/sqlite/open.js")],
     ["cli/main deps (errors.js, ingest-args.js)", "./ingest-args.js", from("cli/main.js")],
-    ["better-sqlite3 (+ native binding)", "better-sqlite3", from("db/open.js")],
-    ["our db queries (generated table metadata)", "../db/queries.js", from("cli/main.js")],
+    ["better-sqlite3 (+ native binding)", "better-sqlite3", from("store/sqlite/open.js")],
+    ["our db queries (generated table metadata)", "../store/queries/queries.js", from("cli/main.js")],
     ["mailparser: @zone-eu/mailsplit", "@zone-eu/mailsplit", mp],
     ["mailparser: he", "he", mp],
     ["mailparser: html-to-text (+ htmlparser2)", "html-to-text", mp],

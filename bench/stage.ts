@@ -35,11 +35,11 @@ export async function run(): Promise<void> {
   console.log(`issue 9, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
 
   // Staging latency in process: read the bytes, commit them with fsync. Medians of RUNS each.
-  const deps = makeDeps({ db: join(dir, "inproc.db") }, { HOME: dir }, undefined, { create: true });
+  const deps = await makeDeps({ db: join(dir, "inproc.db") }, { HOME: dir }, undefined, { create: true });
   const stageOnce = async (bytes: Buffer) => {
     const t = process.hrtime.bigint();
     const raw = await readRaw([bytes], { spoolDir: deps.paths.spoolDir, inlineMaxBytes: deps.config.inlineRawMaxBytes, maxMessageBytes: deps.config.limits.maxMessageBytes });
-    stageRaw(deps, { raw, envelope: { recipient: `r${Math.random()}@example.com`, sender: null }, source: "bench" });
+    await stageRaw(deps, { raw, envelope: { recipient: `r${Math.random()}@example.com`, sender: null }, source: "bench" });
     return Number(process.hrtime.bigint() - t) / 1e6;
   };
   const latency = async (label: string, make: (i: number) => Buffer) => {
@@ -49,7 +49,7 @@ export async function run(): Promise<void> {
   };
   await latency("4 KB mail", (i) => mail4k(5000 + i));
   for (const [name, bytes] of pathological()) await latency(name, () => bytes);
-  deps.db.$client.close();
+  await deps.store.close();
 
   // The whole ingest of each pathological input, real binary (parse included).
   for (const [name, bytes] of pathological()) {

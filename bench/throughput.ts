@@ -19,7 +19,7 @@ export async function run(): Promise<void> {
   // The halves, each warmed up first on mail of its own (a fresh process runs slower for its
   // first thousand or so mails while the JIT compiles).
   const dir0 = tempDir("halves");
-  const deps0 = makeDeps({ db: join(dir0, "ingest.db") }, { HOME: dir0 }, undefined, { create: true });
+  const deps0 = await makeDeps({ db: join(dir0, "ingest.db") }, { HOME: dir0 }, undefined, { create: true });
   const settings = prepareSettings(deps0, { durable: false });
   const prepared: Prepared[] = [];
   for (const m of mails(900_000)) prepared.push(await prepare([m], settings));
@@ -28,17 +28,16 @@ export async function run(): Promise<void> {
   for (const m of mails(0)) prepared.push(await prepare([m], settings));
   report("read + parse alone (worker side)", t);
   const batched = async (list: Prepared[]) => {
-    for (const [i, p] of list.entries()) {
-      if (i % 100 === 0) deps0.db.$client.exec("BEGIN IMMEDIATE");
-      await ingestRaw(deps0, p.raw, { recipient: null, sender: null }, { source: "import", durable: false, parsed: p.parsed });
-      if (i % 100 === 99 || i === list.length - 1) deps0.db.$client.exec("COMMIT");
-    }
+    for (let i = 0; i < list.length; i += 100)
+      await deps0.db.write(async (db) => {
+        for (const p of list.slice(i, i + 100)) await ingestRaw({ ...deps0, db }, p.raw, { recipient: null, sender: null }, { source: "import", durable: false, parsed: p.parsed });
+      });
   };
   await batched(warm);
   t = start();
   await batched(prepared);
   report("stage + process alone (main side)", t);
-  deps0.db.$client.close();
+  await deps0.store.close();
 
   // The import pipeline as `import` runs it: worker threads read and parse ahead, the main thread
   // stores in order, 100 per commit. Warmed on 5,000 mails first (into a database of their own): a
@@ -47,22 +46,22 @@ export async function run(): Promise<void> {
   const workers = defaultWorkers();
   const pipeline = async (pool: PreparePool, offset: number, n: number) => {
     const dir = tempDir(`pipeline-${offset}`);
-    const deps = makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir }, undefined, { create: true });
+    const deps = await makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir }, undefined, { create: true });
     const queue: Promise<Prepared>[] = [];
-    let stored = 0;
-    const settle = async () => {
-      const p = await queue.shift()!;
-      if (stored % 100 === 0) deps.db.$client.exec("BEGIN IMMEDIATE");
-      await ingestRaw(deps, p.raw, { recipient: null, sender: null }, { source: "import", durable: false, parsed: p.parsed });
-      if (++stored % 100 === 0) deps.db.$client.exec("COMMIT");
-    };
+    // 100 per commit: the store's batch (a write transaction; each mail's own becomes a savepoint).
+    const settle = (k: number) =>
+      deps.db.write(async (db) => {
+        for (let j = 0; j < k && queue.length; j++) {
+          const p = await queue.shift()!;
+          await ingestRaw({ ...deps, db }, p.raw, { recipient: null, sender: null }, { source: "import", durable: false, parsed: p.parsed });
+        }
+      });
     for (let i = 0; i < n; i++) {
       queue.push(pool.prepare({ bytes: mail4k(offset + i, i % 2 ? { subject: `Re: [CS-${String((i % 50) + 1).padStart(6, "0")}] more` } : {}) }));
-      while (queue.length >= 64) await settle();
+      if (queue.length >= 164) await settle(100);
     }
-    while (queue.length) await settle();
-    if (deps.db.$client.inTransaction) deps.db.$client.exec("COMMIT");
-    deps.db.$client.close();
+    while (queue.length) await settle(100);
+    await deps.store.close();
   };
   const pool = new PreparePool(settings, workers);
   await pipeline(pool, 800_000, 5000);
@@ -79,18 +78,22 @@ export async function run(): Promise<void> {
   ];
   for (const [k, v] of variants.entries()) {
     const dir = tempDir(`throughput-${k}`);
-    const deps = makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir }, undefined, { create: true });
+    const deps = await makeDeps({ db: join(dir, "ingest.db") }, { HOME: dir }, undefined, { create: true });
     const input = mails((k + 1) * 100_000);
     const statuses = new Map<string, number>();
-    t = start();
-    for (const [i, m] of input.entries()) {
-      if (v.batch > 1 && i % v.batch === 0) deps.db.$client.exec("BEGIN IMMEDIATE");
-      const out = await ingest(deps, Readable.from([m]), { recipient: null, sender: null }, { source: "import", durable: v.durable });
+    const one = async (d: typeof deps, m: Buffer) => {
+      const out = await ingest(d, Readable.from([m]), { recipient: null, sender: null }, { source: "import", durable: v.durable });
       statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
-      if (v.batch > 1 && (i % v.batch === v.batch - 1 || i === input.length - 1)) deps.db.$client.exec("COMMIT");
+    };
+    t = start();
+    for (let i = 0; i < input.length; i += v.batch) {
+      if (v.batch === 1) await one(deps, input[i]);
+      else await deps.db.write(async (db) => {
+        for (const m of input.slice(i, i + v.batch)) await one({ ...deps, db }, m);
+      });
     }
     report(v.name, t, [...statuses].map(([s, n]) => `${n} ${s}`).join(", "));
-    deps.db.$client.close();
+    await deps.store.close();
   }
 }
 

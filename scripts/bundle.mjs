@@ -115,6 +115,9 @@ const deferPlugin = {
       const real = await b.resolve(args.path, { kind: "require-call", resolveDir: args.resolveDir, pluginData: "real" });
       return real.errors.length ? { errors: real.errors } : { path: real.path };
     });
+    // The PostgreSQL engine (issue 11) and its driver are their own bundle, postgres.cjs, loaded only
+    // for a postgres:// URL: the SQLite path (every MTA delivery on one host) never reads them.
+    b.onResolve({ filter: /\/postgres\/engine\.js$/ }, (args) => (/src[\\/]store[\\/]open\.ts$/.test(args.importer) ? { path: "./postgres.cjs", external: true } : undefined));
     // The web console (issue 15) is its own bundle, web.cjs: `ingest-mail web` loads it, nothing else.
     b.onResolve({ filter: /\/web\/server\.js$/ }, (args) => (/src\/cli\//.test(args.importer) ? { path: "./web.cjs", external: true } : undefined));
     b.onResolve({ filter: new RegExp(`^${EXTERNAL}`) }, (args) => ({ path: args.path.slice(EXTERNAL.length), external: true }));
@@ -187,7 +190,7 @@ const result = await build({
   // The worker threads `import` parses on (src/pipeline/prepare-pool.ts) load their own small entry.
   // `serve` (issue 12) is a bundle of its own, required by the command table only when it runs: the
   // MTA's one-process-per-mail bundle does not carry the daemon (see serveApart below).
-  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", web: "src/web/server.ts", serve: "src/cli/commands/serve.ts", "serve-worker": "src/serve/processor-worker.ts" },
+  entryPoints: { "ingest-mail": "src/cli/main.ts", "prepare-worker": "src/pipeline/prepare-worker.ts", web: "src/web/server.ts", serve: "src/cli/commands/serve.ts", postgres: "src/store/postgres/engine.ts", "serve-worker": "src/serve/processor-worker.ts" },
   outdir,
   outExtension: { ".js": ".cjs" },
   bundle: true,
@@ -197,7 +200,7 @@ const result = await build({
   // nodemailer (outbound mail) and imapflow (poll) are imported only by the commands that need them;
   // commander only by src/cli/program.ts, which the MTA's plain ingest call never loads (main.ts);
   // smtp-server only by `serve` (issue 12).
-  external: ["nodemailer", "imapflow", "commander", "smtp-server"],
+  external: ["nodemailer", "imapflow", "commander", "smtp-server", "pg-native"],
   plugins: [deferPlugin, serveApart],
   // import() of an external (nodemailer) as require(): the launcher compiles the bundle with vm.Script
   // (for the code cache), where a real import() needs a loader callback that older Node 20 lacks.

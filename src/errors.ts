@@ -74,13 +74,23 @@ export class TempFailError extends IngestMailError {
  * many connections, server shutting down) to this one type, so nothing outside store/ knows an
  * engine's error codes. On the MTA path it is "could not store" (75): the MTA retries.
  */
+const STORAGE = Symbol.for("ingest-mail.storage-fault");
+
 export class StorageFault extends IngestMailError {
+  // The PostgreSQL engine is a bundle of its own (postgres.cjs) with its own copy of this class.
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[STORAGE] === true;
+  }
+
   constructor(
     message: string,
     /** The driver's own code, for the log line. */
     readonly code: string,
+    /** The transaction lost a race (PostgreSQL serialization failure or deadlock): run it again. */
+    readonly retry = false,
   ) {
     super(message, EX.TEMPFAIL);
+    (this as Record<symbol, unknown>)[STORAGE] = true;
   }
 }
 

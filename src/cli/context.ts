@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
 import { isDatabaseUrl, openStore } from "../store/open.js";
+import type { WriteTurn } from "../store/sqlite/engine.js";
 import { NotFoundError } from "../errors.js";
 import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
@@ -36,6 +37,8 @@ export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = p
 export interface DepsOptions {
   /** Issue 10: only ingest, poll, import and init may create a database; admin commands open one. */
   create?: boolean;
+  /** serve: its write lock, for a SQLite database (ignored for PostgreSQL: store/open.ts). */
+  writeTurn?: WriteTurn;
 }
 
 export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config, how: DepsOptions = {}): Promise<Deps> {
@@ -62,7 +65,7 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
     ...(config.logFile ? [{ path: config.logFile, what: "the log file" }] : []),
   ]);
   if (!url && !how.create && !existsSync(paths.db)) throw new NotFoundError(`no database at ${paths.db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
-  const store = await openStore(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file });
+  const store = await openStore(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file, writeTurn: how.writeTurn });
   let mailer: Promise<Mailer> | null = null;
   return {
     db: store,

@@ -1,5 +1,5 @@
 // An issue reference ([CS-000123], prefix configurable) found in some text.
-import type { Issue } from "../db/queries.js";
+import type { Issue } from "../store/queries/queries.js";
 import type { MatchLookup } from "./types.js";
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

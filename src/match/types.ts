@@ -1,6 +1,6 @@
 // The contract every matcher keeps (domain.md §3): it reads, returns one candidate issue or null,
 // and never writes. The order lives in ./order.ts.
-import type { Issue } from "../db/queries.js";
+import type { Issue } from "../store/queries/queries.js";
 
 export type MatcherName = "address-ids" | "in-reply-to" | "references" | "body-token" | "subject-reference" | "body-reference";
 

@@ -1,8 +1,8 @@
 // domain.md §2: who wrote. Case 1 from the ids in the address; Case 2 (ACS with Salesforce's contact
 // lookup) a registered user's first identification, else the first identification with that address,
 // else a new one with the names read from the display name.
-import { participantEmails } from "../db/participant-queries.js";
-import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, type Issue } from "../db/queries.js";
+import { participantEmails } from "../store/queries/participant-queries.js";
+import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, type Issue } from "../store/queries/queries.js";
 import { addressIdsTrust } from "../rules/address-trust.js";
 import { parseAddressIds, signatureOf } from "../rules/address-ids.js";
 import { splitDisplayName } from "../rules/display-name.js";
@@ -16,31 +16,31 @@ export interface Writer {
   trace: TraceStep;
 }
 
-export function identifySender(deps: Deps, address: string | null, displayName: string | null): Writer {
+export async function identifySender(deps: Deps, address: string | null, displayName: string | null): Promise<Writer> {
   const at = deps.now().toISOString();
   const email = address?.toLowerCase() ?? null;
-  const user = email ? findUserByEmail(deps.db, email) : undefined;
+  const user = email ? await findUserByEmail(deps.db, email) : undefined;
   if (user) {
-    const supportLevel = user.accountId ? (getAccount(deps.db, user.accountId)?.supportLevel ?? null) : null;
-    const existing = firstIdentificationOfUser(deps.db, user.id);
+    const supportLevel = user.accountId ? ((await getAccount(deps.db, user.accountId))?.supportLevel ?? null) : null;
+    const existing = await firstIdentificationOfUser(deps.db, user.id);
     if (existing) return { userIdentificationId: existing.id, supportLevel, trace: step(`user identification ${existing.id}`, `${email} is registered user ${user.id}`) };
-    const created = createIdentification(deps.db, { userId: user.id, dateAdded: at, email: null, firstNames: null, lastName: null });
+    const created = await createIdentification(deps.db, { userId: user.id, dateAdded: at, email: null, firstNames: null, lastName: null });
     return { userIdentificationId: created.id, supportLevel, trace: step(`new user identification ${created.id}`, `${email} is registered user ${user.id} with no identification yet`) };
   }
-  const known = email ? firstIdentificationByEmail(deps.db, email) : undefined;
+  const known = email ? await firstIdentificationByEmail(deps.db, email) : undefined;
   if (known) return { userIdentificationId: known.id, supportLevel: null, trace: step(`user identification ${known.id}`, `${email} wrote before`) };
   const names = email ? splitDisplayName(displayName, email) : { firstNames: null, lastName: null };
-  const created = createIdentification(deps.db, { userId: null, email, dateAdded: at, ...names });
+  const created = await createIdentification(deps.db, { userId: null, email, dateAdded: at, ...names });
   return { userIdentificationId: created.id, supportLevel: null, trace: step(`new user identification ${created.id}`, email ? `${email} is not known` : "the mail names no sender") };
 }
 
 const step = (decision: string, reason: string): TraceStep => ({ step: "identify", decision, reason });
 
 /** Case 1: the identification named by the address ids; its user's account gives the support level. */
-export function supportLevelOf(deps: Deps, userIdentificationId: number): string | null {
-  const ident = getIdentification(deps.db, userIdentificationId);
-  const user = ident?.userId ? getUser(deps.db, ident.userId) : undefined;
-  return user?.accountId ? (getAccount(deps.db, user.accountId)?.supportLevel ?? null) : null;
+export async function supportLevelOf(deps: Deps, userIdentificationId: number): Promise<string | null> {
+  const ident = await getIdentification(deps.db, userIdentificationId);
+  const user = ident?.userId ? await getUser(deps.db, ident.userId) : undefined;
+  return user?.accountId ? ((await getAccount(deps.db, user.accountId))?.supportLevel ?? null) : null;
 }
 
 export interface AddressIdsIdentity {
@@ -65,27 +65,27 @@ export interface AddressIdsContext {
  * issue really belongs to that identification. Otherwise they are ignored, the trace says why, and
  * the caller goes on with Case 2.
  */
-export function identifyByAddressIds(deps: Deps, recipient: string | null, support: string[], ctx: AddressIdsContext): AddressIdsIdentity {
+export async function identifyByAddressIds(deps: Deps, recipient: string | null, support: string[], ctx: AddressIdsContext): Promise<AddressIdsIdentity> {
   const none: AddressIdsIdentity = { userIdentificationId: null, supportLevel: null, issue: null, trace: [] };
   const parsed = parseAddressIds(recipient, support, null);
   if (!parsed.ids) return none;
   const { uid, issueId } = parsed.ids;
   const ignore = (why: string): AddressIdsIdentity => ({ ...none, trace: [{ step: "identify", decision: "ignore address ids (Case 2)", reason: `ids ${uid}-${issueId} ignored: ${why}` }] });
-  const issue = getIssue(deps.db, issueId);
-  const signature = signatureOf(parsed.ids, addressSecretOf(deps));
+  const issue = await getIssue(deps.db, issueId);
+  const signature = signatureOf(parsed.ids, await addressSecretOf(deps));
   const sender = ctx.senderEmail?.toLowerCase() ?? null;
   const trust = addressIdsTrust({
     signature,
     fromEnvelope: ctx.recipientSource === "envelope",
     authenticated: ctx.trust.authenticated,
-    senderIsParticipant: signature === "none" && !!issue && !!sender && participantEmails(deps.db, issue.id).includes(sender),
+    senderIsParticipant: signature === "none" && !!issue && !!sender && (await participantEmails(deps.db, issue.id)).includes(sender),
   });
   if (!trust.count) return ignore(trust.reason);
   if (!issue) return ignore(`no issue ${issueId} (looks tampered with)`);
   if (issue.userIdentificationId !== uid) return ignore(`issue ${issueId} does not belong to identification ${uid} (looks tampered with)`);
   return {
     userIdentificationId: uid,
-    supportLevel: supportLevelOf(deps, uid),
+    supportLevel: await supportLevelOf(deps, uid),
     issue,
     trace: [
       { step: "identify", decision: `user identification ${uid}`, reason: `address ids ${uid}-${issueId} verified (${trust.reason})` },

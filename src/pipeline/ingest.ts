@@ -3,8 +3,9 @@
 //   parse (from the staged bytes, bounded) → [components → validate → identify → match → state
 //   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
 import { existsSync, rmSync } from "node:fs";
-import { isStorageFault, NotFoundError } from "../errors.js";
-import { attachmentsOf, getIssue, deleteUnlinkedAttachments, getStaged, inWriteTx, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, splitChildrenOf, stagedClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../db/queries.js";
+import { isStorageFault, NotFoundError, StorageFault } from "../errors.js";
+import { deleteUnlinkedAttachments, getStaged, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, stagedClaim, stagedClaimForCommit, takeClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
+import { linkGraph } from "../store/queries/link-queries.js";
 import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
 import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
@@ -97,7 +98,7 @@ export interface AfterStagingOptions extends ProcessOptions {
 
 /** stage (its own commit) → process. Throws only when the mail could not be staged. */
 export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope, opts: IngestOptions & AfterStagingOptions): Promise<Outcome> {
-  const staged = stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false);
+  const staged = await stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false);
   opts.onStaged?.(staged.stagedId);
   return afterStaging(deps, staged, { ...opts, raw });
 }
@@ -112,7 +113,7 @@ export async function afterStaging(deps: Deps, staged: StageResult, opts: AfterS
       return out;
     }
     case "gave-up":
-      return outcomeOf(getStaged(deps.db, staged.stagedId)!);
+      return outcomeOf((await getStaged(deps.db, staged.stagedId))!);
     case "staged":
       return processStaged(deps, staged.stagedId, { ...opts, claim: staged.claim });
     case "takeover": {
@@ -149,7 +150,7 @@ export interface ProcessOptions {
 
 /** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
 export async function processStaged(deps: Deps, stagedId: number, opts: ProcessOptions = {}): Promise<Outcome> {
-  const claimed = opts.claim ? { claim: opts.claim } : claimRecord(deps, stagedId, opts.takeOwnClaim === true);
+  const claimed = opts.claim ? { claim: opts.claim } : await claimRecord(deps, stagedId, opts.takeOwnClaim === true);
   if ("outcome" in claimed) return claimed.outcome;
   const { claim } = claimed;
   // Kept out here so that a failure's record shows how far processing got before it rolled back.
@@ -161,25 +162,37 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
     const p = parsed;
     // The components, the attachments and the whole workflow commit together (domain.md §7); the
     // claim is checked first, so a record another process took over meanwhile is left to it.
-    result = inWriteTx(deps.db, () => {
-      const current = stagedClaim(deps.db, stagedId);
-      if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
-      if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(getStaged(deps.db, stagedId)!), created: [], readBack: false };
-      const row = applyComponents(deps, stagedId, p, trace);
-      return workflow(deps, { ...row, status: "in_process" }, trace, opts);
-    });
+    const start = trace.length;
+    for (let round = 1; ; round++) {
+      try {
+        result = await deps.db.write(async (db) => {
+          const tx = { ...deps, db };
+          const current = await stagedClaimForCommit(db, stagedId);
+          if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
+          if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf((await getStaged(db, stagedId))!), created: [], readBack: false };
+          const row = await applyComponents(tx, stagedId, p, trace);
+          return workflow(tx, { ...row, status: "in_process" }, trace, opts);
+        });
+        break;
+      } catch (e) {
+        // Issue 11.3: a transaction that lost a race on PostgreSQL (deadlock, serialization) is run again.
+        if (!(e instanceof StorageFault && e.retry) || round >= 3) throw e;
+        trace.length = start;
+        await new Promise((r) => setTimeout(r, 20 * round));
+      }
+    }
   } catch (e) {
     if (e instanceof NotFoundError) throw e;
     return failed(deps, stagedId, claim, e as Error, trace, parsed);
   }
-  if (result.readBack) return outcomeOf(getStaged(deps.db, stagedId)!);
+  if (result.readBack) return outcomeOf((await getStaged(deps.db, stagedId))!);
   const outcome = result.outcome;
   // A replay's "no confirmation" step is traced inside the workflow, so the record keeps it.
   const toConfirm = opts.sendConfirmations === false ? [] : result.created.filter((c) => c.route.sendResponse);
   if (toConfirm.length) {
     const send = async () => {
       outcome.outbound = await sendConfirmations(deps, {
-        staged: getStaged(deps.db, stagedId)!,
+        staged: (await getStaged(deps.db, stagedId))!,
         created: toConfirm,
         userIdentificationId: outcome.userIdentificationId!,
         autoGenerated: outcome.autoGenerated,
@@ -194,35 +207,35 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
 }
 
 /** Takes the claim on a `new` record no live process holds; otherwise says what the record is. */
-function claimRecord(deps: Deps, stagedId: number, takeOwn: boolean): { claim: Claim } | { outcome: Outcome } {
+async function claimRecord(deps: Deps, stagedId: number, takeOwn: boolean): Promise<{ claim: Claim } | { outcome: Outcome }> {
   const self = selfClaim();
   const at = deps.now().toISOString();
-  return inWriteTx(deps.db, () => {
-    const current = stagedClaim(deps.db, stagedId);
-    if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
-    if (current.status !== "new") return { outcome: outcomeOf(getStaged(deps.db, stagedId)!) };
-    if (!(takeOwn && current.claimedBy === self) && claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
-      const out = outcomeOf(getStaged(deps.db, stagedId)!);
-      out.reason = `being processed by ${current.claimedBy} since ${current.claimedAt}`;
-      return { outcome: out };
-    }
-    if (current.attempts >= MAX_ATTEMPTS && current.claimedBy !== null) {
-      const error = `processing was interrupted ${current.attempts} times (the process was killed or crashed); the raw message is kept: run ingest-mail resubmit ${stagedId} once the cause is fixed`;
-      setStagedStatus(deps.db, stagedId, "error", at, { error, claimedBy: null, claimedAt: null }, error);
-      deps.log(`staged mail ${stagedId} error: ${error}`);
-      return { outcome: outcomeOf(getStaged(deps.db, stagedId)!) };
-    }
-    const attempt = current.attempts + 1;
-    updateStaged(deps.db, stagedId, { claimedBy: self, claimedAt: at, attempts: attempt });
-    return { claim: { by: self, attempt } };
-  });
+  // Read, decide, then take it by compare-and-set (issue 11.3): a racer that took it meanwhile wins.
+  const current = await stagedClaim(deps.db, stagedId);
+  if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
+  const readBack = async (reason?: string) => {
+    const out = outcomeOf((await getStaged(deps.db, stagedId))!);
+    if (reason) out.reason = reason;
+    return { outcome: out };
+  };
+  if (current.status !== "new") return readBack();
+  if (!(takeOwn && current.claimedBy === self) && claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self))
+    return readBack(`being processed by ${current.claimedBy} since ${current.claimedAt}`);
+  if (current.attempts >= MAX_ATTEMPTS && current.claimedBy !== null) {
+    const error = `processing was interrupted ${current.attempts} times (the process was killed or crashed); the raw message is kept: run ingest-mail resubmit ${stagedId} once the cause is fixed`;
+    await setStagedStatus(deps.db, stagedId, "error", at, { error, claimedBy: null, claimedAt: null }, error);
+    deps.log(`staged mail ${stagedId} error: ${error}`);
+    return readBack();
+  }
+  if (!(await takeClaim(deps.db, stagedId, current, self, at))) return readBack("taken by another process meanwhile");
+  return { claim: { by: self, attempt: current.attempts + 1 } };
 }
 
 /** Parses the record's raw bytes (issue 9.2: everything is derived from them, every time). */
 async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage | undefined, durable: boolean): Promise<ParsedMail> {
   const limits = parseLimits(deps, durable);
   if (raw?.buffer) return parseMail(raw.buffer, deps.paths.attachmentsDir, limits);
-  const stored = raw?.path ? { raw: null, rawPath: raw.path } : rawOf(deps.db, stagedId);
+  const stored = raw?.path ? { raw: null, rawPath: raw.path } : await rawOf(deps.db, stagedId);
   if (!stored) throw new NotFoundError(`no staged mail ${stagedId}`);
   return parseMail(stored.raw ?? rawStream({ buffer: null, path: stored.rawPath }), deps.paths.attachmentsDir, limits);
 }
@@ -230,8 +243,8 @@ async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage | undef
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
 
 /** Writes the parsed components and attachments onto the record (inside the workflow transaction). */
-function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail, trace: TraceStep[]): StagedMail {
-  const current = getStaged(deps.db, stagedId)!;
+async function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail, trace: TraceStep[]): Promise<StagedMail> {
+  const current = (await getStaged(deps.db, stagedId))!;
   const patch: Partial<NewStagedMail> = {
     messageId: parsed.messageId,
     inReplyTo: parsed.inReplyTo,
@@ -247,9 +260,12 @@ function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail, trace
     textBody: parsed.text,
     htmlBody: parsed.html,
   };
+  // A NUL in a header or body is kept in the raw bytes only: PostgreSQL text cannot hold one
+  // (issue 11), and no reader of these fields needs it.
+  for (const [k, v] of Object.entries(patch)) if (typeof v === "string" && v.includes("\0")) (patch as Record<string, unknown>)[k] = v.replaceAll("\0", "");
   for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
   if (parsed.messageId) {
-    const other = otherStagedWithMessageId(deps.db, parsed.messageId, stagedId);
+    const other = await otherStagedWithMessageId(deps.db, parsed.messageId, stagedId);
     // Issue 9.5: a Message-ID is no proof of identity (web forms reuse them); only our own outbound
     // ids thread anything, so a reused one changes nothing but is worth knowing.
     if (other !== null) trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${other} has the same Message-ID with other content; processed as a message of its own` });
@@ -258,12 +274,12 @@ function applyComponents(deps: Deps, stagedId: number, parsed: ParsedMail, trace
   // a row must never point to a missing file, so processing fails here and a resubmit writes it anew.
   for (const a of parsed.attachments) if (!existsSync(a.storedPath)) throw new Error(`attachment file ${a.storedPath} is gone (purged meanwhile?); resubmit to extract it again`);
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones.
-  deleteUnlinkedAttachments(deps.db, stagedId);
-  insertAttachments(
+  await deleteUnlinkedAttachments(deps.db, stagedId);
+  await insertAttachments(
     deps.db,
-    parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
+    parsed.attachments.map((a) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: a.storedPath })),
   );
-  updateStaged(deps.db, stagedId, patch);
+  await updateStaged(deps.db, stagedId, patch);
   return { ...current, ...patch } as StagedMail;
 }
 
@@ -275,12 +291,12 @@ async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, step
   const trace: TraceStep[] = [...steps, { step: "error", decision: "error", reason: e.message ?? String(e) }];
   let row: StagedMail | undefined;
   try {
-    row = inWriteTx(deps.db, () => {
-      const current = stagedClaim(deps.db, stagedId);
-      if (!current || current.status !== "new" || current.claimedBy !== claim.by) return getStaged(deps.db, stagedId);
-      if (parsed) applyComponents(deps, stagedId, parsed, []);
-      setStagedStatus(deps.db, stagedId, "error", at, { error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);
-      return getStaged(deps.db, stagedId);
+    row = await deps.db.write(async (db) => {
+      const current = await stagedClaimForCommit(db, stagedId);
+      if (!current || current.status !== "new" || current.claimedBy !== claim.by) return getStaged(db, stagedId);
+      if (parsed) await applyComponents({ ...deps, db }, stagedId, parsed, []);
+      await setStagedStatus(db, stagedId, "error", at, { error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);
+      return getStaged(db, stagedId);
     });
   } catch {
     // The database refused even the error status: the record stays `new` for a redelivery or `recover`.
@@ -307,22 +323,22 @@ interface WorkflowResult {
 // Everything for one message in one transaction (domain.md §7), from the claim to `complete`. The
 // statuses it passes through are each recorded in the history with their time (§1.3); the record
 // itself is written once, with the status it ends in.
-function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: ProcessOptions): WorkflowResult {
+async function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: ProcessOptions): Promise<WorkflowResult> {
   const at = deps.now().toISOString();
   const attempts = row.attempts;
   const passed = ["in_process"];
   trace.push({ step: "stage", decision: `staged as ${row.id}`, reason: `${row.rawSize} bytes from ${row.source}` });
   // Detection runs for every mail, whatever its later status (a subject-less bounce is still a bounce).
-  const auto = detectStaged(deps, row);
+  const auto = await detectStaged(deps, row);
   if (auto.autoGenerated) trace.push({ step: "detect-auto", decision: "auto-generated", reason: auto.reasons.join("; ") });
   const autoFields = { attempts, autoGenerated: auto.autoGenerated, autoReasons: JSON.stringify(auto.reasons), claimedBy: null, claimedAt: null };
   // issue 13: a delivery report about our own mail ends here, subject or not (status `bounce`).
-  const bounced = handleBounce(deps, row, { at, passed, auto, trace, fields: autoFields });
+  const bounced = await handleBounce(deps, row, { at, passed, auto, trace, fields: autoFields });
   if (bounced) return { outcome: bounced, created: [], readBack: false };
   const invalid = invalidReason(deps, row);
   if (invalid) {
     trace.push({ step: "validate", decision: "invalid", reason: invalid });
-    setStagedStatus(deps.db, row.id, "invalid", at, { ...autoFields, reason: invalid, trace: JSON.stringify(trace) }, invalid, passed);
+    await setStagedStatus(deps.db, row.id, "invalid", at, { ...autoFields, reason: invalid, trace: JSON.stringify(trace) }, invalid, passed);
     deps.log(`staged mail ${row.id} invalid: ${invalid}`);
     return { outcome: emptyOutcome(row.id, "invalid"), created: [], readBack: true };
   }
@@ -331,7 +347,7 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   const screened = screen(deps, row, { releasedSpam: opts.releasedSpam });
   if (screened) {
     trace.push({ step: "screen", decision: screened.status, reason: screened.reason });
-    setStagedStatus(deps.db, row.id, screened.status, at, { ...autoFields, reason: screened.reason, trace: JSON.stringify(trace) }, screened.reason, passed);
+    await setStagedStatus(deps.db, row.id, screened.status, at, { ...autoFields, reason: screened.reason, trace: JSON.stringify(trace) }, screened.reason, passed);
     return { outcome: emptyOutcome(row.id, screened.status), created: [], readBack: true };
   }
   const trust = trustOf(deps, row);
@@ -347,21 +363,21 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   const outcome = { ...emptyOutcome(row.id, "complete"), autoGenerated: auto.autoGenerated, autoReasons: auto.reasons };
 
   // 0. Case 1: ids in the address, when the issue really belongs to that identification.
-  const byAddress = identifyByAddressIds(deps, recipient, support, { recipientSource: rcpt.source, senderEmail: row.fromAddress, trust });
+  const byAddress = await identifyByAddressIds(deps, recipient, support, { recipientSource: rcpt.source, senderEmail: row.fromAddress, trust });
   trace.push(...byAddress.trace);
   let uid = byAddress.userIdentificationId;
   let supportLevel = byAddress.supportLevel;
   let matched: { issue: Issue; matchedBy: string } | null = byAddress.issue ? { issue: byAddress.issue, matchedBy: "address-ids" } : null;
   // Case 2: who the sender is.
   if (uid === null) {
-    const w = identifySender(deps, row.fromAddress ?? (row.envelopeSender || null), row.fromName);
+    const w = await identifySender(deps, row.fromAddress ?? (row.envelopeSender || null), row.fromName);
     uid = w.userIdentificationId;
     supportLevel = w.supportLevel;
     trace.push(w.trace);
   }
   // 1-4: Enate's matchers, first hit wins.
   if (!matched) {
-    const m = matchIssue(deps, { inReplyTo: row.inReplyTo, references: row.references ? row.references.split(" ") : [], subject: row.subject, text: row.textBody, senderEmail: row.fromAddress, authenticated: trust.authenticated });
+    const m = await matchIssue(deps, { inReplyTo: row.inReplyTo, references: row.references ? row.references.split(" ") : [], subject: row.subject, text: row.textBody, senderEmail: row.fromAddress, authenticated: trust.authenticated });
     trace.push(...m.trace);
     if (m.candidate) matched = { issue: m.candidate.issue, matchedBy: m.candidate.matchedBy };
   }
@@ -371,31 +387,33 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
   const targetIds: number[] = [];
   let followsClosed: Issue | null = null;
   if (matched) {
-    const plan = planDelivery(matched.issue, { get: (id) => getIssue(deps.db, id), splitChildren: (id) => splitChildrenOf(deps.db, id) });
+    // Issue 11.4: the link graph (merged, split, converted, parent) loaded in one query; the rules decide over it.
+    const graph = await linkGraph(deps.db, matched.issue.id);
+    const plan = planDelivery(matched.issue, { get: (id) => graph.get(id), splitChildren: (id) => [...graph.values()].filter((i) => i.splitFromId === id).sort((a, b) => a.id - b.id) });
     trace.push(...plan.trace);
     for (const t of plan.targets) {
       // Assignment rules look at the issue's customer (Salesforce: the case contact's account), not
       // at whoever wrote this mail.
-      const patch = { ...t.patch, ...(t.reassign ? reassignment(deps, t.issue, supportLevelOf(deps, t.issue.userIdentificationId)) : {}), updatedAt: at };
-      const updated = updateIssue(deps.db, t.issue.id, patch, `staged mail ${row.id}`);
+      const patch = { ...t.patch, ...(t.reassign ? reassignment(deps, t.issue, await supportLevelOf(deps, t.issue.userIdentificationId)) : {}), updatedAt: at };
+      const updated = await updateIssue(deps.db, t.issue.id, patch, `staged mail ${row.id}`);
       targetIds.push(updated.id);
       issuesOut.push({ issueId: updated.id, reference: updated.reference!, created: false, reopened: t.reopened, matchedBy: matched.matchedBy, state: updated.state });
     }
-    for (const p of plan.parentUpdates) updateIssue(deps.db, p.issue.id, { ...p.patch, updatedAt: at }, `staged mail ${row.id}`);
+    for (const p of plan.parentUpdates) await updateIssue(deps.db, p.issue.id, { ...p.patch, updatedAt: at }, `staged mail ${row.id}`);
     followsClosed = plan.newIssueFollowing;
   }
   if (targetIds.length === 0) {
     {
       // Issue 10: counted at the mail's own Date when imported; forged mail spares the real sender's quota.
-      const reason = opts.skipFlood ? null : floodReason(deps, row, uid, trust);
+      const reason = opts.skipFlood ? null : await floodReason(deps, row, uid, trust);
       if (reason) {
         trace.push({ step: "flood", decision: "held", reason });
-        setStagedStatus(deps.db, row.id, "held", at, { ...autoFields, reason, userIdentificationId: uid, trace: JSON.stringify(trace) }, reason, passed);
+        await setStagedStatus(deps.db, row.id, "held", at, { ...autoFields, reason, userIdentificationId: uid, trace: JSON.stringify(trace) }, reason, passed);
         return { outcome: { ...outcome, status: "held", userIdentificationId: uid, reason, trace }, created: [], readBack: false };
       }
     }
-    const opened = openIssue(deps, { userIdentificationId: uid, supportLevel, address: supportAddress, subject: row.subject, followsClosed });
-    markOpened(deps, opened.issue.id, row, trust);
+    const opened = await openIssue(deps, { userIdentificationId: uid, supportLevel, address: supportAddress, subject: row.subject, followsClosed });
+    await markOpened(deps, opened.issue.id, row, trust);
     trace.push(...opened.trace);
     // Decided here, inside the transaction, so mail on a silent route costs no outbound work at all.
     if (!opened.route.sendResponse) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "the route does not send a response" });
@@ -405,10 +423,10 @@ function workflow(deps: Deps, row: StagedMail, trace: TraceStep[], opts: Process
     issuesOut.push({ issueId: opened.issue.id, reference: opened.issue.reference!, created: true, reopened: false, matchedBy: null, state: opened.issue.state });
   }
 
-  const rec = recordMail(deps, row, uid, targetIds);
+  const rec = await recordMail(deps, row, uid, targetIds);
   trace.push({ step: "record", decision: `interaction ${rec.interactionId}, actions ${rec.actionIds.join(", ")}`, reason: "one action per issue" });
   // Issue 9.3: the text is stored once: the actions hold it now (the raw message holds everything).
-  setStagedStatus(deps.db, row.id, "complete", at, { ...autoFields, textBody: null, userIdentificationId: uid, interactionId: rec.interactionId, trace: JSON.stringify(trace) }, null, passed);
+  await setStagedStatus(deps.db, row.id, "complete", at, { ...autoFields, textBody: null, userIdentificationId: uid, interactionId: rec.interactionId, trace: JSON.stringify(trace) }, null, passed);
   Object.assign(outcome, { userIdentificationId: uid, interactionId: rec.interactionId, actionIds: rec.actionIds, issues: issuesOut, trace });
   return { outcome, created, readBack: false, supportAddress };
 }

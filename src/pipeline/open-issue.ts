@@ -1,6 +1,6 @@
 // domain.md §5: no match (or a closed chain): a new issue from the route of the support address,
 // with the assignee from the first matching assignment rule.
-import { createIssue, type Issue } from "../db/queries.js";
+import { createIssue, type Issue } from "../store/queries/queries.js";
 import { assign, routeFor, type RouteDecision } from "../rules/route.js";
 import type { Deps } from "./deps.js";
 import type { TraceStep } from "./outcome.js";
@@ -13,11 +13,11 @@ export interface NewIssueInput {
   followsClosed: Issue | null;
 }
 
-export function openIssue(deps: Deps, input: NewIssueInput): { issue: Issue; route: RouteDecision; trace: TraceStep[] } {
+export async function openIssue(deps: Deps, input: NewIssueInput): Promise<{ issue: Issue; route: RouteDecision; trace: TraceStep[] }> {
   const at = deps.now().toISOString();
   const route = routeFor(deps.config, input.address);
   const who = assign(deps.config.assignment, { supportLevel: input.supportLevel, address: input.address, subject: input.subject });
-  const issue = createIssue(
+  const issue = await createIssue(
     deps.db,
     {
       guid: deps.newGuid().toLowerCase(),

@@ -1,7 +1,7 @@
 // issue 13 point 4: after a mail is recorded on its issues, the people it was addressed or copied
 // to (other than us) join those issues as participants (src/rules/cc-participants.ts decides).
-import { addCcParticipants, participantEmails } from "../db/participant-queries.js";
-import type { StagedMail } from "../db/queries.js";
+import { addCcParticipants, participantEmails } from "../store/queries/participant-queries.js";
+import type { StagedMail } from "../store/queries/queries.js";
 import { ccParticipants, type CcDecision } from "../rules/cc-participants.js";
 import { bareAddress } from "../rules/confirm.js";
 import type { Deps } from "./deps.js";
@@ -22,7 +22,7 @@ function ownAddresses(deps: Deps, staged: StagedMail): string[] {
     .map(bareAddress);
 }
 
-export function addCopiedParticipants(deps: Deps, staged: StagedMail, issueIds: number[], at: string): Map<number, CcDecision> {
+export async function addCopiedParticipants(deps: Deps, staged: StagedMail, issueIds: number[], at: string): Promise<Map<number, CcDecision>> {
   const out = new Map<number, CcDecision>();
   // domain.md §9: a sender our MTA found unauthenticated is no participant, nor are those it copies.
   if (!trustOf(deps, staged).authenticated) return out;
@@ -33,8 +33,8 @@ export function addCopiedParticipants(deps: Deps, staged: StagedMail, issueIds: 
   const own = ownAddresses(deps, staged);
   if (ccParticipants({ to, cc, sender: staged.fromAddress, own, known: [] }).add.length === 0) return out;
   for (const issueId of issueIds) {
-    const decision = ccParticipants({ to, cc, sender: staged.fromAddress, own, known: participantEmails(deps.db, issueId) });
-    addCcParticipants(deps.db, issueId, decision.add, staged.id, at);
+    const decision = ccParticipants({ to, cc, sender: staged.fromAddress, own, known: await participantEmails(deps.db, issueId) });
+    await addCcParticipants(deps.db, issueId, decision.add, staged.id, at);
     out.set(issueId, decision);
   }
   return out;

@@ -1,13 +1,13 @@
 // domain.md §7 (ACS): one interaction per message and one action per issue it lands on.
-import { insertAction, insertInteraction, linkAttachmentsToAction } from "../db/queries.js";
-import type { StagedMail } from "../db/queries.js";
+import { insertAction, insertInteraction, linkAttachmentsToAction } from "../store/queries/queries.js";
+import type { StagedMail } from "../store/queries/queries.js";
 import { replyText } from "../rules/reply-text.js";
 import type { Deps } from "./deps.js";
 import { addCopiedParticipants } from "./participants.js";
 
-export function recordMail(deps: Deps, staged: StagedMail, userIdentificationId: number, issueIds: number[]): { interactionId: number; actionIds: number[] } {
+export async function recordMail(deps: Deps, staged: StagedMail, userIdentificationId: number, issueIds: number[]): Promise<{ interactionId: number; actionIds: number[] }> {
   const at = deps.now().toISOString();
-  const interactionId = insertInteraction(deps.db, {
+  const interactionId = await insertInteraction(deps.db, {
     userIdentificationId,
     stagedMailId: staged.id,
     interactionDate: staged.date ?? staged.receivedAt,
@@ -18,8 +18,9 @@ export function recordMail(deps: Deps, staged: StagedMail, userIdentificationId:
   const details = staged.textBody ?? "";
   // issue 13: the full text stays in details; the new part of it is kept beside it.
   const reply = replyText(details, { subject: staged.subject });
-  const actionIds = issueIds.map((issueId) => insertAction(deps.db, { issueId, interactionId, details, replyText: reply, createdAt: at }));
-  if (actionIds.length) linkAttachmentsToAction(deps.db, staged.id, actionIds[0]);
-  addCopiedParticipants(deps, staged, issueIds, at); // issue 13: people copied on the mail join its issues
+  const actionIds: number[] = [];
+  for (const issueId of issueIds) actionIds.push(await insertAction(deps.db, { issueId, interactionId, details, replyText: reply, createdAt: at }));
+  if (actionIds.length) await linkAttachmentsToAction(deps.db, staged.id, actionIds[0]);
+  await addCopiedParticipants(deps, staged, issueIds, at); // issue 13: people copied on the mail join its issues
   return { interactionId, actionIds };
 }

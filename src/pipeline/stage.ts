@@ -5,7 +5,8 @@
 // recorded as a duplicate of the original, unless the original is still `new` with no live
 // process on it: then this delivery takes it over and finishes it (issue 9.6).
 import { rmSync } from "node:fs";
-import { findStagedByDedupKey, inDurableWriteTx, insertStaged, setStagedStatus, stagedClaim, updateStaged } from "../db/queries.js";
+import { findStagedByDedupKey, insertStaged, setStagedStatus, stagedClaim, takeClaim } from "../store/queries/queries.js";
+import type { Db } from "../store/store.js";
 import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
 import type { Deps } from "./deps.js";
 import type { RawMessage } from "./read-raw.js";
@@ -33,48 +34,71 @@ export type StageResult =
   | { kind: "gave-up"; stagedId: number };
 
 /** Stages one message in its own commit (fsynced when `durable`). */
-export function stageRaw(deps: Deps, input: StageInput, durable = true): StageResult {
-  return stageRawBatch(deps, [input], durable)[0];
+export async function stageRaw(deps: Deps, input: StageInput, durable = true): Promise<StageResult> {
+  return (await stageRawBatch(deps, [input], durable))[0];
 }
 
 /** Stages several messages in one transaction, one fsync for all (LMTP's group commit, import). */
-export function stageRawBatch(deps: Deps, inputs: StageInput[], durable = true): StageResult[] {
+export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = true): Promise<StageResult[]> {
   const at = deps.now().toISOString();
   const self = selfClaim();
   try {
-    return inDurableWriteTx(deps.db, durable, () => inputs.map((input) => stageOne(deps, input, at, self)));
+    return await deps.db.write(
+      async (tx) => {
+        const out: StageResult[] = [];
+        for (const input of inputs) out.push(await stageOne({ ...deps, db: tx }, input, at, self));
+        return out;
+      },
+      { durable },
+    );
   } catch (e) {
     for (const input of inputs) discardUnstaged(input.raw);
     throw e;
   }
 }
 
-function stageOne(deps: Deps, { raw, envelope, source }: StageInput, at: string, self: string): StageResult {
-  const key = redeliveryKey(raw.contentKey, envelope.recipient);
-  const original = findStagedByDedupKey(deps.db, key);
-  if (original) {
-    const current = stagedClaim(deps.db, original.id)!;
-    if (current.status === "new" && !claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) {
-      if (current.attempts >= MAX_ATTEMPTS) {
-        const error = `processing was interrupted ${current.attempts} times (the process was killed or crashed); the raw message is kept: run ingest-mail resubmit ${original.id} once the cause is fixed`;
-        setStagedStatus(deps.db, original.id, "error", at, { error, claimedBy: null, claimedAt: null }, error);
-        deps.log(`staged mail ${original.id} error: ${error}`);
-        return { kind: "gave-up", stagedId: original.id };
-      }
-      const attempt = current.attempts + 1;
-      updateStaged(deps.db, original.id, { claimedBy: self, claimedAt: at, attempts: attempt, updatedAt: at });
-      return { kind: "takeover", stagedId: original.id, claim: { by: self, attempt }, previous: current.claimedBy };
+async function stageOne(deps: Deps, input: StageInput, at: string, self: string): Promise<StageResult> {
+  const key = redeliveryKey(input.raw.contentKey, input.envelope.recipient);
+  // Twice at most: a concurrent delivery of the same mail may take the key between our look and
+  // our insert (PostgreSQL; SQLite's single writer cannot); then this one is its redelivery.
+  for (let round = 0; ; round++) {
+    const original = await findStagedByDedupKey(deps.db, key);
+    if (original) {
+      const redelivered = await redelivery(deps, original.id, at, self);
+      if (redelivered) return redelivered;
     }
+    const row = await insertRecord(deps.db, input, key, original?.id ?? null, at, self);
+    if (row) return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : { kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 } };
+    if (round > 0) throw new Error(`staging: the dedup key of a new mail is taken but no record holds it`);
   }
-  const row = insertStaged(
-    deps.db,
+}
+
+/** A redelivery of a record left `new` by a process that is gone takes it over (issue 9.6). */
+async function redelivery(deps: Deps, originalId: number, at: string, self: string): Promise<StageResult | null> {
+  const current = (await stagedClaim(deps.db, originalId))!;
+  if (current.status !== "new" || claimIsLive(current.claimedBy, current.claimedAt, deps.now(), undefined, self)) return null;
+  if (current.attempts >= MAX_ATTEMPTS) {
+    const error = `processing was interrupted ${current.attempts} times (the process was killed or crashed); the raw message is kept: run ingest-mail resubmit ${originalId} once the cause is fixed`;
+    await setStagedStatus(deps.db, originalId, "error", at, { error, claimedBy: null, claimedAt: null }, error);
+    deps.log(`staged mail ${originalId} error: ${error}`);
+    return { kind: "gave-up", stagedId: originalId };
+  }
+  // Compare-and-set: of two redeliveries racing for it, one takes it; the other is a duplicate.
+  if (!(await takeClaim(deps.db, originalId, current, self, at))) return null;
+  return { kind: "takeover", stagedId: originalId, claim: { by: self, attempt: current.attempts + 1 }, previous: current.claimedBy };
+}
+
+function insertRecord(db: Db, { raw, envelope, source }: StageInput, key: string, originalId: number | null, at: string, self: string) {
+  const duplicate = originalId !== null;
+  return insertStaged(
+    db,
     {
       receivedAt: at,
       updatedAt: at,
-      status: original ? "duplicate" : "new",
+      status: duplicate ? "duplicate" : "new",
       source,
-      dedupKey: original ? null : key,
-      duplicateOf: original?.id ?? null,
+      dedupKey: duplicate ? null : key,
+      duplicateOf: originalId,
       contentHash: raw.sha256,
       rawSize: raw.size,
       raw: raw.buffer,
@@ -83,13 +107,12 @@ function stageOne(deps: Deps, { raw, envelope, source }: StageInput, at: string,
       envelopeRecipient: envelope.recipient,
       envelopeSender: envelope.sender,
       headers: "",
-      claimedBy: original ? null : self,
-      claimedAt: original ? null : at,
-      attempts: original ? 0 : 1,
+      claimedBy: duplicate ? null : self,
+      claimedAt: duplicate ? null : at,
+      attempts: duplicate ? 0 : 1,
     },
-    original ? `redelivery of staged mail ${original.id}` : undefined,
+    duplicate ? `redelivery of staged mail ${originalId}` : undefined,
   );
-  return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : { kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 } };
 }
 
 /** Not staged: leave no spool file behind that no record points to; the MTA delivers again. */

@@ -2,9 +2,8 @@
 // themselves are pure (src/rules/own-mail.ts, spam-flag.ts, authentication-results.ts,
 // address-trust.ts); this file reads what they need and applies what they say.
 import { randomBytes } from "node:crypto";
-import type { StagedMail } from "../db/queries.js";
-import { countFloodIssues, ensureSetting, setIssueFlood } from "../db/trust-queries.js";
-import type { Db } from "../db/open.js";
+import type { StagedMail } from "../store/queries/queries.js";
+import { countFloodIssues, ensureSetting, setIssueFlood } from "../store/queries/trust-queries.js";
 import { authVerdict } from "../rules/authentication-results.js";
 import { bareAddress } from "../rules/confirm.js";
 import { parseHeaderBlock, type HeaderMap } from "../rules/headers.js";
@@ -13,16 +12,17 @@ import { spamFlag } from "../rules/spam-flag.js";
 import { headerText } from "../outbound/header-safe.js";
 import type { Deps } from "./deps.js";
 
-const secrets = new WeakMap<Db, string>();
+// Per database (its path or URL): a transaction is a new Db object each time, the database is not.
+const secrets = new Map<string, string>();
 
 /**
  * The secret that signs the ids in the addresses we hand out: config addressSecret, else the
  * database's own, created on first use (32 random bytes) and kept in the settings table.
  */
-export function addressSecretOf(deps: Pick<Deps, "db" | "config">): string {
+export async function addressSecretOf(deps: Pick<Deps, "db" | "config" | "paths">): Promise<string> {
   if (deps.config.addressSecret) return deps.config.addressSecret;
-  let s = secrets.get(deps.db);
-  if (!s) secrets.set(deps.db, (s = ensureSetting(deps.db, "address_secret", () => randomBytes(32).toString("hex"))));
+  let s = secrets.get(deps.paths.db);
+  if (!s) secrets.set(deps.paths.db, (s = await ensureSetting(deps.db, "address_secret", () => randomBytes(32).toString("hex"))));
   return s;
 }
 
@@ -82,19 +82,19 @@ export function floodTime(deps: Deps, row: StagedMail): string {
  * counts against everything opened under the identity; an authenticated one only against issues
  * opened by authenticated mail, so forged mail cannot get the real sender's mail held.
  */
-export function floodReason(deps: Deps, row: StagedMail, uid: number, trust: MailTrust): string | null {
+export async function floodReason(deps: Deps, row: StagedMail, uid: number, trust: MailTrust): Promise<string | null> {
   const flood = deps.config.flood;
   if (!flood) return null;
   const until = floodTime(deps, row);
   const since = new Date(new Date(until).getTime() - flood.windowMinutes * 60_000).toISOString();
-  const n = countFloodIssues(deps.db, uid, since, until, !trust.authenticated);
+  const n = await countFloodIssues(deps.db, uid, since, until, !trust.authenticated);
   if (n < flood.maxNewIssues) return null;
   return `flood: ${n} new issues from this sender in ${flood.windowMinutes} minutes (limit ${flood.maxNewIssues})`;
 }
 
 /** Records on a new issue what the flood limit needs (its flood time, whether the mail was forged). */
-export function markOpened(deps: Deps, issueId: number, row: StagedMail, trust: MailTrust): void {
+export async function markOpened(deps: Deps, issueId: number, row: StagedMail, trust: MailTrust): Promise<void> {
   // Live, authenticated mail: the open time is the flood time already; no second write.
   if (trust.authenticated && row.source !== "import") return;
-  setIssueFlood(deps.db, issueId, floodTime(deps, row), !trust.authenticated);
+  await setIssueFlood(deps.db, issueId, floodTime(deps, row), !trust.authenticated);
 }

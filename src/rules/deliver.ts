@@ -1,6 +1,6 @@
 // domain.md §4: where a matched mail goes and what it does to the work items. Pure: it reads issues
 // through `view` and returns a plan; the orchestrator writes it.
-import type { Issue, NewIssue } from "../db/queries.js";
+import type { Issue, NewIssue } from "../store/queries/queries.js";
 
 export interface IssueView {
   get(id: number): Issue | undefined;

@@ -12,7 +12,6 @@ import { GroupCommit } from "./group-commit.js";
 import { createLmtpServer, type LmtpState } from "./lmtp.js";
 import type { LogLine } from "./log.js";
 import { createProcessor, type Processor, type WorkerSetup } from "./processor.js";
-import { lockWrites, WriteLock } from "./write-lock.js";
 import { discardDelivery, readDelivery, stageDeliveries, type Delivery, type RecipientResult } from "./stage-adapter.js";
 
 export interface DaemonOptions {
@@ -28,7 +27,10 @@ export interface DaemonOptions {
   socketMode: number;
   /** Process on the main thread instead of a worker thread of its own. */
   inline: boolean;
-  /** What the processing thread opens: the command's --db / --config. */
+  /**
+   * What the processing thread opens: the command's --db / --config, and on SQLite the buffer of
+   * the write lock `deps.store` was opened with (cli/commands/serve.ts: openDeps).
+   */
   worker: Omit<WorkerSetup, "capacity">;
 }
 
@@ -60,6 +62,8 @@ export class Daemon {
   private readonly retention = retentionSchedule(() => this.deps);
   private readonly started = Date.now();
   private stopping: Promise<void> | null = null;
+  /** The retention purge a sweep started: the store is closed only after it. */
+  private purging: Promise<void> = Promise.resolve();
   private stopped!: () => void;
   /** Resolves once the daemon has shut down (SIGTERM → drained → closed). */
   readonly done = new Promise<void>((r) => (this.stopped = r));
@@ -75,10 +79,7 @@ export class Daemon {
       // Transactions past DATA that have not reached the stager yet.
       onTheWay: () => this.state.transactions - this.stager.pending,
     });
-    // Both threads' write transactions take turns through one in-process lock, staging first.
-    const lock = new WriteLock(undefined, deps.config.busyTimeoutMs);
-    lockWrites(deps.db.$client, lock, true);
-    this.processor = createProcessor(deps, { ...opts.worker, capacity: opts.queueCapacity, lock: lock.buffer }, log, opts.inline);
+    this.processor = createProcessor(deps, { ...opts.worker, capacity: opts.queueCapacity }, log, opts.inline);
     this.server = createLmtpServer(
       { maxMessageBytes: deps.config.limits.maxMessageBytes, maxConnections: opts.maxConnections, maxBytesInFlight: opts.maxBytesInFlight },
       {
@@ -124,7 +125,7 @@ export class Daemon {
   /** Start and every sweepSeconds: records left `new`, stuck records, the outbox (processor.ts). */
   private sweep(why: string): void {
     this.processor.sweep(why);
-    purgeOnSchedule(this.retention, this.log);
+    this.purging = this.purging.then(() => purgeOnSchedule(this.retention, this.log));
   }
 
   /** SIGHUP: the configuration file is read again; the database and the listen address stay. */
@@ -175,7 +176,8 @@ export class Daemon {
       }
       const left = await this.processor.stop(Math.max(0, deadline - Date.now()));
       await new Promise<void>((r) => this.server.close(() => r()));
-      this.deps.db.$client.close();
+      await this.purging;
+      await this.deps.store.close();
       this.log(`stopped${left ? ` (drain time over: ${left} records stay new for the next start)` : ""}`);
       this.stopped();
     })();

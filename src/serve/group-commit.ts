@@ -3,9 +3,12 @@
 // and share its fsync. Each caller's promise settles only after the commit that holds its message
 // has returned, so no 250 goes out before its message is on disk.
 //
-// The commit is synchronous (better-sqlite3): while it waits for the disk the event loop stands
-// still, the kernel buffers what the clients send meanwhile, and the next group is the larger for
-// it. That is what keeps the number of fsyncs per second bounded under load.
+// One commit at a time: deliveries that arrive while it runs wait for it and form the next group,
+// committed as soon as it has returned. On SQLite the commit barely yields (better-sqlite3 is
+// synchronous): while it waits for the disk the event loop stands still, the kernel buffers what the
+// clients send meanwhile, and the next group is the larger for it. On PostgreSQL the loop goes on
+// and the deliveries gather here instead. Either way the number of fsyncs per second stays bounded
+// under load.
 
 export interface GroupCommitOptions {
   /** How long the first waiting delivery waits for company, in ms (0: until the next turn of the event loop). */
@@ -36,11 +39,14 @@ export class GroupCommit<I, R> {
   private cancelTimer: (() => void) | null = null;
   /** The scheduled flush waits out the window (rather than the end of this turn). */
   private timed = false;
+  /** A commit is running (the next group waits for it); how many deliveries it holds. */
+  private committing = false;
+  private inCommit = 0;
   readonly stats: GroupStats = { commits: 0, deliveries: 0, largest: 0 };
 
   constructor(
-    /** Stages the group in one transaction; returns one result per item, in order. */
-    private readonly commit: (items: I[]) => R[],
+    /** Stages the group in one transaction; resolves with one result per item, in order, once committed. */
+    private readonly commit: (items: I[]) => Promise<R[]> | R[],
     private readonly opts: GroupCommitOptions,
   ) {}
 
@@ -48,13 +54,14 @@ export class GroupCommit<I, R> {
   stage(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (this.waiting.length >= this.opts.maxBatch) this.flush();
+      if (this.waiting.length >= this.opts.maxBatch) void this.flush();
       else this.schedule();
     });
   }
 
+  /** Deliveries the stager holds: waiting for a commit, or in the one running. */
   get pending(): number {
-    return this.waiting.length;
+    return this.waiting.length + this.inCommit;
   }
 
   private schedule(): void {
@@ -63,7 +70,7 @@ export class GroupCommit<I, R> {
     this.cancelTimer?.();
     const run = () => {
       this.cancelTimer = null;
-      this.flush();
+      void this.flush();
     };
     this.timed = this.opts.windowMs > 0 && !everyone;
     if (this.timed) {
@@ -75,22 +82,34 @@ export class GroupCommit<I, R> {
     }
   }
 
-  private flush(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    while (this.waiting.length) {
-      const group = this.waiting.splice(0, this.opts.maxBatch);
-      let results: R[];
-      try {
-        results = this.commit(group.map((w) => w.item));
-      } catch (e) {
-        for (const w of group) w.reject(e as Error);
-        continue;
+  /** Commits the waiting deliveries, group after group; never rejects (each caller hears its own result). */
+  private async flush(): Promise<void> {
+    // The running commit takes what arrived meanwhile as soon as it has returned.
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.waiting.length) {
+        this.cancelTimer?.();
+        this.cancelTimer = null;
+        const group = this.waiting.splice(0, this.opts.maxBatch);
+        this.inCommit = group.length;
+        let results: R[];
+        try {
+          results = await this.commit(group.map((w) => w.item));
+        } catch (e) {
+          for (const w of group) w.reject(e as Error);
+          continue;
+        } finally {
+          this.inCommit = 0;
+        }
+        this.stats.commits++;
+        this.stats.deliveries += group.length;
+        this.stats.largest = Math.max(this.stats.largest, group.length);
+        // Only now, the commit holding them returned: their 250s may go out (issue 12.3).
+        group.forEach((w, i) => w.resolve(results[i]));
       }
-      this.stats.commits++;
-      this.stats.deliveries += group.length;
-      this.stats.largest = Math.max(this.stats.largest, group.length);
-      group.forEach((w, i) => w.resolve(results[i]));
+    } finally {
+      this.committing = false;
     }
   }
 }

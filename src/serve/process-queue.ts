@@ -4,8 +4,8 @@
 // queued: the record stays `new` in the database and the next refill finds it there. On start and
 // every sweep the daemon does what `recover` does (records left `new`, or `in_process`/`workflow`
 // by a crash) and retries the outbox (with backoff), so no cron job is needed.
-import { getStaged, inWriteTx, setStagedStatus } from "../db/queries.js";
-import { listNewStagedIds, listStuckInProcessIds } from "../db/serve-queries.js";
+import { getStaged, setStagedStatus } from "../store/queries/queries.js";
+import { listNewStagedIds, listStuckInProcessIds } from "../store/queries/serve-queries.js";
 import type { Deps } from "../pipeline/deps.js";
 import { safe } from "./log.js";
 import { afterStaging, processStaged } from "../pipeline/ingest.js";
@@ -43,6 +43,10 @@ export class ProcessQueue {
   private missed = false;
   /** Refill cursor: ids at or below it were queued since the last full sweep. */
   private cursor = 0;
+  /** The sweeps and refills, one after the other: two at once would race over the cursor. */
+  private reads: Promise<unknown> = Promise.resolve();
+  /** Ids whose processing ended while a refill read the database: the `new` it read is stale. */
+  private endedDuringRead: Set<number> | null = null;
   readonly stats: QueueStats = { processed: 0, byStatus: {}, overflowed: 0, recovered: 0 };
 
   constructor(
@@ -81,31 +85,49 @@ export class ProcessQueue {
    * than recoverAfterMinutes go back to `new`; then every `new` record is queued, oldest first, as
    * far as the queue has room. Returns how many were queued.
    */
-  sweep(): number {
-    const { db, config, now } = this.deps;
-    const before = new Date(now().getTime() - config.recoverAfterMinutes * 60_000).toISOString();
-    for (const id of listStuckInProcessIds(db, before)) {
-      // Records of older versions that stopped in in_process / workflow go back to new first.
-      const claimed = inWriteTx(db, () => {
-        const row = getStaged(db, id);
-        if (!row || (row.status !== "in_process" && row.status !== "workflow") || row.updatedAt >= before) return false;
-        setStagedStatus(db, id, "new", now().toISOString(), { claimedBy: null, claimedAt: null }, STUCK_NOTE(row.status));
-        return true;
-      });
-      if (claimed) this.stats.recovered++;
-    }
-    this.cursor = 0;
-    return this.refill();
+  sweep(): Promise<number> {
+    return this.serially(async () => {
+      const { db, config, now } = this.deps;
+      const before = new Date(now().getTime() - config.recoverAfterMinutes * 60_000).toISOString();
+      for (const id of await listStuckInProcessIds(db, before)) {
+        // Records of older versions that stopped in in_process / workflow go back to new first.
+        const claimed = await db.write(async (tx) => {
+          const row = await getStaged(tx, id);
+          if (!row || (row.status !== "in_process" && row.status !== "workflow") || row.updatedAt >= before) return false;
+          await setStagedStatus(tx, id, "new", now().toISOString(), { claimedBy: null, claimedAt: null }, STUCK_NOTE(row.status));
+          return true;
+        });
+        if (claimed) this.stats.recovered++;
+      }
+      this.cursor = 0;
+      return this.readNew();
+    });
   }
 
   /** Queues `new` records from the database while there is room. */
-  private refill(): number {
+  private refill(): Promise<number> {
+    return this.serially(() => this.readNew());
+  }
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.reads.then(fn);
+    this.reads = r.catch(() => undefined);
+    return r;
+  }
+
+  private async readNew(): Promise<number> {
     let n = 0;
     this.missed = false;
     while (this.tasks.length < this.opts.capacity) {
-      const ids = listNewStagedIds(this.deps.db, this.cursor, Math.min(500, this.opts.capacity - this.tasks.length));
+      const ended = (this.endedDuringRead = new Set());
+      let ids: number[];
+      try {
+        ids = await listNewStagedIds(this.deps.db, this.cursor, Math.min(500, this.opts.capacity - this.tasks.length));
+      } finally {
+        this.endedDuringRead = null;
+      }
       if (!ids.length) break;
-      for (const id of ids) if (this.push({ id })) n++;
+      for (const id of ids) if (!ended.has(id) && this.push({ id })) n++;
       this.cursor = ids[ids.length - 1];
     }
     return n;
@@ -116,10 +138,10 @@ export class ProcessQueue {
     this.halted = true;
   }
 
-  /** Resolves when the queue is empty (or stopped) and nothing is being processed. */
-  whenIdle(): Promise<void> {
-    if (!this.running && (this.halted || !this.tasks.length)) return Promise.resolve();
-    return new Promise((r) => this.idle.push(r));
+  /** Resolves when the queue is empty (or stopped), nothing is being processed and no sweep is reading. */
+  async whenIdle(): Promise<void> {
+    if (this.running || (!this.halted && this.tasks.length)) await new Promise<void>((r) => this.idle.push(r));
+    await this.reads;
   }
 
   private kick(): void {
@@ -133,7 +155,7 @@ export class ProcessQueue {
       for (;;) {
         const started = performance.now();
         while (!this.halted && this.tasks.length && performance.now() - started < this.opts.sliceMs) await this.one(this.tasks.shift()!);
-        if (!this.halted && !this.tasks.length && this.missed) this.refill();
+        if (!this.halted && !this.tasks.length && this.missed) await this.refill();
         if (this.halted || !this.tasks.length) break;
         // Let the LMTP sessions (and the group commit) have the thread for a turn.
         await new Promise((r) => setImmediate(r));
@@ -158,6 +180,7 @@ export class ProcessQueue {
       // or leaves the record `new` for the next sweep when even that cannot be written).
       this.log(`process staged=${task.id} failed: ${(e as Error).message}`);
     } finally {
+      this.endedDuringRead?.add(task.id);
       const n = (this.queued.get(task.id) ?? 1) - 1;
       if (n > 0) this.queued.set(task.id, n);
       else this.queued.delete(task.id);

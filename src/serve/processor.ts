@@ -32,7 +32,7 @@ export interface WorkerSetup {
   db?: string;
   config?: string;
   capacity: number;
-  /** The WriteLock both threads share (write-lock.ts). */
+  /** The WriteLock both threads share (write-lock.ts); none on PostgreSQL. */
   lock?: SharedArrayBuffer;
 }
 
@@ -61,7 +61,7 @@ class MainThreadProcessor implements Processor {
     this.queue.push(task);
   }
   sweep(why: string): void {
-    sweepLogged(this.queue, why, this.log);
+    void sweepLogged(this.queue, why, this.log);
   }
   reload(deps: Deps): void {
     this.queue.setDeps(deps);
@@ -74,10 +74,10 @@ class MainThreadProcessor implements Processor {
   }
 }
 
-/** Start and every sweep interval: records left `new` (what `recover` does), then the outbox. */
-export function sweepLogged(queue: ProcessQueue, why: string, log: LogLine): void {
+/** Start and every sweep interval: records left `new` (what `recover` does), then the outbox. Never rejects. */
+export async function sweepLogged(queue: ProcessQueue, why: string, log: LogLine): Promise<void> {
   try {
-    const queued = queue.sweep();
+    const queued = await queue.sweep();
     if (queued || why === "start") log(`sweep (${why}): ${queued} staged records left new queued for processing`);
   } catch (e) {
     log(`sweep (${why}) failed: ${(e as Error).message}`);

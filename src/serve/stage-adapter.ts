@@ -3,7 +3,6 @@
 // recipient of every message of a group commit is staged in ONE durable transaction: one fsync
 // for the lot (issue 12, point 3); each recipient in a savepoint of its own, so that one
 // recipient's failure is a 451 for that recipient only (point 2).
-import { inDurableWriteTx } from "../db/queries.js";
 import type { Deps } from "../pipeline/deps.js";
 import { readSettings } from "../pipeline/ingest.js";
 import { readRaw, type RawMessage } from "../pipeline/read-raw.js";
@@ -35,24 +34,28 @@ export function discardDelivery(raw: RawMessage): void {
  * failed commit fails them all. The redelivery check is per recipient (stageRawBatch's key holds
  * the envelope recipient): the same message for another recipient is that recipient's own copy.
  */
-export function stageDeliveries(deps: Deps, deliveries: Delivery[]): RecipientResult[][] {
+export async function stageDeliveries(deps: Deps, deliveries: Delivery[]): Promise<RecipientResult[][]> {
   const results: RecipientResult[][] = deliveries.map((d) => d.recipients.map(() => ({ kind: "failed", error: new Error("not staged") })));
   try {
-    inDurableWriteTx(deps.db, true, () => {
-      deliveries.forEach((d, i) => {
-        // The recipients share the spool file: a failing one must not remove it (stageRawBatch
-        // discards its input's file on failure); it is removed below if no recipient was staged.
-        const shared = { ...d.raw, existed: true };
-        d.recipients.forEach((recipient, j) => {
-          try {
-            // Nested in this transaction: stageRawBatch's own transaction is a savepoint, not durable on its own.
-            results[i][j] = stageRawBatch(deps, [{ raw: shared, envelope: { recipient, sender: d.sender }, source: "lmtp" }], false)[0];
-          } catch (e) {
-            results[i][j] = { kind: "failed", error: e as Error };
+    await deps.db.write(
+      async (tx) => {
+        const inTx = { ...deps, db: tx };
+        for (const [i, d] of deliveries.entries()) {
+          // The recipients share the spool file: a failing one must not remove it (stageRawBatch
+          // discards its input's file on failure); it is removed below if no recipient was staged.
+          const shared = { ...d.raw, existed: true };
+          for (const [j, recipient] of d.recipients.entries()) {
+            try {
+              // Nested in this transaction: stageRawBatch's own transaction is a savepoint, not durable on its own.
+              results[i][j] = (await stageRawBatch(inTx, [{ raw: shared, envelope: { recipient, sender: d.sender }, source: "lmtp" }], false))[0];
+            } catch (e) {
+              results[i][j] = { kind: "failed", error: e as Error };
+            }
           }
-        });
-      });
-    });
+        }
+      },
+      { durable: true },
+    );
   } catch (e) {
     // The commit itself failed: nothing of this group is on disk.
     for (const r of results) r.fill({ kind: "failed", error: e as Error });

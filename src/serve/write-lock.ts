@@ -4,41 +4,49 @@
 // a staging commit waited 7 ms on average (bench profile) for a lock that was free most of that
 // time. Staging (a 250 waits for it) goes first: the processing thread does not take the lock while
 // the main thread is waiting for it.
-import type Database from "better-sqlite3";
+//
+// SQLite only: each thread opens its store with its WriteLock as the engine's `writeTurn`
+// (store/sqlite/engine.ts takes it before BEGIN IMMEDIATE and gives it back after COMMIT or
+// ROLLBACK; savepoints run inside the outer transaction's turn). PostgreSQL has row locks and
+// several daemons may share one database (issue 12.7): no lock there.
+import { StorageFault } from "../errors.js";
+import type { WriteTurn } from "../store/sqlite/engine.js";
 
 const HELD = 0;
 const STAGER_WAITING = 1;
 
-export class WriteLock {
+export class WriteLock implements WriteTurn {
   private readonly a: Int32Array;
 
   constructor(
     readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8),
-    /** Past this the caller gets SQLITE_BUSY, as from SQLite itself (busyTimeoutMs). */
+    /** Past this the caller gets a StorageFault (exit 75, 451), as from SQLite's busy timeout (busyTimeoutMs). */
     private readonly timeoutMs = 30_000,
+    /** The stager's side: served before a waiting processor. */
+    private readonly first = false,
   ) {
     this.a = new Int32Array(buffer);
   }
 
-  /** Runs fn holding the lock; `first`: the stager, served before a waiting processor. */
-  run<T>(fn: () => T, first = false): T {
+  /** Runs fn holding the lock. */
+  run<T>(fn: () => T, first = this.first): T {
     this.acquire(first);
     try {
       return fn();
     } finally {
-      Atomics.store(this.a, HELD, 0);
-      Atomics.notify(this.a, HELD);
+      this.release();
     }
   }
 
-  private acquire(first: boolean): void {
+  /** Blocks this thread until the lock is ours (the other thread holds it for one transaction at most). */
+  acquire(first = this.first): void {
     const deadline = Date.now() + this.timeoutMs;
     if (first) Atomics.store(this.a, STAGER_WAITING, 1);
     try {
       for (;;) {
         const yieldToStager = !first && Atomics.load(this.a, STAGER_WAITING) === 1;
         if (!yieldToStager && Atomics.compareExchange(this.a, HELD, 0, 1) === 0) return;
-        if (Date.now() > deadline) throw Object.assign(new Error("database is locked (the daemon's other thread held it too long)"), { code: "SQLITE_BUSY" });
+        if (Date.now() > deadline) throw new StorageFault("database is locked (the daemon's other thread held it too long)", "WRITE_LOCK_TIMEOUT");
         // Woken by the release (HELD) or by the stager having had its turn (STAGER_WAITING).
         Atomics.wait(this.a, yieldToStager ? STAGER_WAITING : HELD, 1, 5);
       }
@@ -49,18 +57,9 @@ export class WriteLock {
       }
     }
   }
-}
 
-/**
- * Makes every write transaction of this connection (inWriteTx: `transaction(fn).immediate()`)
- * take the lock first; nested ones (savepoints) run inside the outer one's turn.
- */
-export function lockWrites(client: Database.Database, lock: WriteLock, first = false): void {
-  const original = client.transaction.bind(client);
-  const patched = ((fn: (...a: unknown[]) => unknown) => {
-    const tx = original(fn);
-    const immediate = (...args: unknown[]) => (client.inTransaction ? tx.immediate(...args) : lock.run(() => tx.immediate(...args), first));
-    return Object.assign((...args: unknown[]) => tx(...args), { immediate, deferred: tx.deferred, exclusive: tx.exclusive, default: tx.default });
-  }) as unknown as Database.Database["transaction"];
-  client.transaction = patched;
+  release(): void {
+    Atomics.store(this.a, HELD, 0);
+    Atomics.notify(this.a, HELD);
+  }
 }

@@ -3,6 +3,7 @@
 // SQLite file path, the embedded default. The PostgreSQL engine (and its driver) is loaded only
 // for a URL, so the per-message path on SQLite never pays for it.
 import type { Store } from "./store.js";
+import type { WriteTurn } from "./sqlite/engine.js";
 import { openSqliteStore } from "./sqlite/open.js";
 
 export interface StoreOptions {
@@ -10,6 +11,8 @@ export interface StoreOptions {
   readonly?: boolean;
   /** SQLite: the mode of a database file this call creates (issue 10). */
   fileMode?: number;
+  /** SQLite: the LMTP daemon's write lock between its two threads (serve/write-lock.ts); PostgreSQL needs none. */
+  writeTurn?: WriteTurn;
 }
 
 export const isDatabaseUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);

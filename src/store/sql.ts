@@ -92,6 +92,17 @@ export async function insertReturning<T>(db: Db, table: PlainTable, values: Reco
   return mapRow<T>(table, await db.get(`${insertSql(table, cols)} RETURNING ${info(table).select}`, params));
 }
 
+/**
+ * INSERT the given properties unless a row with the same value in a unique column exists (ON
+ * CONFLICT DO NOTHING, issue 11.3: duplicates rest on a unique key, on both engines); returns the
+ * new row, or undefined when the key was taken, by a committed writer or one that commits meanwhile.
+ */
+export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Promise<T | undefined> {
+  const { cols, params } = assignments(table, values);
+  const row = await db.get(`${insertSql(table, cols)} ON CONFLICT ("${uniqueColumn}") DO NOTHING RETURNING ${info(table).select}`, params);
+  return row ? mapRow<T>(table, row) : undefined;
+}
+
 /** One INSERT of several rows with the same properties (fewer statements on the hot path). */
 export async function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): Promise<void> {
   if (!rows.length) return;

@@ -10,7 +10,8 @@ export interface TxOptions {
   /**
    * The commit must be on disk before write() returns. Staging asks for it (the MTA is told
    * "delivered" on the strength of it, issue 9.7); everything after it can be redone from the staged
-   * record. SQLite: synchronous=FULL for this commit; PostgreSQL commits durably anyway.
+   * record. SQLite: synchronous=FULL for this commit (NORMAL otherwise); PostgreSQL: a normal commit
+   * (others run with synchronous_commit = off, the same trade as SQLite's NORMAL).
    */
   durable?: boolean;
   /** Deleted rows are overwritten, not just unlinked (purge, issue 14: SQLite secure_delete). */

@@ -4,6 +4,7 @@ import type { Deps } from "../pipeline/deps.js";
 import type { Outcome } from "../pipeline/outcome.js";
 import { retryOutbox } from "../pipeline/outbound.js";
 import { resubmitStaged } from "../pipeline/resubmit.js";
+import { outboundStatus } from "../store/queries/web-queries.js";
 
 export type ResubmitResult = { ok: true; outcome: Outcome } | { ok: false; reason: string };
 
@@ -17,9 +18,9 @@ export type RetryResult = { ok: true; status: string; error: string | null } | {
 
 /** `ingest-mail outbox retry ID`: the stored message sent again, as it was. */
 export async function retryOutbound(deps: Deps, id: number): Promise<RetryResult> {
-  const known = deps.db.$client.prepare(`SELECT status FROM outbound_mails WHERE id = ?`).get(id) as { status: string } | undefined;
-  if (!known) return { ok: false, reason: `no outbound mail ${id}` };
-  if (known.status !== "failed") return { ok: false, reason: `outbound mail ${id} is ${known.status}; only failed mail is sent again` };
+  const status = await outboundStatus(deps.db, id);
+  if (!status) return { ok: false, reason: `no outbound mail ${id}` };
+  if (status !== "failed") return { ok: false, reason: `outbound mail ${id} is ${status}; only failed mail is sent again` };
   const [result] = await retryOutbox(deps, [id]);
   if (!result) return { ok: false, reason: `outbound mail ${id} was not retried` };
   return { ok: true, status: result.status, error: result.error };

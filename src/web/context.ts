@@ -3,14 +3,14 @@
 // every few minutes, to catch changes the history does not show, e.g. deleted rows); in between the
 // counts follow the status history: each page reads only the changes since the last one.
 import type { Hono } from "hono";
-import { stagedCounts, statusChangesSince } from "../db/web-queries.js";
+import { stagedCounts, statusChangesSince } from "../store/queries/web-queries.js";
 import type { Deps } from "../pipeline/deps.js";
 import type { Security, WebEnv } from "./security.js";
 
 export interface WebContext {
   deps: Deps;
   sec: Security;
-  counts(): { counts: Record<string, number>; at: Date };
+  counts(): Promise<{ counts: Record<string, number>; at: Date }>;
   /** After an action changed statuses: the next page counts again. */
   invalidateCounts(): void;
   /** A one-time message for the session's next page (the outcome of a POST, after its redirect). */
@@ -33,21 +33,25 @@ export function makeContext(deps: Deps, sec: Security, opts: { countsMaxAgeMs?: 
     deps,
     sec,
     pageSize: opts.pageSize ?? 50,
-    counts() {
+    async counts() {
       const now = deps.now();
-      if (cached && now.getTime() - cached.full <= maxAge) {
-        const changes = statusChangesSince(deps.db, cached.historyId, MAX_CHANGES + 1);
-        if (changes.length <= MAX_CHANGES) {
+      const c = cached;
+      if (c && now.getTime() - c.full <= maxAge) {
+        const changes = await statusChangesSince(deps.db, c.historyId, MAX_CHANGES + 1);
+        // Pages are served concurrently: another may have applied some of these meanwhile (only
+        // newer ones count), or an action dropped the counts (then they are counted again).
+        if (changes.length <= MAX_CHANGES && cached === c) {
           for (const ch of changes) {
-            if (ch.previous !== null) cached.counts[ch.previous] = (cached.counts[ch.previous] ?? 0) - 1;
-            cached.counts[ch.status] = (cached.counts[ch.status] ?? 0) + 1;
-            cached.historyId = ch.id;
+            if (ch.id <= c.historyId) continue;
+            if (ch.previous !== null) c.counts[ch.previous] = (c.counts[ch.previous] ?? 0) - 1;
+            c.counts[ch.status] = (c.counts[ch.status] ?? 0) + 1;
+            c.historyId = ch.id;
           }
-          cached.at = now;
-          return cached;
+          c.at = now;
+          return c;
         }
       }
-      cached = { ...stagedCounts(deps.db), full: now.getTime(), at: now };
+      cached = { ...(await stagedCounts(deps.db)), full: now.getTime(), at: now };
       return cached;
     },
     invalidateCounts() {

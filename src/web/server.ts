@@ -24,18 +24,18 @@ export function isLoopback(host: string): boolean {
 export async function startWeb(deps: Deps, listen: Listen): Promise<WebServer> {
   const loopback = isLoopback(listen.host);
   const bare = listen.host.replace(/^\[|\]$/g, "");
+  let allowed: string[] | null = null;
+  const { app, ctx } = createApp(deps, {
+    passwordHash: deps.config.web.passwordHash,
+    // On loopback, a page elsewhere could reach us through a name it re-points at 127.0.0.1 (DNS
+    // rebinding): only the names of this address are answered.
+    get allowedHosts() {
+      return allowed;
+    },
+  });
+  // The one grouped count over a million rows happens now, not on the first page someone opens.
+  await ctx.counts();
   return new Promise((resolve, reject) => {
-    let allowed: string[] | null = null;
-    const { app, ctx } = createApp(deps, {
-      passwordHash: deps.config.web.passwordHash,
-      // On loopback, a page elsewhere could reach us through a name it re-points at 127.0.0.1 (DNS
-      // rebinding): only the names of this address are answered.
-      get allowedHosts() {
-        return allowed;
-      },
-    });
-    // The one grouped count over a million rows happens now, not on the first page someone opens.
-    ctx.counts();
     const server = serve({ fetch: app.fetch, hostname: bare, port: listen.port }, (info: AddressInfo) => {
       const shown = info.family === "IPv6" ? `[${info.address}]` : info.address;
       if (loopback) allowed = [`${shown}:${info.port}`, `localhost:${info.port}`, `127.0.0.1:${info.port}`, `[::1]:${info.port}`].map((h) => h.toLowerCase());

@@ -64,4 +64,35 @@ describe("GroupCommit", () => {
     fail = false;
     expect(await g.stage(3)).toBe(3);
   });
+
+  it("an asynchronous commit runs alone: what arrives meanwhile waits for it, forms the next group and hears back only after its own commit", async () => {
+    const commits: number[][] = [];
+    const finish: (() => void)[] = [];
+    let running = 0;
+    const g = new GroupCommit<number, number>(async (items) => {
+      expect(++running).toBe(1);
+      commits.push(items);
+      await new Promise<void>((r) => finish.push(r));
+      running--;
+      return items;
+    }, { windowMs: 0, maxBatch: 100 });
+    const settled: number[] = [];
+    const first = g.stage(1).then((r) => settled.push(r));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(commits).toEqual([[1]]);
+    const later = [2, 3].map((i) => g.stage(i).then((r) => settled.push(r)));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(commits).toEqual([[1]]); // the first commit has not returned: nobody else commits
+    expect(g.pending).toBe(3);
+    finish.shift()!();
+    await first;
+    expect(settled).toEqual([1]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(commits).toEqual([[1], [2, 3]]);
+    expect(settled).toEqual([1]); // no reply before the commit holding it has returned
+    finish.shift()!();
+    await Promise.all(later);
+    expect(settled).toEqual([1, 2, 3]);
+    expect(g.pending).toBe(0);
+  });
 });

@@ -1,7 +1,12 @@
-// issue 12: the lock the daemon's two threads take turns through for their write transactions.
-import Database from "better-sqlite3";
+// issue 12: the lock the daemon's two threads take turns through for their write transactions
+// (issue 11: the SQLite engine takes it as its writeTurn).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { lockWrites, WriteLock } from "../../src/serve/write-lock.js";
+import { StorageFault } from "../../src/errors.js";
+import { WriteLock } from "../../src/serve/write-lock.js";
+import { openSqliteStore } from "../../src/store/sqlite/open.js";
 
 describe("WriteLock", () => {
   it("runs fn holding the lock and lets go of it, also when fn throws", () => {
@@ -11,33 +16,43 @@ describe("WriteLock", () => {
     expect(lock.run(() => "free again", true)).toBe("free again");
   });
 
-  it("a holder that does not let go within the timeout gives SQLITE_BUSY, as SQLite's own lock would", () => {
+  it("a holder that does not let go within the timeout gives a StorageFault, as SQLite's own busy timeout would", () => {
     const buffer = new SharedArrayBuffer(8);
     const holder = new WriteLock(buffer, 50);
     const other = new WriteLock(buffer, 50);
     holder.run(() => {
       const started = Date.now();
-      expect(() => other.run(() => "never")).toThrow(expect.objectContaining({ code: "SQLITE_BUSY" }));
+      expect(() => other.run(() => "never")).toThrow(StorageFault);
       expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     });
     expect(other.run(() => "after")).toBe("after");
   });
 
-  it("lockWrites: an immediate transaction takes the lock, a nested one (savepoint) runs in the outer one's turn", () => {
-    const client = new Database(":memory:");
-    client.exec("CREATE TABLE t (x)");
+  it("as the store's writeTurn: a write transaction takes the lock, a nested one (savepoint) runs in the outer one's turn, a read takes none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "write-lock-"));
     const buffer = new SharedArrayBuffer(8);
-    lockWrites(client, new WriteLock(buffer, 50));
+    const store = openSqliteStore(join(dir, "t.db"), { busyTimeoutMs: 1000, writeTurn: new WriteLock(buffer, 50, true) });
     const probe = new WriteLock(buffer, 10);
-    const inner = client.transaction(() => client.prepare("INSERT INTO t VALUES (2)").run());
-    client.transaction(() => {
-      client.prepare("INSERT INTO t VALUES (1)").run();
-      // Held by the outer transaction: another taker times out...
-      expect(() => probe.run(() => 0)).toThrow(expect.objectContaining({ code: "SQLITE_BUSY" }));
-      // ...while the nested one does not wait for it.
-      inner.immediate();
-    }).immediate();
-    expect(client.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 2 });
-    expect(probe.run(() => "free")).toBe("free");
+    try {
+      await store.write(async (tx) => {
+        await tx.run("CREATE TABLE t (x)");
+        await tx.run("INSERT INTO t VALUES (1)");
+        // Held by the outer transaction: another taker times out...
+        expect(() => probe.run(() => 0)).toThrow(StorageFault);
+        // ...while the nested one does not wait for it.
+        await tx.write(async (sp) => void (await sp.run("INSERT INTO t VALUES (2)")));
+      });
+      expect(probe.run(() => "free")).toBe("free");
+      await store.read(async (tx) => {
+        expect(probe.run(() => "free while reading")).toBe("free while reading");
+        expect(await tx.get("SELECT count(*) AS n FROM t")).toEqual({ n: 2 });
+      });
+      // A failed transaction gives the lock back too.
+      await expect(store.write(async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+      expect(probe.run(() => "free after a rollback")).toBe("free after a rollback");
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,13 +5,13 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
 import { ConfigError, TempFailError, UsageError } from "../../errors.js";
-import { inWriteTx } from "../../db/queries.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { describeAddress, parseListenAddress, type ListenAddress } from "../../serve/address.js";
 import { Daemon } from "../../serve/daemon.js";
 import { withConfig } from "../../serve/deps.js";
 import { stderrLog } from "../../serve/log.js";
 import { onSignals } from "../../serve/signals.js";
+import { WriteLock } from "../../serve/write-lock.js";
 import { loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
 
 export interface ServeOptions extends CommonOptions {
@@ -43,8 +43,7 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
   if (!/^[0-7]{3,4}$/.test(opts.socketMode ?? SERVE_DEFAULTS.socketMode)) throw new UsageError(`--socket-mode "${opts.socketMode}": expected octal permissions such as 660`);
   if (opts.check) return check(opts, address, env);
   const log = stderrLog();
-  // A delivery mode, like ingest: it may create the database (issue 10: admin commands may not).
-  const deps = makeDeps(opts, env, undefined, { create: true });
+  const { deps, lock } = await openDeps(opts, env);
   const daemon = new Daemon(
     deps,
     {
@@ -57,7 +56,7 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
       groupWindowMs: opts.groupWindow ?? SERVE_DEFAULTS.groupWindow,
       socketMode,
       inline: opts.inline ?? false,
-      worker: { db: opts.db, config: opts.config },
+      worker: { db: opts.db, config: opts.config, lock },
     },
     log,
   );
@@ -87,6 +86,21 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
   }
 }
 
+/**
+ * The daemon's dependencies. A delivery mode, like ingest: it may create the database (issue 10:
+ * admin commands may not). On SQLite the write transactions of its two threads take turns through
+ * one lock, staging first (serve/write-lock.ts); the processing thread gets the lock's buffer. On
+ * PostgreSQL there is no lock: the server has row locks, and several daemons may share one
+ * database (issue 12.7).
+ */
+async function openDeps(opts: ServeOptions, env: NodeJS.ProcessEnv): Promise<{ deps: Deps; lock?: SharedArrayBuffer }> {
+  const config = loadCommonConfig(opts, env);
+  const stager = new WriteLock(undefined, config.busyTimeoutMs, true);
+  // makeDeps hands the lock to a SQLite store only.
+  const deps = await makeDeps(opts, env, config, { create: true, writeTurn: stager });
+  return { deps, lock: deps.store.engine === "sqlite" ? stager.buffer : undefined };
+}
+
 interface CheckLine {
   what: string;
   ok: boolean;
@@ -100,13 +114,13 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
   try {
     loadCommonConfig(opts, env);
     lines.push({ what: "config", ok: true, detail: opts.config ?? env.INGEST_MAIL_CONFIG ?? "built-in defaults" });
-    deps = makeDeps(opts, env);
-    inWriteTx(deps.db, () => undefined);
+    deps = await makeDeps(opts, env);
+    await deps.db.write(async () => undefined);
     lines.push({ what: "database", ok: true, detail: `${deps.paths.db} (writable)` });
   } catch (e) {
     lines.push({ what: deps ? "database" : "config", ok: false, detail: (e as Error).message });
   } finally {
-    deps?.db.$client.close();
+    await deps?.store.close();
   }
   lines.push(await checkAddress(address));
   if (opts.json) printJson({ ok: lines.every((l) => l.ok), checks: lines });

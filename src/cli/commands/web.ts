@@ -18,7 +18,7 @@ export function parseListen(s: string): { host: string; port: number } {
 export async function run(opts: WebOptions): Promise<void> {
   const listen = parseListen(opts.listen);
   const { isLoopback, startWeb } = await import("../../web/server.js");
-  const deps = makeDeps(opts);
+  const deps = await makeDeps(opts);
   if (!isLoopback(listen.host) && !deps.config.web.passwordHash) {
     throw new ConfigError(`web: listening on ${listen.host} (not loopback) needs a login: set one with \`ingest-mail web passwd --config FILE\` first`);
   }
@@ -31,7 +31,7 @@ export async function run(opts: WebOptions): Promise<void> {
     process.once("SIGTERM", stop);
   });
   await Promise.race([server.close(), new Promise((r) => setTimeout(r, 2000))]);
-  deps.db.$client.close();
+  await deps.store.close();
 }
 
 /** `web passwd`: reads the password from stdin (no echo on a terminal), writes its hash to the config. */

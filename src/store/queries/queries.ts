@@ -3,7 +3,7 @@
 import type { Db } from "../store.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, insertReturning, insertRow, insertRows, updateReturning, updateRow } from "../sql.js";
+import { getAll, getOne, insertReturning, insertReturningUnlessTaken, insertRow, insertRows, updateReturning, updateRow } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -25,12 +25,39 @@ export async function findStagedByDedupKey(db: Db, key: string): Promise<{ id: n
   return (await db.get(`SELECT id FROM staged_mails WHERE dedup_key = ?`, [key])) as { id: number } | undefined;
 }
 
-/** Inserts the staged row with its first history entry; the unique dedup key makes a concurrent
- * redelivery fail here rather than be processed twice. */
-export async function insertStaged(db: Db, row: NewStagedMail, note?: string): Promise<StagedMail> {
-  const staged = await insertReturning<StagedMail>(db, stagedMails, row);
+/**
+ * Inserts the staged row with its first history entry. Undefined when its dedup key is taken: a
+ * concurrent redelivery staged the same mail first (issue 11.3: the unique key decides, on both
+ * engines; the caller then treats this delivery as that record's redelivery).
+ */
+export async function insertStaged(db: Db, row: NewStagedMail, note?: string): Promise<StagedMail | undefined> {
+  const staged = row.dedupKey ? await insertReturningUnlessTaken<StagedMail>(db, stagedMails, row, "dedup_key") : await insertReturning<StagedMail>(db, stagedMails, row);
+  if (!staged) return undefined;
   await insertRow(db, stagedMailStatusHistory, { stagedMailId: staged.id, status: row.status, at: row.receivedAt, note: note ?? null });
   return staged;
+}
+
+/**
+ * Takes the claim on a `new` record if it is still as it was read (compare-and-set, issue 11.3):
+ * of two processes racing for it, exactly one gets true, on either engine.
+ */
+export async function takeClaim(db: Db, id: number, seen: { attempts: number; claimedBy: string | null }, by: string, at: string): Promise<boolean> {
+  const r = await db.get(
+    `UPDATE staged_mails SET claimed_by = ?, claimed_at = ?, attempts = ?, updated_at = ?
+     WHERE id = ? AND status = 'new' AND attempts = ? AND claimed_by IS NOT DISTINCT FROM ? RETURNING id`,
+    [by, at, seen.attempts + 1, at, id, seen.attempts, seen.claimedBy],
+  );
+  return r !== undefined;
+}
+
+/**
+ * The claim, read to commit the workflow on it: on PostgreSQL the row stays locked until the
+ * transaction ends, so no takeover can slip in between this check and the commit (on SQLite the
+ * write transaction already excludes every other writer).
+ */
+export async function stagedClaimForCommit(db: Db, id: number): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
+  const lock = db.engine === "postgres" ? " FOR UPDATE" : "";
+  return db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?${lock}`, [id]);
 }
 
 /** Sets the record's status (with the patch) and records it in the history, after the statuses it
@@ -185,6 +212,14 @@ export async function getIssueByGuid(db: Db, guid: string): Promise<Issue | unde
 
 export async function getIssueByReference(db: Db, reference: string): Promise<Issue | undefined> {
   return getOne(db, issues, `WHERE reference = ?`, reference.toUpperCase());
+}
+
+/** Issue 11.4: the issues a mail could name (by our Message-ID guids or by reference), in one query. */
+export async function issuesNamed(db: Db, guids: string[], references: string[]): Promise<Issue[]> {
+  if (!guids.length && !references.length) return [];
+  const marks = (n: number) => Array(n).fill("?").join(", ");
+  const where = [guids.length ? `guid IN (${marks(guids.length)})` : null, references.length ? `reference IN (${marks(references.length)})` : null].filter(Boolean).join(" OR ");
+  return getAll(db, issues, `WHERE ${where}`, ...guids.map((g) => g.toLowerCase()), ...references.map((r) => r.toUpperCase()));
 }
 
 /**

@@ -266,9 +266,14 @@ export interface IssueRef {
   subject: string | null;
 }
 
+/** One issue as a link shows it. */
+export async function issueRef(db: Db, id: number): Promise<IssueRef | undefined> {
+  return (await db.get(`SELECT id, reference, kind, state, subject FROM issues WHERE id = ?`, [id])) as IssueRef | undefined;
+}
+
 /** Every link of an issue, both directions (domain.md §4: parent chain, split, merged, converted). */
 export async function issueLinks(db: Db, issue: Issue) {
-  const one = async (id: number | null) => (id ? ((await db.get(`SELECT id, reference, kind, state, subject FROM issues WHERE id = ?`, [id])) as IssueRef | undefined) ?? null : null);
+  const one = async (id: number | null) => (id ? ((await issueRef(db, id)) ?? null) : null);
   const many = async (col: string) => (await db.all(`SELECT id, reference, kind, state, subject FROM issues WHERE ${col} = ? ORDER BY id`, [issue.id])) as IssueRef[];
   return {
     parent: await one(issue.parentId),
@@ -323,6 +328,11 @@ export async function conversation(db: Db, issueId: number): Promise<Conversatio
 
 export async function outboundOfIssue(db: Db, issueId: number): Promise<OutboundMail[]> {
   return (await db.all(`SELECT id, kind, issue_id AS "issueId", staged_mail_id AS "stagedMailId", to_address AS "toAddress", subject, message_id AS "messageId", status, error, created_at AS "createdAt" FROM outbound_mails WHERE issue_id = ? ORDER BY id`, [issueId])) as OutboundMail[];
+}
+
+/** The status of one outbound mail (the console retries failed ones only). */
+export async function outboundStatus(db: Db, id: number): Promise<string | undefined> {
+  return ((await db.get(`SELECT status FROM outbound_mails WHERE id = ?`, [id])) as { status: string } | undefined)?.status;
 }
 
 export async function outboundPage(db: Db, f: { status?: string }, o: { limit: number; before?: number }): Promise<{ rows: OutboundMail[]; before: number | null; failed: number }> {

@@ -1,8 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Actions (issue 15 §2): bulk resubmit of a filtered set, the outbox with failed sends and retry,
 // login and logout. Every state change here is a POST that passed the CSRF check (security.ts).
-import { resubmittableIds } from "../../db/web-queries.js";
-import { outboundPage } from "../../db/web-queries.js";
+import { outboundPage, resubmittableIds } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, Csrf, Page, qs, when } from "../layout.js";
 import { filterParams, readFilter } from "./staged-list.js";
@@ -13,7 +12,7 @@ export function register(app: App, ctx: WebContext): void {
   app.post("/actions/bulk-resubmit", async (c) => {
     const body = await c.req.parseBody();
     const f = readFilter((k) => (typeof body[k] === "string" ? (body[k] as string) : undefined));
-    const ids = resubmittableIds(ctx.deps.db, f, BULK_LIMIT);
+    const ids = await resubmittableIds(ctx.deps.db, f, BULK_LIMIT);
     const { resubmit } = await import("../adapter.js");
     const results: { id: number; status: string; note: string }[] = [];
     for (const id of ids) {
@@ -49,10 +48,10 @@ export function register(app: App, ctx: WebContext): void {
     );
   });
 
-  app.get("/outbox", (c) => {
+  app.get("/outbox", async (c) => {
     const status = ["sent", "failed", "skipped", "sending", "digest", "digested"].includes(c.req.query("status") ?? "") ? c.req.query("status") : undefined;
     const before = Number(c.req.query("before")) || undefined;
-    const page = outboundPage(ctx.deps.db, { status }, { limit: ctx.pageSize, before });
+    const page = await outboundPage(ctx.deps.db, { status }, { limit: ctx.pageSize, before });
     const msg = ctx.flash(c.var.session.id);
     return c.html(
       <Page title="Outbox" section="outbox" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>

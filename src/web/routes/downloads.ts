@@ -3,7 +3,7 @@
 // by us (never by the mail), with nosniff.
 import { createReadStream, statSync } from "node:fs";
 import { Readable } from "node:stream";
-import { attachmentFile, htmlBodyOf, rawOf } from "../../db/web-queries.js";
+import { attachmentFile, htmlBodyOf, rawOf } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { MAIL_HTML_CSP } from "../security.js";
 
@@ -25,9 +25,9 @@ function fileResponse(path: string, size: number, headers: Record<string, string
 }
 
 export function register(app: App, ctx: WebContext): void {
-  app.get("/staged/:id{[0-9]+}/raw", (c) => {
+  app.get("/staged/:id{[0-9]+}/raw", async (c) => {
     const id = Number(c.req.param("id"));
-    const r = rawOf(ctx.deps.db, id);
+    const r = await rawOf(ctx.deps.db, id);
     if (!r) return c.notFound();
     const headers = { "Content-Type": "application/octet-stream", "Content-Disposition": contentDisposition(`staged-${id}.eml`, "message.eml") };
     if (r.raw) return new Response(new Uint8Array(r.raw), { headers: { ...headers, "Content-Length": String(r.raw.length) } });
@@ -35,15 +35,15 @@ export function register(app: App, ctx: WebContext): void {
     return fileResponse(r.rawPath, statSync(r.rawPath).size, headers);
   });
 
-  app.get("/staged/:id{[0-9]+}/attachments/:aid{[0-9]+}", (c) => {
-    const a = attachmentFile(ctx.deps.db, Number(c.req.param("id")), Number(c.req.param("aid")));
+  app.get("/staged/:id{[0-9]+}/attachments/:aid{[0-9]+}", async (c) => {
+    const a = await attachmentFile(ctx.deps.db, Number(c.req.param("id")), Number(c.req.param("aid")));
     if (!a) return c.notFound();
     // Served as bytes to save, whatever type the mail claimed: never rendered in our origin.
     return fileResponse(a.storedPath, statSync(a.storedPath).size, { "Content-Type": "application/octet-stream", "Content-Disposition": contentDisposition(a.filename, `attachment-${a.id}`) });
   });
 
-  app.get("/staged/:id{[0-9]+}/html-body", (c) => {
-    const html = htmlBodyOf(ctx.deps.db, Number(c.req.param("id")));
+  app.get("/staged/:id{[0-9]+}/html-body", async (c) => {
+    const html = await htmlBodyOf(ctx.deps.db, Number(c.req.param("id")));
     if (!html) return c.notFound();
     return new Response(html, {
       headers: { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": MAIL_HTML_CSP, "X-Frame-Options": "SAMEORIGIN" },

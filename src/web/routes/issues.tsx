@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 // Issues (issue 15 §2): the list with filters by state, kind, queue and assignee; one issue with its
 // whole conversation in order, every link in both directions and the mail sent for it.
-import { getIssue } from "../../db/queries.js";
-import { conversation, identificationView, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../db/web-queries.js";
+import { getIssue } from "../../store/queries/queries.js";
+import { conversation, identificationView, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, IssueLink, Page, qs, visible, when } from "../layout.js";
 import { splitAction } from "../quote.js";
@@ -11,7 +11,7 @@ const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"]
 const KINDS = ["ticket", "case", "action"];
 
 export function register(app: App, ctx: WebContext): void {
-  app.get("/issues", (c) => {
+  app.get("/issues", async (c) => {
     const q = (k: string) => c.req.query(k)?.trim().slice(0, 200) || undefined;
     const f: IssueFilter = {
       state: STATES.includes(q("state") ?? "") ? q("state") : undefined,
@@ -22,7 +22,7 @@ export function register(app: App, ctx: WebContext): void {
     };
     const before = Number(c.req.query("before")) || undefined;
     const db = ctx.deps.db;
-    const page = issuesPage(db, f, { limit: ctx.pageSize, before });
+    const page = await issuesPage(db, f, { limit: ctx.pageSize, before });
     // The queues and assignees the configuration names (a DISTINCT over every issue would read them all).
     const cfg = ctx.deps.config;
     const uniq = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => !!x))].sort();
@@ -30,7 +30,7 @@ export function register(app: App, ctx: WebContext): void {
       queues: uniq([cfg.defaultRoute.queue, ...cfg.routes.map((r) => r.queue), ...cfg.assignment.map((a) => a.queue)]),
       assignees: uniq(cfg.assignment.map((a) => a.assignee)),
     };
-    const customer = f.customer ? identificationView(db, f.customer) : undefined;
+    const customer = f.customer ? await identificationView(db, f.customer) : undefined;
     const params = { state: f.state, kind: f.kind, queue: f.queue, assignee: f.assignee, customer: f.customer };
     const select = (name: string, label: string, values: string[], value?: string) => (
       <div>
@@ -129,14 +129,14 @@ export function register(app: App, ctx: WebContext): void {
     );
   });
 
-  app.get("/issues/:id{[0-9]+}", (c) => {
+  app.get("/issues/:id{[0-9]+}", async (c) => {
     const db = ctx.deps.db;
-    const issue = getIssue(db, Number(c.req.param("id")));
+    const issue = await getIssue(db, Number(c.req.param("id")));
     if (!issue) return c.notFound();
-    const links = issueLinks(db, issue);
-    const talk = conversation(db, issue.id);
-    const sent = outboundOfIssue(db, issue.id);
-    const customer = identificationView(db, issue.userIdentificationId);
+    const links = await issueLinks(db, issue);
+    const talk = await conversation(db, issue.id);
+    const sent = await outboundOfIssue(db, issue.id);
+    const customer = await identificationView(db, issue.userIdentificationId);
     const one = (label: string, r: IssueRef | null) => (r ? [<dt>{label}</dt>, <dd><IssueLink issue={r} /></dd>] : null);
     const many = (label: string, rs: IssueRef[]) => (rs.length ? [<dt>{label}</dt>, <dd>{rs.map((r) => <div><IssueLink issue={r} /></div>)}</dd>] : null);
     return c.html(

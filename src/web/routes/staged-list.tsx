@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Staged mail, newest first (issue 15 §2): status tabs with counts, filters, keyset paging, stuck
 // records marked, and the bulk resubmit of what the filter shows.
-import { RESUBMITTABLE, STAGED_STATUSES, stagedPage, type StagedFilter, type StagedRow } from "../../db/web-queries.js";
+import { RESUBMITTABLE, STAGED_STATUSES, stagedPage, type StagedFilter, type StagedRow } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, Csrf, Page, bytes, qs, visible, when } from "../layout.js";
 
@@ -27,12 +27,12 @@ export function readFilter(q: (k: string) => string | undefined): StagedFilter {
 export const filterParams = (f: StagedFilter) => ({ status: f.status, sender: f.sender, subject: f.subject, mid: f.messageId, q: f.q, since: f.since, until: f.until });
 
 export function register(app: App, ctx: WebContext): void {
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
     const f = readFilter((k) => c.req.query(k));
     const before = Number(c.req.query("before")) || undefined;
     const started = performance.now();
-    const page = stagedPage(ctx.deps.db, f, { limit: ctx.pageSize, before });
-    const { counts, at } = ctx.counts();
+    const page = await stagedPage(ctx.deps.db, f, { limit: ctx.pageSize, before });
+    const { counts, at } = await ctx.counts();
     const ms = performance.now() - started;
     const stuckBefore = new Date(ctx.deps.now().getTime() - ctx.deps.config.recoverAfterMinutes * 60_000).toISOString();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);

@@ -1,9 +1,8 @@
 /** @jsxImportSource hono/jsx */
 // One staged mail (issue 15 §2): components and headers, text body, attachments, raw download, the
 // status history, the decision trace as steps, links to what it became; resubmit with a subject.
-import { actionDetails, attachmentsOf, getStaged, issuesOfStaged, statusHistory } from "../../db/queries.js";
-import { RESUBMITTABLE, identificationView, interactionView } from "../../db/web-queries.js";
-import { stmt } from "../../db/sql.js";
+import { actionDetails, attachmentsOf, getStaged, issuesOfStaged, statusHistory } from "../../store/queries/queries.js";
+import { RESUBMITTABLE, identificationView, interactionView, issueRef, type IssueRef } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, Csrf, IssueLink, Page, bytes, visible, when } from "../layout.js";
 import { splitQuoted } from "../quote.js";
@@ -24,21 +23,22 @@ function parseList<T>(json: string | null): T[] {
 }
 
 export function register(app: App, ctx: WebContext): void {
-  app.get("/staged/:id{[0-9]+}", (c) => {
+  app.get("/staged/:id{[0-9]+}", async (c) => {
     const id = Number(c.req.param("id"));
     const db = ctx.deps.db;
-    const row = getStaged(db, id);
+    const row = await getStaged(db, id);
     if (!row) return c.notFound();
-    const history = statusHistory(db, id);
-    const files = attachmentsOf(db, id);
+    const history = await statusHistory(db, id);
+    const files = await attachmentsOf(db, id);
     const trace = parseList<TraceStep>(row.trace);
     const autoReasons = parseList<string>(row.autoReasons);
-    const actions = issuesOfStaged(db, id);
-    const issues = [...new Set(actions.map((a) => a.issueId))].map((i) => stmt(db, `SELECT id, reference, state, subject FROM issues WHERE id = ?`).get(i) as { id: number; reference: string | null; state: string; subject: string | null });
-    const ident = row.userIdentificationId ? identificationView(db, row.userIdentificationId) : undefined;
-    const interaction = row.interactionId ? interactionView(db, row.interactionId) : undefined;
+    const actions = await issuesOfStaged(db, id);
+    const issues: IssueRef[] = [];
+    for (const i of new Set(actions.map((a) => a.issueId))) issues.push((await issueRef(db, i))!);
+    const ident = row.userIdentificationId ? await identificationView(db, row.userIdentificationId) : undefined;
+    const interaction = row.interactionId ? await interactionView(db, row.interactionId) : undefined;
     // Issue 9.3: once processed, the text is kept on the actions only.
-    const text = row.textBody ?? (actions.length ? actionDetails(db, actions[0].actionId) : null);
+    const text = row.textBody ?? (actions.length ? await actionDetails(db, actions[0].actionId) : null);
     const body = splitQuoted(text ?? "");
     const stuckBefore = new Date(ctx.deps.now().getTime() - ctx.deps.config.recoverAfterMinutes * 60_000).toISOString();
     const stuck = ["new", "in_process", "workflow"].includes(row.status) && row.updatedAt < stuckBefore;
@@ -212,9 +212,9 @@ export function register(app: App, ctx: WebContext): void {
 
   // The HTML part, inside a frame that may not run script, submit forms or load anything (the frame's
   // document gets its own CSP: routes/downloads.ts).
-  app.get("/staged/:id{[0-9]+}/html", (c) => {
+  app.get("/staged/:id{[0-9]+}/html", async (c) => {
     const id = Number(c.req.param("id"));
-    const row = getStaged(ctx.deps.db, id);
+    const row = await getStaged(ctx.deps.db, id);
     if (!row?.htmlBody) return c.notFound();
     return c.html(
       <Page title={`HTML of staged mail ${id}`} section="staged" csrf={c.var.csrf} loggedIn={ctx.sec.loginRequired}>

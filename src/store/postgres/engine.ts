@@ -1,0 +1,349 @@
+// The PostgreSQL engine of the store (issue 11): several mail hosts, one database. A pg
+// (node-postgres) pool; a transaction holds one pooled connection from BEGIN to COMMIT. The caller
+// loads this module with a dynamic import, and only for a postgres:// URL: nothing else imports pg,
+// so the embedded default never pays for loading it (issue 5, cold start).
+import pg from "./driver.js";
+import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
+import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
+import type { Db, Store, TxOptions } from "../store.js";
+import { mapFault } from "./faults.js";
+import { toNumbered } from "./placeholders.js";
+import { ensureSchema, programSchemaVersion } from "./migrate.js";
+import { checkSchemaObjects } from "./integrity.js";
+
+export { UniqueViolation } from "./faults.js";
+
+export interface PostgresOpenOptions {
+  /**
+   * How long to wait for a lock or a connection (config busyTimeoutMs, SQLite's busy timeout):
+   * lock_timeout and the pool's connect timeout. Statements get 4× that (at least a minute).
+   */
+  busyTimeoutMs: number;
+  /** Every transaction READ ONLY (default_transaction_read_only); no migrations on open. */
+  readonly?: boolean;
+  /** Connections at most (default 10); the CLI's one-mail run needs one or two. */
+  poolSize?: number;
+}
+
+/** What the named queries get back, as from SQLite: counts and sums as numbers, booleans as 0/1. */
+const PARSERS: Record<number, (v: string) => unknown> = {
+  20: Number, // int8: count(*), sum(integer); exact up to 2^53, far past any count here
+  1700: Number, // numeric: sum(bigint), avg()
+  16: (v) => (v === "t" ? 1 : 0), // bool: `x IS NULL AS "y"` reads 0/1 on both engines
+};
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    (format !== "binary" && PARSERS[oid]) || pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+/** Opens the store; applies the migrations of drizzle/postgres/ first (or refuses the database). */
+export async function openPostgresStore(url: string, opts: PostgresOpenOptions): Promise<Store> {
+  libpqDefaults();
+  const location = withoutPassword(url);
+  const busy = opts.busyTimeoutMs;
+  const statementMs = Math.max(4 * busy, 60_000);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: busy,
+    // Nothing hangs forever (issue 11.3): a lock wait ends after busyTimeoutMs (55P03), a statement
+    // or an idle open transaction after statementMs (57014, 25P03), a server that stopped answering
+    // after statementMs + busyTimeoutMs on our side. All three are sent with the startup packet.
+    lock_timeout: busy,
+    statement_timeout: statementMs,
+    idle_in_transaction_session_timeout: statementMs,
+    query_timeout: statementMs + busy,
+    keepAlive: true,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+    fallback_application_name: "ingest-mail",
+    options: opts.readonly ? "-c default_transaction_read_only=on" : undefined,
+    types,
+  });
+  // An idle connection the server dropped (restart, idle timeout): the pool discards it; the next
+  // query gets a new one. Without a listener the process would die of the 'error' event.
+  pool.on("error", () => {});
+  try {
+    await ensureSchema(pool, location, opts.readonly ?? false);
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw mapFault(e, location);
+  }
+  return new PostgresStore(pool, location);
+}
+
+/**
+ * libpq's defaults where node-postgres has its own (the issue promises libpq's behaviour): a URL
+ * without a host (`postgresql:///ingest`) and no PGHOST means the local server's unix socket, not
+ * TCP to localhost; no user and no PGUSER means the effective OS user (after a switch of user too),
+ * not $USER. The URL and PG* variables still win, as in libpq.
+ */
+function libpqDefaults(): void {
+  if (pg.defaults.host === "localhost") pg.defaults.host = existsSync("/var/run/postgresql") ? "/var/run/postgresql" : "/tmp";
+  try {
+    pg.defaults.user = userInfo().username;
+  } catch {
+    // no passwd entry for this uid: keep $USER
+  }
+}
+
+/** The URL as a person may read it: no password, neither in the user part nor as a parameter. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password && !u.searchParams.has("password")) return url;
+    u.password = "";
+    u.searchParams.delete("password");
+    return u.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]*):[^@/]*@/, "$1@").replace(/([?&]password=)[^&]*/, "$1***");
+  }
+}
+
+interface Ctx {
+  readonly location: string;
+}
+
+/** `?` → `$n`, once per distinct SQL text (a few dozen named queries, and the filters' variants). */
+const numbered = new Map<string, string>();
+function query(sql: string, params: readonly unknown[] | undefined): QueryConfig {
+  let text = numbered.get(sql);
+  if (text === undefined) {
+    if (numbered.size >= 2000) numbered.clear(); // list filters combine: bounded all the same
+    numbered.set(sql, (text = toNumbered(sql)));
+  }
+  return { text, values: params?.length ? params.map(toDriver) : undefined };
+}
+
+/** Booleans are 0/1 columns on both engines (schema.ts); undefined is NULL, as on SQLite. */
+const toDriver = (v: unknown) => (typeof v === "boolean" ? (v ? 1 : 0) : v === undefined ? null : v);
+
+/** Queries on one connection inside a transaction; write() on it is a savepoint. */
+class TxDb implements Db {
+  readonly engine = "postgres" as const;
+  /** Savepoints on this level run one after the other (two at once would interleave). */
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly conn: Conn,
+    private readonly depth: number,
+  ) {}
+
+  async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.conn.run(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return (await this.conn.run(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    return { changes: (await this.conn.run(sql, params)).rowCount ?? 0 };
+  }
+
+  write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const next = this.last.then(() => this.savepoint(fn));
+    this.last = next.catch(() => {});
+    return next;
+  }
+
+  /** One unit of a batch (import: one mail) undone alone, the transaction going on. */
+  private async savepoint<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const name = `s${this.depth + 1}`;
+    await this.conn.simple(`SAVEPOINT ${name}`);
+    let result: T;
+    try {
+      result = await fn(new TxDb(this.conn, this.depth + 1));
+    } catch (e) {
+      await this.conn.simple(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`).catch(() => {});
+      throw e;
+    }
+    await this.conn.simple(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  }
+
+  /** Already inside a transaction: its view (a write transaction sees what it wrote). */
+  read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  async lockKey(key: string): Promise<void> {
+    await this.conn.run(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [key]);
+  }
+}
+
+/** A pooled connection held for one transaction. */
+class Conn {
+  /** Lost or unusable: destroyed on release instead of going back to the pool. */
+  broken = false;
+  private readonly onError = () => (this.broken = true);
+
+  constructor(
+    readonly client: PoolClient,
+    private readonly ctx: Ctx,
+  ) {
+    // The server may drop the connection while fn works between two queries.
+    client.on("error", this.onError);
+  }
+
+  async run(sql: string, params: readonly unknown[] | undefined): Promise<QueryResult> {
+    try {
+      return await this.client.query(query(sql, params));
+    } catch (e) {
+      throw this.fault(e);
+    }
+  }
+
+  /** Our own statements without parameters (BEGIN, SAVEPOINT, …): simple protocol, several at once. */
+  async simple(sql: string): Promise<QueryResult> {
+    try {
+      const r = (await this.client.query(sql)) as QueryResult | QueryResult[];
+      return Array.isArray(r) ? r[r.length - 1] : r;
+    } catch (e) {
+      throw this.fault(e);
+    }
+  }
+
+  private fault(e: unknown): unknown {
+    // A socket error (E…), no code at all (pg's own: terminated, read timeout), a connection
+    // exception (08) or a server shutdown (57P): the connection is not to be used again.
+    const code = String((e as { code?: unknown })?.code ?? "");
+    if (!code || code[0] === "E" || code.startsWith("08") || code.startsWith("57P")) this.broken = true;
+    return mapFault(e, this.ctx.location);
+  }
+
+  release(): void {
+    this.client.off("error", this.onError);
+    this.client.release(this.broken);
+  }
+}
+
+/** The tables a purge deletes from (store/queries/purge-queries.ts). */
+const PURGED = ["staged_mails", "staged_mail_status_history", "attachments", "interactions", "actions", "issues", "issue_history", "issue_notes", "outbound_mails", "user_identifications", "users"];
+
+class PostgresStore implements Store {
+  readonly engine = "postgres" as const;
+  private closed?: Promise<void>;
+  private readonly ctx: Ctx;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly location: string,
+  ) {
+    this.ctx = { location };
+  }
+
+  private async q(sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    try {
+      return await this.pool.query(query(sql, params));
+    } catch (e) {
+      throw mapFault(e, this.location);
+    }
+  }
+
+  async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.q(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return (await this.q(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    return { changes: (await this.q(sql, params)).rowCount ?? 0 };
+  }
+
+  /**
+   * READ COMMITTED, PostgreSQL's default, on purpose: a claim (`UPDATE … WHERE status = 'new'`)
+   * that waits for another's row lock re-reads the row and finds it taken, instead of failing with
+   * a serialization error. A commit that need not be durable (all but staging, issue 9.7: the rest
+   * is redone from the staged record) skips the wait for the WAL flush (synchronous_commit off): a
+   * crash of the server may lose it, never corrupt; SQLite's synchronous=NORMAL is the same bargain.
+   * secureDelete has no per-transaction switch here: compact() rewrites the purged tables.
+   */
+  write<T>(fn: (tx: Db) => Promise<T>, opts?: TxOptions): Promise<T> {
+    return this.transaction(opts?.durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off", fn);
+  }
+
+  /** One snapshot for every statement of fn; no serialization failures in READ ONLY. */
+  read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);
+  }
+
+  private async transaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw mapFault(e, this.location);
+    }
+    const conn = new Conn(client, this.ctx);
+    try {
+      await conn.simple(begin);
+      let result: T;
+      try {
+        result = await fn(new TxDb(conn, 0));
+      } catch (e) {
+        await conn.simple("ROLLBACK").catch(() => (conn.broken = true));
+        throw e;
+      }
+      // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: fn
+      // caught that error and went on (use tx.write for a step that may fail), and nothing is stored.
+      const end = await conn.simple("COMMIT");
+      if (end.command === "ROLLBACK") throw new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");
+      return result;
+    } finally {
+      conn.release();
+    }
+  }
+
+  lockKey(): Promise<void> {
+    return Promise.reject(new Error("lockKey() outside a transaction: call it on the transaction (write(tx => tx.lockKey(…)))"));
+  }
+
+  async describe(): Promise<Record<string, string | number | boolean | null>> {
+    const row = await this.get<Record<string, string | number | null>>(
+      `SELECT current_setting('server_version') AS "serverVersion", current_database() AS "database", current_schema() AS "schema",
+              current_user AS "user", pg_database_size(current_database()) AS "sizeBytes",
+              (SELECT datcollate FROM pg_database WHERE datname = current_database()) AS "collation",
+              pg_encoding_to_char((SELECT encoding FROM pg_database WHERE datname = current_database())) AS "encoding",
+              (SELECT version FROM ingest_mail_schema) AS "schemaVersion"`,
+    );
+    return { engine: "postgres", location: this.location, ...row, programSchemaVersion: programSchemaVersion() };
+  }
+
+  /**
+   * After a purge (issue 14): the deleted rows' space given back and no trace of them left in the
+   * table files. A plain VACUUM only marks the space reusable and leaves the old bytes in the pages,
+   * so VACUUM (FULL, ANALYZE) rewrites the tables a purge deletes from (their TOAST, raw mail and
+   * bodies, and indexes too) into new files. Like SQLite's VACUUM it holds off writers meanwhile:
+   * ingest waits up to lock_timeout, then answers 75 and the MTA retries. Then a CHECKPOINT, so the
+   * WAL that still holds the rows can be recycled: "skipped" when the role may not (superuser or
+   * pg_checkpoint); replicas and WAL archives keep their own copies either way.
+   */
+  async compact(): Promise<{ checkpoint: "done" | "busy" | "skipped" }> {
+    await this.q(`VACUUM (FULL, ANALYZE) ${PURGED.join(", ")}`);
+    try {
+      await this.q(`CHECKPOINT`);
+      return { checkpoint: "done" };
+    } catch (e) {
+      if ((e as { code?: string }).code === "42501") return { checkpoint: "skipped" }; // insufficient_privilege
+      throw e;
+    }
+  }
+
+  /** Schema version, every table and index of the schema present, no index left invalid. */
+  async integrityCheck(): Promise<string> {
+    const problems: string[] = [];
+    const version = (await this.get<{ version: number }>(`SELECT version FROM ingest_mail_schema`))?.version;
+    if (version !== programSchemaVersion()) problems.push(`schema version ${version ?? "missing"}, this program's is ${programSchemaVersion()}`);
+    problems.push(...(await checkSchemaObjects(this)));
+    return problems.length ? problems.join("; ") : "ok";
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.pool.end();
+    return this.closed;
+  }
+}

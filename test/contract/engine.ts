@@ -1,0 +1,241 @@
+// The engine contract (issue 11.6): what every engine of the store must do, run on each of them by
+// engine.test.ts (as unstorage runs one driver suite over every driver). Engine-level only:
+// statements, parameters, types, transactions, locks, the claim and dedup patterns the pipeline
+// rests on, migrations. The named queries have their own contract.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DatabaseRefusedError, StorageFault } from "../../src/errors.js";
+import type { Db, Store } from "../../src/store/store.js";
+
+export interface EngineHarness {
+  name: string;
+  /** A target (path or URL) for a database that does not exist yet or is empty. */
+  fresh(): Promise<string>;
+  open(target: string): Promise<Store>;
+  /** The schema version this program gives a database of this engine. */
+  schemaVersion: number;
+  /** Pretends a newer program wrote the database. */
+  setSchemaVersion(store: Store, version: number): Promise<void>;
+  /** CREATE TABLE items (id, k unique, v, status, data blob, n integer) in the engine's dialect. */
+  itemsDdl: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((r) => (fire = r));
+  return { promise, fire };
+}
+
+export function engineContract(h: EngineHarness): void {
+  describe(`engine contract: ${h.name}`, () => {
+    let store: Store;
+    let keys = 0;
+    /** A key no other test uses. */
+    const key = (what: string) => `${what}-${++keys}`;
+    const insert = (db: Db, k: string, v: string | null = null, status = "new") =>
+      db.get<{ id: number }>(`INSERT INTO contract_items (k, v, status) VALUES (?, ?, ?) RETURNING id`, [k, v, status]);
+    /** Rows of key k and of its sub-keys (k-1, k-2, …). */
+    const count = async (db: Db, k: string) => (await db.get<{ n: number }>(`SELECT count(*) AS "n" FROM contract_items WHERE k = ? OR k LIKE ?`, [k, `${k}-%`]))!.n;
+
+    beforeAll(async () => {
+      store = await h.open(await h.fresh());
+      await store.run(h.itemsDdl);
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it("binds ? parameters, never those inside quotes, comments or other literals", async () => {
+      const k = key("params");
+      const tricky = `it's a ?question -- not a comment /* nor this */ $1 "quoted?" ''`;
+      await store.run(`INSERT INTO contract_items (k, v, status) VALUES (?, ?, 'a ''?'' here')`, [k, tricky]);
+      const row = await store.get<{ v: string; status: string; lit: string }>(
+        `SELECT v, status, '?' AS "lit" FROM contract_items -- a ? in a comment
+         WHERE k = ? /* and ? here */ AND v = ? AND "status" <> 'x?y'`,
+        [k, tricky],
+      );
+      expect(row).toEqual({ v: tricky, status: "a '?' here", lit: "?" });
+      expect(await store.all(`SELECT id FROM contract_items WHERE k = ?`, ["no such key"])).toEqual([]);
+      expect(await store.get(`SELECT id FROM contract_items WHERE k = ?`, ["no such key"])).toBeUndefined();
+    });
+
+    it("keeps quoted camelCase aliases and gives NULL for undefined", async () => {
+      const k = key("alias");
+      await store.run(`INSERT INTO contract_items (k, v, n) VALUES (?, ?, ?)`, [k, undefined, 7]);
+      expect(await store.get(`SELECT v AS "someValue", n AS "aNumber" FROM contract_items WHERE k = ?`, [k])).toEqual({ someValue: null, aNumber: 7 });
+    });
+
+    it("round-trips bytes as Buffers", async () => {
+      const k = key("bytes");
+      const small = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const big = Buffer.alloc(1 << 20, 0xa5);
+      await store.run(`INSERT INTO contract_items (k, data) VALUES (?, ?), (?, ?)`, [`${k}-s`, small, `${k}-b`, big]);
+      const rows = await store.all<{ data: Buffer }>(`SELECT data FROM contract_items WHERE k IN (?, ?) ORDER BY k DESC`, [`${k}-s`, `${k}-b`]);
+      expect(Buffer.isBuffer(rows[0].data)).toBe(true);
+      expect(rows[0].data.equals(small)).toBe(true);
+      expect(rows[1].data.equals(big)).toBe(true);
+    });
+
+    it("returns counts and sums as numbers, comparisons as 0/1", async () => {
+      const k = key("numbers");
+      for (let i = 1; i <= 3; i++) await store.run(`INSERT INTO contract_items (k, n) VALUES (?, ?)`, [`${k}-${i}`, i]);
+      const r = await store.get<Record<string, unknown>>(
+        `SELECT count(*) AS "n", sum(n) AS "total", max(n) AS "top", (count(*) > 2) AS "many" FROM contract_items WHERE k LIKE ?`,
+        [`${k}-%`],
+      );
+      expect(r).toEqual({ n: 3, total: 6, top: 3, many: 1 });
+    });
+
+    it("run() counts the rows it touched", async () => {
+      const k = key("changes");
+      await insert(store, `${k}-1`);
+      await insert(store, `${k}-2`);
+      expect(await store.run(`UPDATE contract_items SET n = ? WHERE k LIKE ?`, [1, `${k}-%`])).toEqual({ changes: 2 });
+      expect((await store.all<{ n: number }>(`SELECT n FROM contract_items WHERE k LIKE ?`, [`${k}-%`])).map((r) => r.n)).toEqual([1, 1]);
+      expect(await store.run(`DELETE FROM contract_items WHERE k = ?`, ["none"])).toEqual({ changes: 0 });
+    });
+
+    it("write() commits when fn resolves and rolls back when it throws", async () => {
+      const k = key("tx");
+      expect(await store.write(async (tx) => (await insert(tx, `${k}-kept`))!.id)).toBeGreaterThan(0);
+      const boom = new Error("boom");
+      await expect(
+        store.write(async (tx) => {
+          await insert(tx, `${k}-lost`);
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(await count(store, `${k}-kept`)).toBe(1);
+      expect(await count(store, `${k}-lost`)).toBe(0);
+      expect(await store.write(async () => "value", { durable: true })).toBe("value");
+    });
+
+    it("a write() inside a transaction is a savepoint, undone alone", async () => {
+      const k = key("savepoint");
+      await store.write(async (tx) => {
+        await insert(tx, `${k}-a`);
+        await expect(
+          tx.write(async (sp) => {
+            await insert(sp, `${k}-b`);
+            await sp.write(async (inner) => void (await insert(inner, `${k}-c`)));
+            throw new Error("undo b and c");
+          }),
+        ).rejects.toThrow("undo b and c");
+        await tx.write(async (sp) => void (await insert(sp, `${k}-d`)));
+        await insert(tx, `${k}-e`);
+      });
+      const ks = (await store.all<{ k: string }>(`SELECT k FROM contract_items WHERE k LIKE ? ORDER BY k`, [`${k}-%`])).map((r) => r.k);
+      expect(ks).toEqual([`${k}-a`, `${k}-d`, `${k}-e`]);
+    });
+
+    it("read() sees one snapshot while others commit", async () => {
+      const k = key("snapshot");
+      await insert(store, `${k}-1`);
+      let written: Promise<unknown> | undefined;
+      const [before, after] = await store.read(async (tx) => {
+        const first = await count(tx, k);
+        written = store.write((w) => insert(w, `${k}-2`));
+        // PostgreSQL commits it now; SQLite queues it behind this transaction.
+        await Promise.race([written, sleep(300)]);
+        return [first, await count(tx, k)];
+      });
+      await written;
+      expect([before, after]).toEqual([1, 1]);
+      expect(await count(store, k)).toBe(2);
+    });
+
+    it("lockKey() makes a second transaction with the same key wait for the first to end", async () => {
+      const k = key("lock");
+      const order: string[] = [];
+      const aHolds = signal();
+      const a = store.write(async (tx) => {
+        await tx.lockKey(k);
+        order.push("a locked");
+        aHolds.fire();
+        await sleep(300);
+        await insert(tx, `${k}-a`);
+        order.push("a done");
+      });
+      await aHolds.promise;
+      const b = store.write(async (tx) => {
+        await tx.lockKey(k);
+        order.push("b locked");
+        expect(await count(tx, k)).toBe(1); // a's row, committed
+      });
+      await Promise.all([a, b]);
+      expect(order).toEqual(["a locked", "a done", "b locked"]);
+    });
+
+    it("a reservation that reads before it writes, under lockKey, admits exactly the limit", async () => {
+      const k = key("reserve");
+      const reserve = (i: number) =>
+        store.write(async (tx) => {
+          await tx.lockKey(k);
+          const used = await count(tx, k);
+          await sleep(20); // widen the window a race would need
+          if (used >= 2) return false;
+          await insert(tx, `${k}-${i}`);
+          return true;
+        });
+      const granted = await Promise.all(Array.from({ length: 6 }, (_, i) => reserve(i)));
+      expect(granted.filter(Boolean)).toHaveLength(2);
+      expect(await count(store, k)).toBe(2);
+    });
+
+    it("INSERT … ON CONFLICT DO NOTHING RETURNING gives no row for a duplicate (the dedup basis)", async () => {
+      const k = key("dedup");
+      const sql = `INSERT INTO contract_items (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`;
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.write((tx) => tx.get<{ id: number }>(sql, [k, `writer ${i}`]))));
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+      expect(await store.run(`INSERT INTO contract_items (k) VALUES (?) ON CONFLICT DO NOTHING`, [k])).toEqual({ changes: 0 });
+      expect(await count(store, k)).toBe(1);
+    });
+
+    it("a duplicate without ON CONFLICT is an error, not a storage fault", async () => {
+      const k = key("unique");
+      await insert(store, k);
+      const e = await insert(store, k).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(Error);
+      expect(e).not.toBeInstanceOf(StorageFault);
+    });
+
+    it("a conditional UPDATE … WHERE status = 'new' RETURNING: of two racers exactly one claims", async () => {
+      const k = key("claim");
+      const { id } = (await insert(store, k, null, "new"))!;
+      const claim = (who: string) =>
+        store.write(async (tx) => {
+          const won = await tx.get<{ id: number }>(`UPDATE contract_items SET status = 'claimed', v = ? WHERE id = ? AND status = 'new' RETURNING id`, [who, id]);
+          await sleep(100); // hold the row lock: the other waits, then finds it taken
+          return won !== undefined;
+        });
+      const wins = await Promise.all([claim("one"), claim("two"), claim("three")]);
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      const row = await store.get<{ status: string; v: string }>(`SELECT status, v FROM contract_items WHERE id = ?`, [id]);
+      expect(row!.status).toBe("claimed");
+      expect(["one", "two", "three"][wins.indexOf(true)]).toBe(row!.v);
+    });
+
+    it("applies the migrations once when 10 open an empty database at once", async () => {
+      const target = await h.fresh();
+      const stores = await Promise.all(Array.from({ length: 10 }, () => h.open(target)));
+      try {
+        const applied = await stores[0].get<{ n: number }>(`SELECT count(*) AS "n" FROM "__drizzle_migrations"`);
+        expect(applied!.n).toBe(h.schemaVersion);
+        expect(await stores[9].integrityCheck()).toBe("ok");
+        expect((await stores[3].describe()).schemaVersion).toBe(h.schemaVersion);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it("refuses a database a newer program wrote", async () => {
+      const target = await h.fresh();
+      const s = await h.open(target);
+      await h.setSchemaVersion(s, h.schemaVersion + 1);
+      await s.close();
+      await expect(h.open(target)).rejects.toBeInstanceOf(DatabaseRefusedError);
+    });
+  });
+}
