@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { postgresBinDir } from "./test/helpers/pg-global-setup.js";
+import { postgresUnavailable } from "./test/helpers/postgres.js";
 
 // Issue 11.6: the end-to-end tests (fixtures through the built binary, asserting through
 // test/helpers/cli.ts) run a second time on PostgreSQL, on a private server the project's
@@ -37,21 +37,21 @@ const onBothEngines = [
   "test/security/replay-output-identity.test.ts",
 ];
 
-// Without the server binaries (and no server given in INGEST_MAIL_TEST_PG) the postgres project is
-// left out, with a message; CI installs Debian's postgresql package (.ci/run), so it always runs there.
-const havePostgres = Boolean(process.env.INGEST_MAIL_TEST_PG) || postgresBinDir() !== null;
-if (!havePostgres) console.warn("vitest: project postgres skipped: no PostgreSQL server binaries (apt-get install postgresql, or set PG_BIN or INGEST_MAIL_TEST_PG)");
+// Where no server can be started (no PostgreSQL binaries, no server given in INGEST_MAIL_TEST_PG)
+// the postgres project is left out, saying why; CI installs Debian's postgresql package (.ci/run).
+const noPostgres = postgresUnavailable();
+if (noPostgres) console.warn(`vitest: project postgres skipped: ${noPostgres}`);
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     setupFiles: ["test/helpers/yield-between-tests.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "sqlite" } },
-      ...(havePostgres
+      // Each project names its own files: with `extends`, an include here would be added to both.
+      { extends: true, test: { name: "sqlite", include: ["test/**/*.test.ts"] } },
+      ...(!noPostgres
         ? [
             {
               extends: true as const,

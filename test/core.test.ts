@@ -106,7 +106,9 @@ describe("§1 staging", () => {
     removeFault(d, fault);
     const again = run(sb, ["resubmit", String(out.stagedId), "--json"]);
     expect(again.code).toBe(0);
-    expect(again.json()).toMatchObject({ status: "complete", issues: [{ issueId: 2, created: true }] });
+    // A new issue (on PostgreSQL the rolled-back one used up an id of the sequence: any id).
+    expect(again.json()).toMatchObject({ status: "complete", issues: [{ created: true }] });
+    expect(count(d, "issues")).toBe(2);
   });
 
   it("a redelivery (same Message-ID) is staged as duplicate and creates nothing", () => {

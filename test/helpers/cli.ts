@@ -96,7 +96,10 @@ export function runAsync(sb: Sandbox, args: string[], stdin: string | Buffer): P
  */
 export function initDb(sb: Sandbox): Sandbox {
   if (isUrl(sb.db)) {
-    const r = run(sb, ["init"]);
+    // Without the test's configuration file: it may be one the test wants refused later.
+    const env = { ...sb.env };
+    delete env.INGEST_MAIL_CONFIG;
+    const r = run({ ...sb, env }, ["init"]);
     if (r.code !== 0) throw new Error(`ingest-mail init exited ${r.code}: ${r.stderr}`);
   } else openSqliteStore(sb.db, { busyTimeoutMs: 10_000 }).client.close();
   return sb;

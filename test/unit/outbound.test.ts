@@ -38,7 +38,7 @@ function fakeDeps(config: Partial<Config> = {}, fail?: string): Deps {
 }
 
 async function stage(deps: Deps, from = "dora@customer.example"): Promise<StagedMail> {
-  const { id } = await insertStaged(deps.db, {
+  const { id } = (await insertStaged(deps.db, {
     receivedAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
     status: "error",
@@ -49,7 +49,7 @@ async function stage(deps: Deps, from = "dora@customer.example"): Promise<Staged
     fromAddress: from,
     subject: "Printer broken",
     messageId: "<orig@customer.example>",
-  });
+  }))!;
   return (await getStaged(deps.db, id))!;
 }
 
