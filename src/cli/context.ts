@@ -30,6 +30,14 @@ export function defaultDbPath(env: NodeJS.ProcessEnv): string {
   return join(defaultDataDir(env), "ingest-mail.db");
 }
 
+/**
+ * The database a command uses: --db, else INGEST_MAIL_DB, else the configuration's `database`
+ * (issue 11.2), else the default path.
+ */
+export function databaseTarget(opts: CommonOptions, config: Pick<Config, "database">, env: NodeJS.ProcessEnv): string {
+  return opts.db ?? (env.INGEST_MAIL_DB || config.database || defaultDbPath(env));
+}
+
 export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Config {
   return loadConfig(opts.config, env);
 }
@@ -43,7 +51,7 @@ export interface DepsOptions {
 
 export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env, loaded?: Config, how: DepsOptions = {}): Promise<Deps> {
   const config = loaded ?? loadCommonConfig(opts, env);
-  const target = opts.db ?? config.database ?? defaultDbPath(env);
+  const target = databaseTarget(opts, config, env);
   const paths = resolvePaths(target, config, defaultDataDir(env));
   const url = isDatabaseUrl(target);
   // Issue 10 (domain.md §9): root becomes the database's owner, files are private whatever the

@@ -1,7 +1,7 @@
 // Issue 14: `issue show` prints the whole conversation and the issue's history. Mail text goes
 // through terminalSafe (output.ts) so that nothing from mail is obeyed by the terminal.
 import type { ChalkInstance } from "chalk";
-import type { IssueChange } from "../db/history-queries.js";
+import type { IssueChange } from "../store/queries/history-queries.js";
 import { terminalSafe } from "./output.js";
 
 export interface ConversationEntry {

@@ -1,7 +1,7 @@
 // Issue 14: the options every admin list shares (--limit, --since, --from, --search), defined once
 // for commander and turned into the query filter here.
 import { Option, type Command } from "commander";
-import type { ListFilter } from "../db/list-queries.js";
+import type { ListFilter } from "../store/queries/list-queries.js";
 import { UsageError } from "../errors.js";
 import type { CommonOptions } from "./context.js";
 import { pointInTime, timeArg } from "./time-args.js";

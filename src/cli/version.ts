@@ -2,7 +2,7 @@
 // (issue 14), e.g. "0.1.0 (schema 4)". The program version comes first, as scripts expect.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot, programSchemaVersion as schemaVersion } from "../db/open.js";
+import { packageRoot, programSchemaVersion as schemaVersion } from "../store/sqlite/open.js";
 
 export function programVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;

@@ -102,11 +102,14 @@ export function configFileCheck(f: PathFacts, holdsSecrets: boolean): CheckResul
 }
 
 export interface DatabaseFacts {
+  /** The file, or the URL of a PostgreSQL database (without its password). */
   path: string;
+  /** A database on a server (PostgreSQL, issue 11): no file here to own or to create. */
+  server?: boolean;
   exists: boolean;
   /** Open failed (not a database, unreadable): the message. */
   error: string | null;
-  /** PRAGMA user_version (the number of applied migrations), when open. */
+  /** The schema version (the number of applied migrations: describe().schemaVersion), when open. */
   userVersion: number | null;
   /** Bytes in the file (0: an empty file, which is not a database). */
   size?: number;
@@ -114,8 +117,10 @@ export interface DatabaseFacts {
   tables?: string[];
 }
 
-export function databaseCheck(d: DatabaseFacts, folder: PathFacts, user: Account): CheckResult {
-  if (!d.exists) {
+/** `folder`: the database file's folder (null for a database on a server). */
+export function databaseCheck(d: DatabaseFacts, folder: PathFacts | null, user: Account): CheckResult {
+  if (d.server && d.error) return fail("database", `${d.path}: ${d.error}`, "check the URL (--db, INGEST_MAIL_DB or database in the configuration, PG* variables), that the server runs and that the role may connect");
+  if (!d.exists && folder) {
     return (folder.exists ? folder.isDir && folder.writable : folder.parentWritable)
       ? warn("database", `${d.path} does not exist yet (created by the first delivery)`, `create it as ${user.name}: sudo -u ${user.name} ingest-mail init --db ${d.path}`)
       : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, `install -d -m 0700 -o ${user.name} ${folder.path}`);

@@ -1,11 +1,14 @@
 // `ingest-mail doctor`: the facts, gathered from the file system, the database and the network as the
 // user running the checks. Nothing here creates, changes or removes anything (the database is opened
 // read-only, a folder's writability is asked of access(2)).
-import Database from "better-sqlite3";
 import { accessSync, constants, existsSync, lstatSync, statSync, statfsSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
+import { maskSecrets } from "../config-check.js";
+import { isDatabaseUrl, openStore } from "../store/open.js";
+import { inspectSqliteStore } from "../store/sqlite/engine.js";
+import type { Store } from "../store/store.js";
 import { printable, type DatabaseFacts, type GreetingFacts, type PathFacts, type SendmailFacts } from "./checks.js";
 
 const can = (path: string, mode: number): boolean => {
@@ -54,40 +57,50 @@ export function pathFacts(path: string): PathFacts {
 }
 
 export interface DbProbe extends DatabaseFacts {
-  tables: string[];
-  count: (sql: string, ...params: unknown[]) => number;
-  close: () => void;
+  /** The store, when it opened: what the counts are asked of. */
+  store: Store | null;
+  /** The schema version this program writes for the database's engine (describe()), when open. */
+  programSchemaVersion: number | null;
+  /** Whether the database has this table (unknown for an engine that does not list them: yes). */
+  has: (table: string) => boolean;
+  close: () => Promise<void>;
 }
 
-/** Opens the database read-only (never creating or migrating it) and answers counts. */
-export function probeDatabase(path: string): DbProbe {
-  const none: DbProbe = { path, exists: true, error: null, userVersion: null, tables: [], count: () => 0, close: () => {} };
-  try {
-    none.size = statSync(path).size;
-  } catch (e) {
-    // Not there, or not reachable (a folder on the way the user may not search): not the same fix.
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === "ENOENT" ? { ...none, exists: false } : { ...none, error: `cannot reach it (${code})` };
+/**
+ * Opens the database read-only (never creating or migrating it): a SQLite file as it is found, so
+ * that an empty, foreign or newer one is reported rather than refused; a PostgreSQL database through
+ * the store, which refuses those itself (the refusal is the finding).
+ */
+export async function probeDatabase(target: string, busyTimeoutMs: number): Promise<DbProbe> {
+  const url = isDatabaseUrl(target);
+  const none: DbProbe = { path: url ? maskSecrets(target) : target, server: url, exists: true, error: null, userVersion: null, store: null, programSchemaVersion: null, has: () => false, close: async () => {} };
+  if (!url) {
+    try {
+      none.size = statSync(target).size;
+    } catch (e) {
+      // Not there, or not reachable (a folder on the way the user may not search): not the same fix.
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === "ENOENT" ? { ...none, exists: false } : { ...none, error: `cannot reach it (${code})` };
+    }
   }
-  let client: Database.Database;
+  let store: Store | null = null;
   try {
-    client = new Database(path, { readonly: true, fileMustExist: true });
-    const tables = (client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-    const userVersion = client.pragma("user_version", { simple: true }) as number;
+    store = url ? await openStore(target, { readonly: true, busyTimeoutMs }) : inspectSqliteStore(target);
+    const facts = await store.describe();
+    const tables = typeof facts.tables === "string" ? facts.tables.split(",").filter(Boolean) : null;
+    const open = store;
     return {
       ...none,
-      userVersion,
-      tables,
-      count: (sql, ...params) => {
-        try {
-          return Number((client.prepare(sql).get(...params) as { n: number }).n);
-        } catch {
-          return 0;
-        }
-      },
-      close: () => client.close(),
+      path: store.location,
+      userVersion: Number(facts.schemaVersion ?? 0),
+      programSchemaVersion: typeof facts.programSchemaVersion === "number" ? facts.programSchemaVersion : null,
+      tables: tables ?? undefined,
+      store,
+      has: (table) => tables === null || tables.includes(table),
+      close: () => open.close(),
     };
   } catch (e) {
+    await store?.close().catch(() => {});
     return { ...none, error: printable(String((e as Error).message ?? e)) };
   }
 }

@@ -2,11 +2,14 @@
 // command switches to the delivery user first). Exported for other modes that report health
 // (`serve --check`). Gathers facts (probe.ts), decides (checks.ts), returns the rows.
 import { dirname, resolve } from "node:path";
-import { configProblems, holdsSecrets, smtpUrl } from "../config-check.js";
+import { configProblems, holdsSecrets, maskSecrets, smtpUrl } from "../config-check.js";
 import { locateConfig, SOURCE_LABEL, type ConfigLocation } from "../config-lookup.js";
 import { defaultConfig, loadConfig, type Config } from "../config.js";
-import { programSchemaVersion as schemaVersion } from "../db/open.js";
+import { outboxDir } from "../outbound/transport.js";
 import { resolvePaths } from "../pipeline/deps.js";
+import { isDatabaseUrl } from "../store/open.js";
+import { countFailedOutbound, countKeptAddressSecrets, countStagedInError, countStuckStaged } from "../store/queries/doctor-queries.js";
+import type { Db } from "../store/store.js";
 import {
   configCheck,
   configFileCheck,
@@ -30,7 +33,10 @@ import {
 import { diskFacts, pathFacts, probeDatabase, sendmailFacts, smtpGreeting } from "./probe.js";
 
 export interface DoctorInput {
+  /** The database: a SQLite file path, or a PostgreSQL URL. */
   dbPath: string;
+  /** Where local folders go by default for a PostgreSQL database (cli/context.ts: defaultDataDir). */
+  dataDir?: string;
   /** --config, when given. */
   configPath?: string;
   env: NodeJS.ProcessEnv;
@@ -46,6 +52,15 @@ export interface DoctorReport {
   dbPath: string;
   config: { source: ConfigLocation["source"]; file: string | null };
   checks: CheckResult[];
+}
+
+/** A count, or `none` when the query fails (a column an older schema lacks): the check then passes. */
+async function counted<T>(db: Db, count: (db: Db) => Promise<T>, none: T): Promise<T> {
+  try {
+    return await count(db);
+  } catch {
+    return none;
+  }
 }
 
 /** Does this configuration ever send mail (confirmations or admin notices)? */
@@ -68,25 +83,29 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   if (where.file && !error) checks.push(configFileCheck(pathFacts(resolve(where.file)), holdsSecrets(config)));
 
   // Database: present, readable, writable, migrated; its folder and files private.
-  const paths = resolvePaths(input.dbPath, config);
+  const paths = resolvePaths(input.dbPath, config, input.dataDir);
+  // A PostgreSQL database has no file or folder here (issue 11): only what the server says.
+  const url = isDatabaseUrl(paths.db);
   // `fileMode` (issue 10) may share files with a group.
   const bits = forbiddenBits(config.fileMode);
   const folder = (id: string, path: string) => folderCheck(id, pathFacts(path), user, bits.dir);
   const file = (id: string, path: string) => fileCheck(id, pathFacts(path), user, bits.file);
-  const dbFolder = pathFacts(dirname(paths.db));
-  const db = probeDatabase(paths.db);
+  const dbFolder = url ? null : pathFacts(dirname(paths.db));
+  const db = await probeDatabase(paths.db, config.busyTimeoutMs);
   try {
     checks.push(databaseCheck(db, dbFolder, user));
-    checks.push(folderCheck("folder:database", dbFolder, user, bits.dir));
-    for (const [id, path] of [["file:database", paths.db], ["file:database-wal", `${paths.db}-wal`], ["file:database-shm", `${paths.db}-shm`]] as const) {
-      if (pathFacts(path).exists) checks.push(file(id, path));
+    if (dbFolder) {
+      checks.push(folderCheck("folder:database", dbFolder, user, bits.dir));
+      for (const [id, path] of [["file:database", paths.db], ["file:database-wal", `${paths.db}-wal`], ["file:database-shm", `${paths.db}-shm`]] as const) {
+        if (pathFacts(path).exists) checks.push(file(id, path));
+      }
     }
-    checks.push(schemaCheck(db.error || !db.exists ? null : db.userVersion, schemaVersion()));
+    checks.push(schemaCheck(db.error || !db.exists ? null : db.userVersion, db.programSchemaVersion ?? 0));
 
     // Folders the pipeline writes to.
     checks.push(folder("folder:attachments", paths.attachmentsDir));
     checks.push(folder("folder:spool", paths.spoolDir));
-    if (config.outbound.transport === "file") checks.push(folder("folder:outbox", resolve(config.outbound.dir ?? resolve(dirname(paths.db), "outbox"))));
+    if (config.outbound.transport === "file") checks.push(folder("folder:outbox", outboxDir(config, paths)));
     if (config.logFile) {
       checks.push(folder("folder:log", dirname(resolve(config.logFile))));
       checks.push(file("file:log", resolve(config.logFile)));
@@ -102,32 +121,33 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       else checks.push({ id: "outbound", status: used ? "fail" : "warn", detail: "smtp: outbound.url is missing or not an smtp:// URL", fix: 'set "outbound.url", e.g. smtp://relay.example.test:587' });
     } else checks.push({ id: "outbound", status: "pass", detail: "file: outgoing mail is written as .eml files (see folder:outbox)", fix: null });
 
-    // What the data says.
+    // What the data says (nothing when the database did not open: it has no tables to ask).
+    const store = db.store;
+    const has = (table: string) => store !== null && db.has(table);
     // Issue 10 keeps it in settings (key address_secret), created on first use.
-    const kept = db.tables.includes("settings") ? { name: "settings.address_secret", rows: db.count("SELECT count(*) AS n FROM settings WHERE key = 'address_secret' AND value <> ''") } : null;
+    const kept = has("settings") ? { name: "settings.address_secret", rows: await counted(store!, countKeptAddressSecrets, 0) } : null;
     checks.push(secretCheck(!!config.addressSecret, kept));
-    if (db.tables.includes("staged_mails")) {
+    if (has("staged_mails")) {
       const cutoff = new Date(input.now.getTime() - config.recoverAfterMinutes * 60_000).toISOString();
-      checks.push(stuckCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status IN ('new', 'in_process', 'workflow') AND updated_at < ?", cutoff), config.recoverAfterMinutes));
-      checks.push(errorsCheck(db.count("SELECT count(*) AS n FROM staged_mails WHERE status = 'error'")));
+      checks.push(stuckCheck(await counted(store!, (s) => countStuckStaged(s, cutoff), 0), config.recoverAfterMinutes));
+      checks.push(errorsCheck(await counted(store!, countStagedInError, 0)));
     }
-    if (db.tables.includes("outbound_mails")) {
-      const failed = db.count("SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'");
-      const gaveUp = db.count("SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed' AND attempts >= ?", config.limits.outboxMaxAttempts);
+    if (has("outbound_mails")) {
+      const { failed, gaveUp } = await counted(store!, (s) => countFailedOutbound(s, config.limits.outboxMaxAttempts), { failed: 0, gaveUp: 0 });
       checks.push(outboxCheck(failed, gaveUp));
     }
   } finally {
-    db.close();
+    await db.close();
   }
 
   // Disk space on every file system we write to (once each).
   const seen = new Set<number>();
-  for (const p of [dirname(paths.db), paths.attachmentsDir, paths.spoolDir]) {
+  for (const p of [...(url ? [] : [dirname(paths.db)]), paths.attachmentsDir, paths.spoolDir]) {
     const d = diskFacts(p);
     if (!d || seen.has(d.dev)) continue;
     seen.add(d.dev);
     checks.push(diskCheck(d.path, d.free, d.total, config.limits.maxMessageBytes));
   }
 
-  return { ok: healthy(checks), dbPath: paths.db, config: { source: where.source, file: where.file }, checks };
+  return { ok: healthy(checks), dbPath: url ? maskSecrets(paths.db) : paths.db, config: { source: where.source, file: where.file }, checks };
 }

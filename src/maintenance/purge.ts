@@ -1,11 +1,12 @@
 // Issue 14: retention (`purge --older-than`) and erasure of one person (`purge --email`), for GDPR
 // requests and so staged mail, raw bytes and attachments do not grow forever (RT's shredder,
 // Zammad's data privacy tasks). Erased bytes must not survive anywhere:
-// - in the database: PRAGMA secure_delete overwrites the deleted rows with zeros, but copies left
-//   earlier (an UPDATE moves a row and frees its old cells and overflow pages without zeroing them;
-//   the test found a staged mail's body that way) survive it, so a purge that removed anything then
-//   VACUUMs (the file is rebuilt from live rows only) and a TRUNCATE checkpoint moves the new pages
-//   into the main file and empties the WAL (https://sqlite.org/pragma.html#pragma_secure_delete,
+// - in the database: the purge's transaction asks for secure delete (SQLite: PRAGMA secure_delete
+//   overwrites the deleted rows with zeros), but copies left earlier (an UPDATE moves a row and frees
+//   its old cells and overflow pages without zeroing them; the test found a staged mail's body that
+//   way) survive it, so a purge that removed anything then compacts the store (SQLite: VACUUM, the
+//   file rebuilt from live rows only, and a TRUNCATE checkpoint that moves the new pages into the main
+//   file and empties the WAL: https://sqlite.org/pragma.html#pragma_secure_delete,
 //   https://sqlite.org/lang_vacuum.html, https://sqlite.org/pragma.html#pragma_wal_checkpoint);
 // - on disk: spool and attachment files are content-hashed and may be shared by several records,
 //   so a file is removed once no remaining row refers to it. That check and the removal happen
@@ -16,9 +17,9 @@ import { DEFAULT_PURGE_STATUSES, PURGEABLE } from "../domain/statuses.js";
 import { rmSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import type { Config } from "../config.js";
-import { inWriteTx } from "../db/queries.js";
-import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeStaged, rowsOfPerson, stagedOlderThan, unreferenced, type Removed } from "../db/purge-queries.js";
+import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeStaged, rowsOfPerson, stagedOlderThan, unreferenced, type Removed } from "../store/queries/purge-queries.js";
 import type { Deps } from "../pipeline/deps.js";
+import type { Db } from "../store/store.js";
 
 /** Statuses a purge may take: never mail that is still to be processed (new, in_process, workflow). */
 export { DEFAULT_PURGE_STATUSES, PURGEABLE } from "../domain/statuses.js";
@@ -45,50 +46,37 @@ export interface AgePurge {
 
 class DryRun extends Error {}
 
-/** Runs `work` in one write transaction with secure delete on; a dry run rolls it back. */
-function purge(deps: Deps, dryRun: boolean, work: (removed: Removed) => string[]): PurgeReport {
-  const client = deps.db.$client;
+/**
+ * Runs `work` in one write transaction with secure delete on; a dry run rolls it back. Then, when
+ * something went, the store is compacted (SQLite: VACUUM and a TRUNCATE checkpoint).
+ */
+async function purge(deps: Deps, dryRun: boolean, work: (tx: Db, removed: Removed) => Promise<string[]>): Promise<PurgeReport> {
   const removed = noneRemoved();
   const files = { removed: 0, bytes: 0 };
-  const previous = client.pragma("secure_delete", { simple: true });
-  client.pragma("secure_delete = ON");
   try {
-    inWriteTx(deps.db, () => {
-      const candidates = work(removed);
-      for (const f of unreferenced(deps.db, candidates).filter((p) => inside(p, [deps.paths.spoolDir, deps.paths.attachmentsDir]))) {
-        const size = sizeOf(f);
-        if (size === null) continue;
-        if (!dryRun) rmSync(f, { force: true });
-        files.removed++;
-        files.bytes += size;
-      }
-      if (dryRun) throw new DryRun();
-    });
+    await deps.db.write(
+      async (tx) => {
+        const candidates = await work(tx, removed);
+        for (const f of (await unreferenced(tx, candidates)).filter((p) => inside(p, [deps.paths.spoolDir, deps.paths.attachmentsDir]))) {
+          const size = sizeOf(f);
+          if (size === null) continue;
+          if (!dryRun) rmSync(f, { force: true });
+          files.removed++;
+          files.bytes += size;
+        }
+        if (dryRun) throw new DryRun();
+      },
+      { secureDelete: true },
+    );
   } catch (e) {
     if (!(e instanceof DryRun)) throw e;
-  } finally {
-    client.pragma(`secure_delete = ${Number(previous)}`);
   }
   const report: PurgeReport = { dryRun, removed, files, vacuumed: false, checkpoint: "skipped" };
   if (!dryRun && Object.values(removed).some((n) => n > 0)) {
-    vacuum(client);
+    report.checkpoint = (await deps.store.compact()).checkpoint;
     report.vacuumed = true;
-    const [r] = client.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
-    report.checkpoint = r && r.busy === 0 ? "done" : "busy";
   }
   return report;
-}
-
-/** VACUUM builds the new file in a temporary database: on disk, not in memory (open.ts sets
- * temp_store = MEMORY for the ingest path; a large database would be held whole). */
-function vacuum(client: Deps["db"]["$client"]): void {
-  const previous = client.pragma("temp_store", { simple: true });
-  client.pragma("temp_store = FILE");
-  try {
-    client.exec("VACUUM");
-  } finally {
-    client.pragma(`temp_store = ${Number(previous)}`);
-  }
 }
 
 /** Only files under our own folders are ever removed, whatever a row says. */
@@ -107,25 +95,25 @@ function sizeOf(path: string): number | null {
 
 /** Removes staged mail older than `before` (raw bytes, attachments, history, outgoing mail and,
  * unless keepText, the conversation recorded from it). Issues themselves stay. */
-export function purgeByAge(deps: Deps, p: AgePurge): PurgeReport {
-  return purge(deps, p.dryRun, (removed) => {
-    const staged = stagedOlderThan(deps.db, p.before, p.statuses);
-    const files = filesOfStaged(deps.db, staged);
-    removeStaged(deps.db, staged, p.keepText, removed);
-    removeOutboundBefore(deps.db, p.before, removed);
+export function purgeByAge(deps: Deps, p: AgePurge): Promise<PurgeReport> {
+  return purge(deps, p.dryRun, async (tx, removed) => {
+    const staged = await stagedOlderThan(tx, p.before, p.statuses);
+    const files = await filesOfStaged(tx, staged);
+    await removeStaged(tx, staged, p.keepText, removed);
+    await removeOutboundBefore(tx, p.before, removed);
     return files;
   });
 }
 
 /** Erases one person: their user, identifications, the issues they are the customer of, their
  * interactions and actions, the mail they sent (with attachments) and the mail sent to them. */
-export function purgeByEmail(deps: Deps, email: string, dryRun: boolean): PurgeReport {
+export function purgeByEmail(deps: Deps, email: string, dryRun: boolean): Promise<PurgeReport> {
   const address = email.trim().toLowerCase();
-  return purge(deps, dryRun, (removed) => {
-    const person = rowsOfPerson(deps.db, address);
-    const files = filesOfStaged(deps.db, person.staged);
-    removeStaged(deps.db, person.staged, false, removed);
-    removePerson(deps.db, address, person, removed);
+  return purge(deps, dryRun, async (tx, removed) => {
+    const person = await rowsOfPerson(tx, address);
+    const files = await filesOfStaged(tx, person.staged);
+    await removeStaged(tx, person.staged, false, removed);
+    await removePerson(tx, address, person, removed);
     return files;
   });
 }
@@ -134,8 +122,8 @@ export type Retention = NonNullable<Config["retention"]>;
 
 /** One retention run, as the configuration's `retention` key says: for the long-running modes to
  * call on a schedule (and `purge` without --older-than). */
-export function purgeOnce(deps: Deps, retention: Retention): PurgeReport & { before: string } {
+export async function purgeOnce(deps: Deps, retention: Retention): Promise<PurgeReport & { before: string }> {
   const before = new Date(deps.now().getTime() - retention.olderThanDays * 86_400_000).toISOString();
-  const report = purgeByAge(deps, { before, statuses: retention.statuses ?? DEFAULT_PURGE_STATUSES, keepText: retention.keepText ?? false, dryRun: false });
+  const report = await purgeByAge(deps, { before, statuses: retention.statuses ?? DEFAULT_PURGE_STATUSES, keepText: retention.keepText ?? false, dryRun: false });
   return { ...report, before };
 }

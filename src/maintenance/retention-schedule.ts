@@ -6,7 +6,7 @@ import { purgeOnce, type PurgeReport } from "./purge.js";
 
 export interface RetentionSchedule {
   /** Runs the purge when it is due; returns its report, or null when not due (or not configured). */
-  tick(): (PurgeReport & { before: string }) | null;
+  tick(): Promise<(PurgeReport & { before: string }) | null>;
 }
 
 export const DAY_MS = 86_400_000;
@@ -15,7 +15,7 @@ export const DAY_MS = 86_400_000;
 export function retentionSchedule(deps: () => Deps, everyMs: number = DAY_MS): RetentionSchedule {
   let next = 0;
   return {
-    tick() {
+    async tick() {
       const d = deps();
       const retention = d.config.retention;
       const now = d.now().getTime();
@@ -26,10 +26,10 @@ export function retentionSchedule(deps: () => Deps, everyMs: number = DAY_MS): R
   };
 }
 
-/** A tick for a long-running mode: the result or the failure goes to its log; it never throws. */
-export function purgeOnSchedule(schedule: RetentionSchedule, log: (line: string) => void): void {
+/** A tick for a long-running mode: the result or the failure goes to its log; it never rejects. */
+export async function purgeOnSchedule(schedule: RetentionSchedule, log: (line: string) => void): Promise<void> {
   try {
-    const r = schedule.tick();
+    const r = await schedule.tick();
     if (r) log(`retention: purged ${r.removed.stagedMails} staged mails received before ${r.before}, ${r.files.removed} files${r.checkpoint === "busy" ? " (WAL still held by a reader)" : ""}`);
   } catch (e) {
     log(`retention: purge failed: ${(e as Error).message} (tried again at the next due time)`);

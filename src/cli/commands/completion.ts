@@ -2,7 +2,7 @@
 // command definitions (scripts/gen-docs.mjs), shipped in dist/completion/.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../../db/open.js";
+import { packageRoot } from "../../store/sqlite/open.js";
 
 export const completionFile = (shell: "bash" | "zsh") => join(packageRoot, "dist", "completion", shell === "bash" ? "ingest-mail.bash" : "_ingest-mail");
 

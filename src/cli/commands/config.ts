@@ -5,7 +5,7 @@ import { locateConfig, SOURCE_LABEL } from "../../config-lookup.js";
 import { defaultConfig, loadConfig } from "../../config.js";
 import { ConfigError } from "../../errors.js";
 import { resolvePaths } from "../../pipeline/deps.js";
-import { defaultDbPath, printJson, type CommonOptions } from "../context.js";
+import { databaseTarget, defaultDataDir, printJson, type CommonOptions } from "../context.js";
 
 /** Exit 0 when FILE is a valid configuration, else 78 naming the key; never prints the file's text. */
 export async function check(file: string, opts: { json?: boolean }): Promise<void> {
@@ -27,7 +27,8 @@ export async function show(opts: CommonOptions): Promise<void> {
   const env = process.env;
   const where = locateConfig(opts.config, env);
   const config = where.file ? loadConfig(where.file, env) : defaultConfig;
-  const paths = resolvePaths(opts.db ?? defaultDbPath(env), config);
+  // A PostgreSQL URL is shown without its password (issue 11).
+  const paths = maskSecrets(resolvePaths(databaseTarget(opts, config, env), config, defaultDataDir(env)));
   const source = { kind: where.source, label: SOURCE_LABEL[where.source], file: where.file };
   const shown = maskSecrets(config);
   if (opts.json) return printJson({ source, paths, config: shown });

@@ -4,7 +4,9 @@
 import { resolve } from "node:path";
 import { ConfigError, UsageError } from "../../errors.js";
 import type { CheckResult } from "../../doctor/checks.js";
-import { defaultDbPath, printJson, type CommonOptions } from "../context.js";
+import { defaultConfig, type Config } from "../../config.js";
+import { isDatabaseUrl } from "../../store/open.js";
+import { databaseTarget, defaultDataDir, loadCommonConfig, printJson, type CommonOptions } from "../context.js";
 import { colours, table } from "../output.js";
 import { currentUser, lookupUser, ownerOf, switchTo, type PasswdEntry } from "../run-as.js";
 
@@ -17,13 +19,17 @@ export async function run(opts: DoctorOptions): Promise<void> {
   // Whatever the checks open (a read-only database may create its -shm) stays private.
   process.umask(0o077);
   const env = process.env;
-  const dbPath = resolve(opts.db ?? defaultDbPath(env));
+  // The database as the other commands find it; a configuration that does not load is reported by
+  // its own check (and read again as the delivery user there).
+  const database = databaseTarget(opts, configOrDefaults(opts, env), env);
+  const url = isDatabaseUrl(database);
+  const dbPath = url ? database : resolve(database);
   const me = currentUser();
   let target: PasswdEntry | null;
   if (opts.as !== undefined) {
     target = lookupUser(opts.as);
     if (!target) throw new UsageError(`doctor: no such user "${opts.as}"`);
-  } else target = ownerOf(dbPath) ?? me;
+  } else target = (url ? null : ownerOf(dbPath)) ?? me;
 
   const { runDoctor } = await import("../../doctor/run.js");
   let userCheck: CheckResult;
@@ -33,8 +39,7 @@ export async function run(opts: DoctorOptions): Promise<void> {
   else if (me.uid === 0) {
     // The database driver's native part is loaded before dropping root: the package may sit where
     // the delivery user cannot read.
-    const Database = (await import("better-sqlite3")).default;
-    new Database(":memory:").close();
+    if (!url) (await import("../../store/sqlite/engine.js")).loadSqliteDriver();
     switchTo(target, env);
     userCheck = { id: "user", status: "pass", detail: `checks run as ${who(target)}, ${why} (switched from root)`, fix: null };
   } else {
@@ -42,7 +47,7 @@ export async function run(opts: DoctorOptions): Promise<void> {
     target = me;
   }
 
-  const report = await runDoctor({ dbPath, configPath: opts.config, env, user: target, timeoutMs: (opts.timeout ?? 5) * 1000, now: new Date() });
+  const report = await runDoctor({ dbPath, dataDir: defaultDataDir(env), configPath: opts.config, env, user: target, timeoutMs: (opts.timeout ?? 5) * 1000, now: new Date() });
   const checks = [userCheck, ...report.checks];
   const failed = checks.filter((c) => c.status === "fail");
   const counts = { pass: checks.filter((c) => c.status === "pass").length, warn: checks.filter((c) => c.status === "warn").length, fail: failed.length };
@@ -54,4 +59,12 @@ export async function run(opts: DoctorOptions): Promise<void> {
     process.stdout.write(`${table(["", "CHECK", "RESULT", "FIX"], rows)}\n\n${counts.pass} pass, ${counts.warn} warn, ${counts.fail} fail\n`);
   }
   if (failed.length) throw new ConfigError(`doctor: ${failed.length} check(s) failed: ${failed.map((f) => f.id).join(", ")}`);
+}
+
+function configOrDefaults(opts: CommonOptions, env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadCommonConfig(opts, env);
+  } catch {
+    return defaultConfig;
+  }
 }

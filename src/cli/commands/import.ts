@@ -7,6 +7,7 @@ import { isStorageFault, TempFailError } from "../../errors.js";
 import { discardPrepared, ingestRaw, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
 import { expandPaths, messagesOf } from "../../sources/files.js";
+import type { Db } from "../../store/store.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { progressBar } from "../progress.js";
 
@@ -39,10 +40,12 @@ interface Queued {
   prepared: Promise<Prepared>;
 }
 
+/** Thrown inside a batch to roll it back: one of its mails met a storage fault. */
+class BatchAborted extends Error {}
+
 export async function run(paths: string[], opts: CommonOptions & { workers?: number; sendConfirmations?: boolean }): Promise<void> {
   const { items, skipped } = expandPaths(paths);
-  const deps = makeDeps(opts, process.env, undefined, { create: true });
-  const client = deps.db.$client;
+  const deps = await makeDeps(opts, process.env, undefined, { create: true });
   const settings = prepareSettings(deps, { durable: false });
   const pool = new PreparePool(settings, opts.workers ?? defaultWorkers());
   const workers = pool.threads;
@@ -54,14 +57,13 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   const failed: ImportSummary["failed"] = [];
   let messages = 0;
   let storageDown = false;
+  // The import stopped early (a storage fault, a failed commit): read nothing more.
+  let stopped = false;
   // The open batch: rolled back together, and then their files (attachments, spool) go too.
   let batch: { label: string; status: string; prepared: Prepared }[] = [];
   // Outbound mail of the open batch: sent only after it commits, never under the write lock (issue 9.8).
   let sends: (() => Promise<void>)[] = [];
-  const queue: Queued[] = [];
-  let queuedBytes = 0;
-  const commit = async () => {
-    if (client.inTransaction) client.exec("COMMIT");
+  const committed = async () => {
     for (const b of batch) counts[b.status] = (counts[b.status] ?? 0) + 1;
     messages += batch.length;
     batch = [];
@@ -69,8 +71,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     sends = [];
     for (const send of pending) await send();
   };
-  const rollback = (error: string) => {
-    if (client.inTransaction) client.exec("ROLLBACK");
+  const rolledBack = (error: string) => {
     sends = [];
     for (const b of batch) {
       discardPrepared(b.prepared);
@@ -78,76 +79,124 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     }
     batch = [];
   };
-  // Stages and processes the oldest queued message: in the order of the sources, whatever order
-  // the workers finish in.
-  const settleOldest = async () => {
-    const q = queue.shift()!;
-    queuedBytes -= q.bytes;
-    let prepared: Prepared | undefined;
-    try {
-      prepared = await q.prepared;
-      if (storageDown) return discardPrepared(prepared);
-      if (!client.inTransaction) client.exec("BEGIN IMMEDIATE");
-      const outcome = await ingestRaw(deps, prepared.raw, { recipient: null, sender: null }, {
-        source: "import",
-        durable: false,
-        parsed: prepared.parsed,
-        sendConfirmations: opts.sendConfirmations ?? false,
-        deferOutbound: (send) => void sends.push(send),
-      });
-      batch.push({ label: q.label, status: outcome.status, prepared });
-      if (batch.length >= BATCH) await commit();
-    } catch (e) {
-      // Not staged (ingestRaw throws only then): its files have no record to belong to.
-      if (prepared) discardPrepared(prepared);
-      if (storageDown) return;
-      failed.push({ source: q.label, error: (e as Error).message });
-      // The database or the disk refused: the next message would fail the same way.
-      if (isStorageFault(e)) {
-        rollback((e as Error).message);
-        storageDown = true;
-      }
-    } finally {
-      progress.tick(q.bytes, 1);
-    }
-  };
-  const drain = async () => {
-    while (queue.length) await settleOldest();
-  };
-  try {
+
+  // Reads and parses ahead (on the worker threads), and hands the messages over in the order of the
+  // sources, whatever order the workers finish in.
+  async function* inOrder(): AsyncGenerator<Queued> {
+    const queue: Queued[] = [];
+    let queuedBytes = 0;
+    const oldest = () => {
+      const q = queue.shift()!;
+      queuedBytes -= q.bytes;
+      return q;
+    };
     for (const item of items) {
-      if (storageDown) break;
+      if (stopped) break;
       try {
         for await (const msg of messagesOf(item)) {
-          if (storageDown) break;
+          if (stopped) break;
           let prepared: Promise<Prepared>;
           if (msg.file) prepared = pool.prepare({ file: msg.file });
           else if (msg.buffer && msg.buffer.length <= settings.inlineMaxBytes) prepared = pool.prepare({ bytes: msg.buffer });
           else {
             // A large message streams from its file to the spool on this thread: first store what
             // is queued before it, so the order holds.
-            await drain();
+            while (queue.length) yield oldest();
             prepared = prepare(msg.input, settings);
           }
-          prepared.catch(() => {}); // handled in order, by settleOldest
+          prepared.catch(() => {}); // handled in order, by stageOne
           queue.push({ label: msg.label, bytes: msg.bytes, prepared });
           queuedBytes += msg.bytes;
-          while (queue.length >= ahead || queuedBytes > AHEAD_BYTES) await settleOldest();
+          while (queue.length >= ahead || queuedBytes > AHEAD_BYTES) yield oldest();
         }
       } catch (e) {
         // The source itself could not be read (permissions, not an mbox): the others go on.
         failed.push({ source: item.path, error: (e as Error).message });
       }
     }
-    await drain();
-    if (!storageDown) await commit();
-  } catch (e) {
-    rollback((e as Error).message);
-    failed.push({ source: "(commit)", error: (e as Error).message });
+    while (queue.length) yield oldest();
+  }
+
+  // Stages and processes one message in the batch's transaction, in a savepoint of its own (a
+  // message that fails takes back only its own work). Sets storageDown when the store refused.
+  let storageError = "";
+  const stageOne = async (tx: Db, q: Queued) => {
+    let prepared: Prepared | undefined;
+    try {
+      prepared = await q.prepared;
+      const { raw, parsed } = prepared;
+      const outcome = await tx.write((sp) =>
+        ingestRaw({ ...deps, db: sp }, raw, { recipient: null, sender: null }, {
+          source: "import",
+          durable: false,
+          parsed,
+          sendConfirmations: opts.sendConfirmations ?? false,
+          deferOutbound: (send) => void sends.push(send),
+        }),
+      );
+      batch.push({ label: q.label, status: outcome.status, prepared });
+    } catch (e) {
+      // Not staged (ingestRaw throws only then): its files have no record to belong to.
+      if (prepared) discardPrepared(prepared);
+      failed.push({ source: q.label, error: (e as Error).message });
+      // The database or the disk refused: the next message would fail the same way.
+      if (isStorageFault(e)) {
+        storageDown = true;
+        storageError = (e as Error).message;
+      }
+    } finally {
+      progress.tick(q.bytes, 1);
+    }
+  };
+
+  const source = inOrder();
+  const take = async (): Promise<Queued | null> => {
+    const n = await source.next();
+    return n.done ? null : n.value;
+  };
+  try {
+    // The message read but not yet staged: read before its batch's transaction begins.
+    let pending: Queued | null = null;
+    try {
+      pending = await take();
+      while (pending) {
+        await deps.db.write(async (tx) => {
+          while (pending) {
+            const q = pending;
+            pending = null;
+            await stageOne(tx, q);
+            if (storageDown) throw new BatchAborted(storageError);
+            if (batch.length >= BATCH) return;
+            pending = await take();
+          }
+        });
+        await committed();
+        pending ??= await take();
+      }
+    } catch (e) {
+      stopped = true;
+      rolledBack((e as Error).message);
+      if (pending) {
+        // The batch's transaction did not begin (the store refused it): that message is not stored.
+        const q: Queued = pending;
+        const prepared = await q.prepared.catch(() => undefined);
+        if (prepared) discardPrepared(prepared);
+        failed.push({ source: q.label, error: (e as Error).message });
+        storageDown ||= isStorageFault(e);
+        progress.tick(q.bytes, 1);
+      } else if (!(e instanceof BatchAborted)) failed.push({ source: "(commit)", error: (e as Error).message });
+    }
+    // Read ahead but not stored (the import stopped): its spool and attachment files go.
+    for (let q = await take(); q; q = await take()) {
+      const prepared = await q.prepared.catch(() => undefined);
+      if (prepared) discardPrepared(prepared);
+      progress.tick(q.bytes, 1);
+    }
   } finally {
     progress.done();
+    await source.return(undefined);
     await pool.close();
-    client.close();
+    await deps.store.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);

@@ -3,8 +3,9 @@
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 
 export async function run(opts: CommonOptions): Promise<void> {
-  const deps = makeDeps(opts, process.env, undefined, { create: true });
-  deps.db.$client.close();
-  if (opts.json) printJson({ db: deps.paths.db });
-  else process.stdout.write(`database ${deps.paths.db} is ready\n`);
+  const deps = await makeDeps(opts, process.env, undefined, { create: true });
+  await deps.store.close();
+  // The store's location: a PostgreSQL URL without its password (issue 11).
+  if (opts.json) printJson({ db: deps.store.location });
+  else process.stdout.write(`database ${deps.store.location} is ready\n`);
 }

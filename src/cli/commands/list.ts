@@ -1,12 +1,12 @@
 // `ingest-mail list`: staged mail, newest first, for the admin fixing what failed.
-import { listStagedFiltered } from "../../db/list-queries.js";
+import { listStagedFiltered } from "../../store/queries/list-queries.js";
 import { makeDeps, printJson } from "../context.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
 
 export async function run(opts: ListOptions & { status?: string }): Promise<void> {
-  const deps = makeDeps(opts);
-  const { rows, total } = listStagedFiltered(deps.db, { ...listFilter(opts, deps.now()), status: opts.status });
+  const deps = await makeDeps(opts);
+  const { rows, total } = await listStagedFiltered(deps.db, { ...listFilter(opts, deps.now()), status: opts.status });
   // A record still new / in_process / workflow after the recover threshold was left by a crash.
   const stuckBefore = new Date(deps.now().getTime() - deps.config.recoverAfterMinutes * 60_000).toISOString();
   const withStuck = rows.map((r) => ({ ...r, stuck: ["new", "in_process", "workflow"].includes(r.status) && r.updatedAt < stuckBefore }));

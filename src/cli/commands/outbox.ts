@@ -1,13 +1,13 @@
 // `ingest-mail outbox list`: every mail this system sent or tried to send.
-import { listOutboundFiltered } from "../../db/list-queries.js";
-import type { OutboundMail } from "../../db/queries.js";
+import { listOutboundFiltered } from "../../store/queries/list-queries.js";
+import type { OutboundMail } from "../../store/queries/queries.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
 
 export async function list(opts: ListOptions): Promise<void> {
-  const deps = makeDeps(opts);
-  const { rows, total } = listOutboundFiltered(deps.db, listFilter(opts, deps.now()));
+  const deps = await makeDeps(opts);
+  const { rows, total } = await listOutboundFiltered(deps.db, listFilter(opts, deps.now()));
   if (opts.json) return printJson({ outbound: rows, total, shown: rows.length });
   if (!rows.length) return void process.stdout.write("no outgoing mail\n");
   const c = colours();
@@ -34,7 +34,7 @@ function problem(r: OutboundMail): string {
 
 /** `ingest-mail outbox retry [ID...]`: send failed mail again now, with the current configuration (issue 9.8). */
 export async function retry(ids: number[], opts: CommonOptions): Promise<void> {
-  const deps = makeDeps(opts);
+  const deps = await makeDeps(opts);
   try {
     const { retryOutbox } = await import("../../pipeline/outbound.js");
     const results = await retryOutbox(deps, ids);
@@ -42,6 +42,6 @@ export async function retry(ids: number[], opts: CommonOptions): Promise<void> {
     if (!results.length) return void process.stdout.write("no failed outgoing mail to retry\n");
     process.stdout.write(`${results.map((r) => `${r.messageId} to ${r.to}: ${r.status}${r.error ? ` (${r.error})` : ""}`).join("\n")}\n`);
   } finally {
-    deps.db.$client.close();
+    await deps.store.close();
   }
 }

@@ -31,7 +31,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
   if (protocol === "pop3" && opts.mailbox !== "INBOX") throw new UsageError("--mailbox is for IMAP; POP3 has one mailbox");
   if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
   const password = readPassword(opts.passwordFile, env);
-  const deps = makeDeps(opts, env, undefined, { create: true });
+  const deps = await makeDeps(opts, env, undefined, { create: true });
   const mailbox = (): Mailbox =>
     protocol === "imap"
       ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null, insecurePlaintext: opts.insecurePlaintext })
@@ -56,14 +56,14 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
         say(deps, `${line} (next try in ${opts.interval} s)`);
       }
       if (opts.once || stopper.stopping()) break;
-      purgeOnSchedule(retention, (line) => say(deps, line)); // issue 14: once a day
+      await purgeOnSchedule(retention, (line) => say(deps, line)); // issue 14: once a day
       await stopper.sleep(opts.interval * 1000);
       if (stopper.stopping()) break;
     }
     if (stopper.stopping()) say(deps, `poll ${protocol}: stopped by ${stopper.signal()}`);
   } finally {
     stopper.dispose();
-    deps.db.$client.close();
+    await deps.store.close();
   }
 }
 

@@ -4,7 +4,7 @@
 // alive keeps it (issue 9.6: claims). Also sweeps files no record refers to.
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { getStaged, inWriteTx, listStuckStaged, referencedFiles, setStagedStatus } from "../../db/queries.js";
+import { getStaged, listStuckStaged, referencedFiles, setStagedStatus } from "../../store/queries/queries.js";
 import { processStaged } from "../../pipeline/ingest.js";
 import type { Outcome } from "../../pipeline/outcome.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
@@ -15,17 +15,17 @@ const OLD_STUCK = ["in_process", "workflow"];
 const ORPHAN_AGE_MS = 60 * 60_000;
 
 export async function run(opts: CommonOptions & { olderThan?: number }): Promise<void> {
-  const deps = makeDeps(opts);
+  const deps = await makeDeps(opts);
   const minutes = opts.olderThan ?? deps.config.recoverAfterMinutes;
   const before = new Date(deps.now().getTime() - minutes * 60_000).toISOString();
   const results: Outcome[] = [];
   try {
-    for (const stuck of listStuckStaged(deps.db, before)) {
+    for (const stuck of await listStuckStaged(deps.db, before)) {
       // Records of older versions that stopped in in_process / workflow go back to new first.
       if (OLD_STUCK.includes(stuck.status)) {
-        inWriteTx(deps.db, () => {
-          const row = getStaged(deps.db, stuck.id);
-          if (row && OLD_STUCK.includes(row.status)) setStagedStatus(deps.db, row.id, "new", deps.now().toISOString(), { claimedBy: null, claimedAt: null }, `recovered from ${row.status}`);
+        await deps.db.write(async (tx) => {
+          const row = await getStaged(tx, stuck.id);
+          if (row && OLD_STUCK.includes(row.status)) await setStagedStatus(tx, row.id, "new", deps.now().toISOString(), { claimedBy: null, claimedAt: null }, `recovered from ${row.status}`);
         });
       }
       const outcome = await processStaged(deps, stuck.id);
@@ -34,13 +34,13 @@ export async function run(opts: CommonOptions & { olderThan?: number }): Promise
     }
     const now = deps.now().getTime();
     const removedTemporaryFiles = sweepTemporaryFiles([deps.paths.attachmentsDir, deps.paths.spoolDir], Date.parse(before));
-    const removedOrphanFiles = sweepOrphans(deps.paths.spoolDir, deps.paths.attachmentsDir, referencedFiles(deps.db), now - ORPHAN_AGE_MS);
+    const removedOrphanFiles = sweepOrphans(deps.paths.spoolDir, deps.paths.attachmentsDir, await referencedFiles(deps.db), now - ORPHAN_AGE_MS);
     if (opts.json) return printJson({ olderThanMinutes: minutes, recovered: results, removedTemporaryFiles, removedOrphanFiles });
     const lines = results.length ? results.map(summary) : [`nothing to recover (no new/in_process/workflow mail older than ${minutes} minutes)`];
     if (removedOrphanFiles.length) lines.push(`removed ${removedOrphanFiles.length} spool/attachment files no record refers to`);
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    deps.db.$client.close();
+    await deps.store.close();
   }
 }
 

@@ -3,7 +3,7 @@
 // current configuration (issue 9.2): sender, body, attachments and confirmation as if it had just
 // arrived. A --subject correction is kept on the record and applied over every later parse.
 import { RESUBMITTABLE } from "../../domain/statuses.js";
-import { listStagedIds } from "../../db/queries.js";
+import { listStagedIds } from "../../store/queries/queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { resubmitStaged } from "../../pipeline/resubmit.js";
@@ -24,7 +24,7 @@ export async function run(id: number | undefined, opts: ResubmitOptions): Promis
   if ((id === undefined) === (opts.status === undefined)) throw new UsageError("give one staged mail id, or --status (with --since) to resubmit in bulk");
   if (opts.status !== undefined && !(RESUBMITTABLE as readonly string[]).includes(opts.status)) throw new UsageError(`--status must be one of ${RESUBMITTABLE.join(", ")}`);
   if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new UsageError(`--since must be a date or time (2026-12-01, 2026-12-01T08:00:00Z), got "${opts.since}"`);
-  const deps = makeDeps(opts);
+  const deps = await makeDeps(opts);
   try {
     if (id !== undefined) {
       const outcome = await resubmitOne(deps, id, opts.subject);
@@ -34,11 +34,11 @@ export async function run(id: number | undefined, opts: ResubmitOptions): Promis
     }
     const since = opts.since === undefined ? null : new Date(opts.since).toISOString();
     const outcomes: Outcome[] = [];
-    for (const staged of listStagedIds(deps.db, [opts.status!], since)) outcomes.push(await resubmitOne(deps, staged, opts.subject));
+    for (const staged of await listStagedIds(deps.db, [opts.status!], since)) outcomes.push(await resubmitOne(deps, staged, opts.subject));
     if (opts.json) printJson({ resubmitted: outcomes });
     else process.stdout.write(outcomes.length ? `${outcomes.map(summary).join("\n")}\n` : `no ${opts.status} mail${since ? ` since ${since}` : ""} to resubmit\n`);
   } finally {
-    deps.db.$client.close();
+    await deps.store.close();
   }
 }
 

@@ -1,5 +1,5 @@
 // `ingest-mail show ID`: everything about one staged mail.
-import { actionDetails, attachmentsOf, issuesOfStaged, getStaged, statusHistory } from "../../db/queries.js";
+import { actionDetails, attachmentsOf, issuesOfStaged, getStaged, statusHistory } from "../../store/queries/queries.js";
 import { NotFoundError } from "../../errors.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
@@ -7,20 +7,20 @@ import { writeRaw } from "./raw.js";
 import { safe } from "../terminal-safe.js";
 
 export async function run(id: number, opts: CommonOptions & { raw?: boolean; output?: string; force?: boolean }): Promise<void> {
-  const deps = makeDeps(opts);
+  const deps = await makeDeps(opts);
   if (opts.raw) return writeRaw(deps, id, opts);
-  const row = getStaged(deps.db, id);
+  const row = await getStaged(deps.db, id);
   if (!row) throw new NotFoundError(`no staged mail ${id}`);
-  const links = issuesOfStaged(deps.db, id);
+  const links = await issuesOfStaged(deps.db, id);
   const record = {
     ...row,
     // The text is stored once: on the actions once the mail is recorded (issue 9.3).
-    textBody: row.textBody ?? (links.length ? actionDetails(deps.db, links[0].actionId) : null),
+    textBody: row.textBody ?? (links.length ? await actionDetails(deps.db, links[0].actionId) : null),
     autoReasons: row.autoReasons ? JSON.parse(row.autoReasons) : [],
     trace: row.trace ? JSON.parse(row.trace) : [],
     rawStoredIn: row.rawPath ?? "database",
-    history: statusHistory(deps.db, id),
-    attachments: attachmentsOf(deps.db, id),
+    history: await statusHistory(deps.db, id),
+    attachments: await attachmentsOf(deps.db, id),
     links: { userIdentificationId: row.userIdentificationId, interactionId: row.interactionId, actions: links },
   };
   if (opts.json) return printJson(record);

@@ -18,7 +18,7 @@ export async function issueParticipants(db: Db, issueId: number): Promise<Partic
   if (!customer) return [];
   const wrote = (await db.all(`SELECT lower(coalesce(u.email, ui.email)) AS email, min(it.staged_mail_id) AS "stagedMailId", min(a.id) AS "firstAction"
      FROM actions a JOIN interactions it ON it.id = a.interaction_id JOIN user_identifications ui ON ui.id = it.user_identification_id
-     LEFT JOIN users u ON u.id = ui.user_id WHERE a.issue_id = ? GROUP BY it.user_identification_id`, [issueId])) as { email: string | null; stagedMailId: number | null; firstAction: number }[];
+     LEFT JOIN users u ON u.id = ui.user_id WHERE a.issue_id = ? GROUP BY ui.id, u.id`, [issueId])) as { email: string | null; stagedMailId: number | null; firstAction: number }[];
   const copied = (await db.all(`SELECT email, staged_mail_id AS "stagedMailId" FROM issue_participants WHERE issue_id = ? ORDER BY id`, [issueId])) as {
     email: string;
     stagedMailId: number | null;

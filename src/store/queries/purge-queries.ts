@@ -32,7 +32,8 @@ export const noneRemoved = (): Removed => ({
 });
 
 /** `IN (the ids of one JSON array parameter)`, in each engine's JSON functions. */
-const inList = (db: Db) => (db.engine === "sqlite" ? `IN (SELECT value FROM json_each(?))` : `IN (SELECT value::integer FROM json_array_elements_text(?::json))`);
+const inList = (db: Db, of: "ids" | "texts" = "ids") =>
+  db.engine === "sqlite" ? `IN (SELECT value FROM json_each(?))` : `IN (SELECT value${of === "ids" ? "::integer" : ""} FROM json_array_elements_text(?::json))`;
 const ids = async (db: Db, sql: string, ...params: unknown[]): Promise<number[]> => ((await db.all(sql, [...params])) as { id: number }[]).map((r) => r.id);
 const run = async (db: Db, sql: string, ...params: unknown[]): Promise<number> => (await db.run(sql, [...params])).changes;
 const json = (list: number[]) => JSON.stringify(list);
@@ -41,7 +42,7 @@ const contains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}
 
 /** Staged mail received before `before` in one of `statuses`. */
 export async function stagedOlderThan(db: Db, before: string, statuses: string[]): Promise<number[]> {
-  return ids(db, `SELECT id FROM staged_mails WHERE received_at < ? AND status ${inList(db)} ORDER BY id`, before, JSON.stringify(statuses));
+  return ids(db, `SELECT id FROM staged_mails WHERE received_at < ? AND status ${inList(db, "texts")} ORDER BY id`, before, JSON.stringify(statuses));
 }
 
 /** Everything that names one person (lower-case address): their registered user, identifications,

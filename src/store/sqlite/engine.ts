@@ -2,9 +2,10 @@
 // better-sqlite3 is synchronous, so a statement is a function call and a transaction is BEGIN …
 // COMMIT around awaited work; within one process only one transaction may hold the connection at a
 // time, so transactions (and statements issued meanwhile outside them) wait their turn here.
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { StorageFault } from "../../errors.js";
 import type { Db, Store, TxOptions } from "../store.js";
+import { programSchemaVersion } from "./open.js";
 
 /** Lets the LMTP daemon's two threads hand the write lock over without SQLite's busy sleeps. */
 export interface WriteTurn {
@@ -178,6 +179,9 @@ export class SqliteStore extends SqliteDb implements Store {
       sqliteVersion: (c.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v,
       journalMode: c.pragma("journal_mode", { simple: true }) as string,
       schemaVersion: c.pragma("user_version", { simple: true }) as number,
+      programSchemaVersion: programSchemaVersion(),
+      // doctor: a database of an older schema lacks later tables; one without ours is another program's.
+      tables: (c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name).join(","),
       pages: c.pragma("page_count", { simple: true }) as number,
       freePages: c.pragma("freelist_count", { simple: true }) as number,
       pageSize: c.pragma("page_size", { simple: true }) as number,
@@ -213,4 +217,19 @@ export class SqliteStore extends SqliteDb implements Store {
       if (this.conn.client.open) this.conn.client.close();
     });
   }
+}
+
+/**
+ * doctor (issue 14): the file opened read-only as it is found, neither migrated nor refused (an empty,
+ * foreign or newer database is what doctor reports on, from describe()).
+ */
+export function inspectSqliteStore(path: string): SqliteStore {
+  // The driver's own errors ("file is not a database"): doctor prints them as they are.
+  return new SqliteStore(new Database(path, { readonly: true, fileMustExist: true }), { location: path });
+}
+
+/** Loads the driver's native part now: doctor does so before it drops root (the package may sit
+ * where the delivery user cannot read). */
+export function loadSqliteDriver(): void {
+  new Database(":memory:").close();
 }
