@@ -48,7 +48,7 @@ describe("storage faults exit 75 with a clear message and leave nothing half-wri
     const r = run(sb, [], attachmentMail(), asOther);
     if (!process.getuid?.()) chmodSync(sb.dir, 0o755);
     expect(r.code, r.stderr).toBe(75);
-    expect(r.stderr).toMatch(/^ingest-mail: could not store the message: .*readonly database \(database .*ingest\.db\) \[SQLITE_READONLY.*\]; the MTA will retry\n$/);
+    expect(r.stderr).toMatch(/^ingest-mail: could not store the message: .*readonly database \[SQLITE_READONLY.*\] \(database .*ingest\.db\); the MTA will retry\n$/);
     expect(r.stdout).toBe("");
     expect(snapshot(sb)).toEqual(before);
   });
@@ -66,7 +66,7 @@ describe("storage faults exit 75 with a clear message and leave nothing half-wri
       holder.close();
     }
     expect(r.code, r.stderr).toBe(75);
-    expect(r.stderr).toMatch(/could not store the message: database is locked .*\[SQLITE_BUSY\]; the MTA will retry/);
+    expect(r.stderr).toMatch(/could not store the message: database is locked \[SQLITE_BUSY\] .*; the MTA will retry/);
     // The attachment was written before staging failed; it was removed again.
     expect(snapshot(sb)).toEqual(before);
   });
