@@ -16,9 +16,16 @@ export interface Writer {
   trace: TraceStep;
 }
 
+/**
+ * Look, then create when there is none: deps.db must be a write transaction. The lock on the address
+ * makes that one step across processes and hosts (issue 11.3): on PostgreSQL two first mails from
+ * one address at once each found nothing and each made an identification (SQLite's single writer
+ * already serialises them).
+ */
 export async function identifySender(deps: Deps, address: string | null, displayName: string | null): Promise<Writer> {
   const at = deps.now().toISOString();
   const email = address?.toLowerCase() ?? null;
+  if (email) await deps.db.lockKey(`identify:${email}`);
   const user = email ? await findUserByEmail(deps.db, email) : undefined;
   if (user) {
     const supportLevel = user.accountId ? ((await getAccount(deps.db, user.accountId))?.supportLevel ?? null) : null;

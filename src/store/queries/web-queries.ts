@@ -89,10 +89,10 @@ function where(f: StagedFilter, engine: Engine): Where {
 async function idRange(db: Db, f: StagedFilter): Promise<{ lo: number; hi: number }> {
   const SLACK = 1000;
   let lo = 0;
-  let hi = Number.MAX_SAFE_INTEGER;
+  let hi = MAX_ID;
   if (f.since) {
     const r = (await db.get(`SELECT id FROM staged_mails WHERE received_at >= ? ORDER BY received_at LIMIT 1`, [f.since])) as { id: number } | undefined;
-    lo = r ? Math.max(0, r.id - SLACK) : Number.MAX_SAFE_INTEGER;
+    lo = r ? Math.max(0, r.id - SLACK) : MAX_ID;
   }
   if (f.until) {
     const r = (await db.get(`SELECT id FROM staged_mails WHERE received_at >= ? ORDER BY received_at LIMIT 1`, [nextDay(f.until)])) as { id: number } | undefined;
@@ -100,6 +100,14 @@ async function idRange(db: Db, f: StagedFilter): Promise<{ lo: number; hi: numbe
   }
   return { lo, hi };
 }
+
+/**
+ * "No upper bound" for an id: the largest PostgreSQL integer (the id columns' type there); a larger
+ * bound (Number.MAX_SAFE_INTEGER) is refused there as out of range (22003).
+ */
+const MAX_ID = 2_147_483_647;
+/** The keyset cursor as a bound both engines take (a `before` from a URL may be any number). */
+const below = (before: number | undefined) => Math.min(before ?? MAX_ID, MAX_ID);
 
 const nextDay = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
@@ -119,7 +127,7 @@ export async function stagedPage(db: Db, f: StagedFilter, o: PageOptions): Promi
   if (f.since) (w.sql.push(`received_at >= ?`), w.params.push(f.since));
   if (f.until) (w.sql.push(`received_at < ?`), w.params.push(nextDay(f.until)));
   const range = await idRange(db, f);
-  let hi = Math.min(range.hi, o.before ?? Number.MAX_SAFE_INTEGER);
+  let hi = Math.min(range.hi, below(o.before));
   const cond = w.sql.length ? ` AND ${w.sql.join(" AND ")}` : "";
   const take = o.limit + 1;
   if (!w.scans) {
@@ -238,7 +246,7 @@ export interface IssueRow extends Issue {
 
 export async function issuesPage(db: Db, f: IssueFilter, o: { limit: number; before?: number }): Promise<{ rows: IssueRow[]; before: number | null }> {
   const sql: string[] = ["i.id < ?"];
-  const params: unknown[] = [o.before ?? Number.MAX_SAFE_INTEGER];
+  const params: unknown[] = [below(o.before)];
   if (f.state) (sql.push("i.state = ?"), params.push(f.state));
   if (f.kind) (sql.push("i.kind = ?"), params.push(f.kind));
   if (f.queue) (sql.push("i.queue = ?"), params.push(f.queue));
@@ -311,10 +319,11 @@ export interface ConversationEntry {
 
 /**
  * The whole conversation of an issue, oldest first: its own actions and those of the tickets merged
- * into it (at any depth), each with who wrote it.
+ * into it (at any depth), each with who wrote it. (The CAST types the parameter: PostgreSQL takes a
+ * bare one for text, and text = integer has no operator.)
  */
 export async function conversation(db: Db, issueId: number): Promise<ConversationEntry[]> {
-  return (await db.all(`WITH RECURSIVE merged(id) AS (SELECT ? UNION SELECT i.id FROM issues i JOIN merged m ON i.merged_into_id = m.id)
+  return (await db.all(`WITH RECURSIVE merged(id) AS (SELECT CAST(? AS INTEGER) UNION SELECT i.id FROM issues i JOIN merged m ON i.merged_into_id = m.id)
      SELECT a.id AS "actionId", a.issue_id AS "issueId", iss.reference AS "issueReference", a.created_at AS "createdAt", a.details, a.reply_text AS "replyText",
        a.interaction_id AS "interactionId", it.staged_mail_id AS "stagedMailId", s.subject, s.message_id AS "messageId",
        s.from_address AS "fromAddress", s.from_name AS "fromName", it.user_identification_id AS "userIdentificationId",
@@ -337,7 +346,7 @@ export async function outboundStatus(db: Db, id: number): Promise<string | undef
 
 export async function outboundPage(db: Db, f: { status?: string }, o: { limit: number; before?: number }): Promise<{ rows: OutboundMail[]; before: number | null; failed: number }> {
   const rows = (await db.all(`SELECT id, kind, issue_id AS "issueId", staged_mail_id AS "stagedMailId", to_address AS "toAddress", subject, message_id AS "messageId", status, error, created_at AS "createdAt"
-     FROM outbound_mails WHERE id < ? ${f.status ? "AND status = ?" : ""} ORDER BY id DESC LIMIT ?`, [...[o.before ?? Number.MAX_SAFE_INTEGER, ...(f.status ? [f.status] : []), o.limit + 1]])) as OutboundMail[];
+     FROM outbound_mails WHERE id < ? ${f.status ? "AND status = ?" : ""} ORDER BY id DESC LIMIT ?`, [...[below(o.before), ...(f.status ? [f.status] : []), o.limit + 1]])) as OutboundMail[];
   const failed = ((await db.get(`SELECT count(*) AS n FROM outbound_mails WHERE status = 'failed'`)) as { n: number }).n;
   const more = rows.length > o.limit;
   const shown = rows.slice(0, o.limit);
