@@ -16,7 +16,9 @@ describe("one mail, one recipient (point 3)", () => {
     const out = await feed(d, letter({ From: `"${list},x"@evil.example`, Subject: "hello" }));
     expect(out.issues[0].created).toBe(true);
     expect(out.outbound).toEqual([]);
-    expect(confirm(out)[0].reason).toMatch(/^the sender address is not one mailbox \("v0@t\.example,v1@t\.example/);
+    // Longer than any mailbox can be (RFC 5321: 320): no sender address at all, and the trace says so.
+    expect(confirm(out)[0].reason).toBe("the mail names no sender address");
+    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "no sender address" }));
     expect(d.emls()).toEqual([]);
     expect(count(db(d), "outbound_mails")).toBe(0);
   });
