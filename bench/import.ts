@@ -46,13 +46,14 @@ export interface ImportBench {
   workers: number;
 }
 
-export function benchImport(count = 1000, size = 4096, workers?: number): ImportBench {
+/** `database`: a PostgreSQL URL (a fresh database) instead of a new SQLite file. */
+export function benchImport(count = 1000, size = 4096, workers?: number, database?: string): ImportBench {
   const dir = mkdtempSync(join(tmpdir(), "ingest-mail-bench-"));
   try {
     const mails = join(dir, "mails");
     mkdirSync(mails);
     for (let i = 1; i <= count; i++) writeFileSync(join(mails, `${String(i).padStart(5, "0")}.eml`), generateMail(i, size));
-    const env = { PATH: process.env.PATH, HOME: dir, LANG: "C", INGEST_MAIL_DB: join(dir, "bench.db") };
+    const env = { PATH: process.env.PATH, HOME: dir, LANG: "C", INGEST_MAIL_DB: database ?? join(dir, "bench.db") };
     const started = performance.now();
     const r = spawnSync(process.execPath, [bin, "import", mails, "--json", ...(workers === undefined ? [] : ["--workers", String(workers)])], { env, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
     const seconds = (performance.now() - started) / 1000;

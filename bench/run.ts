@@ -5,6 +5,7 @@ import { run as coldStart } from "./cold-start.js";
 import { importRuns } from "./import.js";
 import { lmtpRuns } from "./lmtp.js";
 import { run as memory } from "./memory.js";
+import { run as postgres } from "./postgres.js";
 import { run as replies } from "./replies.js";
 import { run as stage } from "./stage.js";
 import { run as throughput } from "./throughput.js";
@@ -26,6 +27,8 @@ const benches: Bench[] = [
   { name: "web", run: web },
   { name: "lmtp", run: () => lmtpRuns() },
   { name: "abuse", run: abuse },
+  // Issue 11.9: the same figures on the PostgreSQL engine (a private server; skipped without one).
+  { name: "postgres", run: postgres },
 ];
 
 async function main(names: string[]): Promise<void> {

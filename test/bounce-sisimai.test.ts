@@ -53,7 +53,7 @@ describe.skipIf(!present)("bounces from real MTAs mark our outbox row (issue 13)
     const out = await feed(sb, Buffer.from(withOurId(raw, messageId), "latin1"));
     expect(out).toMatchObject({ status: "bounce", issues: [], outbound: [] });
     expect(out.bounce).toMatchObject({ outboundId: 1, messageId, verdict: "bounced", status });
-    expect(rows(db(sb), "SELECT status, bounce_status AS s FROM outbound_mails")).toEqual([{ status: "bounced", s: status }]);
+    expect(rows(db(sb), "SELECT status, bounce_status AS s FROM outbound_mails ORDER BY id")).toEqual([{ status: "bounced", s: status }]);
     expect(count(db(sb), "issue_notes", "issue_id = 1 AND kind = 'bounce'")).toBe(1);
     expect(count(db(sb), "issues")).toBe(1);
   });

@@ -6,8 +6,8 @@ import { confirmed } from "./helpers/bounce.js";
 import { count, db, rows, runAsync, type Sandbox } from "./helpers/cli.js";
 import { admin, feed, fill } from "./helpers/setup.js";
 
-const outboxRows = (sb: Sandbox) => rows(db(sb), "SELECT id, status, bounce_status AS bounceStatus, bounce_diagnostic AS diagnostic, bounce_staged_mail_id AS report FROM outbound_mails ORDER BY id");
-const notes = (sb: Sandbox) => rows(db(sb), "SELECT issue_id AS issueId, staged_mail_id AS stagedMailId, kind, text FROM issue_notes ORDER BY id");
+const outboxRows = (sb: Sandbox) => rows(db(sb), `SELECT id, status, bounce_status AS "bounceStatus", bounce_diagnostic AS diagnostic, bounce_staged_mail_id AS report FROM outbound_mails ORDER BY id`);
+const notes = (sb: Sandbox) => rows(db(sb), `SELECT issue_id AS "issueId", staged_mail_id AS "stagedMailId", kind, text FROM issue_notes ORDER BY id`);
 
 describe("the envelope sender of a confirmation (issue 13)", () => {
   it("is service+bounce-ID-SIG@domain, signed with addressSecret, and the outbox file records it", async () => {

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readFixture, root, sandbox } from "./helpers/cli.js";
+import { db, initDb, readFixture, root, sandbox } from "./helpers/cli.js";
 
 const bundle = join(root, "dist", "bundle", "ingest-mail.cjs");
 
@@ -56,8 +56,9 @@ describe("the plain ingest path", () => {
 
   it("anything else still goes through commander", () => {
     const r = loaded(["--version"]);
-    // The program's version, then the schema it writes (issue 14): the migrations shipped.
-    expect(r.stdout).toBe(`0.1.0 (schema ${readdirSync(join(root, "drizzle")).filter((f) => f.endsWith(".sql")).length})\n`);
+    // The program's version, then the schema it writes (issue 14): the migrations shipped (SQLite's,
+    // the embedded default; issue 11 put each engine's in its own folder).
+    expect(r.stdout).toBe(`0.1.0 (schema ${readdirSync(join(root, "drizzle", "sqlite")).filter((f) => f.endsWith(".sql")).length})\n`);
     expect(r.modules).toContain("commander");
   });
 
@@ -122,10 +123,13 @@ describe("the V8 code cache", () => {
   });
 
   it("errors and their stack traces read as with a plain require() of the bundle", () => {
-    // A folder where the database file should be: an unexpected fault, with its stack under
-    // INGEST_MAIL_DEBUG (a file that is not a database is refused with a message of its own).
-    const sb = sandbox({ INGEST_MAIL_DEBUG: "1" });
-    mkdirSync(sb.db);
+    // A table gone from under us: an unexpected fault, with its stack under INGEST_MAIL_DEBUG (a
+    // file that is not a database is refused with a message of its own, and one the store cannot
+    // open is a storage fault, 75, issue 11.3).
+    const sb = initDb(sandbox({ INGEST_MAIL_DEBUG: "1" }));
+    const d = db(sb);
+    d.exec("DROP TABLE staged_mails");
+    d.close();
     const viaLauncher = exec(join(root, "bin", "ingest-mail.js"), ["list"], sb.env);
     const plain = exec(bundle, ["list"], sb.env);
     expect(viaLauncher.code).toBe(70);

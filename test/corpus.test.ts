@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeDeps } from "../src/cli/context.js";
-import { attachmentsOf, getStaged, type StagedMail } from "../src/db/queries.js";
+import { attachmentsOf, getStaged, type StagedMail } from "../src/store/queries/queries.js";
 import type { Deps } from "../src/pipeline/deps.js";
 import { ingest } from "../src/pipeline/ingest.js";
 import { parseMail } from "../src/pipeline/parse.js";
@@ -61,14 +61,14 @@ interface Result {
 
 describe.skipIf(!present)("corpus check", () => {
   const results: Result[] = [];
-  const pools = new Map<string, Deps[]>();
+  const pools = new Map<string, Promise<Deps>[]>();
   const dir = present ? mkdtempSync(join(tmpdir(), "ingest-mail-corpus-")) : "";
   let totalMs = 0;
 
   // One database per corpus folder. The corpus repeats Message-IDs (sisimai's bsd/dos/mac copies,
   // zammad's variants of one mail): such a message is staged as a duplicate, which is right, and
   // is then ingested again into the next database of the pool so that it is processed in full too.
-  const depsFor = (group: string, i: number): Deps => {
+  const depsFor = (group: string, i: number): Promise<Deps> => {
     const pool = pools.get(group) ?? [];
     pools.set(group, pool);
     pool[i] ??= makeDeps({ db: join(dir, `${group}-${i}`, "ingest.db") }, {}, undefined, { create: true });
@@ -82,21 +82,21 @@ describe.skipIf(!present)("corpus check", () => {
       const t0 = performance.now();
       let duplicates = 0;
       for (let i = 0; ; i++) {
-        const deps = depsFor(msg.group, i);
+        const deps = await depsFor(msg.group, i);
         const outcome = await ingest(deps, Readable.from([msg.bytes]), { recipient: null, sender: null }, { source: "stdin" });
         if (outcome.status === "duplicate") {
-          expect(getStaged(deps.db, outcome.stagedId)?.duplicateOf).toBe(outcome.duplicateOf);
+          expect((await getStaged(deps.db, outcome.stagedId))?.duplicateOf).toBe(outcome.duplicateOf);
           duplicates++;
           continue;
         }
-        const row = getStaged(deps.db, outcome.stagedId)!;
+        const row = (await getStaged(deps.db, outcome.stagedId))!;
         const attachments: OurAttachment[] = [];
-        for (const a of attachmentsOf(deps.db, row.id)) {
+        for (const a of await attachmentsOf(deps.db, row.id)) {
           const ours: OurAttachment = { filename: a.filename, contentType: a.contentType, contentId: a.contentId };
           if (/^message\/rfc822/i.test(a.contentType ?? "")) ours.innerSubject = (await parseMail(createReadStream(a.storedPath), join(dir, "inner"))).subject;
           attachments.push(ours);
         }
-        const details = rows<{ details: string }>(deps.db, "SELECT a.details FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE i.staged_mail_id = ?", row.id).map((r) => r.details);
+        const details = (await deps.db.all<{ details: string }>("SELECT a.details FROM actions a JOIN interactions i ON i.id = a.interaction_id WHERE i.staged_mail_id = ?", [row.id])).map((r) => r.details);
         // Issue 9.3: once recorded, the text lives on the actions only (stored once).
         if (row.status === "complete") {
           expect(row.textBody, msg.id).toBeNull();
@@ -109,8 +109,8 @@ describe.skipIf(!present)("corpus check", () => {
     totalMs = performance.now() - started;
   }, 600_000);
 
-  afterAll(() => {
-    for (const pool of pools.values()) for (const d of pool) d.db.$client.close();
+  afterAll(async () => {
+    for (const pool of pools.values()) for (const d of pool) await (await d).store.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -252,7 +252,7 @@ describe.skipIf(!present)("corpus check", () => {
         expect({ from: row.from_address, subject: row.subject, names }, r.msg.id).toEqual({ from: r.row.fromAddress, subject: r.row.subject, names: r.attachments.map((a) => a.filename) });
       }
     } finally {
-      d.$client.close();
+      d.close();
       rmSync(sb.dir, { recursive: true, force: true });
     }
     console.log(`corpus: ${sample.length} sampled messages through the built binary, all exit 0, ${ms.toFixed(0)} ms each (wall, two at a time)`);

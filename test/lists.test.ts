@@ -23,10 +23,10 @@ describe("list, issue list, outbox list", () => {
     await send("mallory@evil.example", "Evil \u001b[2J subject"); // 6
     // Two of them are old.
     const d = db(sb);
-    d.$client.prepare(`UPDATE staged_mails SET received_at = '2020-01-01T00:00:00.000Z' WHERE id IN (1, 2)`).run();
-    d.$client.prepare(`UPDATE issues SET updated_at = '2020-01-01T00:00:00.000Z' WHERE id IN (1, 2)`).run();
-    d.$client.prepare(`UPDATE outbound_mails SET created_at = '2020-01-01T00:00:00.000Z' WHERE issue_id IN (1, 2)`).run();
-    d.$client.close();
+    d.run(`UPDATE staged_mails SET received_at = '2020-01-01T00:00:00.000Z' WHERE id IN (1, 2)`);
+    d.run(`UPDATE issues SET updated_at = '2020-01-01T00:00:00.000Z' WHERE id IN (1, 2)`);
+    d.run(`UPDATE outbound_mails SET created_at = '2020-01-01T00:00:00.000Z' WHERE issue_id IN (1, 2)`);
+    d.close();
   });
 
   const ids = (rows: { id: number }[]) => rows.map((r) => r.id);

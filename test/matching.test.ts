@@ -29,7 +29,7 @@ describe("each matcher lands a reply on the issue it names", () => {
     expect(count(d, "issues")).toBe(1);
     expect(rows(d, "SELECT state, new_info FROM issues WHERE id = 1")).toEqual([{ state: "todo", new_info: 1 }]);
     expect(count(d, "interactions", "staged_mail_id = ? AND user_identification_id = 1", out.stagedId)).toBe(1);
-    expect(rows(d, "SELECT issue_id, interaction_id FROM actions")).toEqual([{ issue_id: 1, interaction_id: out.interactionId }]);
+    expect(rows(d, "SELECT issue_id, interaction_id FROM actions ORDER BY id")).toEqual([{ issue_id: 1, interaction_id: out.interactionId }]);
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { signIds } from "../src/rules/address-ids.js";
 import { beforeEach, describe, expect, it } from "vitest";
-import { count, db, mail, readFixture, rows, runAsync, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { count, db, injectFault, mail, readFixture, removeFault, rows, runAsync, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 // Asynchronous runs keep this worker's event loop free (vitest's RPC times out behind a long chain of
 // spawnSync on a loaded machine) and let the in-process SMTP listener answer.
@@ -55,7 +55,7 @@ describe("confirmation of a new issue (domain.md §5)", () => {
   it("goes to the sender with the reference, token, Message-ID, In-Reply-To, Reply-To and Auto-Submitted", async () => {
     const out = await ingestA(sb, readFixture("new-request-gets-confirmation.eml"));
     expect(out.status).toBe("complete");
-    const issue = rows(db(sb), "SELECT * FROM issues")[0];
+    const issue = rows(db(sb), "SELECT * FROM issues ORDER BY id")[0];
     expect(out.outbound).toEqual([{ kind: "confirmation", issueId: issue.id, to: "dora@customer.example", messageId: expect.any(String), status: "sent", error: null }]);
     const messageId: string = out.outbound[0].messageId;
     expect(messageId).toMatch(new RegExp(`^<${GUID}\\.${issue.guid}@helpdesk\\.example\\.test>$`));
@@ -76,7 +76,7 @@ describe("confirmation of a new issue (domain.md §5)", () => {
     expect(m.text).toContain(`[ref:${issue.guid}]`);
     expect(m.text).toContain("CS-000001");
 
-    const row = rows(db(sb), "SELECT * FROM outbound_mails")[0];
+    const row = rows(db(sb), "SELECT * FROM outbound_mails ORDER BY id")[0];
     expect(row).toMatchObject({
       kind: "confirmation",
       issue_id: issue.id,
@@ -133,7 +133,7 @@ describe("confirmation of a new issue (domain.md §5)", () => {
     expect(out.issues).toEqual([expect.objectContaining({ created: true })]);
     expect(out.outbound).toEqual([{ kind: "confirmation", issueId: out.issues[0].issueId, to, messageId: expect.any(String), status: "skipped", error: reason }]);
     expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "no confirmation for CS-000001", reason }]);
-    expect(rows(db(sb), "SELECT status, error, to_address FROM outbound_mails")).toEqual([{ status: "skipped", error: reason, to_address: to }]);
+    expect(rows(db(sb), "SELECT status, error, to_address FROM outbound_mails ORDER BY id")).toEqual([{ status: "skipped", error: reason, to_address: to }]);
     expect(emls()).toEqual([]);
   });
 
@@ -168,9 +168,9 @@ describe("rate limit: limits.confirmationsPerAddressPerDay per address per 24 h"
     await ingestA(sb, from("dora@customer.example", "First")); // creates the database
     const d = db(sb);
     const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
-    d.$client.prepare("UPDATE outbound_mails SET created_at = ?").run(hoursAgo(25));
+    d.run("UPDATE outbound_mails SET created_at = ?", hoursAgo(25));
     expect((await ingestA(sb, from("dora@customer.example", "Second"))).outbound[0].status).toBe("sent");
-    d.$client.prepare("UPDATE outbound_mails SET created_at = ? WHERE id = 2").run(hoursAgo(23));
+    d.run("UPDATE outbound_mails SET created_at = ? WHERE id = 2", hoursAgo(23));
     expect((await ingestA(sb, from("dora@customer.example", "Third"))).outbound[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit: 1 confirmations/) });
   });
 
@@ -265,8 +265,8 @@ describe("transports", () => {
     expect(out.outbound).toEqual([expect.objectContaining({ kind: "confirmation", status: "failed", error: expect.stringMatching(error) })]);
     expect(confirmTrace(out)).toEqual([{ step: "confirm", decision: "confirmation for CS-000001 to dora@customer.example failed", reason: expect.stringMatching(error) }]);
     const d = db(sb);
-    expect(rows(d, "SELECT status FROM staged_mails")).toEqual([{ status: "complete" }]);
-    expect(rows(d, "SELECT status, error FROM outbound_mails")).toEqual([{ status: "failed", error: expect.stringMatching(error) }]);
+    expect(rows(d, "SELECT status FROM staged_mails ORDER BY id")).toEqual([{ status: "complete" }]);
+    expect(rows(d, "SELECT status, error FROM outbound_mails ORDER BY id")).toEqual([{ status: "failed", error: expect.stringMatching(error) }]);
     expect(count(d, "actions")).toBe(1);
     const list = await runA(sb, ["outbox", "list"]);
     expect(list.stdout).toMatch(/confirmation\s+failed\s+dora@customer\.example/);
@@ -278,7 +278,8 @@ describe("transports", () => {
 
 describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
   // A fault the database raises mid-workflow, from outside the product: no test hook in the code.
-  const breakWorkflow = () => db(sb).$client.exec("CREATE TRIGGER fail_actions BEFORE INSERT ON actions BEGIN SELECT RAISE(ABORT, 'simulated fault'); END;");
+  const fault = { name: "fail_actions", table: "actions", on: "INSERT", message: "simulated fault" };
+  const breakWorkflow = () => injectFault(db(sb), fault);
 
   it("mails adminAddress what failed and how to resubmit; recorded in the outbox; resubmit then completes", async () => {
     configure({ adminAddress: "Helpdesk Admin <helpdesk-admin@example.test>" });
@@ -297,13 +298,13 @@ describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
     expect(m.text).toContain("Subject:    Invoice 2291 charged twice");
     expect(m.text).toContain(`ingest-mail resubmit ${out.stagedId} --db ${sb.db}`);
     const d = db(sb);
-    expect(rows(d, "SELECT kind, staged_mail_id, to_address, status FROM outbound_mails")).toEqual([
+    expect(rows(d, "SELECT kind, staged_mail_id, to_address, status FROM outbound_mails ORDER BY id")).toEqual([
       { kind: "admin-error", staged_mail_id: out.stagedId, to_address: "helpdesk-admin@example.test", status: "sent" },
     ]);
     // The customer got nothing: the issue was rolled back with the rest of the workflow.
     expect(count(d, "issues")).toBe(1);
 
-    d.$client.exec("DROP TRIGGER fail_actions");
+    removeFault(d, fault);
     const again = await runA(sb, ["resubmit", String(out.stagedId), "--json"]);
     expect(again.code).toBe(0);
     expect(again.json()).toMatchObject({ status: "complete", outbound: [{ kind: "confirmation", status: "sent" }] });
@@ -328,7 +329,7 @@ describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
     const r = await runA(sb, ["--json"], readFixture("new-request-gets-confirmation.eml"));
     expect(r.code).toBe(0);
     expect(r.json().outbound).toEqual([expect.objectContaining({ kind: "admin-error", status: "failed", error: expect.stringMatching(/ENOENT/) })]);
-    expect(rows(db(sb), "SELECT status FROM outbound_mails")).toEqual([{ status: "failed" }]);
+    expect(rows(db(sb), "SELECT status FROM outbound_mails ORDER BY id")).toEqual([{ status: "failed" }]);
   });
 });
 

@@ -45,7 +45,7 @@ describe("npm pack → npm install -g --prefix → ingest-mail", () => {
     expect(pack.status, pack.stderr).toBe(0);
     const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const files = info.files.map((f) => f.path);
-    for (const f of ["bin/ingest-mail.js", "bin/package.json", "dist/bundle/ingest-mail.cjs", "dist/bundle/prepare-worker.cjs", "dist/man/ingest-mail.1", "dist/completion/ingest-mail.bash", "dist/completion/_ingest-mail", "drizzle/meta/_journal.json", "package.json", "README.md"]) {
+    for (const f of ["bin/ingest-mail.js", "bin/package.json", "dist/bundle/ingest-mail.cjs", "dist/bundle/prepare-worker.cjs", "dist/man/ingest-mail.1", "dist/completion/ingest-mail.bash", "dist/completion/_ingest-mail", "drizzle/sqlite/meta/_journal.json", "drizzle/postgres/meta/_journal.json", "package.json", "README.md"]) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|fixtures|node_modules)\//.test(f))).toEqual([]);
@@ -85,6 +85,7 @@ describe("npm pack → npm install -g --prefix → ingest-mail", () => {
     // npm links the man page where man(1) finds it: PREFIX/share/man/man1.
     expect(readFileSync(join(prefix, "share", "man", "man1", "ingest-mail.1"), "utf8")).toMatch(/^\.TH INGEST\\-MAIL 1/);
     expect(existsSync(join(installed, "dist", "src"))).toBe(false);
-    expect(readdirSync(join(installed, "drizzle")).some((f) => f.endsWith(".sql"))).toBe(true);
+    // Each engine's migrations (issue 11).
+    for (const engine of ["sqlite", "postgres"]) expect(readdirSync(join(installed, "drizzle", engine)).some((f) => f.endsWith(".sql"))).toBe(true);
   }, 900_000);
 });

@@ -54,7 +54,7 @@ describe("people copied on a customer's mail are participants", () => {
       "Hello, we move to a new office next month; Bob and Carol will follow up.\n\nAlice",
       "The new address is 1 High Street, from 1 February.\n\nBob",
     ]);
-    expect(rows(db(sb), "SELECT issue_id AS issueId, count(*) AS n FROM issue_participants GROUP BY issue_id")).toEqual([{ issueId: 1, n: 4 }]);
+    expect(rows(db(sb), `SELECT issue_id AS "issueId", count(*) AS n FROM issue_participants GROUP BY issue_id`)).toEqual([{ issueId: 1, n: 4 }]);
   });
 
   it("someone who wrote in is listed as such, with the mail that brought them", async () => {

@@ -35,7 +35,7 @@ const query = <T = any>(sb: Sandbox, sql: string, ...params: unknown[]): T[] => 
   try {
     return rows<T>(d, sql, ...params);
   } finally {
-    d.$client.close();
+    d.close();
   }
 };
 const tally = (sb: Sandbox, table: string, where = "1=1", ...params: unknown[]) => {
@@ -43,13 +43,13 @@ const tally = (sb: Sandbox, table: string, where = "1=1", ...params: unknown[]) 
   try {
     return count(d, table, where, ...params);
   } finally {
-    d.$client.close();
+    d.close();
   }
 };
 const exec = (sb: Sandbox, sql: string) => {
   const d = db(sb);
-  d.$client.exec(sql);
-  d.$client.close();
+  d.exec(sql);
+  d.close();
 };
 
 describe("purge --email: erasing one person", () => {
@@ -85,7 +85,7 @@ describe("purge --email: erasing one person", () => {
   it("removes every row and file about them, overwrites the bytes in the database files, and keeps everyone else's", async () => {
     const sb = await setup();
     const spool = query(sb, "SELECT raw_path AS p FROM staged_mails WHERE id = 3")[0].p;
-    const shared = query(sb, "SELECT stored_path AS p FROM attachments WHERE staged_mail_id = 4")[0].p;
+    const shared = query(sb, "SELECT stored_path AS p FROM attachments WHERE staged_mail_id = 4 ORDER BY id")[0].p;
     expect(existsSync(spool)).toBe(true);
     const r = await admin(sb, "purge", "--email", "ALICE@customer.example");
     expect(r).toEqual({
@@ -115,9 +115,9 @@ describe("purge --email: erasing one person", () => {
     expect(existsSync(spool)).toBe(false);
     expect(existsSync(shared)).toBe(true);
     // Bob is untouched, his attachment readable.
-    expect(query(sb, "SELECT id, from_address AS f FROM staged_mails")).toEqual([{ id: 4, f: "bob@other.example" }]);
-    expect(query(sb, "SELECT id, subject FROM issues")).toEqual([{ id: 2, subject: "Bob's issue" }]);
-    const att = query(sb, "SELECT id FROM attachments WHERE staged_mail_id = 4")[0].id;
+    expect(query(sb, "SELECT id, from_address AS f FROM staged_mails ORDER BY id")).toEqual([{ id: 4, f: "bob@other.example" }]);
+    expect(query(sb, "SELECT id, subject FROM issues ORDER BY id")).toEqual([{ id: 2, subject: "Bob's issue" }]);
+    const att = query(sb, "SELECT id FROM attachments WHERE staged_mail_id = 4 ORDER BY id")[0].id;
     const out = join(sb.dir, "bob.bin");
     expect((await cli(sb, "attachment", "get", String(att), "-o", out)).code).toBe(0);
     expect(readFileSync(out, "utf8")).toBe("shared bytes");
@@ -151,7 +151,7 @@ describe("purge --older-than: retention", () => {
 
   it("removes old finished mail with its raw bytes, attachments and conversation; issues stay", async () => {
     const sb = await setup();
-    const oldFile = query(sb, "SELECT stored_path AS p FROM attachments WHERE staged_mail_id = 1")[0].p;
+    const oldFile = query(sb, "SELECT stored_path AS p FROM attachments WHERE staged_mail_id = 1 ORDER BY id")[0].p;
     const r = await admin(sb, "purge", "--older-than", "180d");
     expect(r).toMatchObject({ statuses: ["complete", "duplicate", "invalid", "ignored", "bounce"], keepText: false, dryRun: false, checkpoint: "done" });
     expect(r.removed).toMatchObject({ stagedMails: 3, attachments: 1, interactions: 2, actions: 2, issues: 0 });
@@ -208,13 +208,13 @@ describe("purge --older-than: retention", () => {
 
   it("purgeOnce(deps, retention): what the long-running modes call on a schedule", async () => {
     const sb = await setup();
-    const deps = makeDeps({ db: sb.db, config: sb.env.INGEST_MAIL_CONFIG });
+    const deps = await makeDeps({ db: sb.db, config: sb.env.INGEST_MAIL_CONFIG }, sb.env);
     // A clock a year from now: everything is old.
     const later = new Date(Date.now() + 366 * 86_400_000);
-    const report = purgeOnce({ ...deps, now: () => later }, { olderThanDays: 365 });
+    const report = await purgeOnce({ ...deps, now: () => later }, { olderThanDays: 365 });
     expect(report.before).toBe(new Date(later.getTime() - 365 * 86_400_000).toISOString());
     expect(report.removed.stagedMails).toBe(4);
-    deps.db.$client.close();
+    await deps.store.close();
     expect(staged(sb)).toEqual([]);
   });
 
@@ -246,19 +246,19 @@ describe("retentionSchedule: the configured purge between a long-running mode's 
     const { retentionSchedule } = await import("../src/maintenance/retention-schedule.js");
     const sb = configured({ retention: { olderThanDays: 1 } });
     await feed(sb, mail({ From: "a@a.example", To: "service@example.test", Subject: "one" }));
-    const deps = makeDeps({ db: sb.db, config: sb.env.INGEST_MAIL_CONFIG });
+    const deps = await makeDeps({ db: sb.db, config: sb.env.INGEST_MAIL_CONFIG }, sb.env);
     let now = Date.now() + 2 * 86_400_000; // the mail is two days old
     const schedule = retentionSchedule(() => ({ ...deps, now: () => new Date(now) }), 3_600_000);
-    expect(schedule.tick()?.removed.stagedMails).toBe(1);
+    expect((await schedule.tick())?.removed.stagedMails).toBe(1);
     // A new (old enough) mail: not purged before the hour is up, then purged.
     await feed(sb, mail({ From: "b@b.example", To: "service@example.test", Subject: "two" }));
     now += 59 * 60_000;
-    expect(schedule.tick()).toBeNull();
+    expect(await schedule.tick()).toBeNull();
     now += 2 * 60_000;
-    expect(schedule.tick()?.removed.stagedMails).toBe(1);
+    expect((await schedule.tick())?.removed.stagedMails).toBe(1);
     const off = retentionSchedule(() => ({ ...deps, config: { ...deps.config, retention: null } }));
-    expect(off.tick()).toBeNull();
-    deps.db.$client.close();
+    expect(await off.tick()).toBeNull();
+    await deps.store.close();
   });
 });
 
@@ -275,6 +275,6 @@ describe("the LMTP daemon runs the configured retention at its sweep", () => {
     } finally {
       await d.stop();
     }
-    expect(query(sb, "SELECT id FROM staged_mails").map((r) => r.id)).toEqual([2]);
+    expect(query(sb, "SELECT id FROM staged_mails ORDER BY id").map((r) => r.id)).toEqual([2]);
   });
 });

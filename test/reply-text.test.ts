@@ -33,7 +33,7 @@ describe("the new text of a reply is kept beside the full text", () => {
     const out = await feed(sb, fill(file));
     expect(out.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "subject-reference" })]);
 
-    const [stored] = rows(db(sb), "SELECT details, reply_text AS replyText FROM actions WHERE id = ?", out.actionIds[0]);
+    const [stored] = rows(db(sb), `SELECT details, reply_text AS "replyText" FROM actions WHERE id = ?`, out.actionIds[0]);
     expect(stored.replyText).toBe(newText);
     for (const s of onlyInFull) {
       expect(stored.details).toContain(s);
@@ -75,7 +75,7 @@ describe("the new text of a reply is kept beside the full text", () => {
     writeFileSync(file, fill("reply-new-text-gmail-quote-and-signature.eml"));
     const r = await runAsync(sb, ["import", file, "--workers", "0", "--json"], "");
     expect(r.code, r.stderr).toBe(0);
-    const [stored] = rows(db(sb), "SELECT details, reply_text AS replyText FROM actions WHERE issue_id = 1");
+    const [stored] = rows(db(sb), `SELECT details, reply_text AS "replyText" FROM actions WHERE issue_id = 1 ORDER BY id`);
     expect(stored.replyText).toBe("Thanks, the parcel arrived this morning.\nOne box was damaged though.");
     expect(stored.details).toContain("> your order 1042 was shipped on Monday with DHL.");
   });

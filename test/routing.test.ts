@@ -17,7 +17,7 @@ const config = {
 };
 
 const issue = (sb: ReturnType<typeof configured>, id: number) =>
-  rows(db(sb), "SELECT kind, state, queue, assignee, new_info AS newInfo, recipient FROM issues WHERE id = ?", id)[0];
+  rows(db(sb), `SELECT kind, state, queue, assignee, new_info AS "newInfo", recipient FROM issues WHERE id = ?`, id)[0];
 const step = (out: any, name: string) => out.trace.filter((t: any) => t.step === name).map((t: any) => [t.decision, t.reason]);
 
 async function goldCustomer(sb: ReturnType<typeof configured>) {
@@ -61,7 +61,7 @@ describe("assignment: the first matching rule wins", () => {
     const out = await feed(sb, fill("new-mail-from-gold-account.eml"));
     expect(issue(sb, 1)).toMatchObject({ kind: "case", queue: "vip-billing", assignee: "gina" });
     expect(step(out, "assign")).toEqual([["assignee gina", "assignment rule 1 matched"]]);
-    expect(rows(db(sb), "SELECT user_id AS userId FROM user_identifications WHERE id = ?", out.userIdentificationId)).toEqual([{ userId: user.id }]);
+    expect(rows(db(sb), `SELECT user_id AS "userId" FROM user_identifications WHERE id = ?`, out.userIdentificationId)).toEqual([{ userId: user.id }]);
   });
 
   it("the gold customer to another address → the support level rule", async () => {

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { bin, count, db, mail, readFixture, rows, runAsync, type Sandbox } from "./helpers/cli.js";
+import { bin, count, db, holdWriteLock, injectFault, LOCKED, mail, readFixture, removeFault, rows, runAsync, type Sandbox } from "./helpers/cli.js";
 import { dataOf, deliver, LmtpClient, startDaemon, until, type RunningDaemon } from "./helpers/lmtp.js";
 import { configured } from "./helpers/setup.js";
 
@@ -37,7 +37,7 @@ const staged = (sb: Sandbox, where = "1=1") => {
   try {
     return rows(d, `SELECT id, status, envelope_recipient AS rcpt, envelope_sender AS sender, subject, text_body AS text, source FROM staged_mails WHERE ${where} ORDER BY id`);
   } finally {
-    d.$client.close();
+    d.close();
   }
 };
 
@@ -145,9 +145,8 @@ describe("transactions", () => {
     const sb = configured({ routes: [{ address: "billing@example.test", kind: "case", queue: "billing", sendResponse: false }] });
     // The injected fault: the database refuses any staged record for this one recipient.
     const h = db(sb);
-    h.$client.exec(`CREATE TRIGGER fail_one BEFORE INSERT ON staged_mails WHEN NEW.envelope_recipient = 'broken@example.test'
-      BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END`);
-    h.$client.close();
+    injectFault(h, { name: "fail_one", table: "staged_mails", on: "INSERT", when: "NEW.envelope_recipient = 'broken@example.test'", message: "injected storage fault" });
+    h.close();
     const d = await daemon(sb);
     const c = await client(d);
     const t = await deliver(c, "ada@customer.test", ["service@example.test", "broken@example.test", "billing@example.test"], message("three recipients"));
@@ -169,15 +168,15 @@ describe("transactions", () => {
     const d = await daemon(sb);
     const c = await client(d);
     const lock = db(sb);
-    lock.$client.exec("BEGIN EXCLUSIVE");
+    const release = holdWriteLock(lock);
     try {
       const t = await deliver(c, "ada@customer.test", ["service@example.test", "billing@example.test"], message("while locked"));
       expect(t.results.map((r) => r.line.slice(0, 9))).toEqual(["451 4.3.0", "451 4.3.0"]);
     } finally {
-      lock.$client.exec("ROLLBACK");
-      lock.$client.close();
+      release();
+      lock.close();
     }
-    await until(() => /not stored: database is locked/.test(d.stderr()), 5000, "the log line");
+    await until(() => new RegExp(`not stored: .*${LOCKED.source}`).test(d.stderr()), 5000, "the log line");
     expect(staged(sb)).toHaveLength(0);
     const again = await deliver(c, "ada@customer.test", ["service@example.test", "billing@example.test"], message("while locked"));
     expect(again.results.map((r) => r.line.slice(0, 9))).toEqual(["250 2.0.0", "250 2.0.0"]);
@@ -256,9 +255,9 @@ describe("transactions", () => {
     // The body is kept on the action once recorded.
     const h = db(sb);
     try {
-      expect(rows(h, "SELECT details FROM actions")[0].details).toContain("12 € statt 10 €");
+      expect(rows(h, "SELECT details FROM actions ORDER BY id")[0].details).toContain("12 € statt 10 €");
     } finally {
-      h.$client.close();
+      h.close();
     }
   });
 });
@@ -276,7 +275,6 @@ describe("durability and group commit", () => {
     const sb = configured();
     const d = await daemon(sb);
     const reader = db(sb);
-    const check = reader.$client.prepare("SELECT status FROM staged_mails WHERE id = ?");
     let checked = 0;
     try {
       await Promise.all(
@@ -286,13 +284,13 @@ describe("durability and group commit", () => {
             const t = await deliver(c, "ada@customer.test", ["service@example.test"], message(`c${k} m${n}`));
             const id = Number(/staged as (\d+)/.exec(t.results[0].line)![1]);
             // Read at once by another connection: the commit holding it has returned.
-            expect(check.get(id)).toBeDefined();
+            expect(rows(reader, "SELECT status FROM staged_mails WHERE id = ?", id)[0]).toBeDefined();
             checked++;
           }
         }),
       );
     } finally {
-      reader.$client.close();
+      reader.close();
     }
     expect(checked).toBe(60);
     d.child.kill("SIGUSR1");
@@ -331,7 +329,7 @@ describe("processing after the 250", () => {
           identifications: rows(h, "SELECT email, first_names, last_name FROM user_identifications ORDER BY id"),
         };
       } finally {
-        h.$client.close();
+        h.close();
       }
     };
     const lmtp = shape(viaLmtp);
@@ -343,14 +341,15 @@ describe("processing after the 250", () => {
     const sb = configured();
     // Staged by the per-process path and never processed: a record in `new`, as a crash leaves it.
     const h = db(sb);
-    h.$client.exec(`CREATE TRIGGER stall BEFORE UPDATE OF status ON staged_mails WHEN NEW.status <> 'new' BEGIN SELECT RAISE(ABORT, 'stalled'); END`);
-    h.$client.close();
+    const stall = { name: "stall", table: "staged_mails", on: "UPDATE OF status", when: "NEW.status <> 'new'", message: "stalled" };
+    injectFault(h, stall);
+    h.close();
     const r = await runAsync(sb, ["--json", "--recipient", "service@example.test"], message("left behind"));
     expect(r.code, r.stderr).toBe(0);
     const h2 = db(sb);
-    h2.$client.exec("DROP TRIGGER stall");
-    expect(rows(h2, "SELECT status FROM staged_mails")).toEqual([{ status: "new" }]);
-    h2.$client.close();
+    removeFault(h2, stall);
+    expect(rows(h2, "SELECT status FROM staged_mails ORDER BY id")).toEqual([{ status: "new" }]);
+    h2.close();
     const d = await daemon(sb);
     await until(() => staged(sb)[0].status === "complete", 20_000, "the start-up sweep");
     // The processing thread's lines reach stderr a moment later.

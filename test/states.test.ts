@@ -15,8 +15,8 @@ const rules = {
 };
 const setup = () => configured(rules);
 const issueRow = (sb: ReturnType<typeof setup>, id: number) =>
-  rows(db(sb), "SELECT state, wait_type AS waitType, new_info AS newInfo, queue, assignee, closed_date AS closedDate FROM issues WHERE id = ?", id)[0];
-const actionsOn = (sb: ReturnType<typeof setup>) => rows(db(sb), "SELECT issue_id AS issueId, count(*) AS n FROM actions GROUP BY issue_id ORDER BY issue_id").map((r) => [r.issueId, r.n]);
+  rows(db(sb), `SELECT state, wait_type AS "waitType", new_info AS "newInfo", queue, assignee, closed_date AS "closedDate" FROM issues WHERE id = ?`, id)[0];
+const actionsOn = (sb: ReturnType<typeof setup>) => rows(db(sb), `SELECT issue_id AS "issueId", count(*) AS n FROM actions GROUP BY issue_id ORDER BY issue_id`).map((r) => [r.issueId, r.n]);
 const decisions = (out: any) => out.trace.filter((t: any) => t.step === "state").map((t: any) => t.decision);
 
 describe("running work items: append and flag new information", () => {
@@ -234,7 +234,7 @@ describe("corrupt links (made outside the commands) never hang the MTA", () => {
     await createIssue(sb, "ticket", { subject: "Order 1042" });
     await createIssue(sb, "ticket", { subject: "Order 1042" });
     // `issue merge` refuses this; a hand-edited database might not.
-    db(sb).$client.prepare("UPDATE issues SET merged_into_id = CASE id WHEN 1 THEN 2 ELSE 1 END").run();
+    db(sb).run("UPDATE issues SET merged_into_id = CASE id WHEN 1 THEN 2 ELSE 1 END");
     const started = Date.now();
     const out = await feed(sb, fill("reply-to-running-ticket.eml"));
     expect(Date.now() - started).toBeLessThan(30_000);

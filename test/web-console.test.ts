@@ -125,7 +125,7 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     expect(await page.locator("ol.steps").innerText()).toMatch(/route: new ticket CS-\d+/);
     await shoot("mail");
 
-    const stored = rows<{ id: number; filename: string; storedPath: string; sha256: string }>(db(sb), `SELECT id, filename, stored_path AS storedPath, sha256 FROM attachments WHERE staged_mail_id = ? ORDER BY id`, ids.grace);
+    const stored = rows<{ id: number; filename: string; storedPath: string; sha256: string }>(db(sb), `SELECT id, filename, stored_path AS "storedPath", sha256 FROM attachments WHERE staged_mail_id = ? ORDER BY id`, ids.grace);
     const pdf = stored.find((a) => a.filename === "invoice 1042.pdf")!;
     const [download] = await Promise.all([page.waitForEvent("download"), page.click(`a[href="/staged/${ids.grace}/attachments/${pdf.id}"]`)]);
     expect(download.suggestedFilename()).toBe("invoice 1042.pdf");
@@ -165,7 +165,7 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     // The mail's script and remote loads were attempted and refused inside the frame.
     expect(refusedInMailFrame.length).toBeGreaterThan(0);
 
-    const files = rows<{ id: number; filename: string; storedPath: string }>(db(sb), `SELECT id, filename, stored_path AS storedPath FROM attachments WHERE staged_mail_id = ? ORDER BY id`, ids.hostile);
+    const files = rows<{ id: number; filename: string; storedPath: string }>(db(sb), `SELECT id, filename, stored_path AS "storedPath" FROM attachments WHERE staged_mail_id = ? ORDER BY id`, ids.hostile);
     await page.goto(`${web.url}/staged/${ids.hostile}`);
     for (const a of files) {
       const [d] = await Promise.all([page.waitForEvent("download"), page.click(`a[href="/staged/${ids.hostile}/attachments/${a.id}"]`)]);

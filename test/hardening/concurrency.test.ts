@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { count, db, ingest, mail, rows, run } from "../helpers/cli.js";
 import { configured, spawnIngest } from "./support.js";
-import { packageRoot } from "../../src/db/open.js";
+import { packageRoot } from "../../src/store/sqlite/open.js";
 
 const config = { supportAddresses: ["service@example.com"] };
 
-const migrations = (JSON.parse(readFileSync(join(packageRoot, "drizzle", "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
+const migrations = (JSON.parse(readFileSync(join(packageRoot, "drizzle", "sqlite", "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
 
 describe("concurrent ingest", () => {
   it("50 simultaneous processes: new mails, replies by address ids and by subject reference, redeliveries", async () => {
@@ -40,7 +40,7 @@ describe("concurrent ingest", () => {
     const d = db(sb);
     // Every mail staged exactly once: one row per message-id that is not a duplicate.
     expect(count(d, "staged_mails")).toBe(51);
-    expect(rows(d, "SELECT message_id, count(*) AS n FROM staged_mails WHERE status != 'duplicate' GROUP BY message_id HAVING n > 1")).toEqual([]);
+    expect(rows(d, "SELECT message_id, count(*) AS n FROM staged_mails WHERE status != 'duplicate' GROUP BY message_id HAVING count(*) > 1")).toEqual([]);
     expect(count(d, "staged_mails", "status = 'complete'")).toBe(49);
     expect(count(d, "staged_mails", "status = 'duplicate'")).toBe(2);
 
@@ -55,14 +55,14 @@ describe("concurrent ingest", () => {
 
     // No duplicate issues or identifications.
     expect(count(d, "issues")).toBe(1 + 16 + 2);
-    expect(rows(d, "SELECT email, count(*) AS n FROM user_identifications GROUP BY email HAVING n > 1")).toEqual([]);
+    expect(rows(d, "SELECT email, count(*) AS n FROM user_identifications GROUP BY email HAVING count(*) > 1")).toEqual([]);
     expect(count(d, "user_identifications")).toBe(1 + 4 + 1);
-    expect(rows(d, "SELECT reference, count(*) AS n FROM issues GROUP BY reference HAVING n > 1")).toEqual([]);
+    expect(rows(d, "SELECT reference, count(*) AS n FROM issues GROUP BY reference HAVING count(*) > 1")).toEqual([]);
     // One interaction per processed mail, one action per interaction here.
     expect(count(d, "interactions")).toBe(50 - 2 + 1);
-    expect(rows(d, "SELECT staged_mail_id, count(*) AS n FROM interactions GROUP BY staged_mail_id HAVING n > 1")).toEqual([]);
+    expect(rows(d, "SELECT staged_mail_id, count(*) AS n FROM interactions GROUP BY staged_mail_id HAVING count(*) > 1")).toEqual([]);
     expect(count(d, "actions")).toBe(49);
-    d.$client.close();
+    d.close();
   }, 180_000);
 
   it("many processes on a fresh database path race the migrations and all succeed", async () => {
@@ -79,7 +79,7 @@ describe("concurrent ingest", () => {
     // Each migration applied exactly once, however many processes raced to apply them.
     expect(count(d, "__drizzle_migrations")).toBe(migrations);
     expect(count(d, "issues")).toBe(20);
-    d.$client.close();
+    d.close();
   }, 120_000);
 
   // Two deliveries to a database that does not exist yet: switching it to WAL answered SQLITE_BUSY

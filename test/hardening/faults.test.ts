@@ -14,7 +14,7 @@ const TABLES = ["staged_mails", "staged_mail_status_history", "attachments", "is
 function snapshot(sb: Sandbox) {
   const d = db(sb);
   const counts = Object.fromEntries(TABLES.map((t) => [t, count(d, t)]));
-  d.$client.close();
+  d.close();
   return { counts, files: nonDbFiles(sb.dir) };
 }
 
@@ -95,7 +95,7 @@ describe("storage faults exit 75 with a clear message and leave nothing half-wri
     expect(again.json()).toMatchObject({ status: "complete", issues: [{ created: true }] });
     const d = db(sb);
     expect(count(d, "attachments", "staged_mail_id = ?", r.json().stagedId)).toBe(1);
-    d.$client.close();
+    d.close();
   });
 
   it("attachments folder not writable: staged as error, nothing half-recorded", () => {

@@ -26,7 +26,7 @@ describe("flood limit", () => {
     expect(count(d, "issues")).toBe(4);
     expect(count(d, "staged_mails", "status = 'held'")).toBe(2);
     expect(count(d, "interactions", "staged_mail_id = ?", held.stagedId)).toBe(0);
-    d.$client.close();
+    d.close();
 
     // Visible to the administrator.
     expect(run(sb, ["list"]).stdout).toMatch(new RegExp(`${held.stagedId} .* held .*flood: 3 new issues from this sender in 60 minutes`));
@@ -49,7 +49,7 @@ describe("flood limit", () => {
     expect(count(d, "issues")).toBe(4);
     expect(count(d, "staged_mails", "status = 'held'")).toBe(1);
     expect(count(d, "interactions", "staged_mail_id = ?", outs[3].stagedId)).toBe(1);
-    d.$client.close();
+    d.close();
     // A new mail from the same sender is still held: the release was for that one mail.
     expect(ingest(sb, mail({ From: "flood@example.com", To: "service@example.com", Subject: "Spam 6" })).status).toBe("held");
   });

@@ -47,7 +47,7 @@ describe("signed address ids", () => {
     expect(customer.issues).toMatchObject([{ issueId: issue.issueId, matchedBy: "subject-reference" }]);
     const d = db(sb);
     expect(count(d, "actions", "issue_id = ?", issue.issueId)).toBe(2);
-    d.$client.close();
+    d.close();
   });
 
   it("unsigned ids (issue 10): ignored from a stranger, counted from the issue's customer", () => {

@@ -1,5 +1,5 @@
 // In-memory issues for the pure rules (matchers, planDelivery): no database, fixed ids and guids.
-import type { Issue } from "../../src/db/queries.js";
+import type { Issue } from "../../src/store/queries/queries.js";
 import type { MatchLookup } from "../../src/match/types.js";
 import type { IssueView } from "../../src/rules/deliver.js";
 
@@ -27,6 +27,8 @@ export function makeIssue(id: number, over: Partial<Issue> = {}): Issue {
     openDate: "2024-01-01T00:00:00.000Z",
     updatedAt: "2024-01-01T00:00:00.000Z",
     closedDate: null,
+    floodAt: null,
+    unauthenticated: false,
     ...over,
   };
 }

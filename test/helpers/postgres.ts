@@ -21,6 +21,8 @@ export interface PostgresServer {
   /** Folder of the unix socket (.s.PGSQL.PORT). */
   socketDir: string;
   port: number;
+  /** The server's log (bench: counting the statements of one ingest). */
+  logFile: string;
   /** A new empty database; its TCP URL. */
   createDatabase(name?: string): Promise<string>;
   /** The same database over the unix socket: postgresql:///NAME?host=…&port=…&user=postgres. */
@@ -179,6 +181,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     url: `${base}/postgres`,
     socketDir,
     port,
+    logFile: log,
     createDatabase: (name) => createDatabase(`${base}/postgres`, name),
     socketUrl: (name) => `postgresql:///${name}?host=${encodeURIComponent(socketDir)}&port=${port}&user=postgres`,
     dropDatabase: (name) => dropDatabase(`${base}/postgres`, name),

@@ -58,7 +58,7 @@ export function setState(sb: Sandbox, id: number, state: string, waitType?: stri
   return admin<IssueJson>(sb, "issue", "set-state", String(id), state, ...(waitType ? ["--wait-type", waitType] : []));
 }
 
-export function showIssue(sb: Sandbox, id: number): Promise<IssueJson & { actions: { id: number; stagedMailId: number; details: string }[]; participants: string[] }> {
+export function showIssue(sb: Sandbox, id: number): Promise<IssueJson & { actions: { id: number; stagedMailId: number; details: string; replyText: string | null }[]; participants: string[] }> {
   return admin(sb, "issue", "show", String(id));
 }
 

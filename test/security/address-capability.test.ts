@@ -28,7 +28,7 @@ describe("ids in the address are a capability (point 1)", () => {
     expect(count(c, "actions", "issue_id = 1")).toBe(1);
     expect(rows(c, "SELECT state FROM issues WHERE id = 1")[0].state).toBe("resolved");
     expect(rows(c, "SELECT user_identification_id AS uid FROM issues WHERE id = 2")[0].uid).toBe(out.userIdentificationId);
-    c.$client.close();
+    c.close();
   });
 
   it("probing ids gives no oracle: a right guess and a wrong one get the same treatment", async () => {
@@ -52,7 +52,7 @@ describe("ids in the address are a capability (point 1)", () => {
     const c = db(d);
     expect(rows(c, "SELECT key FROM settings")).toEqual([{ key: "address_secret" }]);
     expect(rows(c, "SELECT length(value) AS n FROM settings")[0].n).toBe(64);
-    c.$client.close();
+    c.close();
     const colleague = await feed(d, letter({ From: "bob@customer.example", To: replyTo, Subject: "Fwd: order" }), [replyTo]);
     expect(colleague.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "address-ids" })]);
     expect(colleague.userIdentificationId).toBe(first.userIdentificationId);
@@ -73,7 +73,7 @@ describe("ids in the address are a capability (point 1)", () => {
     const c = db(d);
     expect(rows(c, "SELECT user_identification_id AS uid, follows_closed_id AS f FROM issues WHERE id = 2")[0]).toEqual({ uid: out.userIdentificationId, f: null });
     expect(rows(c, "SELECT to_address AS t FROM outbound_mails ORDER BY id")).toEqual([{ t: "alice@customer.example" }, { t: "mallory@attacker.example" }]);
-    c.$client.close();
+    c.close();
   });
 });
 

@@ -16,7 +16,9 @@ describe("one mail, one recipient (point 3)", () => {
     const out = await feed(d, letter({ From: `"${list},x"@evil.example`, Subject: "hello" }));
     expect(out.issues[0].created).toBe(true);
     expect(out.outbound).toEqual([]);
-    expect(confirm(out)[0].reason).toMatch(/^the sender address is not one mailbox \("v0@t\.example,v1@t\.example/);
+    // Longer than any mailbox can be (RFC 5321: 320): no sender address at all, and the trace says so.
+    expect(confirm(out)[0].reason).toBe("the mail names no sender address");
+    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "no sender address" }));
     expect(d.emls()).toEqual([]);
     expect(count(db(d), "outbound_mails")).toBe(0);
   });
@@ -91,7 +93,7 @@ describe("we never answer ourselves (point 4)", () => {
     expect(count(c, "actions", "issue_id = ?", first.issues[0].issueId)).toBe(1);
     expect(count(c, "user_identifications", "email = 'service@example.test'")).toBe(0);
     expect(count(c, "outbound_mails")).toBe(2);
-    c.$client.close();
+    c.close();
     // Without the X-Loop header (a relay dropped it), our Message-ID still gives it away.
     const stripped = second.toString().replace(/^X-Loop:.*\r?\n/m, "").replace(/^From:.*\r?$/m, "From: relay@elsewhere.example\r");
     const again = await feed(d, stripped);

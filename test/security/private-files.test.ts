@@ -39,7 +39,7 @@ describe("private by default (point 5)", () => {
     for (const f of files) expect([f, mode(f).toString(8)]).toEqual([f, "600"]);
     const dirs = [dataDir, join(dataDir, "attachments"), join(dataDir, "spool"), d.outbox, ...readdirSync(join(dataDir, "attachments")).map((s) => join(dataDir, "attachments", s))];
     for (const p of dirs) expect([p, mode(p).toString(8)]).toEqual([p, "700"]);
-    conn.$client.close();
+    conn.close();
   });
 
   it("the log file (and its folder) are private too", () => {

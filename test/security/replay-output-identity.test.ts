@@ -28,7 +28,7 @@ describe("replay is quiet (point 8)", () => {
     expect(count(c, "outbound_mails")).toBe(0);
     const trace = JSON.parse(rows(c, "SELECT trace FROM staged_mails WHERE id = 1")[0].trace);
     expect(trace).toContainEqual({ step: "confirm", decision: "no confirmation for CS-000001", reason: "replayed by import (confirmations only with --send-confirmations)" });
-    c.$client.close();
+    c.close();
   });
 
   it("the flood limit counts the mails' own Dates: five within an hour hold the fourth and fifth", () => {
@@ -89,7 +89,7 @@ describe("one customer, one identity (point 12)", () => {
     expect(next.userIdentificationId).toBe(first.userIdentificationId);
     const c = db(d);
     expect(count(c, "user_identifications")).toBe(1);
-    c.$client.close();
+    c.close();
   });
 
   it("user link attaches another identification and says so; JSON names it", async () => {

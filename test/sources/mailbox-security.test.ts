@@ -237,7 +237,7 @@ describe("POP3 line assembly and RETR size", () => {
     expect(r.code, r.stderr).toBe(0);
     const d = db(sb);
     expect(rows(d, "SELECT status, raw_size AS size FROM staged_mails")).toEqual([{ status: "invalid", size: 100 * 1024 + 1 }]);
-    d.$client.close();
+    d.close();
     expect(seen).toContain("DELE 1");
   });
 });

@@ -40,11 +40,11 @@ class MemoryMailbox implements Mailbox {
   }
 }
 
-function setup(config: Record<string, unknown> = {}) {
+async function setup(config: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "poll-cycle-"));
   const cfg = join(dir, "config.json");
   writeFileSync(cfg, JSON.stringify(config));
-  const deps = makeDeps({ db: join(dir, "db.sqlite"), config: cfg }, {}, undefined, { create: true });
+  const deps = await makeDeps({ db: join(dir, "db.sqlite"), config: cfg }, {}, undefined, { create: true });
   return { deps, dbPath: join(dir, "db.sqlite") };
 }
 
@@ -53,19 +53,19 @@ const box = (...ns: number[]) => new Map(ns.map((n) => [n, msg(n)]));
 
 describe("pollOnce", () => {
   it("stages each message before marking it, then logs out", async () => {
-    const { deps } = setup();
+    const { deps } = await setup();
     const mb = new MemoryMailbox(box(1, 2));
     const r = await pollOnce(deps, mb, { source: "imap", shouldStop: () => false });
     expect(r).toMatchObject({ fetched: 2, counts: { complete: 2 }, stopped: false });
     expect(mb.events).toEqual(["open", "fetch 1", "done 1", "fetch 2", "done 2", "close"]);
-    expect(deps.db.$client.prepare("SELECT source, status FROM staged_mails").all()).toEqual([
+    expect(await deps.db.all("SELECT source, status FROM staged_mails ORDER BY id")).toEqual([
       { source: "imap", status: "complete" },
       { source: "imap", status: "complete" },
     ]);
   });
 
   it("a message left unmarked by a crash comes back as a duplicate and is marked then", async () => {
-    const { deps } = setup();
+    const { deps } = await setup();
     const first = new MemoryMailbox(box(1));
     await pollOnce(deps, first, { source: "imap", shouldStop: () => false });
     // The same message still on the server (the flag never reached it).
@@ -73,11 +73,11 @@ describe("pollOnce", () => {
     const r = await pollOnce(deps, again, { source: "imap", shouldStop: () => false });
     expect(r.counts).toEqual({ duplicate: 1, complete: 1 });
     expect(again.messages.size).toBe(0);
-    expect(deps.db.$client.prepare("SELECT count(*) AS n FROM issues").get()).toEqual({ n: 2 });
+    expect(await deps.db.get("SELECT count(*) AS n FROM issues")).toEqual({ n: 2 });
   });
 
   it("when staging fails the message stays waiting; what was staged before is marked and the session closed", async () => {
-    const { deps, dbPath } = setup({ busyTimeoutMs: 50 });
+    const { deps, dbPath } = await setup({ busyTimeoutMs: 50 });
     const mb = new MemoryMailbox(box(1, 2));
     // Let message 1 through, then lock the database before message 2.
     const realDone = mb.done.bind(mb);
@@ -95,14 +95,14 @@ describe("pollOnce", () => {
   });
 
   it("a server fault drops the connection (abort) and is passed on", async () => {
-    const { deps } = setup();
+    const { deps } = await setup();
     const mb = new MemoryMailbox(box(1, 2), 2);
     await expect(pollOnce(deps, mb, { source: "imap", shouldStop: () => false })).rejects.toBeInstanceOf(MailboxError);
     expect(mb.events).toEqual(["open", "fetch 1", "done 1", "abort"]);
   });
 
   it("a stop request is honoured between messages", async () => {
-    const { deps } = setup();
+    const { deps } = await setup();
     const mb = new MemoryMailbox(box(1, 2, 3));
     let stop = false;
     const realDone = mb.done.bind(mb);

@@ -1,6 +1,6 @@
 // domain.md §4 (Enate): what a matched mail does to the work items, one row per rule.
 import { describe, expect, it } from "vitest";
-import type { Issue } from "../../src/db/queries.js";
+import type { Issue } from "../../src/store/queries/queries.js";
 import { planDelivery, type Plan } from "../../src/rules/deliver.js";
 import { makeIssue, store } from "../helpers/issues.js";
 

@@ -7,20 +7,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { openDb, packageRoot } from "../../src/db/open.js";
+import { openSqliteStore, packageRoot } from "../../src/store/sqlite/open.js";
 
-const journal = JSON.parse(readFileSync(join(packageRoot, "drizzle", "meta", "_journal.json"), "utf8")) as { entries: { tag: string }[] };
+// Issue 11: each engine has its migrations; SQLite's are in drizzle/sqlite/.
+const migrationsFolder = join(packageRoot, "drizzle", "sqlite");
+const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: { tag: string }[] };
 const tables = (c: Database.Database) => (c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+/** Opens (creating, migrating) through the store, closes it, and looks at the file with the driver. */
+async function openedByStore(path: string): Promise<Database.Database> {
+  await openSqliteStore(path, { busyTimeoutMs: 1000 }).close();
+  return new Database(path);
+}
 
 describe("migrations on open", () => {
-  it("a fresh path gets every migration, WAL mode and the version stamp", () => {
+  it("a fresh path gets every migration, WAL mode and the version stamp", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "nested", "db.sqlite");
-    const db = openDb(path, { busyTimeoutMs: 1000 });
-    expect(tables(db.$client)).toEqual(expect.arrayContaining(["staged_mails", "issues", "interactions", "actions", "user_identifications", "outbound_mails"]));
-    expect(db.$client.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
-    expect(db.$client.prepare(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: journal.entries.length });
-    db.$client.close();
+    const db = await openedByStore(path);
+    expect(tables(db)).toEqual(expect.arrayContaining(["staged_mails", "issues", "interactions", "actions", "user_identifications", "outbound_mails"]));
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("user_version", { simple: true })).toBe(journal.entries.length);
+    expect(db.prepare(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: journal.entries.length });
+    db.close();
   });
 
   // Issue 9.4: a database that holds another program's tables is refused, not written into.
@@ -29,7 +36,7 @@ describe("migrations on open", () => {
     const old = new Database(path);
     old.exec("CREATE TABLE legacy_notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO legacy_notes (text) VALUES ('kept');");
     old.close();
-    expect(() => openDb(path, { busyTimeoutMs: 1000 })).toThrow(/holds tables of another program \(legacy_notes\); refusing/);
+    expect(() => openSqliteStore(path, { busyTimeoutMs: 1000 })).toThrow(/holds tables of another program \(legacy_notes\); refusing/);
     const again = new Database(path);
     expect(tables(again)).toEqual(["legacy_notes"]);
     again.close();
@@ -50,25 +57,24 @@ describe("migrations on open", () => {
     const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "db.sqlite");
     make(path);
     const before = readFileSync(path);
-    expect(() => openDb(path, { busyTimeoutMs: 1000 })).toThrow(message);
+    expect(() => openSqliteStore(path, { busyTimeoutMs: 1000 })).toThrow(message);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
-  it("opening again applies nothing twice, even when the version stamp was lost", () => {
+  it("opening again applies nothing twice, even when the version stamp was lost", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "db.sqlite");
-    openDb(path, { busyTimeoutMs: 1000 }).$client.close();
-    const raw = new Database(path);
+    const raw = await openedByStore(path);
     raw.pragma("user_version = 0"); // e.g. a copy made with a tool that drops it
     raw.close();
-    const db = openDb(path, { busyTimeoutMs: 1000 });
-    expect(db.$client.prepare(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: journal.entries.length });
-    expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
-    db.$client.close();
+    const db = await openedByStore(path);
+    expect(db.prepare(`SELECT count(*) AS n FROM "__drizzle_migrations"`).get()).toEqual({ n: journal.entries.length });
+    expect(db.pragma("user_version", { simple: true })).toBe(journal.entries.length);
+    db.close();
   });
 
-  it("a database made by an earlier release (first migration only) is brought up to date, rows kept", () => {
+  it("a database made by an earlier release (first migration only) is brought up to date, rows kept", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "ingest-mail-mig-")), "v1.sqlite");
-    const [first] = readMigrationFiles({ migrationsFolder: join(packageRoot, "drizzle") });
+    const [first] = readMigrationFiles({ migrationsFolder });
     const old = new Database(path);
     old.exec(`CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
     for (const stmt of first.sql) if (stmt.trim()) old.exec(stmt);
@@ -79,10 +85,10 @@ describe("migrations on open", () => {
     expect(indexes(old)).toContain("staged_mails_hash_idx");
     old.close();
 
-    const db = openDb(path, { busyTimeoutMs: 1000 });
-    expect(db.$client.pragma("user_version", { simple: true })).toBe(journal.entries.length);
-    expect(indexes(db.$client)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_from_idx", "staged_mails_message_id_idx", "staged_mails_received_idx", "staged_mails_status_idx"]);
-    expect(db.$client.prepare("SELECT headers FROM staged_mails").get()).toEqual({ headers: "Subject: kept" });
-    db.$client.close();
+    const db = await openedByStore(path);
+    expect(db.pragma("user_version", { simple: true })).toBe(journal.entries.length);
+    expect(indexes(db)).toEqual(["staged_mails_dedup_key_unique", "staged_mails_from_idx", "staged_mails_message_id_idx", "staged_mails_received_idx", "staged_mails_status_idx"]);
+    expect(db.prepare("SELECT headers FROM staged_mails").get()).toEqual({ headers: "Subject: kept" });
+    db.close();
   });
 });

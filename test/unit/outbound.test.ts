@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { defaultConfig, type Config } from "../../src/config.js";
-import { openDb } from "../../src/db/open.js";
-import { createIdentification, createIssue, getStaged, insertStaged, listOutbound, type StagedMail } from "../../src/db/queries.js";
+import { createIdentification, createIssue, getStaged, insertStaged, listOutbound, type StagedMail } from "../../src/store/queries/queries.js";
+import { openSqliteStore } from "../../src/store/sqlite/open.js";
 import type { Deps, OutgoingMail } from "../../src/pipeline/deps.js";
 import { notifyError, sendConfirmations } from "../../src/pipeline/outbound.js";
 
@@ -18,8 +18,10 @@ let guids: number;
 function fakeDeps(config: Partial<Config> = {}, fail?: string): Deps {
   const dir = mkdtempSync(join(tmpdir(), "ingest-mail-unit-"));
   const path = join(dir, "t.db");
+  const store = openSqliteStore(path, { busyTimeoutMs: 1000 });
   return {
-    db: openDb(path, { busyTimeoutMs: 1000 }),
+    db: store,
+    store,
     config: { ...defaultConfig, supportAddresses: ["service@example.test"], ...config },
     paths: { db: path, attachmentsDir: join(dir, "a"), spoolDir: join(dir, "s") },
     now: () => NOW,
@@ -35,8 +37,8 @@ function fakeDeps(config: Partial<Config> = {}, fail?: string): Deps {
   };
 }
 
-function stage(deps: Deps, from = "dora@customer.example"): StagedMail {
-  const { id } = insertStaged(deps.db, {
+async function stage(deps: Deps, from = "dora@customer.example"): Promise<StagedMail> {
+  const { id } = (await insertStaged(deps.db, {
     receivedAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
     status: "error",
@@ -47,8 +49,8 @@ function stage(deps: Deps, from = "dora@customer.example"): StagedMail {
     fromAddress: from,
     subject: "Printer broken",
     messageId: "<orig@customer.example>",
-  });
-  return getStaged(deps.db, id)!;
+  }))!;
+  return (await getStaged(deps.db, id))!;
 }
 
 beforeEach(() => {
@@ -60,16 +62,16 @@ beforeEach(() => {
 describe("notifyError", () => {
   it("without adminAddress: only the log line", async () => {
     const deps = fakeDeps();
-    const staged = stage(deps);
+    const staged = await stage(deps);
     expect(await notifyError(deps, staged, "boom")).toEqual([]);
     expect(logged).toEqual([`staged mail ${staged.id} error: boom`]);
     expect(sent).toEqual([]);
-    expect(listOutbound(deps.db)).toEqual([]);
+    expect(await listOutbound(deps.db)).toEqual([]);
   });
 
   it("with adminAddress: the notice goes out and is recorded as sent", async () => {
     const deps = fakeDeps({ adminAddress: "Admin <admin@example.test>" });
-    const staged = stage(deps);
+    const staged = await stage(deps);
     const out = await notifyError(deps, staged, "no such table: issues");
     const messageId = "<00000000-0000-4000-8000-000000000001@helpdesk.example.test>";
     expect(out).toEqual([{ kind: "admin-error", issueId: null, to: "admin@example.test", messageId, status: "sent", error: null }]);
@@ -77,24 +79,24 @@ describe("notifyError", () => {
     expect(sent[0]).toMatchObject({ to: "Admin <admin@example.test>", messageId, date: NOW, headers: { "Auto-Submitted": "auto-generated" } });
     expect(sent[0].subject).toBe(`[ingest-mail] staged mail ${staged.id} failed: no such table: issues`);
     expect(sent[0].text).toContain(`ingest-mail resubmit ${staged.id} --db ${deps.paths.db}`);
-    expect(listOutbound(deps.db)).toEqual([
+    expect(await listOutbound(deps.db)).toEqual([
       expect.objectContaining({ kind: "admin-error", stagedMailId: staged.id, toAddress: "admin@example.test", messageId, status: "sent", createdAt: NOW.toISOString() }),
     ]);
   });
 
   it("a transport failure is recorded as failed and logged, not thrown", async () => {
     const deps = fakeDeps({ adminAddress: "admin@example.test" }, "connect ECONNREFUSED 127.0.0.1:25");
-    const staged = stage(deps);
+    const staged = await stage(deps);
     const out = await notifyError(deps, staged, "boom");
     expect(out).toEqual([expect.objectContaining({ status: "failed", error: "connect ECONNREFUSED 127.0.0.1:25" })]);
-    expect(listOutbound(deps.db)[0]).toMatchObject({ status: "failed", error: "connect ECONNREFUSED 127.0.0.1:25" });
+    expect((await listOutbound(deps.db))[0]).toMatchObject({ status: "failed", error: "connect ECONNREFUSED 127.0.0.1:25" });
     expect(logged.some((l) => l.includes("ECONNREFUSED"))).toBe(true);
   });
 
   it("when the database is what failed, the administrator is still told", async () => {
     const deps = fakeDeps({ adminAddress: "admin@example.test" });
-    const staged = stage(deps);
-    deps.db.$client.close();
+    const staged = await stage(deps);
+    await deps.store.close();
     const out = await notifyError(deps, staged, "disk I/O error");
     expect(out).toEqual([expect.objectContaining({ kind: "admin-error", status: "sent" })]);
     expect(sent).toHaveLength(1);
@@ -105,10 +107,10 @@ describe("notifyError", () => {
 describe("sendConfirmations", () => {
   const route = { kind: "ticket" as const, queue: null, sendResponse: true, routeAddress: "service@example.test" };
 
-  function setUp(deps: Deps) {
-    const staged = stage(deps);
-    const uid = createIdentification(deps.db, { email: "dora@customer.example", dateAdded: NOW.toISOString() }).id;
-    const issue = createIssue(
+  async function setUp(deps: Deps) {
+    const staged = await stage(deps);
+    const uid = (await createIdentification(deps.db, { email: "dora@customer.example", dateAdded: NOW.toISOString() })).id;
+    const issue = await createIssue(
       deps.db,
       { guid: "2b8586bb-ef95-4020-9cf8-ed56a059b47e", kind: "ticket", state: "todo", userIdentificationId: uid, openDate: NOW.toISOString(), updatedAt: NOW.toISOString() },
       "CS-",
@@ -118,19 +120,19 @@ describe("sendConfirmations", () => {
 
   it("sends, records and traces; the stored trace is updated", async () => {
     const deps = fakeDeps();
-    const { staged, uid, issue } = setUp(deps);
+    const { staged, uid, issue } = await setUp(deps);
     const trace = [{ step: "stage", decision: "staged", reason: "" }];
     const out = await sendConfirmations(deps, { staged, created: [{ issue, route }], userIdentificationId: uid, autoGenerated: false, supportAddress: "service@example.test", trace });
     const messageId = `<00000000-0000-4000-8000-000000000001.${issue.guid}@helpdesk.example.test>`;
     expect(out).toEqual([{ kind: "confirmation", issueId: issue.id, to: "dora@customer.example", messageId, status: "sent", error: null }]);
     expect(sent[0]).toMatchObject({ replyTo: expect.stringMatching(new RegExp(`^service\\+${uid}-${issue.id}-[0-9a-f]{10}@example\\.test$`)), inReplyTo: "<orig@customer.example>", date: NOW });
     expect(trace[1]).toMatchObject({ step: "confirm", decision: "confirmation for CS-000001 sent to dora@customer.example" });
-    expect(JSON.parse(getStaged(deps.db, staged.id)!.trace!)).toEqual(trace);
+    expect(JSON.parse((await getStaged(deps.db, staged.id))!.trace!)).toEqual(trace);
   });
 
   it("the rate window uses deps.now: rows from the injected clock's last 24 h count", async () => {
     const deps = fakeDeps({ limits: { ...defaultConfig.limits, confirmationsPerAddressPerDay: 1 } });
-    const { staged, uid, issue } = setUp(deps);
+    const { staged, uid, issue } = await setUp(deps);
     const ctx = { staged, created: [{ issue, route }], userIdentificationId: uid, autoGenerated: false, supportAddress: "service@example.test" };
     expect((await sendConfirmations(deps, ctx))[0].status).toBe("sent");
     expect((await sendConfirmations(deps, ctx))[0]).toMatchObject({ status: "skipped", error: expect.stringMatching(/^rate limit/) });
@@ -140,8 +142,8 @@ describe("sendConfirmations", () => {
 
   it("never throws, even when the database is gone", async () => {
     const deps = fakeDeps();
-    const { staged, uid, issue } = setUp(deps);
-    deps.db.$client.close();
+    const { staged, uid, issue } = await setUp(deps);
+    await deps.store.close();
     const trace: any[] = [];
     await expect(sendConfirmations(deps, { staged, created: [{ issue, route }], userIdentificationId: uid, autoGenerated: false, supportAddress: null, trace })).resolves.toEqual([]);
     expect(sent).toEqual([]);

@@ -1,16 +1,16 @@
-// src/db/tables.generated.ts is what the run time knows of the schema (so it never loads drizzle-orm,
+// src/store/tables.generated.ts is what the run time knows of the schema (so it never loads drizzle-orm,
 // issue 5). It must say exactly what schema.ts says: after a schema change, `npm run db:tables`.
 import * as drizzle from "drizzle-orm";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build script, without types
 import { render, target } from "../../scripts/gen-tables.mjs";
-import * as schema from "../../src/db/schema.js";
-import * as tables from "../../src/db/tables.generated.js";
-import { info } from "../../src/db/sql.js";
+import * as schema from "../../src/store/sqlite/schema.js";
+import * as tables from "../../src/store/tables.generated.js";
+import { info } from "../../src/store/sql.js";
 
 describe("generated table metadata", () => {
-  it("is up to date with src/db/schema.ts (else run: npm run db:tables)", () => {
+  it("is up to date with src/store/sqlite/schema.ts (else run: npm run db:tables)", () => {
     expect(readFileSync(target, "utf8")).toBe(render(schema, drizzle));
   });
 
