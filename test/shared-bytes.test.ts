@@ -43,8 +43,8 @@ function run(host: Host, args: string[], stdinFile?: string): Promise<{ code: nu
   let stdout = "";
   let stderr = "";
   let hwmKb = 0;
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
   const poll = timed
     ? null
     : setInterval(() => {

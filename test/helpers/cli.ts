@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { openSqliteStore } from "../../src/store/sqlite/open.js";
 import { createDatabase, isUrl, onPostgres } from "./test-db.js";
 
-export { count, db, engine, hasTable, holdWriteLock, injectFault, LOCKED, onPostgres, removeFault, rows, sqliteOnly, type Engine, type Fault, type TestDb } from "./test-db.js";
+export { count, db, engine, hasTable, holdWriteLock, injectFault, LOCKED, onPostgres, removeFault, rows, sqliteOnly, storedBytes, storedExists, type Engine, type Fault, type TestDb } from "./test-db.js";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const bin = join(root, "bin", "ingest-mail.js");

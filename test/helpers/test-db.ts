@@ -2,6 +2,7 @@
 // edit rows this way): better-sqlite3 for a file, sync-pg.ts for a postgres:// URL. And the faults
 // and locks a test sets up from outside the product.
 import Database from "better-sqlite3";
+import { existsSync, readFileSync } from "node:fs";
 import { pgClose, pgQuery } from "./sync-pg.js";
 
 export type Engine = "sqlite" | "postgres";
@@ -83,6 +84,22 @@ export function count(d: TestDb, table: string, where = "1=1", ...params: unknow
 
 export function rows<T = any>(d: TestDb, sql: string, ...params: unknown[]): T[] {
   return d.all<T>(sql, ...params);
+}
+
+/** A raw_path or stored_path naming a blob in the database (PostgreSQL, issue 11.8): its sha256. */
+const blobSha = (path: string) => (path.startsWith("blob:") ? path.slice("blob:".length) : null);
+
+/** Whether the bytes a raw_path or stored_path names are kept: the file (SQLite), or the blob (PostgreSQL). */
+export function storedExists(d: TestDb, path: string): boolean {
+  const sha = blobSha(path);
+  return sha === null ? existsSync(path) : count(d, "blobs", "sha256 = ?", sha) === 1;
+}
+
+/** Those bytes. */
+export function storedBytes(d: TestDb, path: string): Buffer {
+  const sha = blobSha(path);
+  if (sha === null) return readFileSync(path);
+  return Buffer.concat(d.all<{ data: Uint8Array }>(`SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq`, sha).map((r) => Buffer.from(r.data)));
 }
 
 /** Whether the schema is there (a PostgreSQL database exists before the product first opens it). */
