@@ -103,5 +103,5 @@ export async function run(opts: { misses?: boolean } = {}): Promise<string> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  run({ misses: process.argv.includes("--misses") }).then((out) => process.stdout.write(`${out}\n`));
+  void run({ misses: process.argv.includes("--misses") }).then((out) => process.stdout.write(`${out}\n`));
 }

@@ -108,7 +108,7 @@ export async function run(): Promise<string> {
   // As served: the first page counts per status over the index, later pages follow the history.
   const { app, ctx } = createApp(deps, { passwordHash: null, allowedHosts: null });
   const c0 = performance.now();
-  ctx.counts();
+  await ctx.counts();
   const firstCount = performance.now() - c0;
   const cookie = await sessionCookie(app);
   const time = async (url: string): Promise<{ median: number; p95: number; note: string }> => {

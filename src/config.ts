@@ -6,7 +6,9 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { describeJsonError, locateConfig } from "./config-lookup.js";
 import { ConfigError } from "./errors.js";
 
-export type IssueKind = "ticket" | "case" | "action";
+import { ISSUE_KINDS, type IssueKind } from "./domain/issues.js";
+
+export type { IssueKind };
 
 export interface Route {
   address: string;
@@ -165,7 +167,7 @@ const array =
     (v as unknown[]).forEach((x, i) => item(x, `${k}[${i}]`));
   };
 
-const kind = oneOf("ticket", "case", "action");
+const kind = oneOf(...ISSUE_KINDS);
 const routeShape = { address: str, kind, queue: str, sendResponse: bool };
 
 const configShape: Record<string, Check> = {

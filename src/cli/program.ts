@@ -1,6 +1,7 @@
 // The full CLI on commander: help, version, every command. Loaded only when the arguments are not the
 // MTA's plain ingest call (main.ts reads that one itself: commander costs every cold start ~15 ms).
 import { RESUBMITTABLE, STAGED_STATUSES } from "../domain/statuses.js";
+import { ISSUE_KINDS } from "../domain/issues.js";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { IngestOptions } from "./commands/ingest.js";
 import { STATES as ISSUE_STATES } from "../rules/transitions.js";
@@ -142,7 +143,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .command("create")
       .summary("create an issue by hand")
       .description("create an issue by hand, in state todo (for set-up and tests); give its customer by --email or --user-identification")
-      .addOption(new Option("--kind <kind>", "kind of work item (required)").choices(["ticket", "case", "action"]).makeOptionMandatory())
+      .addOption(new Option("--kind <kind>", "kind of work item (required)").choices([...ISSUE_KINDS]).makeOptionMandatory())
       .option("--parent <id>", "parent issue id (an action's case; a case's parent case or ticket)", int("--parent"))
       .option("--email <addr>", "customer email, identified as an incoming mail from it would be")
       .option("--user-identification <id>", "customer's user identification id", int("--user-identification"))

@@ -5,15 +5,13 @@ import { bodyTokenMatcher } from "./body-token.js";
 import { inReplyTo } from "./in-reply-to.js";
 import { references } from "./references.js";
 import { subjectReference } from "./subject-reference.js";
+import type { TraceStep } from "../domain/trace.js";
 import type { Candidate, Matcher, MatcherName, MatchInput, MatchLookup } from "./types.js";
 
 export const matchers: readonly Matcher[] = [inReplyTo, references, bodyTokenMatcher, subjectReference, bodyReference];
 
-export interface MatchStep {
-  step: string;
-  decision: string;
-  reason: string;
-}
+/** A trace step (src/domain/trace.ts), under the name the matchers have always used. */
+export type MatchStep = TraceStep;
 
 export interface MatchResult {
   candidate: (Candidate & { matchedBy: MatcherName }) | null;

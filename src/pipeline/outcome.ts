@@ -1,9 +1,7 @@
 // The result of ingesting one message: what `--json` prints (a contract: add fields, never rename).
-export interface TraceStep {
-  step: string;
-  decision: string;
-  reason: string;
-}
+import type { TraceStep } from "../domain/trace.js";
+
+export type { TraceStep };
 
 export interface IssueOutcome {
   issueId: number;

@@ -1,5 +1,6 @@
 // domain.md §4: where a matched mail goes and what it does to the work items. Pure: it reads issues
 // through `view` and returns a plan; the orchestrator writes it.
+import type { TraceStep } from "../domain/trace.js";
 import type { Issue, NewIssue } from "../store/queries/queries.js";
 
 export interface IssueView {
@@ -26,7 +27,7 @@ export interface Plan {
   parentUpdates: ParentUpdate[];
   /** No live issue in the chain: open a new one linked to this closed issue (domain.md §4, §5). */
   newIssueFollowing: Issue | null;
-  trace: { step: string; decision: string; reason: string }[];
+  trace: TraceStep[];
 }
 
 const MAX_HOPS = 64; // a corrupt chain (a cycle) must not hang the MTA

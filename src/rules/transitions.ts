@@ -2,11 +2,11 @@
 // may make, which parent an issue may have, which wait types exist. Pure: the command reads the
 // issue, asks here, and writes only when the answer is yes.
 
-export const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"] as const;
-export type State = (typeof STATES)[number];
+import { ISSUE_STATES, WAIT_TYPES, type IssueState } from "../domain/issues.js";
 
-/** What a waiting issue waits for; only `more_info` is moved back to todo by a reply (domain.md §4). */
-export const WAIT_TYPES = ["more_info", "third_party", "internal", "scheduled"] as const;
+export { WAIT_TYPES };
+export const STATES = ISSUE_STATES;
+export type State = IssueState;
 
 // From each state, the states it may move to. Closed is final: mail to a closed issue goes up its
 // parent chain or opens a new issue (domain.md §4), so reopening it by hand would split the

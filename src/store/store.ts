@@ -94,5 +94,10 @@ export interface Store extends Db {
   compact(): Promise<{ checkpoint: "done" | "busy" | "skipped" }>;
   /** A consistency check of the database itself ("ok" or what is wrong). */
   integrityCheck(): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * keepWal (SQLite, a process about to exit): leave the connection for the exit to drop, so the
+   * write-ahead log is neither checkpointed nor deleted by every one-mail process; the next
+   * process reuses it, and SQLite's automatic checkpoint moves it into the database now and then.
+   */
+  close(opts?: { keepWal?: boolean }): Promise<void>;
 }

@@ -46,7 +46,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
     if (fault !== e || e instanceof DatabaseRefusedError) log(`not stored: ${(fault as Error).message}`);
     throw fault;
   } finally {
-    await deps?.store.close();
+    await deps?.store.close({ keepWal: true });
   }
   if (opts.json) printJson(outcome);
   else process.stdout.write(`${summary(outcome)}\n`);

@@ -214,7 +214,8 @@ export class SqliteStore extends SqliteDb implements Store {
     return rows.map((r) => r.quick_check).join("; ");
   }
 
-  async close(): Promise<void> {
+  async close(opts: { keepWal?: boolean } = {}): Promise<void> {
+    if (opts.keepWal) return;
     await this.conn.turn(async () => {
       if (this.conn.client.open) this.conn.client.close();
     });

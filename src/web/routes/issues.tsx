@@ -2,13 +2,14 @@
 // Issues (issue 15 §2): the list with filters by state, kind, queue and assignee; one issue with its
 // whole conversation in order, every link in both directions and the mail sent for it.
 import { getIssue } from "../../store/queries/queries.js";
+import { ISSUE_KINDS, ISSUE_STATES } from "../../domain/issues.js";
 import { conversation, identificationView, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
 import { Badge, IssueLink, Page, qs, visible, when } from "../layout.js";
 import { splitAction } from "../quote.js";
 
-const STATES = ["draft", "todo", "in_progress", "waiting", "resolved", "closed"];
-const KINDS = ["ticket", "case", "action"];
+const STATES: string[] = [...ISSUE_STATES];
+const KINDS: string[] = [...ISSUE_KINDS];
 
 export function register(app: App, ctx: WebContext): void {
   app.get("/issues", async (c) => {
