@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll } from "vitest";
 import { openSqliteStore, programSchemaVersion as sqliteSchemaVersion } from "../../src/store/sqlite/open.js";
 import { engineContract } from "./engine.js";
-import { postgresUnavailable, testServer } from "../helpers/postgres.js";
+import { postgresForSuite } from "../helpers/pg-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ingest-mail-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,23 +22,15 @@ engineContract({
   itemsDdl: `CREATE TABLE contract_items (id INTEGER PRIMARY KEY AUTOINCREMENT, k TEXT UNIQUE, v TEXT, status TEXT, data BLOB, n INTEGER)`,
 });
 
-const unavailable = postgresUnavailable();
-if (unavailable) {
-  describe("engine contract: postgres", () => it.skip(`skipped: ${unavailable}`, () => {}));
-} else {
-  let server: Awaited<ReturnType<typeof testServer>>;
-  beforeAll(async () => {
-    server = await testServer();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+const pgSuite = postgresForSuite("engine contract");
+if (pgSuite) {
+  const { server: current } = pgSuite;
   // Loaded here, as the program loads it: only for a postgres URL.
   const { openPostgresStore } = await import("../../src/store/postgres/engine.js");
   const { programSchemaVersion } = await import("../../src/store/postgres/migrate.js");
   engineContract({
     name: "postgres",
-    fresh: () => server.createDatabase(),
+    fresh: () => current().createDatabase(),
     open: (url) => openPostgresStore(url, { busyTimeoutMs: 5000 }),
     schemaVersion: programSchemaVersion(),
     setSchemaVersion: async (store, v) => void (await store.run(`UPDATE ingest_mail_schema SET version = ?`, [v])),

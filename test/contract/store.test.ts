@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll } from "vitest";
 import { openSqliteStore } from "../../src/store/sqlite/open.js";
-import { postgresUnavailable, testServer } from "../helpers/postgres.js";
+import { postgresForSuite } from "../helpers/pg-suite.js";
 import { inProcessRacers, storeContract, type Racer } from "./store.js";
 import { adminQueriesContract } from "./store-admin.js";
 
@@ -71,26 +71,18 @@ async function workerRacer(target: string): Promise<Racer> {
   };
 }
 
-const unavailable = postgresUnavailable();
-if (unavailable) {
-  describe("store contract: postgres", () => it.skip(`skipped: ${unavailable}`, () => {}));
-} else {
-  let server: Awaited<ReturnType<typeof testServer>>;
-  beforeAll(async () => {
-    server = await testServer();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+const pgSuite = postgresForSuite("store contract");
+if (pgSuite) {
+  const { server: current } = pgSuite;
   // Loaded here, as the program loads it: only for a postgres URL.
   const { openPostgresStore } = await import("../../src/store/postgres/engine.js");
   const open = (url: string) => openPostgresStore(url, { busyTimeoutMs: BUSY_MS });
   storeContract({
     name: "postgres",
-    fresh: () => server.createDatabase(),
+    fresh: () => current().createDatabase(),
     open,
     racers: (url, n) => inProcessRacers(() => open(url), n),
     serialWriters: false,
   });
-  adminQueriesContract({ name: "postgres", fresh: () => server.createDatabase(), open });
+  adminQueriesContract({ name: "postgres", fresh: () => current().createDatabase(), open });
 }

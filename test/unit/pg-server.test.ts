@@ -2,10 +2,9 @@
 // environment variables), what it refuses, what it reports, and its faults: a stopped server, a
 // killed connection, a lock or a pool that does not free up — a StorageFault (75), never a hang.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import pg from "pg";
 import { DatabaseRefusedError, StorageFault } from "../../src/errors.js";
 import type { Store } from "../../src/store/store.js";
-import { postgresUnavailable, startPostgres, testServer, type TestServer } from "../helpers/postgres.js";
+import { postgresUnavailable, startPostgres, testServer, withClient, type TestServer } from "../helpers/postgres.js";
 
 const unavailable = postgresUnavailable();
 const { openPostgresStore, UniqueViolation } = await import("../../src/store/postgres/engine.js");
@@ -19,15 +18,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 /** A plain client for what the test itself does to the database. */
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = withClient;
 
 describe.skipIf(unavailable)("PostgreSQL engine on a server", () => {
   let server: TestServer;
