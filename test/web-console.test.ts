@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { db, readFixture, root, rows, type Sandbox } from "./helpers/cli.js";
+import { db, readFixture, root, rows, storedBytes, type Sandbox } from "./helpers/cli.js";
 import { admin, configured, createIssue, feed } from "./helpers/setup.js";
 import { CHROMIUM, haveChromium, startConsole, type Console } from "./helpers/web.js";
 
@@ -131,7 +131,8 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     expect(download.suggestedFilename()).toBe("invoice 1042.pdf");
     const got = readFileSync((await download.path())!);
     expect(createHash("sha256").update(got).digest("hex")).toBe(pdf.sha256);
-    expect(got.equals(readFileSync(pdf.storedPath))).toBe(true);
+    // The stored bytes: a file on SQLite, a blob in the database on PostgreSQL (issue 11.8).
+    expect(got.equals(storedBytes(db(sb), pdf.storedPath))).toBe(true);
 
     const [raw] = await Promise.all([page.waitForEvent("download"), page.click(`a[href="/staged/${ids.grace}/raw"]`)]);
     expect(raw.suggestedFilename()).toBe(`staged-${ids.grace}.eml`);
@@ -170,7 +171,7 @@ describe.skipIf(!haveChromium)("the web console in a browser", () => {
     for (const a of files) {
       const [d] = await Promise.all([page.waitForEvent("download"), page.click(`a[href="/staged/${ids.hostile}/attachments/${a.id}"]`)]);
       expect(d.suggestedFilename()).not.toMatch(/[/\\<>"\u202e\r\n]/);
-      expect(readFileSync((await d.path())!).equals(readFileSync(a.storedPath))).toBe(true);
+      expect(readFileSync((await d.path())!).equals(storedBytes(db(sb), a.storedPath))).toBe(true);
     }
     expect(problems).toEqual([]);
   });
