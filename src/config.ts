@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { describeJsonError, locateConfig } from "./config-lookup.js";
 import { ConfigError } from "./errors.js";
+import { isDatabaseUrl } from "./store/url.js";
 
 import { ISSUE_KINDS, type IssueKind } from "./domain/issues.js";
 
@@ -272,7 +273,7 @@ export function relativeTo(dir: string, c: Config): Config {
   const at = (p: string | null | undefined) => (p && !isAbsolute(p) ? resolve(dir, p) : p);
   return {
     ...c,
-    database: c.database && /^postgres(ql)?:\/\//i.test(c.database) ? c.database : (at(c.database) ?? null),
+    database: c.database && isDatabaseUrl(c.database) ? c.database : (at(c.database) ?? null),
     attachmentsDir: at(c.attachmentsDir) ?? null,
     spoolDir: at(c.spoolDir) ?? null,
     logFile: at(c.logFile) ?? null,

@@ -5,6 +5,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Config } from "../config.js";
 import type { Db, Store } from "../store/store.js";
+import { isDatabaseUrl } from "../store/url.js";
 
 export interface Paths {
   /** The database: a SQLite file path (absolute), or a PostgreSQL URL as given. */
@@ -60,7 +61,7 @@ export interface Deps {
  * folders default to `dataDir` (each host has its own spool; the bytes themselves go to the database).
  */
 export function resolvePaths(dbTarget: string, config: Config, dataDir?: string): Paths {
-  const url = /^postgres(ql)?:\/\//i.test(dbTarget);
+  const url = isDatabaseUrl(dbTarget);
   const db = url ? dbTarget : resolve(dbTarget);
   const dir = url ? resolve(dataDir ?? "/var/lib/ingest-mail") : dirname(db);
   return {

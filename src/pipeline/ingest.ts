@@ -4,7 +4,7 @@
 //   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
 import { existsSync, rmSync } from "node:fs";
 import { isStorageFault, NotFoundError, StorageFault } from "../errors.js";
-import { deleteUnlinkedAttachments, getStaged, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, stagedClaim, stagedClaimForCommit, takeClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
+import { deleteUnlinkedAttachments, getStaged, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, stagedClaim, takeClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
 import { linkGraph } from "../store/queries/link-queries.js";
 import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
@@ -181,7 +181,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
         applied = false;
         result = await deps.db.write(async (db) => {
           const tx = { ...deps, db };
-          const current = await stagedClaimForCommit(db, stagedId);
+          const current = await stagedClaim(db, stagedId, { forCommit: true });
           if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf((await getStaged(db, stagedId))!), created: [], readBack: false };
           const row = await applyComponents(tx, stagedId, p, trace);
@@ -337,7 +337,7 @@ async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, step
   let row: StagedMail | undefined;
   try {
     row = await deps.db.write(async (db) => {
-      const current = await stagedClaimForCommit(db, stagedId);
+      const current = await stagedClaim(db, stagedId, { forCommit: true });
       if (!current || current.status !== "new" || current.claimedBy !== claim.by) return getStaged(db, stagedId);
       if (parsed) await applyComponents({ ...deps, db }, stagedId, parsed, []);
       await setStagedStatus(db, stagedId, "error", at, { error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);

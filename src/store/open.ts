@@ -15,7 +15,9 @@ export interface StoreOptions {
   writeTurn?: WriteTurn;
 }
 
-export const isDatabaseUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
+import { isDatabaseUrl } from "./url.js";
+
+export { isDatabaseUrl };
 
 export async function openStore(target: string, opts: StoreOptions): Promise<Store> {
   if (isDatabaseUrl(target)) {

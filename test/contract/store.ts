@@ -49,7 +49,6 @@ import {
   setStagedStatus,
   splitChildrenOf,
   stagedClaim,
-  stagedClaimForCommit,
   stagedStatus,
   statusHistory,
   takeClaim,
@@ -198,7 +197,7 @@ export function storeContract(h: StoreHarness): void {
         const s = (await insertStaged(store, staged({ claimedBy: "gone:1", claimedAt: at(0), attempts: 1 })))!;
         const seen = (await stagedClaim(store, s.id))!;
         expect(seen).toEqual({ status: "new", attempts: 1, claimedBy: "gone:1", claimedAt: at(0) });
-        expect(await stagedClaimForCommit(store, s.id)).toEqual(seen);
+        expect(await stagedClaim(store, s.id, { forCommit: true })).toEqual(seen);
         // Stale views lose: another attempt count, another holder.
         expect(await takeClaim(store, s.id, { attempts: 0, claimedBy: "gone:1" }, "me:2", at(1))).toBe(false);
         expect(await takeClaim(store, s.id, { attempts: 1, claimedBy: null }, "me:2", at(1))).toBe(false);

@@ -50,16 +50,6 @@ export async function takeClaim(db: Db, id: number, seen: { attempts: number; cl
   return r !== undefined;
 }
 
-/**
- * The claim, read to commit the workflow on it: on PostgreSQL the row stays locked until the
- * transaction ends, so no takeover can slip in between this check and the commit (on SQLite the
- * write transaction already excludes every other writer).
- */
-export async function stagedClaimForCommit(db: Db, id: number): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
-  const lock = db.engine === "postgres" ? " FOR UPDATE" : "";
-  return db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?${lock}`, [id]);
-}
-
 /** Sets the record's status (with the patch) and records it in the history, after the statuses it
  * passed through within the same transaction (`passed`), all at `at`. */
 export async function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): Promise<void> {
@@ -67,11 +57,15 @@ export async function setStagedStatus(db: Db, id: number, status: string, at: st
   await insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
 }
 
-/** The status, attempts and claim, to check or take a claim without reading the record (issue 9.6). */
-export async function stagedClaim(db: Db, id: number): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
-  return (await db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?`, [id])) as
-    | { status: string; attempts: number; claimedBy: string | null; claimedAt: string | null }
-    | undefined;
+/**
+ * The status, attempts and claim, to check or take a claim without reading the record (issue 9.6).
+ * `forCommit`: read to commit the workflow on it; on PostgreSQL the row then stays locked until the
+ * transaction ends, so no takeover slips in between this check and the commit (on SQLite the write
+ * transaction already excludes every other writer).
+ */
+export async function stagedClaim(db: Db, id: number, opts: { forCommit?: boolean } = {}): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
+  const lock = opts.forCommit && db.engine === "postgres" ? " FOR UPDATE" : "";
+  return db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?${lock}`, [id]);
 }
 
 /** Where a staged record's raw bytes are: in the row, or in a spool file. */

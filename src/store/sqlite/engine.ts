@@ -32,7 +32,6 @@ class Connection {
   private readonly statements = new Map<string, Database.Statement>();
   /** The end of the queue of transactions waiting for the connection. */
   private tail: Promise<void> = Promise.resolve();
-  inTransaction = false;
 
   constructor(
     readonly client: Database.Database,
@@ -65,7 +64,6 @@ class Connection {
       done();
     }
   }
-
 }
 
 class SqliteDb implements Db {
@@ -85,20 +83,16 @@ class SqliteDb implements Db {
    * single-threaded process cannot interleave inside one synchronous call; only the transactions'
    * awaits are queued). Inside a write(), always query through its `tx` (PostgreSQL needs it).
    */
-  private async statement<T>(f: () => T): Promise<T> {
-    return this.conn.exec(f);
+  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.conn.exec(() => this.conn.prepare(sql).all(...params) as T[]);
   }
 
-  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.statement(() => this.conn.prepare(sql).all(...params) as T[]);
+  async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return this.conn.exec(() => this.conn.prepare(sql).get(...params) as T | undefined);
   }
 
-  get<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
-    return this.statement(() => this.conn.prepare(sql).get(...params) as T | undefined);
-  }
-
-  run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
-    return this.statement(() => ({ changes: this.conn.prepare(sql).run(...params).changes }));
+  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return this.conn.exec(() => ({ changes: this.conn.prepare(sql).run(...params).changes }));
   }
 
   async lockKey(): Promise<void> {
@@ -139,7 +133,6 @@ class SqliteDb implements Db {
         if (durable) c.exec(() => c.client.pragma("synchronous = FULL"));
         if (secureDelete) c.exec(() => c.client.pragma("secure_delete = ON"));
         c.exec(() => c.client.exec(begin));
-        c.inTransaction = true;
         try {
           const r = await fn(new SqliteDb(c, 1));
           c.exec(() => c.client.exec("COMMIT"));
@@ -148,7 +141,6 @@ class SqliteDb implements Db {
           if (c.client.inTransaction) c.client.exec("ROLLBACK");
           throw mapSqliteError(e, c.opts.location);
         } finally {
-          c.inTransaction = false;
           if (durable) c.client.pragma("synchronous = NORMAL");
           if (secureDelete) c.client.pragma("secure_delete = OFF");
         }

@@ -1,0 +1,3 @@
+// Issue 11.2: a postgres:// or postgresql:// URL selects PostgreSQL; anything else is a SQLite path.
+// On its own (no imports) so configuration and paths can ask without loading an engine.
+export const isDatabaseUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target);
