@@ -247,6 +247,17 @@ describe("§7 recording", () => {
 });
 
 describe("§8 talking to the MTA", () => {
+  it("a database URL of a mistyped scheme is refused, never created as a file: 75 with a message, 78 for an admin command (issue 11.2)", () => {
+    const sb = sandbox();
+    const env = { ...sb.env, INGEST_MAIL_DB: "postgress://ingest:secret@db.example/helpdesk" };
+    const r = run({ ...sb, env }, [], readFixture("new-mail-opens-issue.eml"), { cwd: sb.dir });
+    expect(r.code).toBe(75);
+    expect(r.stderr).toMatch(/is a URL of a scheme ingest-mail does not know/);
+    expect(r.stderr).not.toMatch(/secret/);
+    expect(run({ ...sb, env }, ["list"], undefined, { cwd: sb.dir }).code).toBe(78);
+    expect(readdirSync(sb.dir).filter((f) => f.startsWith("postgress"))).toEqual([]);
+  });
+
   it("with a message on stdin: 0 or 75, whatever went wrong; 64 and 78 only without one (issue 9.4)", () => {
     const message = readFixture("new-mail-opens-issue.eml");
     expect(run(sb, ["--no-such-flag"], message).code).toBe(75);

@@ -4,8 +4,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
 import { isDatabaseUrl, openStore } from "../store/open.js";
+import { isOtherUrl } from "../store/url.js";
 import type { WriteTurn } from "../store/sqlite/engine.js";
-import { NotFoundError } from "../errors.js";
+import { ConfigError, NotFoundError } from "../errors.js";
 import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
 
@@ -35,7 +36,10 @@ export function defaultDbPath(env: NodeJS.ProcessEnv): string {
  * (issue 11.2), else the default path.
  */
 export function databaseTarget(opts: CommonOptions, config: Pick<Config, "database">, env: NodeJS.ProcessEnv): string {
-  return opts.db ?? (env.INGEST_MAIL_DB || config.database || defaultDbPath(env));
+  const target = opts.db ?? (env.INGEST_MAIL_DB || config.database || defaultDbPath(env));
+  // A mistyped scheme would otherwise be taken as a relative SQLite path and create a new database.
+  if (isOtherUrl(target)) throw new ConfigError(`the database ${target.replace(/\/\/[^@/]*@/, "//…@")} is a URL of a scheme ingest-mail does not know: use a file path (SQLite) or postgres:// / postgresql:// (PostgreSQL)`);
+  return target;
 }
 
 export function loadCommonConfig(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Config {
