@@ -157,6 +157,8 @@ export interface ProcessOptions {
   sendConfirmations?: boolean;
   /** resubmit: the administrator released a `spam` record, so the spam flag does not stop it again. */
   releasedSpam?: boolean;
+  /** Parsing already failed (serve parses a batch before its transaction): recorded as `error`. */
+  parseFailure?: Error;
 }
 
 /** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
@@ -171,6 +173,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
   /** The attachments were kept by the commit (on PostgreSQL: their bytes are in the database). */
   let applied = false;
   try {
+    if (opts.parseFailure) throw opts.parseFailure;
     parsed ??= await parseStaged(deps, stagedId, opts.raw, opts.durable !== false);
     const p = parsed;
     // The components, the attachments and the whole workflow commit together (domain.md §7); the
@@ -252,7 +255,7 @@ async function claimRecord(deps: Deps, stagedId: number, takeOwn: boolean): Prom
 }
 
 /** Parses the record's raw bytes (issue 9.2: everything is derived from them, every time). */
-async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage | undefined, durable: boolean): Promise<ParsedMail> {
+export async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage | undefined, durable: boolean): Promise<ParsedMail> {
   const limits = parseLimits(deps, durable);
   if (raw?.buffer) return parseMail(raw.buffer, deps.paths.attachmentsDir, limits);
   const stored = raw?.path ? { raw: null, rawPath: raw.path } : await rawOf(deps.db, stagedId);

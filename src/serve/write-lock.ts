@@ -12,6 +12,9 @@
 import { StorageFault } from "../errors.js";
 import type { WriteTurn } from "../store/sqlite/engine.js";
 
+// Atomics.waitAsync (V8 8.7, Node 16+) is not in TypeScript's ES2022 library.
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
 const HELD = 0;
 const STAGER_WAITING = 1;
 
@@ -35,6 +38,31 @@ export class WriteLock implements WriteTurn {
       return fn();
     } finally {
       this.release();
+    }
+  }
+
+  /**
+   * The stager's way in: waits without blocking its thread, so that the LMTP sessions go on being
+   * read while the processing thread finishes its transaction, and the next group commit holds
+   * what arrived meanwhile (bench: the main thread spent a third of its time blocked here).
+   * The processing thread has nothing else to do and blocks (acquire): it wakes sooner.
+   */
+  async acquireAsync(first = this.first): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    if (first) Atomics.store(this.a, STAGER_WAITING, 1);
+    try {
+      for (;;) {
+        const yieldToStager = !first && Atomics.load(this.a, STAGER_WAITING) === 1;
+        if (!yieldToStager && Atomics.compareExchange(this.a, HELD, 0, 1) === 0) return;
+        if (Date.now() > deadline) throw new StorageFault("database is locked (the daemon's other thread held it too long)", "WRITE_LOCK_TIMEOUT");
+        const w = waitAsync(this.a, yieldToStager ? STAGER_WAITING : HELD, 1, 5);
+        if (w.async) await w.value;
+      }
+    } finally {
+      if (first) {
+        Atomics.store(this.a, STAGER_WAITING, 0);
+        Atomics.notify(this.a, STAGER_WAITING);
+      }
     }
   }
 

@@ -28,6 +28,33 @@ describe("WriteLock", () => {
     expect(other.run(() => "after")).toBe("after");
   });
 
+  it("the stager's acquireAsync waits without blocking its thread, and gets the lock once it is given back", async () => {
+    const buffer = new SharedArrayBuffer(8);
+    const processor = new WriteLock(buffer, 1000);
+    const stager = new WriteLock(buffer, 1000, true);
+    processor.acquire();
+    let got = false;
+    const waiting = stager.acquireAsync().then(() => void (got = true));
+    // The event loop goes on meanwhile (a blocking wait would hold it until the lock came back).
+    let turns = 0;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)), turns++;
+    expect(turns).toBe(5);
+    expect(got).toBe(false);
+    processor.release();
+    await waiting;
+    expect(got).toBe(true);
+    // Held by the stager now: the processor times out, then gets it once the stager lets go.
+    expect(() => new WriteLock(buffer, 20).run(() => 0)).toThrow(StorageFault);
+    stager.release();
+    expect(processor.run(() => "after")).toBe("after");
+  });
+
+  it("acquireAsync past the timeout rejects with a StorageFault", async () => {
+    const buffer = new SharedArrayBuffer(8);
+    new WriteLock(buffer, 1000).acquire();
+    await expect(new WriteLock(buffer, 30, true).acquireAsync()).rejects.toThrow(StorageFault);
+  });
+
   it("as the store's writeTurn: a write transaction takes the lock, a nested one (savepoint) runs in the outer one's turn, a read takes none", async () => {
     const dir = mkdtempSync(join(tmpdir(), "write-lock-"));
     const buffer = new SharedArrayBuffer(8);
