@@ -53,6 +53,13 @@ const deferrals = [
       // The TLD list (1,500 names) is read only by linkify, deferred below: left out of the bundle and
       // made only when the deferred linkify replays its set-up.
       [/import tlds from '\.\/tlds\.cjs';/, (file) => `const tlds = { [Symbol.for("ingest-mail.deferred")]: () => require(${atRunTime(join(dirname(file), "tlds.cjs"))}) };`],
+      // Readable.prototype.pipe reads process.stdout and process.stderr (it never ends those), and
+      // reading them creates both streams: for the pipes an MTA gives that loads net, a few ms of
+      // every cold ingest (issue 9, cold start). { end: false } and ending the destination at the
+      // source's 'end' is the same pipe without that (Node's own stream.pipeline does it so).
+      [/this\.chunkedPassthrough\.pipe\(this\.splitter\);/, "this.chunkedPassthrough.pipe(this.splitter, { end: false }); this.chunkedPassthrough.once('end', () => this.splitter.end());"],
+      [/contentStream\.pipe\(flowDecoder\);/, "contentStream.pipe(flowDecoder, { end: false }); contentStream.once('end', () => flowDecoder.end());"],
+      [/contentStream\.pipe\(decodeStream\);/, "contentStream.pipe(decodeStream, { end: false }); contentStream.once('end', () => decodeStream.end());"],
       // Issue 9.3: a text part is gathered whole before it is decoded; past options.maxTextBytes the
       // rest is read and dropped (a 90 MB text body would otherwise be held several times over).
       [

@@ -7,6 +7,7 @@ import { EX, IngestMailError } from "../errors.js";
 import type { IngestOptions } from "./commands/ingest.js";
 import { plainIngest } from "./ingest-args.js";
 import { ingestState, stdinHasMessage } from "./ingest-state.js";
+import { stdoutStreamUsed } from "./mta-io.js";
 
 async function runIngest(recipient: string | undefined, opts: IngestOptions): Promise<void> {
   ingestState.active = true;
@@ -81,6 +82,8 @@ const exitAfterOutput = (code: number) => {
 };
 
 main(process.argv).then(
-  (code) => exitAfterOutput(code),
+  // The ingest command wrote its summary straight to the descriptor (mta-io.ts): nothing to wait
+  // for, and no stdout stream to create just to wait on it.
+  (code) => (ingestState.active && !stdoutStreamUsed() ? process.exit(code) : exitAfterOutput(code)),
   () => process.exit(ingestState.active ? EX.TEMPFAIL : EX.SOFTWARE),
 );

@@ -6,8 +6,9 @@ import { ingestRaw, readSettings } from "../../pipeline/ingest.js";
 import type { Outcome } from "../../pipeline/outcome.js";
 import { readRaw } from "../../pipeline/read-raw.js";
 import { isDatabaseUrl } from "../../store/open.js";
-import { databaseTarget, loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
+import { databaseTarget, loadCommonConfig, makeDeps, type CommonOptions } from "../context.js";
 import { counted, ingestState } from "../ingest-state.js";
+import { stdinChunks, stdinIsTerminal, writeStdout } from "../mta-io.js";
 
 export interface IngestOptions extends CommonOptions {
   recipient?: string;
@@ -23,7 +24,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
   // not a recipient: with a message on stdin the entry turns this into 75, without one into 64.
   if (recipientArg && !recipientArg.includes("@")) throw new UsageError(`unknown command "${recipientArg}" (see ingest-mail --help)`);
   if (recipientArg && opts.recipient && recipientArg !== opts.recipient) throw new UsageError(`two different recipients given: "${recipientArg}" and --recipient "${opts.recipient}"`);
-  if (process.stdin.isTTY) throw new NoMessageError("no message on stdin (pipe the raw RFC822 mail in: ingest-mail < message.eml)");
+  if (await stdinIsTerminal()) throw new NoMessageError("no message on stdin (pipe the raw RFC822 mail in: ingest-mail < message.eml)");
   const recipient = opts.recipient || recipientArg || env.ORIGINAL_RECIPIENT || env.RECIPIENT || null;
   let deps: Deps | undefined;
   // The database as a person reads it, for the message when it cannot store (known once configured).
@@ -37,7 +38,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
     log = fileLogger(config.logFile, systemClock);
     deps = await makeDeps(opts, env, config, { create: true });
     location = deps.store.location;
-    const raw = await readRaw(counted(process.stdin), { ...readSettings(deps, { durable: true }), onTempFile: (p) => void (ingestState.tempFile = p) });
+    const raw = await readRaw(counted(stdinChunks()), { ...readSettings(deps, { durable: true }), onTempFile: (p) => void (ingestState.tempFile = p) });
     if (raw.size === 0) throw new NoMessageError("no message on stdin (it was empty)");
     outcome = await ingestRaw(deps, raw, { recipient, sender: opts.sender ?? null }, { source: "stdin", onStaged: (id) => void (ingestState.stagedId = id) });
   } catch (e) {
@@ -48,8 +49,7 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
   } finally {
     await deps?.store.close({ keepWal: true });
   }
-  if (opts.json) printJson(outcome);
-  else process.stdout.write(`${summary(outcome)}\n`);
+  writeStdout(opts.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${summary(outcome)}\n`);
   // Issue 9.9: every invalid / error status leaves one line where an admin looks (the log when
   // configured; MTAs log stderr otherwise).
   if ((outcome.status === "invalid" || outcome.status === "error") && !deps?.config.logFile) process.stderr.write(`ingest-mail: staged ${outcome.stagedId}: ${outcome.status}: ${outcome.reason ?? outcome.error ?? ""}\n`);
