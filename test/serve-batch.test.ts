@@ -45,7 +45,7 @@ function countingWrites(deps: Deps): { deps: Deps; writes: () => number } {
   return { deps: { ...deps, db }, writes: () => n };
 }
 
-async function run(batch: number) {
+async function run(batch: number, yieldWhen?: () => boolean) {
   const sb = configured(withConfirmations);
   const h = db(sb);
   injectFault(h, { name: "poison", table: "issues", on: "INSERT", when: "NEW.subject = 'poison'", message: "poisoned" });
@@ -59,7 +59,7 @@ async function run(batch: number) {
   }
   const { deps, writes } = countingWrites(opened);
   const lines: string[] = [];
-  const queue = new ProcessQueue(deps, { capacity: 100, sliceMs: 10_000, batch }, (l) => lines.push(l));
+  const queue = new ProcessQueue(deps, { capacity: 100, sliceMs: 10_000, batch, yieldWhen }, (l) => lines.push(l));
   for (const t of tasks) queue.push(t);
   await queue.whenIdle();
   await opened.store.close();
@@ -98,6 +98,20 @@ describe("processing several staged records in one transaction (serve)", () => {
     // A confirmation for each new issue (the reply opens none; the poisoned mail recorded nothing).
     expect(eight.confirmations).toBe(8);
     expect(eight.lines.filter((l) => /^processed staged=/.test(l))).toHaveLength(10);
+  });
+
+  it("a batch commits early when staging waits for the database, and goes on in a new transaction, with the same results", async () => {
+    const alone = await run(1);
+    let asked = 0;
+    // Staging waits once, while the third mail of the first batch is processed.
+    const early = await run(8, () => ++asked === 3);
+    // The first batch in two transactions (three mails, then five), the second in one.
+    expect(early.writes).toBe(3);
+    expect(early.staged).toEqual(alone.staged);
+    expect(early.issues).toEqual(alone.issues);
+    expect(early.actions).toEqual(alone.actions);
+    expect(early.confirmations).toBe(alone.confirmations);
+    expect(early.lines.filter((l) => /^processed staged=/.test(l))).toHaveLength(10);
   });
 
   it("a parse that failed before the batch's transaction is recorded as error with its reason", async () => {

@@ -29,10 +29,11 @@ export interface QueueOptions {
    */
   batch?: number;
   /**
-   * How long a batch's transaction should hold the write lock, in ms: staging (the 250s) waits
-   * that long at most. The batch is as many mails as took that long lately, within `batch`.
+   * True while another writer waits for the database (the daemon's staging, whose 250s wait for
+   * its commit): a batch then commits what it has processed so far and goes on in a new
+   * transaction, so staging waits for one mail's workflow at most, not a whole batch's.
    */
-  batchMs?: number;
+  yieldWhen?: () => boolean;
 }
 
 export interface QueueStats {
@@ -60,8 +61,6 @@ export class ProcessQueue {
   /** Ids whose processing ended while a refill read the database: the `new` it read is stale. */
   private endedDuringRead: Set<number> | null = null;
   readonly stats: QueueStats = { processed: 0, byStatus: {}, overflowed: 0, recovered: 0 };
-  /** How long one mail's workflow held a batch's transaction lately (ms): sizes the next batch. */
-  private msPerMail = 1;
 
   constructor(
     private deps: Deps,
@@ -192,8 +191,7 @@ export class ProcessQueue {
    * (deadlock, serialization) retries one mail's transaction, not a batch's.
    */
   private takeBatch(): Task[] {
-    const fit = Math.floor((this.opts.batchMs ?? Infinity) / this.msPerMail);
-    const max = this.deps.db.engine === "sqlite" ? Math.max(1, Math.min(this.opts.batch ?? 1, fit)) : 1;
+    const max = this.deps.db.engine === "sqlite" ? (this.opts.batch ?? 1) : 1;
     const out = [this.tasks.shift()!];
     if (out[0].staged?.kind !== "staged") return out;
     while (out.length < max && this.tasks.length && this.tasks[0].staged?.kind === "staged") out.push(this.tasks.shift()!);
@@ -203,9 +201,11 @@ export class ProcessQueue {
   /**
    * Several just-staged records: parsed first, outside any transaction, then their workflows in
    * one write transaction, each in a savepoint of its own (a failing mail takes back only its own
-   * work and is recorded `error`, as alone). Confirmations go out after the commit (issue 9.8), and
-   * the outcomes are logged then. A commit that fails leaves every record of the batch `new`,
-   * claimed by this process, for the next sweep (takeOwnClaim), as a failed one() does.
+   * work and is recorded `error`, as alone). When staging waits for the database (yieldWhen), the
+   * transaction commits after the mail in hand and the rest go on in the next one. After each
+   * commit its confirmations go out (issue 9.8) and its outcomes are logged. A commit that fails
+   * leaves its records and the rest `new`, claimed by this process, for the next sweep
+   * (takeOwnClaim), as a failed one() does.
    */
   private async several(tasks: Task[]): Promise<void> {
     const deps = this.deps;
@@ -217,35 +217,40 @@ export class ProcessQueue {
         parsed.push({ parseFailure: e as Error });
       }
     }
-    const sends: (() => Promise<void>)[] = [];
-    const outcomes: (Outcome | Error)[] = [];
     try {
-      const started = performance.now();
-      await deps.db.write(async (tx) => {
-        for (const [k, t] of tasks.entries()) {
+      for (let from = 0; from < tasks.length; ) {
+        const sends: (() => Promise<void>)[] = [];
+        const outcomes: (Outcome | Error)[] = [];
+        try {
+          await deps.db.write(async (tx) => {
+            outcomes.length = 0;
+            do {
+              const k = from + outcomes.length;
+              try {
+                outcomes.push(await tx.write((sp) => afterStaging({ ...deps, db: sp }, tasks[k].staged!, { ...parsed[k], deferOutbound: (send) => void sends.push(send) })));
+              } catch (e) {
+                outcomes.push(e as Error);
+              }
+            } while (from + outcomes.length < tasks.length && !this.opts.yieldWhen?.());
+          });
+        } catch (e) {
+          this.log(`process: ${tasks.length - from} records processed together did not commit (${(e as Error).message}); they stay new for the next sweep`);
+          return;
+        }
+        for (const send of sends) {
           try {
-            outcomes[k] = await tx.write((sp) => afterStaging({ ...deps, db: sp }, t.staged!, { ...parsed[k], deferOutbound: (send) => void sends.push(send) }));
+            await send();
           } catch (e) {
-            outcomes[k] = e as Error;
+            this.log(`process: a confirmation could not be sent: ${(e as Error).message}`);
           }
         }
-      });
-      // A moving average, so one slow mail does not shrink the next batches to one.
-      this.msPerMail = 0.8 * this.msPerMail + 0.2 * ((performance.now() - started) / tasks.length);
-      for (const send of sends) {
-        try {
-          await send();
-        } catch (e) {
-          this.log(`process: a confirmation could not be sent: ${(e as Error).message}`);
-        }
+        outcomes.forEach((o, i) => {
+          const id = tasks[from + i].id;
+          if (o instanceof Error) this.log(`process staged=${id} failed: ${o.message}`);
+          else this.count(id, o.status, o);
+        });
+        from += outcomes.length;
       }
-      for (const [k, t] of tasks.entries()) {
-        const o = outcomes[k];
-        if (o instanceof Error) this.log(`process staged=${t.id} failed: ${o.message}`);
-        else this.count(t.id, o.status, o);
-      }
-    } catch (e) {
-      this.log(`process: ${tasks.length} records processed together did not commit (${(e as Error).message}); they stay new for the next sweep`);
     } finally {
       for (const t of tasks) this.ended(t.id);
     }

@@ -66,6 +66,11 @@ export class WriteLock implements WriteTurn {
     }
   }
 
+  /** The stager is waiting for the lock (the processing thread's batch then commits early). */
+  stagerWaiting(): boolean {
+    return Atomics.load(this.a, STAGER_WAITING) === 1;
+  }
+
   /** Blocks this thread until the lock is ours (the other thread holds it for one transaction at most). */
   acquire(first = this.first): void {
     const deadline = Date.now() + this.timeoutMs;

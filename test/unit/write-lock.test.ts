@@ -40,9 +40,12 @@ describe("WriteLock", () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)), turns++;
     expect(turns).toBe(5);
     expect(got).toBe(false);
+    // What the processing thread's batch looks at to commit early.
+    expect(processor.stagerWaiting()).toBe(true);
     processor.release();
     await waiting;
     expect(got).toBe(true);
+    expect(processor.stagerWaiting()).toBe(false);
     // Held by the stager now: the processor times out, then gets it once the stager lets go.
     expect(() => new WriteLock(buffer, 20).run(() => 0)).toThrow(StorageFault);
     stager.release();
