@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Blobs, Db, Store, TxOptions } from "../store.js";
 import { PostgresBlobs } from "./blobs.js";
+import { createHash } from "node:crypto";
 import { mapFault } from "./faults.js";
 import { toNumbered } from "./placeholders.js";
 import { ensureSchema, programSchemaVersion } from "./migrate.js";
@@ -106,16 +107,30 @@ interface Ctx {
   readonly location: string;
 }
 
-/** `?` → `$n`, once per distinct SQL text (a few dozen named queries, and the filters' variants). */
-const numbered = new Map<string, string>();
+/**
+ * `?` → `$n`, and the statement's name, once per distinct SQL text (a few dozen named queries, and
+ * the filters' variants). Named statements are parsed and planned once per connection instead of
+ * at every execution: `import` of 2,000 mails ran at 121–144 msg/s against 86–99 unnamed (bench,
+ * paired). The name comes from the text, so it means the same statement in every process.
+ */
+const numbered = new Map<string, { text: string; name: string }>();
 function query(sql: string, params: readonly unknown[] | undefined): QueryConfig {
-  let text = numbered.get(sql);
-  if (text === undefined) {
+  let n = numbered.get(sql);
+  if (n === undefined) {
     if (numbered.size >= 2000) numbered.clear(); // list filters combine: bounded all the same
-    numbered.set(sql, (text = toNumbered(sql)));
+    const text = toNumbered(sql);
+    numbered.set(sql, (n = { text, name: `im_${createHash("sha1").update(text).digest("hex").slice(0, 20)}` }));
   }
-  return { text, values: params?.length ? params.map(toDriver) : undefined };
+  return { text: n.text, name: unnamed ? undefined : n.name, values: params?.length ? params.map(toDriver) : undefined };
 }
+
+/**
+ * Set for the rest of the process when the server lost or already had one of our named statements:
+ * a pooler in transaction mode (PgBouncer before 1.21) moves a client between server connections.
+ * The fault is a StorageFault with retry (faults.ts), so the transaction runs again, unnamed.
+ */
+let unnamed = false;
+const PREPARED_LOST = new Set(["26000", "42P05"]);
 
 /** Booleans are 0/1 columns on both engines (schema.ts); undefined is NULL, as on SQLite. */
 const toDriver = (v: unknown) => (typeof v === "boolean" ? (v ? 1 : 0) : v === undefined ? null : v);
@@ -212,6 +227,7 @@ class Conn {
     // exception (08) or a server shutdown (57P): the connection is not to be used again.
     const code = String((e as { code?: unknown })?.code ?? "");
     if (!code || code[0] === "E" || code.startsWith("08") || code.startsWith("57P")) this.broken = true;
+    if (PREPARED_LOST.has(code)) unnamed = true;
     return mapFault(e, this.ctx.location);
   }
 
@@ -241,6 +257,7 @@ class PostgresStore implements Store {
     try {
       return await this.pool.query(query(sql, params));
     } catch (e) {
+      if (PREPARED_LOST.has(String((e as { code?: unknown })?.code))) unnamed = true;
       throw mapFault(e, this.location);
     }
   }

@@ -31,9 +31,12 @@ const SQLSTATE: Record<string, string> = {
   "57P02": "server crashed (crash shutdown)",
   "57P03": "server not accepting connections yet",
   "58030": "I/O error on the server",
+  // Our named statements (engine.ts) behind a pooler that moves us between server connections.
+  "26000": "prepared statement missing on this server connection (a pooler in transaction mode?)",
+  "42P05": "prepared statement already on this server connection (a pooler in transaction mode?)",
 };
-/** The transaction lost a race with another: running it again is the remedy (the caller may). */
-const LOST_RACE = new Set(["40001", "40P01"]);
+/** The transaction lost a race with another (or a named statement, engine.ts): running it again is the remedy (the caller may). */
+const LOST_RACE = new Set(["40001", "40P01", "26000", "42P05"]);
 /** Whole classes: 08 connection exception, 53 insufficient resources (disk full, memory, slots). */
 const CLASSES: Record<string, string> = { "08": "connection failure", "53": "insufficient resources on the server" };
 
