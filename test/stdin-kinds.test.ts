@@ -85,3 +85,23 @@ describe("stdin of each kind", () => {
     expect(storedHash(sb2)).toBe(sha256(message));
   });
 });
+
+describe("stdout", () => {
+  it("a reader that went away (EPIPE) loses the summary, not the exit code: 0, the mail staged", async () => {
+    const sb = configured();
+    const child = spawn(process.execPath, [bin], { env: sb.env, stdio: ["pipe", "pipe", "pipe"] });
+    // Gone before the summary is written.
+    child.stdout.destroy();
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    child.stdin.end(mail({ From: "Ada <ada@customer.test>", To: "service@example.test", Subject: "nobody reads the summary" }));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect(code, err).toBe(0);
+    const h = db(sb);
+    try {
+      expect(rows(h, "SELECT status FROM staged_mails")).toEqual([{ status: "complete" }]);
+    } finally {
+      h.close();
+    }
+  });
+});

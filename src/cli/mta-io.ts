@@ -74,7 +74,9 @@ export function stdoutStreamUsed(): boolean {
 
 /**
  * Writes text to stdout at once. A descriptor some parent left non-blocking may take part of it
- * (EAGAIN): the rest goes through process.stdout, which waits for the reader.
+ * (EAGAIN): the rest goes through process.stdout, which waits for the reader. A reader that went
+ * away (EPIPE) or no stdout at all loses the summary, never the exit code: the mail is staged, and
+ * the MTA must hear 0 (domain.md §8), as it did when process.stdout reported the error.
  */
 export function writeStdout(text: string): void {
   let bytes = Buffer.from(text);
@@ -82,8 +84,9 @@ export function writeStdout(text: string): void {
     try {
       bytes = bytes.subarray(writeSync(1, bytes));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return;
       streamed = true;
+      process.stdout.once("error", () => {});
       process.stdout.write(bytes);
       return;
     }
