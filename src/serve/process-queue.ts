@@ -223,7 +223,6 @@ export class ProcessQueue {
         const outcomes: (Outcome | Error)[] = [];
         try {
           await deps.db.write(async (tx) => {
-            outcomes.length = 0;
             do {
               const k = from + outcomes.length;
               try {

@@ -5,6 +5,9 @@
 import type { Store } from "./store.js";
 import type { WriteTurn } from "./sqlite/engine.js";
 import { openSqliteStore } from "./sqlite/open.js";
+import { isDatabaseUrl } from "./url.js";
+
+export { isDatabaseUrl };
 
 export interface StoreOptions {
   busyTimeoutMs: number;
@@ -14,10 +17,6 @@ export interface StoreOptions {
   /** SQLite: the LMTP daemon's write lock between its two threads (serve/write-lock.ts); PostgreSQL needs none. */
   writeTurn?: WriteTurn;
 }
-
-import { isDatabaseUrl } from "./url.js";
-
-export { isDatabaseUrl };
 
 export async function openStore(target: string, opts: StoreOptions): Promise<Store> {
   if (isDatabaseUrl(target)) {

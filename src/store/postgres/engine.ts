@@ -70,7 +70,7 @@ export async function openPostgresStore(url: string, opts: PostgresOpenOptions):
     await ensureSchema(pool, location, opts.readonly ?? false);
   } catch (e) {
     await pool.end().catch(() => {});
-    throw mapFault(e, location);
+    throw toFault(e, location);
   }
   return new PostgresStore(pool, location);
 }
@@ -131,6 +131,12 @@ function query(sql: string, params: readonly unknown[] | undefined): QueryConfig
  */
 let unnamed = false;
 const PREPARED_LOST = new Set(["26000", "42P05"]);
+
+/** A driver error as mapFault makes it, after noting a named statement the server lost. */
+function toFault(e: unknown, location: string): unknown {
+  if (PREPARED_LOST.has(String((e as { code?: unknown })?.code))) unnamed = true;
+  return mapFault(e, location);
+}
 
 /** Booleans are 0/1 columns on both engines (schema.ts); undefined is NULL, as on SQLite. */
 const toDriver = (v: unknown) => (typeof v === "boolean" ? (v ? 1 : 0) : v === undefined ? null : v);
@@ -227,8 +233,7 @@ class Conn {
     // exception (08) or a server shutdown (57P): the connection is not to be used again.
     const code = String((e as { code?: unknown })?.code ?? "");
     if (!code || code[0] === "E" || code.startsWith("08") || code.startsWith("57P")) this.broken = true;
-    if (PREPARED_LOST.has(code)) unnamed = true;
-    return mapFault(e, this.ctx.location);
+    return toFault(e, this.ctx.location);
   }
 
   release(): void {
@@ -257,8 +262,7 @@ class PostgresStore implements Store {
     try {
       return await this.pool.query(query(sql, params));
     } catch (e) {
-      if (PREPARED_LOST.has(String((e as { code?: unknown })?.code))) unnamed = true;
-      throw mapFault(e, this.location);
+      throw toFault(e, this.location);
     }
   }
 
@@ -296,7 +300,7 @@ class PostgresStore implements Store {
     try {
       client = await this.pool.connect();
     } catch (e) {
-      throw mapFault(e, this.location);
+      throw toFault(e, this.location);
     }
     const conn = new Conn(client, this.ctx);
     try {

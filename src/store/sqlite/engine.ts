@@ -9,9 +9,8 @@ import { programSchemaVersion } from "./open.js";
 
 /** Lets the LMTP daemon's two threads hand the write lock over without SQLite's busy sleeps. */
 export interface WriteTurn {
-  acquire(): void;
-  /** When given, taken instead of acquire(): the thread's event loop goes on meanwhile. */
-  acquireAsync?(): Promise<void>;
+  /** Waits for the turn without blocking the thread: its event loop goes on meanwhile. */
+  acquireAsync(): Promise<void>;
   release(): void;
 }
 
@@ -130,8 +129,7 @@ class SqliteDb implements Db {
     const c = this.conn;
     return c.turn(async () => {
       const turn = begin === "BEGIN IMMEDIATE" ? c.opts.writeTurn : undefined;
-      if (turn?.acquireAsync) await turn.acquireAsync();
-      else turn?.acquire();
+      await turn?.acquireAsync();
       try {
         if (durable) c.exec(() => c.client.pragma("synchronous = FULL"));
         if (secureDelete) c.exec(() => c.client.pragma("secure_delete = ON"));
