@@ -2,7 +2,7 @@
 // lookup) a registered user's first identification, else the first identification with that address,
 // else a new one with the names read from the display name.
 import { participantEmails } from "../store/queries/participant-queries.js";
-import { createIdentification, firstIdentificationByEmail, firstIdentificationOfUser, findUserByEmail, getAccount, getIdentification, getIssue, getUser, type Issue } from "../store/queries/queries.js";
+import { createIdentification, getAccount, getIdentification, getIssue, getUser, senderByEmail, type Issue } from "../store/queries/queries.js";
 import { addressIdsTrust } from "../rules/address-trust.js";
 import { parseAddressIds, signatureOf } from "../rules/address-ids.js";
 import { splitDisplayName } from "../rules/display-name.js";
@@ -26,16 +26,17 @@ export async function identifySender(deps: Deps, address: string | null, display
   const at = deps.now().toISOString();
   const email = address?.toLowerCase() ?? null;
   if (email) await deps.db.lockKey(`identify:${email}`);
-  const user = email ? await findUserByEmail(deps.db, email) : undefined;
-  if (user) {
-    const supportLevel = user.accountId ? ((await getAccount(deps.db, user.accountId))?.supportLevel ?? null) : null;
-    const existing = await firstIdentificationOfUser(deps.db, user.id);
-    if (existing) return { userIdentificationId: existing.id, supportLevel, trace: step(`user identification ${existing.id}`, `${email} is registered user ${user.id}`) };
-    const created = await createIdentification(deps.db, { userId: user.id, dateAdded: at, email: null, firstNames: null, lastName: null });
-    return { userIdentificationId: created.id, supportLevel, trace: step(`new user identification ${created.id}`, `${email} is registered user ${user.id} with no identification yet`) };
+  const found = email ? await senderByEmail(deps.db, email) : undefined;
+  const userId = found?.userId ?? null;
+  if (userId !== null) {
+    const supportLevel = found!.supportLevel;
+    const existing = found!.userIdentificationId;
+    if (existing !== null) return { userIdentificationId: existing, supportLevel, trace: step(`user identification ${existing}`, `${email} is registered user ${userId}`) };
+    const created = await createIdentification(deps.db, { userId, dateAdded: at, email: null, firstNames: null, lastName: null });
+    return { userIdentificationId: created.id, supportLevel, trace: step(`new user identification ${created.id}`, `${email} is registered user ${userId} with no identification yet`) };
   }
-  const known = email ? await firstIdentificationByEmail(deps.db, email) : undefined;
-  if (known) return { userIdentificationId: known.id, supportLevel: null, trace: step(`user identification ${known.id}`, `${email} wrote before`) };
+  const known = found?.identificationByEmail ?? null;
+  if (known !== null) return { userIdentificationId: known, supportLevel: null, trace: step(`user identification ${known}`, `${email} wrote before`) };
   const names = email ? splitDisplayName(displayName, email) : { firstNames: null, lastName: null };
   const created = await createIdentification(deps.db, { userId: null, email, dateAdded: at, ...names });
   return { userIdentificationId: created.id, supportLevel: null, trace: step(`new user identification ${created.id}`, email ? `${email} is not known` : "the mail names no sender") };

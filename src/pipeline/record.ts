@@ -5,7 +5,7 @@ import { replyText } from "../rules/reply-text.js";
 import type { Deps } from "./deps.js";
 import { addCopiedParticipants } from "./participants.js";
 
-export async function recordMail(deps: Deps, staged: StagedMail, userIdentificationId: number, issueIds: number[]): Promise<{ interactionId: number; actionIds: number[] }> {
+export async function recordMail(deps: Deps, staged: StagedMail, userIdentificationId: number, issueIds: number[], hasAttachments: boolean): Promise<{ interactionId: number; actionIds: number[] }> {
   const at = deps.now().toISOString();
   const interactionId = await insertInteraction(deps.db, {
     userIdentificationId,
@@ -20,7 +20,8 @@ export async function recordMail(deps: Deps, staged: StagedMail, userIdentificat
   const reply = replyText(details, { subject: staged.subject });
   const actionIds: number[] = [];
   for (const issueId of issueIds) actionIds.push(await insertAction(deps.db, { issueId, interactionId, details, replyText: reply, createdAt: at }));
-  if (actionIds.length) await linkAttachmentsToAction(deps.db, staged.id, actionIds[0]);
+  // The rows this parse wrote (applyComponents): a mail without attachments has none to link.
+  if (actionIds.length && hasAttachments) await linkAttachmentsToAction(deps.db, staged.id, actionIds[0]);
   await addCopiedParticipants(deps, staged, issueIds, at); // issue 13: people copied on the mail join its issues
   return { interactionId, actionIds };
 }

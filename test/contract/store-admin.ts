@@ -78,7 +78,7 @@ export function adminQueriesContract(h: AdminHarness): void {
     const stage = async (over: Partial<NewStagedMail> = {}) => (await insertStaged(store, staged(over)))!;
     let uid: number;
     const newIssue = (over: Partial<NewIssue> = {}) =>
-      createIssue(store, { guid: uniq("guid-"), kind: "ticket", state: "todo", userIdentificationId: uid, subject: "subject", openDate: at(0), updatedAt: at(0), ...over }, "CS-");
+      store.write((tx) => createIssue(tx, { guid: uniq("guid-"), kind: "ticket", state: "todo", userIdentificationId: uid, subject: "subject", openDate: at(0), updatedAt: at(0), ...over }, "CS-"));
     /** A mail from `ident` recorded on `issueId`: staged, interaction, action. */
     const wrote = async (ident: number, issueId: number, over: Partial<NewStagedMail> = {}, details = "text", when = at(1)) => {
       const s = await stage({ status: "complete", ...over });

@@ -34,7 +34,7 @@ export const scenarios = {
   async openIssues(db: Db, a: { count: number; prefix: string; tag: string; userIdentificationId: number; at: string }): Promise<{ id: number; reference: string }[]> {
     const made = await Promise.all(
       Array.from({ length: a.count }, (_, i) =>
-        createIssue(db, { guid: `${a.tag}-${i}`, kind: "ticket", state: "todo", userIdentificationId: a.userIdentificationId, subject: `${a.tag} ${i}`, openDate: a.at, updatedAt: a.at }, a.prefix),
+        db.write((tx) => createIssue(tx, { guid: `${a.tag}-${i}`, kind: "ticket", state: "todo", userIdentificationId: a.userIdentificationId, subject: `${a.tag} ${i}`, openDate: a.at, updatedAt: a.at }, a.prefix)),
       ),
     );
     return made.map((i) => ({ id: i.id, reference: i.reference! }));

@@ -21,8 +21,7 @@ import {
   deleteUnlinkedAttachments,
   findStagedByDedupKey,
   findUserByEmail,
-  firstIdentificationByEmail,
-  firstIdentificationOfUser,
+  senderByEmail,
   getIssue,
   getIssueByGuid,
   getIssueByReference,
@@ -120,7 +119,7 @@ export function storeContract(h: StoreHarness): void {
       updatedAt: at(0),
       ...over,
     });
-    const newIssue = (over: Partial<NewIssue> = {}) => createIssue(store, issueRow(over), "CS-");
+    const newIssue = (over: Partial<NewIssue> = {}) => store.write((tx) => createIssue(tx, issueRow(over), "CS-"));
 
     beforeAll(async () => {
       target = await h.fresh();
@@ -273,15 +272,20 @@ export function storeContract(h: StoreHarness): void {
         const email = `${uniq("user")}@example.com`;
         const user = await createUser(store, { email, firstNames: "Ann", lastName: "Lee", accountId: acct.id, createdAt: at(0) });
         expect(await findUserByEmail(store, email.toUpperCase())).toEqual(user);
-        expect(await firstIdentificationOfUser(store, user.id)).toBeUndefined();
+        const none = { userIdentificationId: null, identificationByEmail: null };
+        expect(await senderByEmail(store, email.toUpperCase())).toEqual({ userId: user.id, supportLevel: "gold", ...none });
         const viaUser = await createIdentification(store, { userId: user.id, email: null, dateAdded: at(1) });
-        expect(await firstIdentificationOfUser(store, user.id)).toEqual(viaUser);
+        await createIdentification(store, { userId: user.id, email: null, dateAdded: at(2) });
+        expect(await senderByEmail(store, email)).toEqual({ userId: user.id, supportLevel: "gold", userIdentificationId: viaUser.id, identificationByEmail: null });
         expect(await identificationEmail(store, viaUser.id)).toBe(email);
+        const plain = await createUser(store, { email: `${uniq("plain")}@example.com`, createdAt: at(0) });
+        expect(await senderByEmail(store, plain.email!)).toEqual({ userId: plain.id, supportLevel: null, ...none });
 
         const loose = `${uniq("loose")}@example.org`;
+        expect(await senderByEmail(store, loose)).toEqual({ userId: null, supportLevel: null, ...none });
         const first = await createIdentification(store, { email: loose, firstNames: "Bo", lastName: null, dateAdded: at(2) });
         await createIdentification(store, { email: loose, dateAdded: at(3) });
-        expect(await firstIdentificationByEmail(store, loose.toUpperCase())).toEqual(first);
+        expect(await senderByEmail(store, loose.toUpperCase())).toEqual({ userId: null, supportLevel: null, userIdentificationId: null, identificationByEmail: first.id });
         expect(await identificationEmail(store, first.id)).toBe(loose);
         expect(await identificationEmail(store, 999_999)).toBeNull();
       });
@@ -296,7 +300,7 @@ export function storeContract(h: StoreHarness): void {
         expect(await getIssueByGuid(store, issue.guid.toUpperCase())).toEqual(issue);
         expect(await getIssueByReference(store, issue.reference!.toLowerCase())).toEqual(issue);
         expect(await getIssueByReference(store, "CS-999999")).toBeUndefined();
-        const lower = await createIssue(store, issueRow(), "ab-");
+        const lower = await store.write((tx) => createIssue(tx, issueRow(), "ab-"));
         expect(lower.reference).toBe(`AB-${String(lower.id).padStart(6, "0")}`);
       });
 

@@ -110,10 +110,8 @@ describe("sendConfirmations", () => {
   async function setUp(deps: Deps) {
     const staged = await stage(deps);
     const uid = (await createIdentification(deps.db, { email: "dora@customer.example", dateAdded: NOW.toISOString() })).id;
-    const issue = await createIssue(
-      deps.db,
-      { guid: "2b8586bb-ef95-4020-9cf8-ed56a059b47e", kind: "ticket", state: "todo", userIdentificationId: uid, openDate: NOW.toISOString(), updatedAt: NOW.toISOString() },
-      "CS-",
+    const issue = await deps.db.write((tx) =>
+      createIssue(tx, { guid: "2b8586bb-ef95-4020-9cf8-ed56a059b47e", kind: "ticket", state: "todo", userIdentificationId: uid, openDate: NOW.toISOString(), updatedAt: NOW.toISOString() }, "CS-"),
     );
     return { staged, uid, issue };
   }

@@ -57,15 +57,19 @@ export async function setStagedStatus(db: Db, id: number, status: string, at: st
   await insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
 }
 
+/** The status, attempts and claim, to check or take a claim without reading the record (issue 9.6). */
+export async function stagedClaim(db: Db, id: number): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
+  return db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?`, [id]);
+}
+
 /**
- * The status, attempts and claim, to check or take a claim without reading the record (issue 9.6).
- * `forCommit`: read to commit the workflow on it; on PostgreSQL the row then stays locked until the
- * transaction ends, so no takeover slips in between this check and the commit (on SQLite the write
- * transaction already excludes every other writer).
+ * The whole record, read to commit the workflow on it: its claim is checked and its fields used
+ * from this one read. On PostgreSQL the row stays locked until the transaction ends, so no takeover
+ * slips in between the check and the commit (on SQLite the write transaction already excludes
+ * every other writer).
  */
-export async function stagedClaim(db: Db, id: number, opts: { forCommit?: boolean } = {}): Promise<{ status: string; attempts: number; claimedBy: string | null; claimedAt: string | null } | undefined> {
-  const lock = opts.forCommit && db.engine === "postgres" ? " FOR UPDATE" : "";
-  return db.get(`SELECT status, attempts, claimed_by AS "claimedBy", claimed_at AS "claimedAt" FROM staged_mails WHERE id = ?${lock}`, [id]);
+export async function stagedForCommit(db: Db, id: number): Promise<StagedMail | undefined> {
+  return getOne(db, stagedMails, `WHERE id = ?${db.engine === "postgres" ? " FOR UPDATE" : ""}`, id);
 }
 
 /** Where a staged record's raw bytes are: in the row, or in a spool file. */
@@ -174,16 +178,26 @@ export async function getIdentification(db: Db, id: number): Promise<UserIdentif
   return getOne(db, userIdentifications, `WHERE id = ?`, id);
 }
 
-export async function firstIdentificationOfUser(db: Db, userId: number): Promise<UserIdentification | undefined> {
-  return getOne(db, userIdentifications, `WHERE user_id = ? ORDER BY id LIMIT 1`, userId);
-}
-
-export async function firstIdentificationByEmail(db: Db, email: string): Promise<UserIdentification | undefined> {
-  return getOne(db, userIdentifications, `WHERE email = ? ORDER BY id LIMIT 1`, email.toLowerCase());
+/**
+ * Who an address is, in one statement (the sender lookup of every mail, domain.md §2): the registered
+ * user with that email and the support level of their account, that user's first identification,
+ * and the first identification with that email of its own.
+ */
+export async function senderByEmail(
+  db: Db,
+  email: string,
+): Promise<{ userId: number | null; supportLevel: string | null; userIdentificationId: number | null; identificationByEmail: number | null }> {
+  return (await db.get(
+    `SELECT u.id AS "userId", a.support_level AS "supportLevel",
+       (SELECT i.id FROM user_identifications i WHERE i.user_id = u.id ORDER BY i.id LIMIT 1) AS "userIdentificationId",
+       (SELECT i.id FROM user_identifications i WHERE i.email = e.email ORDER BY i.id LIMIT 1) AS "identificationByEmail"
+     FROM (SELECT CAST(? AS TEXT) AS email) e LEFT JOIN users u ON u.email = e.email LEFT JOIN accounts a ON a.id = u.account_id`,
+    [email.toLowerCase()],
+  ))!;
 }
 
 export async function createIdentification(db: Db, row: typeof userIdentifications.$inferInsert): Promise<UserIdentification> {
-  return (await getIdentification(db, await insertRow(db, userIdentifications, row)))!;
+  return insertReturning<UserIdentification>(db, userIdentifications, row);
 }
 
 /** The email address behind an identification: the registered user's, else its own. */
@@ -221,11 +235,11 @@ export async function issuesNamed(db: Db, guids: string[], references: string[])
  * counter (SQLite AUTOINCREMENT, a PostgreSQL sequence), which concurrent writers never share
  * (issue 11.3); the reference is set from it in the same transaction.
  */
-export async function createIssue(db: Db, row: NewIssue, referencePrefix: string): Promise<Issue> {
-  return db.write(async (tx) => {
-    const { id } = await insertReturning<Issue>(tx, issues, { ...row, reference: null });
-    return (await updateReturning<Issue>(tx, issues, id, { reference: `${referencePrefix}${String(id).padStart(6, "0")}`.toUpperCase() }))!;
-  });
+export async function createIssue(tx: Db, row: NewIssue, referencePrefix: string): Promise<Issue> {
+  // Two statements of the caller's write transaction (every caller holds one): a savepoint of their
+  // own would cost two more round trips on PostgreSQL and undo nothing the caller's rollback does not.
+  const { id } = await insertReturning<Issue>(tx, issues, { ...row, reference: null });
+  return (await updateReturning<Issue>(tx, issues, id, { reference: `${referencePrefix}${String(id).padStart(6, "0")}`.toUpperCase() }))!;
 }
 
 /** Updates an issue and keeps what changed in its history (issue 14), with who did it: the OS user
