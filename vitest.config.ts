@@ -35,6 +35,7 @@ const onBothEngines = [
   "test/security/address-capability.test.ts",
   "test/security/confirmations.test.ts",
   "test/security/replay-output-identity.test.ts",
+  "test/security/local-folders.test.ts",
 ];
 
 // Where no server can be started (no PostgreSQL binaries, no server given in INGEST_MAIL_TEST_PG)
