@@ -4,7 +4,7 @@
 //   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
 import { existsSync, rmSync } from "node:fs";
 import { isStorageFault, NotFoundError, StorageFault } from "../errors.js";
-import { deleteUnlinkedAttachments, getStaged, insertAttachments, otherStagedWithMessageId, rawOf, setStagedStatus, stagedClaim, stagedForCommit, takeClaim, updateIssue, updateStaged, type Issue, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
+import { getStaged, rawOf, setStagedStatus, stagedClaim, stagedForCommit, takeClaim, updateIssue, writeComponents, type Issue, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
 import { linkGraph } from "../store/queries/link-queries.js";
 import { baseAddress } from "../rules/address-ids.js";
 import { planDelivery } from "../rules/deliver.js";
@@ -34,6 +34,8 @@ export interface IngestOptions {
   onStaged?: (stagedId: number) => void;
   /** Told of the temporary spool file while it exists (removed by the signal handler). */
   onTempFile?: (path: string | null) => void;
+  /** deps.db is a unit of the caller's that a staging failure fails whole (import): see stageRaw. */
+  stageInCallerUnit?: boolean;
 }
 
 /** read → stage (commit) → process. Throws only when the mail could not be staged. */
@@ -102,7 +104,7 @@ export interface AfterStagingOptions extends ProcessOptions {
 
 /** stage (its own commit) → process. Throws only when the mail could not be staged. */
 export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope, opts: IngestOptions & AfterStagingOptions): Promise<Outcome> {
-  const staged = await stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false);
+  const staged = await stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false, opts.stageInCallerUnit === true);
   try {
     opts.onStaged?.(staged.stagedId);
     return await afterStaging(deps, staged, { ...opts, raw });
@@ -184,10 +186,11 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
         applied = false;
         result = await deps.db.write(async (db) => {
           const tx = { ...deps, db };
-          const current = await stagedForCommit(db, stagedId);
-          if (!current) throw new NotFoundError(`no staged mail ${stagedId}`);
+          const found = await stagedForCommit(db, stagedId, p.messageId);
+          if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
+          const current = found.row;
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(current), created: [], readBack: false };
-          const row = await applyComponents(tx, current, p, trace);
+          const row = await applyComponents(tx, current, p, trace, found.messageIdReusedBy);
           applied = true;
           return workflow(tx, { ...row, status: "in_process" }, p, trace, opts);
         });
@@ -271,7 +274,7 @@ const mailboxOrNull = (address: string | undefined) => (address && address.lengt
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
 
 /** Writes the parsed components and attachments onto the record (inside the workflow transaction). */
-async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMail, trace: TraceStep[]): Promise<StagedMail> {
+async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMail, trace: TraceStep[], messageIdReusedBy: number | null): Promise<StagedMail> {
   const stagedId = current.id;
   const patch: Partial<NewStagedMail> = {
     messageId: parsed.messageId,
@@ -294,21 +297,15 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
   if (parsed.from?.address && !patch.fromAddress)
     trace.push({ step: "parse", decision: "no sender address", reason: `the From address is ${parsed.from.address.length} characters, more than any mailbox can have (RFC 5321 4.5.3.1: ${MAX_ADDRESS})` });
-  if (parsed.messageId) {
-    const other = await otherStagedWithMessageId(deps.db, parsed.messageId, stagedId);
-    // Issue 9.5: a Message-ID is no proof of identity (web forms reuse them); only our own outbound
-    // ids thread anything, so a reused one changes nothing but is worth knowing.
-    if (other !== null) trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${other} has the same Message-ID with other content; processed as a message of its own` });
-  }
+  // Issue 9.5: a Message-ID is no proof of identity (web forms reuse them); only our own outbound
+  // ids thread anything, so a reused one changes nothing but is worth knowing.
+  if (messageIdReusedBy !== null)
+    trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${messageIdReusedBy} has the same Message-ID with other content; processed as a message of its own` });
   const kept: string[] = [];
   for (const a of parsed.attachments) kept.push(await keepAttachment(deps.db, a));
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones.
-  await deleteUnlinkedAttachments(deps.db, stagedId);
-  await insertAttachments(
-    deps.db,
-    parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] })),
-  );
-  await updateStaged(deps.db, stagedId, patch);
+  const rows = parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] }));
+  await writeComponents(deps.db, stagedId, patch, rows);
   return { ...current, ...patch } as StagedMail;
 }
 
@@ -340,9 +337,9 @@ async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, step
   let row: StagedMail | undefined;
   try {
     row = await deps.db.write(async (db) => {
-      const current = await stagedForCommit(db, stagedId);
+      const current = (await stagedForCommit(db, stagedId))?.row;
       if (!current || current.status !== "new" || current.claimedBy !== claim.by) return current;
-      if (parsed) await applyComponents({ ...deps, db }, current, parsed, []);
+      if (parsed) await applyComponents({ ...deps, db }, current, parsed, [], null);
       await setStagedStatus(db, stagedId, "error", at, { error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);
       return getStaged(db, stagedId);
     });

@@ -34,13 +34,17 @@ export type StageResult =
   /** A redelivery of a record whose processing was interrupted too often: now `error`. */
   | { kind: "gave-up"; stagedId: number };
 
-/** Stages one message in its own commit (fsynced when `durable`). */
-export async function stageRaw(deps: Deps, input: StageInput, durable = true): Promise<StageResult> {
-  return (await stageRawBatch(deps, [input], durable))[0];
+/**
+ * Stages one message in its own commit (fsynced when `durable`). `inCallerUnit`: deps.db is a
+ * transaction whose unit a staging failure fails as a whole (import's per-mail savepoint), so the
+ * staging takes no savepoint of its own (TxOptions.noSavepoint).
+ */
+export async function stageRaw(deps: Deps, input: StageInput, durable = true, inCallerUnit = false): Promise<StageResult> {
+  return (await stageRawBatch(deps, [input], durable, inCallerUnit))[0];
 }
 
 /** Stages several messages in one transaction, one fsync for all (LMTP's group commit, import). */
-export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = true): Promise<StageResult[]> {
+export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = true, inCallerUnit = false): Promise<StageResult[]> {
   const at = deps.now().toISOString();
   const self = selfClaim();
   try {
@@ -50,7 +54,7 @@ export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = 
         for (const input of inputs) out.push(await stageOne({ ...deps, db: tx }, input, at, self));
         return out;
       },
-      { durable },
+      { durable, noSavepoint: inCallerUnit },
     );
   } catch (e) {
     for (const input of inputs) discardUnstaged(input.raw);

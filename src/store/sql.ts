@@ -103,13 +103,75 @@ export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, v
   return row ? mapRow<T>(table, row) : undefined;
 }
 
-/** One INSERT of several rows with the same properties (fewer statements on the hot path). */
-export async function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): Promise<void> {
-  if (!rows.length) return;
+/**
+ * insertReturning() (or insertReturningUnlessTaken() with `uniqueColumn`) plus one row of a child
+ * table that points to the new row by `parentColumn`, inserted only when the row was: one statement
+ * on PostgreSQL (a data-modifying WITH reading the new id), two on SQLite.
+ */
+export async function insertWithChild<T extends { id: number }>(
+  db: Db,
+  table: PlainTable,
+  values: Record<string, unknown>,
+  child: { table: PlainTable; parentColumn: string; values: Record<string, unknown> },
+  uniqueColumn?: string,
+): Promise<T | undefined> {
+  if (db.engine !== "postgres") {
+    const row = uniqueColumn ? await insertReturningUnlessTaken<T>(db, table, values, uniqueColumn) : await insertReturning<T>(db, table, values);
+    if (row) await insertRow(db, child.table, { ...child.values, [child.parentColumn]: row.id });
+    return row;
+  }
+  const p = assignments(table, values);
+  const c = assignments(child.table, child.values);
+  const parent = info(child.table).columns.get(child.parentColumn);
+  if (!parent) throw new Error(`no column ${child.parentColumn} in ${info(child.table).name}`);
+  const conflict = uniqueColumn ? ` ON CONFLICT ("${uniqueColumn}") DO NOTHING` : "";
+  const sql =
+    `WITH p AS (${insertSql(table, p.cols)}${conflict} RETURNING ${info(table).select}), ` +
+    `c AS (INSERT INTO "${info(child.table).name}" ("${parent}", ${c.cols.map((x) => `"${x}"`).join(", ")}) SELECT "id", ${c.cols.map(() => "?").join(", ")} FROM p) SELECT * FROM p`;
+  const row = await db.get(sql, [...p.params, ...c.params]);
+  return row ? mapRow<T>(table, row) : undefined;
+}
+
+/** A statement with its parameters, built here and run by runWrites(). */
+export interface Write {
+  sql: string;
+  params: unknown[];
+}
+
+/** One INSERT of several rows with the same properties, or null for no rows. */
+export function insertWrite(table: PlainTable, rows: Record<string, unknown>[]): Write | null {
+  if (!rows.length) return null;
   const all = rows.map((r) => assignments(table, r));
   const cols = all[0].cols;
-  if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertRows: rows of ${info(table).name} differ in their properties`);
-  await db.run(insertSql(table, cols, rows.length), all.flatMap((a) => a.params));
+  if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertWrite: rows of ${info(table).name} differ in their properties`);
+  return { sql: insertSql(table, cols, rows.length), params: all.flatMap((a) => a.params) };
+}
+
+/** UPDATE of the given properties of one row by id, or null when there are none. */
+export function updateWrite(table: PlainTable, id: number, patch: Record<string, unknown>): Write | null {
+  const { cols, params } = assignments(table, patch);
+  return cols.length ? { sql: updateSql(table, cols), params: [...params, id] } : null;
+}
+
+/**
+ * Writes whose results nobody reads, in order. On PostgreSQL they go as one statement, each but the
+ * last a data-modifying WITH (it runs to completion, read or not: postgresql.org/docs/current/
+ * queries-with.html#QUERIES-WITH-MODIFYING), so one round trip instead of several; SQLite runs them
+ * one by one (a statement is a function call there, and it has no data-modifying WITH).
+ */
+export async function runWrites(db: Db, writes: (Write | null)[]): Promise<void> {
+  const ws = writes.filter((w): w is Write => w !== null);
+  if (db.engine !== "postgres" || ws.length < 2) {
+    for (const w of ws) await db.run(w.sql, w.params);
+    return;
+  }
+  const last = ws[ws.length - 1];
+  await db.run(`WITH ${ws.slice(0, -1).map((w, i) => `w${i} AS (${w.sql})`).join(", ")} ${last.sql}`, ws.flatMap((w) => w.params));
+}
+
+/** One INSERT of several rows with the same properties (fewer statements on the hot path). */
+export async function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): Promise<void> {
+  await runWrites(db, [insertWrite(table, rows)]);
 }
 
 function insertSql(table: PlainTable, cols: string[], rows = 1): string {
@@ -130,9 +192,7 @@ export async function updateReturning<T>(db: Db, table: PlainTable, id: number, 
 
 /** UPDATE the given properties of one row by id. */
 export async function updateRow(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): Promise<void> {
-  const { cols, params } = assignments(table, patch);
-  if (!cols.length) return;
-  await db.run(updateSql(table, cols), [...params, id]);
+  await runWrites(db, [updateWrite(table, id, patch)]);
 }
 
 export async function getOne<T>(db: Db, table: PlainTable, rest: string, ...params: unknown[]): Promise<T | undefined> {

@@ -46,6 +46,12 @@ export interface TxOptions {
   durable?: boolean;
   /** Deleted rows are overwritten, not just unlinked (purge, issue 14: SQLite secure_delete). */
   secureDelete?: boolean;
+  /**
+   * Called on a transaction, fn runs in it directly instead of in a savepoint: for work whose
+   * failure fails the caller's own unit anyway (staging inside import's per-mail savepoint), where
+   * the savepoint would only cost two statements (two round trips on PostgreSQL).
+   */
+  noSavepoint?: boolean;
 }
 
 /**

@@ -18,7 +18,6 @@ import {
   createIdentification,
   createIssue,
   createUser,
-  deleteUnlinkedAttachments,
   findStagedByDedupKey,
   findUserByEmail,
   senderByEmail,
@@ -36,11 +35,12 @@ import {
   issuesNamed,
   issuesOfStaged,
   linkAttachmentsToAction,
+  writeComponents,
   listIssues,
   listStaged,
   listStagedIds,
   listStuckStaged,
-  otherStagedWithMessageId,
+  stagedForCommit,
   outboundToRetry,
   pendingDigest,
   rawOf,
@@ -231,9 +231,12 @@ export function storeContract(h: StoreHarness): void {
         expect(held[0]).toEqual({ id: b.id, receivedAt: at(200), updatedAt: at(200), status: "held", fromAddress: null, subject: null, reason: null, error: null, duplicateOf: null, rawSize: 5, source: "stdin" });
         expect((await listStaged(store, { limit: 1 }))[0].id).toBe(dup.id);
 
-        expect(await otherStagedWithMessageId(store, `<${tag}@x>`, b.id)).toBe(a.id);
-        expect(await otherStagedWithMessageId(store, `<${tag}@x>`, a.id)).toBe(b.id);
-        expect(await otherStagedWithMessageId(store, `<none-${tag}@x>`, a.id)).toBeNull();
+        // The record to commit the workflow on, and another (not a duplicate) with the parse's Message-ID.
+        expect(await stagedForCommit(store, b.id, `<${tag}@x>`)).toEqual({ row: await getStaged(store, b.id), messageIdReusedBy: a.id });
+        expect((await stagedForCommit(store, a.id, `<${tag}@x>`))?.messageIdReusedBy).toBe(b.id);
+        expect((await stagedForCommit(store, a.id, `<none-${tag}@x>`))?.messageIdReusedBy).toBeNull();
+        expect((await stagedForCommit(store, a.id))?.messageIdReusedBy).toBeNull();
+        expect(await stagedForCommit(store, 999_999)).toBeUndefined();
 
         const stuck = (await insertStaged(store, staged({ status: "new", updatedAt: "2000-01-01T00:00:00.000Z" })))!;
         const ids = (await listStuckStaged(store, "2000-01-02T00:00:00.000Z")).map((r) => r.id);
@@ -256,11 +259,18 @@ export function storeContract(h: StoreHarness): void {
 
         await linkAttachmentsToAction(store, s.id, 4242);
         await insertAttachments(store, [file("c.txt")]);
-        await deleteUnlinkedAttachments(store, s.id);
+        // A parse again: the unlinked row (c) gives way to the new ones (d, e); the linked ones stay.
+        await store.write((tx) => writeComponents(tx, s.id, { subject: "parsed again", messageId: "<again@example.com>" }, [file("d.txt"), file("e.txt")]));
         expect((await attachmentsOf(store, s.id)).map((r) => [r.filename, r.actionId])).toEqual([
           ["a.txt", 4242],
           ["b.txt", 4242],
+          ["d.txt", null],
+          ["e.txt", null],
         ]);
+        expect(await getStaged(store, s.id)).toMatchObject({ subject: "parsed again", messageId: "<again@example.com>" });
+        await store.write((tx) => writeComponents(tx, s.id, { subject: "no attachments now" }, []));
+        expect((await attachmentsOf(store, s.id)).map((r) => r.filename)).toEqual(["a.txt", "b.txt"]);
+        expect(await getStaged(store, s.id)).toMatchObject({ subject: "no attachments now", messageId: "<again@example.com>" });
         expect(await attachmentsOf(store, 999_999)).toEqual([]);
       });
     });

@@ -129,6 +129,8 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
         ingestRaw({ ...deps, db: sp }, raw, { recipient: null, sender: null }, {
           source: "import",
           durable: false,
+          // This savepoint is the mail's unit: a staging that fails fails the mail.
+          stageInCallerUnit: true,
           parsed,
           sendConfirmations: opts.sendConfirmations ?? false,
           deferOutbound: (send) => void sends.push(send),

@@ -165,7 +165,8 @@ class TxDb implements Db {
     return { changes: (await this.conn.run(sql, params)).rowCount ?? 0 };
   }
 
-  write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+  write<T>(fn: (tx: Db) => Promise<T>, opts?: TxOptions): Promise<T> {
+    if (opts?.noSavepoint) return fn(this);
     const next = this.last.then(() => this.savepoint(fn));
     this.last = next.catch(() => {});
     return next;

@@ -3,7 +3,7 @@
 import type { Db } from "../store.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, insertReturning, insertReturningUnlessTaken, insertRow, insertRows, updateReturning, updateRow } from "../sql.js";
+import { getAll, getOne, info, insertReturning, insertRow, insertRows, insertWithChild, insertWrite, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -31,10 +31,8 @@ export async function findStagedByDedupKey(db: Db, key: string): Promise<{ id: n
  * engines; the caller then treats this delivery as that record's redelivery).
  */
 export async function insertStaged(db: Db, row: NewStagedMail, note?: string): Promise<StagedMail | undefined> {
-  const staged = row.dedupKey ? await insertReturningUnlessTaken<StagedMail>(db, stagedMails, row, "dedup_key") : await insertReturning<StagedMail>(db, stagedMails, row);
-  if (!staged) return undefined;
-  await insertRow(db, stagedMailStatusHistory, { stagedMailId: staged.id, status: row.status, at: row.receivedAt, note: note ?? null });
-  return staged;
+  const history = { table: stagedMailStatusHistory, parentColumn: "stagedMailId", values: { status: row.status, at: row.receivedAt, note: note ?? null } };
+  return insertWithChild<StagedMail>(db, stagedMails, row, history, row.dedupKey ? "dedup_key" : undefined);
 }
 
 /**
@@ -53,8 +51,10 @@ export async function takeClaim(db: Db, id: number, seen: { attempts: number; cl
 /** Sets the record's status (with the patch) and records it in the history, after the statuses it
  * passed through within the same transaction (`passed`), all at `at`. */
 export async function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): Promise<void> {
-  await updateRow(db, stagedMails, id, { ...patch, status, updatedAt: at });
-  await insertRows(db, stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]);
+  await runWrites(db, [
+    updateWrite(stagedMails, id, { ...patch, status, updatedAt: at }),
+    insertWrite(stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]),
+  ]);
 }
 
 /** The status, attempts and claim, to check or take a claim without reading the record (issue 9.6). */
@@ -68,8 +68,14 @@ export async function stagedClaim(db: Db, id: number): Promise<{ status: string;
  * slips in between the check and the commit (on SQLite the write transaction already excludes
  * every other writer).
  */
-export async function stagedForCommit(db: Db, id: number): Promise<StagedMail | undefined> {
-  return getOne(db, stagedMails, `WHERE id = ?${db.engine === "postgres" ? " FOR UPDATE" : ""}`, id);
+export async function stagedForCommit(db: Db, id: number, messageId: string | null = null): Promise<{ row: StagedMail; messageIdReusedBy: number | null } | undefined> {
+  // In the same statement: the first other record (not a duplicate) with the Message-ID this parse
+  // found, noted in the trace (issue 9.5: a reused Message-ID is no proof of identity).
+  const reused = `(SELECT o.id FROM staged_mails o WHERE o.message_id = ? AND o.id <> staged_mails.id AND o.status <> 'duplicate' ORDER BY o.id LIMIT 1) AS "messageIdReusedBy"`;
+  const found = await db.get<Record<string, unknown>>(`SELECT ${info(stagedMails).select}, ${reused} FROM staged_mails WHERE id = ?${db.engine === "postgres" ? " FOR UPDATE" : ""}`, [messageId, id]);
+  if (!found) return undefined;
+  const { messageIdReusedBy, ...row } = found;
+  return { row: mapRow<StagedMail>(stagedMails, row), messageIdReusedBy: (messageIdReusedBy as number | null) ?? null };
 }
 
 /** Where a staged record's raw bytes are: in the row, or in a spool file. */
@@ -77,11 +83,6 @@ export async function rawOf(db: Db, id: number): Promise<{ raw: Buffer | null; r
   return (await db.get(`SELECT raw, raw_path AS "rawPath" FROM staged_mails WHERE id = ?`, [id])) as { raw: Buffer | null; rawPath: string | null } | undefined;
 }
 
-/** Another staged record with this Message-ID (a reused id is noted in the trace, issue 9.5). */
-export async function otherStagedWithMessageId(db: Db, messageId: string, exceptId: number): Promise<number | null> {
-  const row = (await db.get(`SELECT id FROM staged_mails WHERE message_id = ? AND id <> ? AND status <> 'duplicate' ORDER BY id LIMIT 1`, [messageId, exceptId])) as { id: number } | undefined;
-  return row?.id ?? null;
-}
 
 /** Staged records in these statuses, received since a time, oldest first (bulk resubmit). */
 export async function listStagedIds(db: Db, statuses: string[], since: string | null): Promise<number[]> {
@@ -136,12 +137,21 @@ export async function countStagedByStatus(db: Db): Promise<Record<string, number
 // ---- attachments ----
 
 export async function insertAttachments(db: Db, rows: NewAttachment[]): Promise<void> {
-  for (const row of rows) await insertRow(db, attachments, row);
+  await insertRows(db, attachments, rows);
 }
 
-/** Attachment rows of an earlier parse that no action took (a record parsed again replaces them). */
-export async function deleteUnlinkedAttachments(db: Db, stagedMailId: number): Promise<void> {
-  await db.run(`DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`, [stagedMailId]);
+/**
+ * What a parse found, onto its record (in the workflow's transaction): the attachment rows of an
+ * earlier parse that no action took give way to `rows` (a record parsed again replaces them), and
+ * the record gets its components. One statement on PostgreSQL (runWrites): its parts share one
+ * snapshot, so the DELETE never meets the rows inserted beside it.
+ */
+export async function writeComponents(db: Db, stagedMailId: number, patch: Partial<NewStagedMail>, rows: NewAttachment[]): Promise<void> {
+  await runWrites(db, [
+    { sql: `DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`, params: [stagedMailId] },
+    insertWrite(attachments, rows),
+    updateWrite(stagedMails, stagedMailId, patch),
+  ]);
 }
 
 export async function attachmentsOf(db: Db, stagedMailId: number): Promise<Attachment[]> {

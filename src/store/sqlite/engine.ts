@@ -102,7 +102,7 @@ class SqliteDb implements Db {
   }
 
   write<T>(fn: (tx: Db) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    if (this.depth > 0) return this.savepoint(fn);
+    if (this.depth > 0) return opts.noSavepoint ? fn(this) : this.savepoint(fn);
     return this.transaction("BEGIN IMMEDIATE", fn, opts.durable === true, opts.secureDelete === true);
   }
 
