@@ -138,13 +138,23 @@ export interface Write {
   params: unknown[];
 }
 
-/** One INSERT of several rows with the same properties, or null for no rows. */
-export function insertWrite(table: PlainTable, rows: Record<string, unknown>[]): Write | null {
-  if (!rows.length) return null;
+// Parameters in one statement, well under both engines' limits (SQLite 32,766; PostgreSQL 65,535):
+// a hostile mail may carry thousands of attachments.
+const MAX_PARAMS = 10_000;
+
+/** INSERTs of rows with the same properties: as few statements as the parameter limit allows. */
+export function insertWrites(table: PlainTable, rows: Record<string, unknown>[]): Write[] {
+  if (!rows.length) return [];
   const all = rows.map((r) => assignments(table, r));
   const cols = all[0].cols;
-  if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertWrite: rows of ${info(table).name} differ in their properties`);
-  return { sql: insertSql(table, cols, rows.length), params: all.flatMap((a) => a.params) };
+  if (all.some((a) => a.cols.join() !== cols.join())) throw new Error(`insertWrites: rows of ${info(table).name} differ in their properties`);
+  const per = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, cols.length)));
+  const out: Write[] = [];
+  for (let i = 0; i < all.length; i += per) {
+    const part = all.slice(i, i + per);
+    out.push({ sql: insertSql(table, cols, part.length), params: part.flatMap((a) => a.params) });
+  }
+  return out;
 }
 
 /** UPDATE of the given properties of one row by id, or null when there are none. */
@@ -161,17 +171,26 @@ export function updateWrite(table: PlainTable, id: number, patch: Record<string,
  */
 export async function runWrites(db: Db, writes: (Write | null)[]): Promise<void> {
   const ws = writes.filter((w): w is Write => w !== null);
-  if (db.engine !== "postgres" || ws.length < 2) {
+  if (db.engine !== "postgres") {
     for (const w of ws) await db.run(w.sql, w.params);
     return;
   }
-  const last = ws[ws.length - 1];
-  await db.run(`WITH ${ws.slice(0, -1).map((w, i) => `w${i} AS (${w.sql})`).join(", ")} ${last.sql}`, ws.flatMap((w) => w.params));
+  // Consecutive writes together while their parameters stay under the limit.
+  for (let i = 0; i < ws.length; ) {
+    let n = 1;
+    let params = ws[i].params.length;
+    while (i + n < ws.length && params + ws[i + n].params.length <= MAX_PARAMS) params += ws[i + n++].params.length;
+    const group = ws.slice(i, i + n);
+    const last = group[group.length - 1];
+    const sql = group.length === 1 ? last.sql : `WITH ${group.slice(0, -1).map((w, k) => `w${k} AS (${w.sql})`).join(", ")} ${last.sql}`;
+    await db.run(sql, group.flatMap((w) => w.params));
+    i += n;
+  }
 }
 
-/** One INSERT of several rows with the same properties (fewer statements on the hot path). */
+/** INSERT of rows with the same properties, in as few statements as the parameter limit allows. */
 export async function insertRows(db: Db, table: PlainTable, rows: Record<string, unknown>[]): Promise<void> {
-  await runWrites(db, [insertWrite(table, rows)]);
+  await runWrites(db, insertWrites(table, rows));
 }
 
 function insertSql(table: PlainTable, cols: string[], rows = 1): string {

@@ -273,6 +273,16 @@ export function storeContract(h: StoreHarness): void {
         expect(await getStaged(store, s.id)).toMatchObject({ subject: "no attachments now", messageId: "<again@example.com>" });
         expect(await attachmentsOf(store, 999_999)).toEqual([]);
       });
+
+      it("a parse with thousands of attachments (a hostile mail) stays under both engines' parameter limits", async () => {
+        const s = (await insertStaged(store, staged({})))!;
+        const many = Array.from({ length: 5_000 }, (_, i) => ({ stagedMailId: s.id, filename: `p${i}`, contentType: "text/plain", size: 1, contentId: null, sha256: "e".repeat(64), storedPath: `/att/${s.id}/p${i}` }));
+        await store.write((tx) => writeComponents(tx, s.id, { subject: "many parts" }, many));
+        const rows = await attachmentsOf(store, s.id);
+        expect(rows.length).toBe(5_000);
+        expect(rows[4_999].filename).toBe("p4999");
+        expect(await getStaged(store, s.id)).toMatchObject({ subject: "many parts" });
+      });
     });
 
     describe("people", () => {

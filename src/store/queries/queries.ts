@@ -3,7 +3,7 @@
 import type { Db } from "../store.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, info, insertReturning, insertRow, insertRows, insertWithChild, insertWrite, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
+import { getAll, getOne, info, insertReturning, insertRow, insertRows, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -53,7 +53,7 @@ export async function takeClaim(db: Db, id: number, seen: { attempts: number; cl
 export async function setStagedStatus(db: Db, id: number, status: string, at: string, patch: Partial<NewStagedMail> = {}, note?: string | null, passed: string[] = []): Promise<void> {
   await runWrites(db, [
     updateWrite(stagedMails, id, { ...patch, status, updatedAt: at }),
-    insertWrite(stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]),
+    ...insertWrites(stagedMailStatusHistory, [...passed.map((s) => ({ stagedMailId: id, status: s, at, note: null })), { stagedMailId: id, status, at, note: note ?? null }]),
   ]);
 }
 
@@ -82,7 +82,6 @@ export async function stagedForCommit(db: Db, id: number, messageId: string | nu
 export async function rawOf(db: Db, id: number): Promise<{ raw: Buffer | null; rawPath: string | null } | undefined> {
   return (await db.get(`SELECT raw, raw_path AS "rawPath" FROM staged_mails WHERE id = ?`, [id])) as { raw: Buffer | null; rawPath: string | null } | undefined;
 }
-
 
 /** Staged records in these statuses, received since a time, oldest first (bulk resubmit). */
 export async function listStagedIds(db: Db, statuses: string[], since: string | null): Promise<number[]> {
@@ -149,7 +148,7 @@ export async function insertAttachments(db: Db, rows: NewAttachment[]): Promise<
 export async function writeComponents(db: Db, stagedMailId: number, patch: Partial<NewStagedMail>, rows: NewAttachment[]): Promise<void> {
   await runWrites(db, [
     { sql: `DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`, params: [stagedMailId] },
-    insertWrite(attachments, rows),
+    ...insertWrites(attachments, rows),
     updateWrite(stagedMails, stagedMailId, patch),
   ]);
 }
