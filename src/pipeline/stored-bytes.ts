@@ -17,10 +17,11 @@ function blobsOf(db: Db, ref: string): Blobs {
  * Garbage is collected more often for bytes that pass through the database driver than for a file
  * (memory.ts): a chunk read leaves some ten times its size behind (the driver's receive buffer,
  * doubled until the message fits; bytea's hex text; the decoded bytes). Measured with a 50 MB
- * attachment parsed from the database: every 24 MB, 165–188 MB peak RSS; every 4 MB, 120–130 MB
- * (SQLite's file: 107 MB); more often costs time for little (1 MB: 117 MB, twice the time).
+ * attachment parsed from the database: every 24 MB, 165–188 MB peak RSS; every 4 MB, 120–130 MB on a
+ * quiet machine but 125–151 MB under the test suite's load; every 2 MB, 117–121 MB in five runs, the
+ * test file no slower (SQLite's file: 107 MB); 1 MB: 117 MB, twice the time.
  */
-const DRIVER_GC_BYTES = 4 * 1024 * 1024;
+const DRIVER_GC_BYTES = 2 * 1024 * 1024;
 
 function counted(stream: Readable): Readable {
   const gc = new GarbageEvery(DRIVER_GC_BYTES);
