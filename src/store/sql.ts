@@ -105,8 +105,9 @@ export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, v
 
 /**
  * insertReturning() (or insertReturningUnlessTaken() with `uniqueColumn`) plus one row of a child
- * table that points to the new row by `parentColumn`, inserted only when the row was: one statement
- * on PostgreSQL (a data-modifying WITH reading the new id), two on SQLite.
+ * table that points to the new row by `parentColumn`, inserted only when the row was; returns the new
+ * row (but blobs) and the child's id. One statement on PostgreSQL (data-modifying WITHs, the child
+ * reading the new id), two on SQLite.
  */
 export async function insertWithChild<T extends { id: number }>(
   db: Db,
@@ -114,11 +115,10 @@ export async function insertWithChild<T extends { id: number }>(
   values: Record<string, unknown>,
   child: { table: PlainTable; parentColumn: string; values: Record<string, unknown> },
   uniqueColumn?: string,
-): Promise<T | undefined> {
+): Promise<{ row: T; childId: number } | undefined> {
   if (db.engine !== "postgres") {
     const row = uniqueColumn ? await insertReturningUnlessTaken<T>(db, table, values, uniqueColumn) : await insertReturning<T>(db, table, values);
-    if (row) await insertRow(db, child.table, { ...child.values, [child.parentColumn]: row.id });
-    return row;
+    return row && { row, childId: await insertRow(db, child.table, { ...child.values, [child.parentColumn]: row.id }) };
   }
   const p = assignments(table, values);
   const c = assignments(child.table, child.values);
@@ -127,9 +127,29 @@ export async function insertWithChild<T extends { id: number }>(
   const conflict = uniqueColumn ? ` ON CONFLICT ("${uniqueColumn}") DO NOTHING` : "";
   const sql =
     `WITH p AS (${insertSql(table, p.cols)}${conflict} RETURNING ${info(table).select}), ` +
-    `c AS (INSERT INTO "${info(child.table).name}" ("${parent}", ${c.cols.map((x) => `"${x}"`).join(", ")}) SELECT "id", ${c.cols.map(() => "?").join(", ")} FROM p) SELECT * FROM p`;
-  const row = await db.get(sql, [...p.params, ...c.params]);
-  return row ? mapRow<T>(table, row) : undefined;
+    `c AS (INSERT INTO "${info(child.table).name}" ("${parent}", ${c.cols.map((x) => `"${x}"`).join(", ")}) SELECT "id", ${c.cols.map(() => "?").join(", ")} FROM p RETURNING "id") ` +
+    `SELECT p.*, (SELECT "id" FROM c) AS "childRowId" FROM p`;
+  const found = await db.get<Record<string, unknown>>(sql, [...p.params, ...c.params]);
+  if (!found) return undefined;
+  const { childRowId, ...row } = found;
+  return { row: mapRow<T>(table, row), childId: Number(childRowId) };
+}
+
+/**
+ * PostgreSQL: INSERT of a row whose `column` is `prefix` + its own id, zero-padded to `digits` (longer
+ * ids as they are), in one statement: the id is drawn from the table's identity sequence first.
+ * Returns the new row (but blobs).
+ */
+export async function insertNumbered<T>(db: Db, table: PlainTable, values: Record<string, unknown>, column: string, prefix: string, digits: number): Promise<T> {
+  const t = info(table);
+  const target = t.columns.get(column);
+  if (!target) throw new Error(`no column ${column} in ${t.name}`);
+  const { cols, params } = assignments(table, values);
+  const sql =
+    `WITH n AS (SELECT nextval(pg_get_serial_sequence('"${t.name}"', 'id')) AS id) ` +
+    `INSERT INTO "${t.name}" ("id", "${target}"${cols.map((c) => `, "${c}"`).join("")}) ` +
+    `SELECT n.id, CAST(? AS TEXT) || lpad(n.id::text, greatest(${digits}, length(n.id::text)), '0')${cols.map(() => ", ?").join("")} FROM n RETURNING ${t.select}`;
+  return mapRow<T>(table, await db.get(sql, [prefix, ...params]));
 }
 
 /** A statement with its parameters, built here and run by runWrites(). */

@@ -30,6 +30,7 @@ import {
   insertAction,
   insertAttachments,
   insertInteraction,
+  insertInteractionWithAction,
   insertOutbound,
   insertStaged,
   issuesNamed,
@@ -324,6 +325,17 @@ export function storeContract(h: StoreHarness): void {
         expect(lower.reference).toBe(`AB-${String(lower.id).padStart(6, "0")}`);
       });
 
+      it("createIssue: an id past 999,999 keeps all its digits in the reference", async () => {
+        // The counter moved on as after a million issues (each engine's own counter).
+        if (store.engine === "postgres") await store.run(`SELECT setval(pg_get_serial_sequence('issues', 'id'), 1234566)`);
+        else {
+          await store.run(`UPDATE sqlite_sequence SET seq = 1234566 WHERE name = 'issues'`);
+          await store.run(`INSERT INTO sqlite_sequence (name, seq) SELECT 'issues', 1234566 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'issues')`);
+        }
+        expect(await newIssue()).toMatchObject({ id: 1234567, reference: "CS-1234567" });
+        expect(await store.write((tx) => createIssue(tx, issueRow(), "x-"))).toMatchObject({ id: 1234568, reference: "X-1234568" });
+      });
+
       it("createIssue inside a transaction is undone with it", async () => {
         const guid = uniq("rolled-back");
         await expect(
@@ -436,6 +448,16 @@ export function storeContract(h: StoreHarness): void {
         expect(await actionDetails(store, a2)).toBe("text two");
         expect(await actionDetails(store, 999_999)).toBeNull();
         expect(await issuesOfStaged(store, 999_999)).toEqual([]);
+      });
+
+      it("insertInteractionWithAction: the interaction and its one action, the action pointing to it", async () => {
+        const s = (await insertStaged(store, staged()))!;
+        const issue = await newIssue();
+        const r = await store.write((tx) =>
+          insertInteractionWithAction(tx, { userIdentificationId: uid, stagedMailId: s.id, interactionDate: at(0), originator: "customer", type: "email", headers: "h" }, { issueId: issue.id, details: "the text", replyText: "new part", createdAt: at(2) }),
+        );
+        expect(await issuesOfStaged(store, s.id)).toEqual([{ issueId: issue.id, actionId: r.actionId }]);
+        expect(await actionsOfIssue(store, issue.id)).toEqual([{ id: r.actionId, interactionId: r.interactionId, details: "the text", replyText: "new part", createdAt: at(2), stagedMailId: s.id }]);
       });
     });
 

@@ -3,7 +3,7 @@
 import type { Db } from "../store.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, info, insertReturning, insertRow, insertRows, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
+import { getAll, getOne, info, insertReturning, insertRow, insertRows, insertNumbered, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -32,7 +32,7 @@ export async function findStagedByDedupKey(db: Db, key: string): Promise<{ id: n
  */
 export async function insertStaged(db: Db, row: NewStagedMail, note?: string): Promise<StagedMail | undefined> {
   const history = { table: stagedMailStatusHistory, parentColumn: "stagedMailId", values: { status: row.status, at: row.receivedAt, note: note ?? null } };
-  return insertWithChild<StagedMail>(db, stagedMails, row, history, row.dedupKey ? "dedup_key" : undefined);
+  return (await insertWithChild<StagedMail>(db, stagedMails, row, history, row.dedupKey ? "dedup_key" : undefined))?.row;
 }
 
 /**
@@ -240,15 +240,17 @@ export async function issuesNamed(db: Db, guids: string[], references: string[])
 }
 
 /**
- * Inserts an issue with its reference (prefix + zero-padded id). The id comes from the table's own
- * counter (SQLite AUTOINCREMENT, a PostgreSQL sequence), which concurrent writers never share
- * (issue 11.3); the reference is set from it in the same transaction.
+ * Inserts an issue with its reference (prefix + the id, zero-padded to 6 digits). The id comes from
+ * the table's own counter (SQLite AUTOINCREMENT, a PostgreSQL identity sequence), which concurrent
+ * writers never share (issue 11.3). Runs in the caller's write transaction (every caller holds one):
+ * a savepoint of its own would undo nothing the caller's rollback does not.
  */
 export async function createIssue(tx: Db, row: NewIssue, referencePrefix: string): Promise<Issue> {
-  // Two statements of the caller's write transaction (every caller holds one): a savepoint of their
-  // own would cost two more round trips on PostgreSQL and undo nothing the caller's rollback does not.
+  const prefix = referencePrefix.toUpperCase();
+  // PostgreSQL: one statement (the id drawn from the sequence first, the reference made from it).
+  if (tx.engine === "postgres") return insertNumbered<Issue>(tx, issues, { ...row, reference: undefined }, "reference", prefix, 6);
   const { id } = await insertReturning<Issue>(tx, issues, { ...row, reference: null });
-  return (await updateReturning<Issue>(tx, issues, id, { reference: `${referencePrefix}${String(id).padStart(6, "0")}`.toUpperCase() }))!;
+  return (await updateReturning<Issue>(tx, issues, id, { reference: `${prefix}${String(id).padStart(6, "0")}` }))!;
 }
 
 /** Updates an issue and keeps what changed in its history (issue 14), with who did it: the OS user
@@ -286,6 +288,16 @@ export async function insertInteraction(db: Db, row: typeof interactions.$inferI
 
 export async function insertAction(db: Db, row: typeof actions.$inferInsert): Promise<number> {
   return await insertRow(db, actions, row);
+}
+
+/** A mail's interaction and its one action (the common case: one issue), one statement on PostgreSQL. */
+export async function insertInteractionWithAction(
+  db: Db,
+  interaction: typeof interactions.$inferInsert,
+  action: Omit<typeof actions.$inferInsert, "interactionId">,
+): Promise<{ interactionId: number; actionId: number }> {
+  const r = (await insertWithChild<{ id: number }>(db, interactions, interaction, { table: actions, parentColumn: "interactionId", values: action }))!;
+  return { interactionId: r.row.id, actionId: r.childId };
 }
 
 export async function actionDetails(db: Db, actionId: number): Promise<string | null> {
