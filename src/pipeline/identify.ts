@@ -27,10 +27,8 @@ export async function identifySender(deps: Deps, address: string | null, display
   const email = address?.toLowerCase() ?? null;
   if (email) await deps.db.lockKey(`identify:${email}`);
   const found = email ? await senderByEmail(deps.db, email) : undefined;
-  const userId = found?.userId ?? null;
-  if (userId !== null) {
-    const supportLevel = found!.supportLevel;
-    const existing = found!.userIdentificationId;
+  if (found && found.userId !== null) {
+    const { userId, supportLevel, userIdentificationId: existing } = found;
     if (existing !== null) return { userIdentificationId: existing, supportLevel, trace: step(`user identification ${existing}`, `${email} is registered user ${userId}`) };
     const created = await createIdentification(deps.db, { userId, dateAdded: at, email: null, firstNames: null, lastName: null });
     return { userIdentificationId: created.id, supportLevel, trace: step(`new user identification ${created.id}`, `${email} is registered user ${userId} with no identification yet`) };

@@ -17,7 +17,7 @@ import {
   createUser,
   getOutbound,
   insertAction,
-  insertAttachments,
+  writeComponents,
   insertInteraction,
   insertOutbound,
   insertStaged,
@@ -239,7 +239,7 @@ export function adminQueriesContract(h: AdminHarness): void {
           { actionId: w2.action, from: "bare@example.com", fromName: null, date: at(11) },
         ]);
 
-        await insertAttachments(store, [{ stagedMailId: w1.staged.id, filename: "f.pdf", contentType: "application/pdf", size: 9, contentId: null, sha256: "b".repeat(64), storedPath: "/att/f.pdf" }]);
+        await writeComponents(store, w1.staged.id, {}, [{ stagedMailId: w1.staged.id, filename: "f.pdf", contentType: "application/pdf", size: 9, contentId: null, sha256: "b".repeat(64), storedPath: "/att/f.pdf" }]);
         const [att] = await attachmentsOf(store, w1.staged.id);
         expect(await getAttachment(store, att.id)).toEqual(att);
         expect(await attachmentFile(store, w1.staged.id, att.id)).toEqual({ id: att.id, filename: "f.pdf", contentType: "application/pdf", size: 9, storedPath: "/att/f.pdf" });
@@ -256,7 +256,7 @@ export function adminQueriesContract(h: AdminHarness): void {
         const young = await stage({ status: "complete", receivedAt: "2000-12-01T00:00:00.000Z", raw: null, rawPath: `/spool/${tag}-shared` });
         const issue = await newIssue();
         const w = await wrote(uid, issue.id, { receivedAt: "2000-01-02T00:00:00.000Z" });
-        await insertAttachments(store, [
+        await writeComponents(store, old.id, {}, [
           { stagedMailId: old.id, filename: "a", contentType: null, size: 1, contentId: null, sha256: "c".repeat(64), storedPath: `/att/${tag}-own` },
           { stagedMailId: old.id, filename: "b", contentType: null, size: 1, contentId: null, sha256: "d".repeat(64), storedPath: `/spool/${tag}-shared` },
         ]);

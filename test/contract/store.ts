@@ -28,9 +28,8 @@ import {
   getStaged,
   identificationEmail,
   insertAction,
-  insertAttachments,
   insertInteraction,
-  insertInteractionWithAction,
+  insertInteractionWithActions,
   insertOutbound,
   insertStaged,
   issuesNamed,
@@ -250,7 +249,7 @@ export function storeContract(h: StoreHarness): void {
       it("insert, read, link to an action, delete the unlinked ones; referencedFiles", async () => {
         const s = (await insertStaged(store, staged({ raw: null, rawPath: `/spool/${uniq("raw")}` })))!;
         const file = (name: string) => ({ stagedMailId: s.id, filename: name, contentType: "text/plain", size: 3, contentId: null, sha256: "a".repeat(64), storedPath: `/att/${s.id}/${name}` });
-        await insertAttachments(store, [file("a.txt"), file("b.txt")]);
+        await writeComponents(store, s.id, {}, [file("a.txt"), file("b.txt")]);
         const rows = await attachmentsOf(store, s.id);
         expect(rows.map((r) => r.filename)).toEqual(["a.txt", "b.txt"]);
         expect(rows[0]).toEqual({ id: expect.any(Number), ...file("a.txt"), actionId: null });
@@ -259,7 +258,7 @@ export function storeContract(h: StoreHarness): void {
         expect(files.has(`/att/${s.id}/a.txt`)).toBe(true);
 
         await linkAttachmentsToAction(store, s.id, 4242);
-        await insertAttachments(store, [file("c.txt")]);
+        await writeComponents(store, s.id, {}, [file("c.txt")]);
         // A parse again: the unlinked row (c) gives way to the new ones (d, e); the linked ones stay.
         await store.write((tx) => writeComponents(tx, s.id, { subject: "parsed again", messageId: "<again@example.com>" }, [file("d.txt"), file("e.txt")]));
         expect((await attachmentsOf(store, s.id)).map((r) => [r.filename, r.actionId])).toEqual([
@@ -450,14 +449,20 @@ export function storeContract(h: StoreHarness): void {
         expect(await issuesOfStaged(store, 999_999)).toEqual([]);
       });
 
-      it("insertInteractionWithAction: the interaction and its one action, the action pointing to it", async () => {
+      it("insertInteractionWithActions: the interaction and its action for one issue, the action pointing to it; several issues in order", async () => {
         const s = (await insertStaged(store, staged()))!;
         const issue = await newIssue();
-        const r = await store.write((tx) =>
-          insertInteractionWithAction(tx, { userIdentificationId: uid, stagedMailId: s.id, interactionDate: at(0), originator: "customer", type: "email", headers: "h" }, { issueId: issue.id, details: "the text", replyText: "new part", createdAt: at(2) }),
-        );
-        expect(await issuesOfStaged(store, s.id)).toEqual([{ issueId: issue.id, actionId: r.actionId }]);
-        expect(await actionsOfIssue(store, issue.id)).toEqual([{ id: r.actionId, interactionId: r.interactionId, details: "the text", replyText: "new part", createdAt: at(2), stagedMailId: s.id }]);
+        const interaction = { userIdentificationId: uid, stagedMailId: s.id, interactionDate: at(0), originator: "customer", type: "email", headers: "h" };
+        const r = await store.write((tx) => insertInteractionWithActions(tx, interaction, { details: "the text", replyText: "new part", createdAt: at(2) }, [issue.id]));
+        expect(await issuesOfStaged(store, s.id)).toEqual([{ issueId: issue.id, actionId: r.actionIds[0] }]);
+        expect(await actionsOfIssue(store, issue.id)).toEqual([{ id: r.actionIds[0], interactionId: r.interactionId, details: "the text", replyText: "new part", createdAt: at(2), stagedMailId: s.id }]);
+        const s2 = (await insertStaged(store, staged()))!;
+        const [i1, i2] = [await newIssue(), await newIssue()];
+        const two = await store.write((tx) => insertInteractionWithActions(tx, { ...interaction, stagedMailId: s2.id }, { details: "x", createdAt: at(3) }, [i2.id, i1.id]));
+        expect(await issuesOfStaged(store, s2.id)).toEqual([
+          { issueId: i2.id, actionId: two.actionIds[0] },
+          { issueId: i1.id, actionId: two.actionIds[1] },
+        ]);
       });
     });
 

@@ -4,11 +4,11 @@
 // so the embedded default never pays for loading it (issue 5, cold start).
 import pg from "./driver.js";
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Blobs, Db, Store, TxOptions } from "../store.js";
 import { PostgresBlobs } from "./blobs.js";
-import { createHash } from "node:crypto";
 import { mapFault } from "./faults.js";
 import { toNumbered } from "./placeholders.js";
 import { ensureSchema, programSchemaVersion } from "./migrate.js";

@@ -3,7 +3,7 @@
 import type { Db } from "../store.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, info, insertReturning, insertRow, insertRows, insertNumbered, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
+import { getAll, getOne, info, insertReturning, insertRow, insertNumbered, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -134,10 +134,6 @@ export async function countStagedByStatus(db: Db): Promise<Record<string, number
 }
 
 // ---- attachments ----
-
-export async function insertAttachments(db: Db, rows: NewAttachment[]): Promise<void> {
-  await insertRows(db, attachments, rows);
-}
 
 /**
  * What a parse found, onto its record (in the workflow's transaction): the attachment rows of an
@@ -290,14 +286,24 @@ export async function insertAction(db: Db, row: typeof actions.$inferInsert): Pr
   return await insertRow(db, actions, row);
 }
 
-/** A mail's interaction and its one action (the common case: one issue), one statement on PostgreSQL. */
-export async function insertInteractionWithAction(
+/**
+ * A mail's interaction and one action per issue it lands on (domain.md §7), the action ids in the
+ * order of `issueIds`. Most mail lands on one issue: then both are one statement on PostgreSQL.
+ */
+export async function insertInteractionWithActions(
   db: Db,
   interaction: typeof interactions.$inferInsert,
-  action: Omit<typeof actions.$inferInsert, "interactionId">,
-): Promise<{ interactionId: number; actionId: number }> {
-  const r = (await insertWithChild<{ id: number }>(db, interactions, interaction, { table: actions, parentColumn: "interactionId", values: action }))!;
-  return { interactionId: r.row.id, actionId: r.childId };
+  action: Omit<typeof actions.$inferInsert, "interactionId" | "issueId">,
+  issueIds: number[],
+): Promise<{ interactionId: number; actionIds: number[] }> {
+  if (issueIds.length === 1) {
+    const r = (await insertWithChild<{ id: number }>(db, interactions, interaction, { table: actions, parentColumn: "interactionId", values: { ...action, issueId: issueIds[0] } }))!;
+    return { interactionId: r.row.id, actionIds: [r.childId] };
+  }
+  const interactionId = await insertInteraction(db, interaction);
+  const actionIds: number[] = [];
+  for (const issueId of issueIds) actionIds.push(await insertAction(db, { ...action, issueId, interactionId }));
+  return { interactionId, actionIds };
 }
 
 export async function actionDetails(db: Db, actionId: number): Promise<string | null> {
