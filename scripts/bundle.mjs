@@ -169,6 +169,22 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
       return real.errors.length ? { errors: real.errors } : { path: real.path, namespace: "deferred-linkify" };
     });
     b.onLoad({ filter: /.*/, namespace: "deferred-linkify" }, (args) => ({ contents: deferredLinkify(args.path), loader: "js", resolveDir: process.cwd() }));
+    // src/pipeline/mailparser-own.ts finds mailparser's own copies of mailsplit, libmime and libqp at
+    // run time (createRequire); bundled, it names the same files statically, so they are the very
+    // modules mailparser's bundled copy runs on (one copy, in the code cache).
+    b.onLoad({ filter: /src[\\/]pipeline[\\/]mailparser-own\.ts$/ }, () => {
+      const fromMailparser = createRequire(requireAtBuild.resolve("mailparser"));
+      const mimeNode = fromMailparser.resolve("@zone-eu/mailsplit/lib/mime-node.js");
+      const file = (p) => JSON.stringify(p);
+      return {
+        contents: `export const MimeNode = require(${file(mimeNode)});
+export const libmime = require(${file(fromMailparser.resolve("libmime"))});
+export const libqp = require(${file(createRequire(mimeNode).resolve("libqp"))});
+export const charsets = require(${file(fromMailparser.resolve("libmime/lib/charset.js"))});`,
+        loader: "js",
+        resolveDir: process.cwd(),
+      };
+    });
     for (const d of deferrals) {
       b.onLoad({ filter: d.file }, (args) => {
         let text = readFileSync(args.path, "utf8");

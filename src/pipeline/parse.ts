@@ -10,6 +10,7 @@ import { MailParser, type AttachmentStream, type MessageText } from "mailparser"
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
 import { stripTags } from "./html-strip.js";
 import { InputFixer, ParseInput } from "./parse-input.js";
+import { parseSimple } from "./parse-simple.js";
 import { fsyncDir } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
@@ -67,8 +68,15 @@ export function emptyParsedMail(): ParsedMail {
   return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [] };
 }
 
-/** Parses a message given as a stream, or as bytes already in memory (fewer stream stages). */
-export async function parseMail(source: Readable | Buffer, attachmentsDir: string, limits: ParseLimits = defaultParseLimits): Promise<ParsedMail> {
+/**
+ * Parses a message given as a stream, or as bytes already in memory (fewer stream stages; a one-part
+ * text mail skips the MIME parser, parse-simple.ts). how.simple false: always the MIME parser.
+ */
+export async function parseMail(source: Readable | Buffer, attachmentsDir: string, limits: ParseLimits = defaultParseLimits, how: { simple?: boolean } = {}): Promise<ParsedMail> {
+  if (Buffer.isBuffer(source) && how.simple !== false) {
+    const out = parsedSimply(source, limits);
+    if (out) return out;
+  }
   // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
   // mixed into the body text. maxHtmlLengthToParse: the parser converts HTML only up to our cap
   // (issue 9.3); larger HTML is stripped below in one linear pass. maxTextBytes (an option our bundle adds to mailparser, scripts/bundle.mjs) stops a text part
@@ -128,16 +136,37 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   // Files finish writing in any order; the record keeps the order of the parts in the message.
   out.attachments.sort((a, b) => order.get(a)! - order.get(b)!);
 
-  // Headers are decoded here, from their raw bytes, once every charset the message declares is known.
   const hints = charsetHints(input.declaredCharsets);
-  readHeaders(headerLines, hints, out);
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
+  finish(out, headerLines, hints, limits);
+  if (Date.now() >= deadline) throw new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`);
+  return out;
+}
+
+/** A one-part text mail read without the MIME parser (parse-simple.ts), or null. */
+function parsedSimply(source: Buffer, limits: ParseLimits): ParsedMail | null {
+  const input = new InputFixer();
+  const pieces = [...input.feed(source), ...input.finish()];
+  const simple = parseSimple(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), limits);
+  if (!simple) return null;
+  const out = emptyParsedMail();
+  out.messageId = msgId(simple.messageId);
+  out.inReplyTo = msgId(simple.inReplyTo);
+  out.references = msgIds(simple.references);
+  out.text = simple.text;
+  out.html = simple.html;
+  finish(out, simple.headerLines, charsetHints(input.declaredCharsets), limits);
+  return out;
+}
+
+/** What both readings do last: the headers, HTML-only mail's text, the cap on the text. */
+function finish(out: ParsedMail, headerLines: HeaderLine[], hints: string[], limits: ParseLimits): void {
+  // Headers are decoded here, from their raw bytes, once every charset the message declares is known.
+  readHeaders(headerLines, hints, out);
   // domain.md §7: HTML-only mail is converted to text. The parser does so only when the HTML is the
   // whole message, not for an HTML part inside multipart/mixed or multipart/related.
   if ((out.text ?? "").trim() === "" && out.html) out.text = htmlText(out.html, limits, out.notes) ?? out.text;
   out.text = capText(out.text, limits.maxTextBytes, out.notes);
-  if (Date.now() >= deadline) throw new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`);
-  return out;
 }
 
 /** Issue 9.3: what an action's details and the staged text hold is capped; the raw mail keeps all. */

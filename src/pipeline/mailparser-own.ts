@@ -1,0 +1,43 @@
+// The MIME pieces mailparser itself runs on, for the one-part fast path (parse-simple.ts). mailparser
+// pins newer copies of mailsplit, libmime (and its charset module) and libqp than the ones npm hoists to node_modules (those
+// serve imapflow, and the older mailsplit still has header parsing that is quadratic in some inputs):
+// they are resolved from mailparser's own folder, so both readings of a mail run the same code.
+// The bundle (scripts/bundle.mjs) replaces this file with static requires of the same paths, so
+// they are the very modules mailparser's bundled copy uses, in the code cache, loaded once.
+import { createRequire } from "node:module";
+
+/** Header lines as mailsplit keeps them: the lower-case key and the raw (binary) line, folding kept. */
+export interface HeaderLine {
+  key: string;
+  line: string;
+}
+
+/** What mailsplit reads off a part's headers (the subset the fast path needs). */
+export interface MimeNodeLike {
+  addHeaderChunk(line: Buffer): void;
+  parseHeaders(): void;
+  headers: { getList(): HeaderLine[] };
+  contentType: string | false;
+  charset: string | false;
+  encoding: string | false;
+  disposition: string | false;
+  flowed: boolean;
+  delSp: boolean;
+  multipart: string | false;
+  rfc822: boolean;
+}
+
+export interface LibmimeLike {
+  decodeHeader(line: string): { key: string; value: string } | null | undefined;
+  decodeWords(value: string): string;
+  decodeFlowed(text: string, delSp: boolean): string;
+}
+
+const fromMailparser = createRequire(createRequire(import.meta.url).resolve("mailparser"));
+const mimeNodeFile = fromMailparser.resolve("@zone-eu/mailsplit/lib/mime-node.js");
+
+export const MimeNode = fromMailparser(mimeNodeFile) as new (parent: false, config: object) => MimeNodeLike;
+export const libmime = fromMailparser("libmime") as LibmimeLike;
+export const libqp = createRequire(mimeNodeFile)("libqp") as { decode(text: string): Buffer };
+/** libmime's charset module: decode() gives what its decoding stream gives for the whole input. */
+export const charsets = fromMailparser("libmime/lib/charset.js") as { decode(bytes: Buffer, charset: string): string };

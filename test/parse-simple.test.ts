@@ -1,0 +1,110 @@
+// The one-part fast path (src/pipeline/parse-simple.ts) must read a mail exactly as the MIME parser
+// does. Every fixture and every corpus mail (../shared/corpus, where present) is parsed both ways;
+// where the fast path takes a mail, the two ParsedMail values must be equal. A table of crafted
+// shapes pins which mails it takes and which it leaves to mailparser.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { defaultParseLimits, parseMail } from "../src/pipeline/parse.js";
+import { InputFixer } from "../src/pipeline/parse-input.js";
+import { parseSimple } from "../src/pipeline/parse-simple.js";
+import { corpusMessages, corpusPresent } from "./helpers/corpus.js";
+
+const dir = mkdtempSync(join(tmpdir(), "ingest-mail-parse-simple-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const limits = defaultParseLimits;
+
+/** Both readings of one mail, and whether the fast path took it. */
+async function both(bytes: Buffer) {
+  // createdFiles says which parse wrote an attachment first: not part of the reading.
+  const fast = { ...(await parseMail(bytes, dir, limits)), createdFiles: [] };
+  const full = { ...(await parseMail(bytes, dir, limits, { simple: false })), createdFiles: [] };
+  const input = new InputFixer();
+  const fixed = Buffer.concat([...input.feed(bytes), ...input.finish()]);
+  return { fast, full, taken: parseSimple(fixed, limits) !== null };
+}
+
+function walk(d: string): string[] {
+  return readdirSync(d).flatMap((n) => {
+    const p = join(d, n);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+describe("the fast path reads real mail as mailparser does", () => {
+  it("every fixture", async () => {
+    const files = walk("fixtures").filter((f) => f.endsWith(".eml"));
+    let taken = 0;
+    for (const f of files) {
+      const r = await both(readFileSync(f));
+      if (!r.taken) continue;
+      taken++;
+      expect(r.fast, f).toEqual(r.full);
+    }
+    // Most fixtures are plain one-part mail: a fast path that declined everything would pass vacuously.
+    expect(taken).toBeGreaterThan(files.length / 3);
+  });
+
+  it.skipIf(!corpusPresent())("every corpus mail (zammad, sisimai, discourse)", async () => {
+    const messages = corpusMessages();
+    let taken = 0;
+    for (const m of messages) {
+      const r = await both(m.bytes);
+      if (!r.taken) continue;
+      taken++;
+      expect(r.fast, m.id).toEqual(r.full);
+    }
+    expect(taken).toBeGreaterThan(100);
+  });
+});
+
+const mail = (headers: string[], body: string) => Buffer.from(`${headers.join("\r\n")}\r\n\r\n${body}`, "latin1");
+const base = ["From: Ann <ann@example.com>", "To: service@example.com", "Subject: Printer", "Message-ID: <m1@example.com>"];
+
+describe("which mail the fast path takes", () => {
+  it.each([
+    ["plain ASCII, no Content-Type", mail(base, "Hello\r\nthere\r\n"), true],
+    ["UTF-8 8-bit", mail([...base, "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit"], Buffer.from("Grüße\r\n").toString("latin1")), true],
+    ["quoted-printable", mail([...base, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable"], "Gr=C3=BC=C3=9Fe, a soft=\r\n break\r\n"), true],
+    ["base64", mail([...base, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"], "R3LDvMOfZQ0KbGluZSB0d28=\r\n"), true],
+    ["base64 padded on every line: left to mailparser", mail([...base, "Content-Transfer-Encoding: base64"], "QQ==\r\nQkM=\r\n"), false],
+    ["invalid UTF-8 in the body", mail(base, "caf\xe9 \xff\r\n"), true],
+    ["LF line ends, folded and encoded headers", Buffer.from("From: =?UTF-8?B?w4Rnbg==?= <a@example.com>\nSubject: a\n long =?ISO-8859-1?Q?subj=E9ct?=\nReferences: <r1@x>\n <r2@x>\nReferences: <r3@x>\nIn-Reply-To: =?UTF-8?Q?<r3@x>?=\n\nbody\n"), true],
+    ["Message-ID without brackets, twice", mail(["From: a@example.com", "Message-ID: first@x", "Message-ID: <second@x>"], "x"), true],
+    ["empty body", mail(base, ""), true],
+    ["bare CR line ends (old Mac mail)", Buffer.from(`${base.join("\r")}\r\rHello\rthere\r`, "latin1"), true],
+    ["an mbox From line before the headers", Buffer.from(`From ann@example.com Mon Jan  1 00:00:00 2024\n${base.join("\n")}\n\nHello\n`), true],
+    ["ISO-8859-1 body", mail([...base, "Content-Type: text/plain; charset=iso-8859-1"], "caf\xe9"), true],
+    ["windows-1252 quoted-printable", mail([...base, "Content-Type: text/plain; charset=windows-1252", "Content-Transfer-Encoding: quoted-printable"], "=80 5, caf=E9"), true],
+    ["us-ascii with 8-bit bytes (read as UTF-8, not decoded)", mail([...base, "Content-Type: text/plain; charset=us-ascii"], Buffer.from("Grüße").toString("latin1")), true],
+    ["Shift_JIS", mail([...base, "Content-Type: text/plain; charset=Shift_JIS"], Buffer.from([0x82, 0xa0, 0x82, 0xa2]).toString("latin1")), true],
+    ["UTF-7 (refused, read as UTF-8)", mail([...base, "Content-Type: text/plain; charset=utf-7"], "+ADw-script+AD4-"), true],
+    ["an unknown charset", mail([...base, "Content-Type: text/plain; charset=x-no-such"], "caf\xe9"), true],
+    ["format=flowed", mail([...base, "Content-Type: text/plain; charset=utf-8; format=flowed"], "a soft \r\nbreak\r\n> quoted \r\n> more\r\n"), true],
+    ["format=flowed; delsp=yes", mail([...base, "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes"], "a soft \r\nbreak\r\n"), true],
+    ["text/html alone", mail([...base, "Content-Type: text/html; charset=utf-8"], "<html><body><p>Hello <b>there</b></p><ul><li>one</li></ul></body></html>"), true],
+    ["empty text/html", mail([...base, "Content-Type: text/html"], ""), true],
+    ["text/html past htmlToTextBytes: stripped, not converted", mail([...base, "Content-Type: text/html"], `<p>${"some words\r\n".repeat(limits.htmlToTextBytes / 10)}</p>`), true],
+    ["text/html with a thousand tags: left to mailparser", mail([...base, "Content-Type: text/html"], "<div>".repeat(1000)), false],
+    ["an inline text/plain part with a file name", mail([...base, "Content-Disposition: inline; filename=a.txt"], "x"), true],
+    ["text/plain as an attachment: left to mailparser", mail([...base, "Content-Disposition: attachment; filename=a.txt"], "x"), false],
+    ["an image: left to mailparser", mail([...base, "Content-Type: image/png", "Content-Transfer-Encoding: base64"], "iVBORw0KGgo="), false],
+    ["multipart: left to mailparser", mail([...base, 'Content-Type: multipart/mixed; boundary="b"'], "--b\r\n\r\nx\r\n--b--\r\n"), false],
+    ["no empty line after the headers: left to mailparser", Buffer.from(base.join("\r\n")), false],
+    ["starts with an empty line: left to mailparser", Buffer.from(`\r\n${base.join("\r\n")}\r\n\r\nx`), false],
+    ["a 100 KB header line: left to mailparser", mail([...base, `X-Long: ${"a".repeat(100_000)}`], "x"), false],
+    ["larger than maxTextBytes: left to mailparser", mail(base, "x".repeat(limits.maxTextBytes)), false],
+  ])("%s", async (_what, bytes, taken) => {
+    const r = await both(bytes);
+    expect(r.taken).toBe(taken);
+    expect(r.fast).toEqual(r.full);
+  });
+
+  it("reads the thread ids and the text as the workflow needs them", async () => {
+    const r = await both(Buffer.from("From: a@example.com\nMessage-ID: first@x\nMessage-ID: <second@x>\nReferences: <r1@x>\n <r2@x>\nReferences: r3@x\nIn-Reply-To: <r2@x>\n\nline one\r\nline two\n"));
+    expect(r.taken).toBe(true);
+    expect(r.fast).toMatchObject({ messageId: "<first@x>", inReplyTo: "<r2@x>", references: ["<r1@x>", "<r2@x>", "<r3@x>"], text: "line one\nline two\n" });
+  });
+});
