@@ -73,9 +73,11 @@ export function emptyParsedMail(): ParsedMail {
  * text mail skips the MIME parser, parse-simple.ts). how.simple false: always the MIME parser.
  */
 export async function parseMail(source: Readable | Buffer, attachmentsDir: string, limits: ParseLimits = defaultParseLimits, how: { simple?: boolean } = {}): Promise<ParsedMail> {
-  if (Buffer.isBuffer(source) && how.simple !== false) {
-    const out = parsedSimply(source, limits);
-    if (out) return out;
+  const deadline = Date.now() + limits.parseMs;
+  const simple = Buffer.isBuffer(source) && how.simple !== false ? parsedSimply(source, limits) : null;
+  if (simple) {
+    withinBudget(deadline, limits);
+    return simple;
   }
   // keepDeliveryStatus: a DSN's machine-readable report (RFC 3464) is kept as an attachment, not
   // mixed into the body text. maxHtmlLengthToParse: the parser converts HTML only up to our cap
@@ -89,7 +91,6 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     maxHtmlLengthToParse: limits.htmlToTextBytes,
     maxTextBytes: limits.maxTextBytes + 4,
   } as ConstructorParameters<typeof MailParser>[0]);
-  const deadline = Date.now() + limits.parseMs;
   const input = Buffer.isBuffer(source) ? new InputFixer() : new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
@@ -106,7 +107,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     out.references = msgIds(h.get("references"));
   });
   parser.on("data", (data: AttachmentStream | MessageText) => {
-    if (Date.now() >= deadline) parser.destroy(new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`));
+    if (Date.now() >= deadline) parser.destroy(budgetError(limits));
     if (data.type === "attachment") {
       const index = seen++;
       const done = storeAttachment(data, attachmentsDir, out, names, limits.durable)
@@ -139,8 +140,14 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   const hints = charsetHints(input.declaredCharsets);
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
   finish(out, headerLines, hints, limits);
-  if (Date.now() >= deadline) throw new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`);
+  withinBudget(deadline, limits);
   return out;
+}
+
+const budgetError = (limits: ParseLimits) => new ParseBudgetError(`parsing took longer than limits.parseSeconds (${limits.parseMs / 1000} s)`);
+
+function withinBudget(deadline: number, limits: ParseLimits): void {
+  if (Date.now() >= deadline) throw budgetError(limits);
 }
 
 /** A one-part text mail read without the MIME parser (parse-simple.ts), or null. */
