@@ -8,7 +8,7 @@ import { withConfig } from "./deps.js";
 import { stderrLog } from "./log.js";
 import { ProcessQueue } from "./process-queue.js";
 import { WriteLock } from "./write-lock.js";
-import { drain, sweepLogged, type FromWorker, type ToWorker, type WorkerSetup } from "./processor.js";
+import { drain, PROCESSING_CHECKPOINT_PAGES, sweepLogged, type FromWorker, type ToWorker, type WorkerSetup } from "./processor.js";
 
 const setup = workerData as WorkerSetup;
 const log = stderrLog("process");
@@ -28,6 +28,7 @@ async function start(): Promise<Thread> {
   // lock is passed for PostgreSQL).
   const writeTurn = setup.lock ? new WriteLock(setup.lock, config.busyTimeoutMs) : undefined;
   const deps = await makeDeps(opts, process.env, config, { writeTurn });
+  deps.store.checkpointEvery?.(PROCESSING_CHECKPOINT_PAGES);
   // Long slices, and records processed in batches: nothing else runs on this thread but the
   // messages from the main thread. A batch commits early when staging waits for the lock, so a
   // 250 waits for one mail's workflow at most (bench: time to 250).

@@ -106,4 +106,10 @@ export interface Store extends Db {
    * process reuses it, and SQLite's automatic checkpoint moves it into the database now and then.
    */
   close(opts?: { keepWal?: boolean }): Promise<void>;
+  /**
+   * SQLite: how many pages of write-ahead log make a commit on this connection move the log into the
+   * database (PRAGMA wal_autocheckpoint; 0 never). The LMTP daemon leaves it to its processing
+   * thread (serve/processor.ts). PostgreSQL has no such setting (the method is absent).
+   */
+  checkpointEvery?(pages: number): void;
 }

@@ -202,6 +202,11 @@ export class SqliteStore extends SqliteDb implements Store {
     );
   }
 
+  checkpointEvery(pages: number): void {
+    if (!Number.isInteger(pages) || pages < 0) throw new RangeError(`checkpointEvery: ${pages} is not a page count`);
+    this.conn.exec(() => this.conn.client.pragma(`wal_autocheckpoint = ${pages}`));
+  }
+
   async integrityCheck(): Promise<string> {
     const rows = this.conn.exec(() => this.conn.client.pragma("quick_check") as { quick_check: string }[]);
     return rows.map((r) => r.quick_check).join("; ");
