@@ -1,9 +1,10 @@
 // The MIME pieces mailparser itself runs on, for the one-part fast path (parse-simple.ts). mailparser
-// pins newer copies of mailsplit, libmime (and its charset module) and libqp than the ones npm hoists to node_modules (those
-// serve imapflow, and the older mailsplit still has header parsing that is quadratic in some inputs):
-// they are resolved from mailparser's own folder, so both readings of a mail run the same code.
-// The bundle (scripts/bundle.mjs) replaces this file with static requires of the same paths, so
-// they are the very modules mailparser's bundled copy uses, in the code cache, loaded once.
+// pins newer copies of mailsplit, libmime (with its charset module) and libqp than the ones npm
+// hoists to node_modules for imapflow (that mailsplit still unfolds header lines by splicing them out
+// of an array, quadratic in the number of continuation lines): they are resolved from mailparser's
+// own folder, so both readings of a mail run the same code. The bundle (scripts/bundle.mjs) replaces
+// this file with static requires of the same paths: the very modules mailparser's bundled copy
+// uses, in the code cache, loaded once.
 import { createRequire } from "node:module";
 
 /** Header lines as mailsplit keeps them: the lower-case key and the raw (binary) line, folding kept. */
