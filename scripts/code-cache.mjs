@@ -19,7 +19,9 @@ const reply = request
   .replace(/^Message-ID: .*$/im, "Message-ID: <code-cache-reply@customer.example>\nIn-Reply-To: <new-mail-opens-issue@customer.example>")
   .replace(/^Subject: (.*)$/im, "Subject: Re: [CS-000002] $1");
 // Each run loads the cache the one before wrote and adds what it compiled itself.
-const training = [request, reply, fixture("html-only-converted-to-text.eml")];
+// A one-part mail never reaches mailparser (src/pipeline/parse-simple.ts): a multipart one does, so
+// its code is in the cache too.
+const training = [request, reply, fixture("html-only-converted-to-text.eml"), fixture("reply-new-text-outlook-german-html.eml")];
 
 rmSync(cacheFile, { force: true });
 const dir = mkdtempSync(join(tmpdir(), "ingest-mail-code-cache-"));

@@ -101,6 +101,13 @@ export class InputFixer {
   }
 }
 
+/** The fixes for a whole message in memory: the bytes to parse and the charsets it declares. */
+export function fixedBytes(bytes: Buffer): { bytes: Buffer; declaredCharsets: Set<string> } {
+  const fixer = new InputFixer();
+  const pieces = [...fixer.feed(bytes), ...fixer.finish()];
+  return { bytes: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), declaredCharsets: fixer.declaredCharsets };
+}
+
 /** Index of the first LF or CR, or -1 (indexOf runs natively; a per-byte callback did not). */
 function firstLineBreak(buf: Buffer): number {
   return nextBreak(buf, 0);

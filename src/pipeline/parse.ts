@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { convert } from "html-to-text";
-import { MailParser, type AttachmentStream, type MessageText } from "mailparser";
+import type { AttachmentStream, MessageText } from "mailparser";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
 import { stripTags } from "./html-strip.js";
-import { InputFixer, ParseInput } from "./parse-input.js";
+import { fixedBytes, ParseInput } from "./parse-input.js";
 import { parseSimple } from "./parse-simple.js";
 import { fsyncDir } from "./read-raw.js";
 
@@ -74,7 +74,9 @@ export function emptyParsedMail(): ParsedMail {
  */
 export async function parseMail(source: Readable | Buffer, attachmentsDir: string, limits: ParseLimits = defaultParseLimits, how: { simple?: boolean } = {}): Promise<ParsedMail> {
   const deadline = Date.now() + limits.parseMs;
-  const simple = Buffer.isBuffer(source) && how.simple !== false ? parsedSimply(source, limits) : null;
+  // A message in memory is fixed once (parse-input.ts), for whichever reading takes it.
+  const fixed = Buffer.isBuffer(source) ? fixedBytes(source) : null;
+  const simple = fixed && how.simple !== false ? parsedSimply(fixed, limits) : null;
   if (simple) {
     withinBudget(deadline, limits);
     return simple;
@@ -83,6 +85,8 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   // mixed into the body text. maxHtmlLengthToParse: the parser converts HTML only up to our cap
   // (issue 9.3); larger HTML is stripped below in one linear pass. maxTextBytes (an option our bundle adds to mailparser, scripts/bundle.mjs) stops a text part
   // from being gathered whole: a 90 MB text body must not cost 90 MB several times over.
+  // Loaded here, on the first mail that needs it: one-part mail never does (parsedSimply).
+  const { MailParser } = await import("mailparser");
   const parser = new MailParser({
     skipTextToHtml: true,
     skipImageLinks: true,
@@ -90,8 +94,8 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     keepDeliveryStatus: true,
     maxHtmlLengthToParse: limits.htmlToTextBytes,
     maxTextBytes: limits.maxTextBytes + 4,
-  } as ConstructorParameters<typeof MailParser>[0]);
-  const input = Buffer.isBuffer(source) ? new InputFixer() : new ParseInput();
+  } as ConstructorParameters<typeof import("mailparser").MailParser>[0]);
+  const input = fixed ? null : new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
   const names: RawName[] = [];
@@ -123,9 +127,8 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   await new Promise<void>((resolve, reject) => {
     parser.once("end", resolve);
     parser.once("error", reject);
-    if (input instanceof InputFixer) {
-      const pieces = [...input.feed(source as Buffer), ...input.finish()];
-      parser.end(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+    if (!input) {
+      parser.end(fixed!.bytes);
       return;
     }
     const stream = source as Readable;
@@ -137,7 +140,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   // Files finish writing in any order; the record keeps the order of the parts in the message.
   out.attachments.sort((a, b) => order.get(a)! - order.get(b)!);
 
-  const hints = charsetHints(input.declaredCharsets);
+  const hints = charsetHints((fixed ?? input!).declaredCharsets);
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
   finish(out, headerLines, hints, limits);
   withinBudget(deadline, limits);
@@ -151,10 +154,8 @@ function withinBudget(deadline: number, limits: ParseLimits): void {
 }
 
 /** A one-part text mail read without the MIME parser (parse-simple.ts), or null. */
-function parsedSimply(source: Buffer, limits: ParseLimits): ParsedMail | null {
-  const input = new InputFixer();
-  const pieces = [...input.feed(source), ...input.finish()];
-  const simple = parseSimple(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), limits);
+function parsedSimply(fixed: { bytes: Buffer; declaredCharsets: Set<string> }, limits: ParseLimits): ParsedMail | null {
+  const simple = parseSimple(fixed.bytes, limits);
   if (!simple) return null;
   const out = emptyParsedMail();
   out.messageId = msgId(simple.messageId);
@@ -162,7 +163,7 @@ function parsedSimply(source: Buffer, limits: ParseLimits): ParsedMail | null {
   out.references = msgIds(simple.references);
   out.text = simple.text;
   out.html = simple.html;
-  finish(out, simple.headerLines, charsetHints(input.declaredCharsets), limits);
+  finish(out, simple.headerLines, charsetHints(fixed.declaredCharsets), limits);
   return out;
 }
 
