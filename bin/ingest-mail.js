@@ -6,8 +6,11 @@
 // It loads the bundle as require() would, but compiled with V8's code cache when one from the same
 // bundle is at hand (dist/bundle/ingest-mail.cjs.cache, made by scripts/code-cache.mjs at build
 // time): V8 then skips parsing and compiling what a plain ingest runs, ~20 ms of every start
-// (issue 5). No cache, an unreadable one, one from another build (checked by content hash: V8 itself
-// only compares the length) or another Node version (V8 rejects it): compiled as usual, silently.
+// (issue 5). No cache, an unreadable one, one from another build or another Node version (V8 rejects
+// it): compiled as usual, silently. "Another build" is told by the build id on the bundle's first
+// line (its content hash, written by scripts/bundle.mjs), which the cache starts with: V8 itself
+// only compares the length, and hashing the bundle here cost ~1 ms and OpenSSL's start-up on every
+// start (cold-start bench). A bundle edited by hand keeps its id: rebuild, or delete the .cache.
 // INGEST_MAIL_CODE_CACHE=off ignores the cache, =write writes a fresh one on exit (the build does),
 // =check says on stderr whether it was used.
 "use strict";
@@ -27,10 +30,9 @@ function compile(file) {
     const Module = module.constructor;
     const cacheFile = `${file}.cache`;
     const bytes = readFileSync(file);
-    // sha256, as the ingest path hashes the mail: that pays OpenSSL's first-use set-up once.
-    const key = require("node:crypto").createHash("sha256").update(bytes).digest();
+    const key = buildId(bytes);
     let cachedData;
-    if (mode !== "off") {
+    if (mode !== "off" && key) {
       try {
         const c = readFileSync(cacheFile);
         if (c.subarray(0, key.length).equals(key)) cachedData = c.subarray(key.length);
@@ -41,7 +43,7 @@ function compile(file) {
     // they saw before.
     const script = new vm.Script(Module.wrap(bytes.toString("utf8")), { filename: file, cachedData });
     if (mode === "check") process.stderr.write(`code cache${file === bundle ? "" : ` (${require("node:path").basename(file)})`}: ${!cachedData ? "none" : script.cachedDataRejected ? "rejected" : "used"}\n`);
-    if (mode === "write") {
+    if (mode === "write" && key) {
       process.on("exit", () => {
         try {
           const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -62,6 +64,12 @@ function compile(file) {
   } catch {
     return null;
   }
+}
+
+/** The 32 characters of `/* build ID *\/` on a bundle's first line, as bytes; null when there is none. */
+function buildId(bytes) {
+  const m = /^\/\* build ([0-9a-f]{32}) \*\/\n/.exec(bytes.latin1Slice(0, 48));
+  return m ? Buffer.from(m[1], "latin1") : null;
 }
 
 /** Loads a CommonJS file through compile(), once, as require() would (falls back to require()). */

@@ -3,6 +3,7 @@
 // the work every message needs. Measured with `npm run bench` (cold start).
 import { build } from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -59,6 +60,10 @@ const deferrals = [
       // source's 'end' is the same pipe without that (Node's own stream.pipeline does it so).
       [/this\.chunkedPassthrough\.pipe\(this\.splitter\);/, "this.chunkedPassthrough.pipe(this.splitter, { end: false }); this.chunkedPassthrough.once('end', () => this.splitter.end());"],
       [/contentStream\.pipe\(flowDecoder\);/, "contentStream.pipe(flowDecoder, { end: false }); contentStream.once('end', () => flowDecoder.end());"],
+      // An HTML part with no text part: converted by src/pipeline/html-convert.ts, which compiles
+      // html-to-text's converter once (convert() compiles it on every call), with the same options.
+      [/import \{ htmlToText \} from 'html-to-text';/, `import { htmlToText as __htmlToText } from ${JSON.stringify(resolve("src/pipeline/html-convert.ts"))};`],
+      [/htmlToText\(node\.textContent, \{ limits: \{ maxDepth: MAX_HTML_NESTING_DEPTH \} \}\)/, "__htmlToText(node.textContent, MAX_HTML_NESTING_DEPTH)"],
       [/contentStream\.pipe\(decodeStream\);/, "contentStream.pipe(decodeStream, { end: false }); contentStream.once('end', () => decodeStream.end());"],
       // Issue 9.3: a text part is gathered whole before it is decoded; past options.maxTextBytes the
       // rest is read and dropped (a 90 MB text body would otherwise be held several times over).
@@ -242,11 +247,15 @@ for (const chunk of CHUNKS) {
 // esbuild escapes non-ASCII in code but keeps it in comments (our "§"): one such character makes V8
 // hold the whole source as a two-byte string, slower to read and scan on every start. \uXXXX is the
 // same character in a string, regular expression or identifier, and harmless in a comment.
+// Then the build id on the first line: the content's hash, which bin/ingest-mail.js compares with
+// the one its code cache was made for (scripts/code-cache.mjs) instead of hashing the bundle on
+// every start.
 for (const name of ["ingest-mail", ...CHUNKS.map((c) => c.name)]) {
   const bundleFile = join(outdir, `${name}.cjs`);
   const text = readFileSync(bundleFile, "utf8");
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  if (ascii !== text) writeFileSync(bundleFile, ascii);
+  const id = createHash("sha256").update(ascii).digest("hex").slice(0, 32);
+  writeFileSync(bundleFile, `/* build ${id} */\n${ascii}`);
 }
 
 if (process.env.BUNDLE_META) (await import("node:fs")).writeFileSync(process.env.BUNDLE_META, JSON.stringify(result.metafile));

@@ -155,6 +155,33 @@ describe("import", () => {
     expect(rows(d, "SELECT raw_size AS n FROM staged_mails ORDER BY id")).toEqual([{ n: Buffer.byteLength(big) }]);
   });
 
+  // One compiled HTML converter serves every mail of the run (src/pipeline/html-convert.ts): each
+  // text is its own, both for a lone HTML part (parse-simple.ts) and for an HTML part beside a text
+  // part in multipart/mixed, which mailparser converts itself (through the same converter, bundled).
+  it.each([0, 2])("converts each HTML mail on its own (%i worker threads)", (workers) => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"));
+    const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+    words.forEach((w, i) => {
+      const html = `<p>Word <b>${w}</b></p><table><tr><td>${w}-cell</td></tr></table>`;
+      const h = { From: `Customer ${i} <c${i}@customer.test>`, To: "support@example.test", Subject: `HTML ${w}`, "MIME-Version": "1.0" };
+      const text =
+        i % 2
+          ? mail({ ...h, "Content-Type": 'multipart/mixed; boundary="b"' }, `--b\nContent-Type: text/plain\n\nIntro.\n--b\nContent-Type: text/html; charset=utf-8\n\n${html}\n--b--\n`)
+          : mail({ ...h, "Content-Type": "text/html; charset=utf-8" }, `${html}\n`);
+      writeFileSync(join(sb.dir, "in", `${i}.eml`), text);
+    });
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", String(workers)]);
+    expect(r.json().counts).toEqual({ complete: words.length });
+    words.forEach((w, i) => {
+      const shown = run(sb, ["show", String(i + 1), "--json"]).json();
+      expect(shown.subject).toBe(`HTML ${w}`);
+      expect(shown.textBody).toContain(`Word ${w}`);
+      expect(shown.textBody).toContain(`${w}-cell`);
+      for (const other of words.filter((o) => o !== w)) expect(shown.textBody).not.toContain(other);
+    });
+  });
+
   it("a file named on the command line is an mbox when it starts with From_, whatever its name", () => {
     const sb = sandbox();
     writeFileSync(join(sb.dir, "export"), mbox(msg(1), msg(2)));

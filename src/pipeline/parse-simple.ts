@@ -7,7 +7,7 @@
 // and the HTML. Anything else (multipart, an attachment, no end of the header, a large message,
 // deeply nested HTML) returns null and goes through mailparser. test/parse-simple.test.ts parses
 // every fixture and corpus mail both ways and requires the same result.
-import { convert } from "html-to-text";
+import { htmlToText } from "./html-convert.js";
 import { charsets, libmime, libqp, MimeNode, type HeaderLine } from "./mailparser-own.js";
 
 export type { HeaderLine } from "./mailparser-own.js";
@@ -71,13 +71,13 @@ export function parseSimple(bytes: Buffer, limits: SimpleLimits): SimpleParse | 
   if (type === "text/plain") return { ...read, text: content };
   if (content.length > limits.htmlToTextBytes) return { ...read, text: "", html: content };
   if (count(content, "<", HTML_DEPTH) >= HTML_DEPTH) return null;
-  return { ...read, text: htmlToText(content), html: content };
+  return { ...read, text: textOfHtml(content), html: content };
 }
 
 /** mailparser's conversion of a whole-message HTML part; HTML it cannot convert leaves the text empty. */
-function htmlToText(html: string): string {
+function textOfHtml(html: string): string {
   try {
-    return convert(html, { limits: { maxDepth: HTML_DEPTH } });
+    return htmlToText(html, HTML_DEPTH);
   } catch {
     return "";
   }

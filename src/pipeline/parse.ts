@@ -5,9 +5,9 @@ import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSyn
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
-import { convert } from "html-to-text";
 import type { AttachmentStream, MessageText } from "mailparser";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
+import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
 import { parseSimple } from "./parse-simple.js";
@@ -222,7 +222,7 @@ function htmlText(html: string, limits: ParseLimits, notes: string[]): string | 
     return stripTags(html);
   }
   try {
-    return convert(html, { limits: { maxDepth: 100 } });
+    return htmlToText(html, 100);
   } catch {
     return stripTags(html);
   }
