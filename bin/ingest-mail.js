@@ -68,7 +68,7 @@ function compile(file) {
 
 /** The 32 characters of `/* build ID *\/` on a bundle's first line, as bytes; null when there is none. */
 function buildId(bytes) {
-  const m = /^\/\* build ([0-9a-f]{32}) \*\/\n/.exec(bytes.latin1Slice(0, 48));
+  const m = /^\/\* build ([0-9a-f]{32}) \*\/\n/.exec(bytes.toString("latin1", 0, 48));
   return m ? Buffer.from(m[1], "latin1") : null;
 }
 
