@@ -1,10 +1,9 @@
 // Separates the message into its components (Maximo: to, from, cc, subject, message) and streams
 // each attachment to a file named by its content hash: a name from the mail never reaches the disk.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform, type Readable } from "node:stream";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import type { AttachmentStream, MessageText } from "mailparser";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
 import { htmlToText } from "./html-convert.js";
@@ -236,30 +235,32 @@ interface RawName {
 }
 
 async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[], durable: boolean): Promise<ParsedAttachment> {
-  mkdirSync(dir, { recursive: true, mode: 0o770 }); // issue 10: the umask (fileMode) decides
-  const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const tmp = join(dir, tmpName());
   const hash = createHash("sha256");
   let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+  let fd: number | null = createFile(tmp);
+  try {
+    // Chunk by chunk as the parser gives them (issue 9.3: a 50 MB attachment is never held whole),
+    // with plain writes: a stream pipeline's set-up per attachment (an AbortController, a write
+    // stream opened on the thread pool, a Transform) cost more than writing a small one (importing
+    // the shared corpus: 0.75 ms of CPU per attachment, an eighth of all).
+    for await (const chunk of att.content as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(att.content, counter, createWriteStream(tmp, { flags: "wx", mode: 0o660 /* issue 10: the umask (fileMode) decides; never "other" */ }));
+      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+    }
+    // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
+    // points to it (they could be derived again from the raw bytes, but a `complete` record is
+    // never re-parsed by itself, so a lost file would stay lost).
+    if (durable) fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
     const sha256 = hash.digest("hex");
     const sub = join(dir, sha256.slice(0, 2));
-    mkdirSync(sub, { recursive: true, mode: 0o770 });
     const storedPath = join(sub, sha256);
     if (existsSync(storedPath)) rmSync(tmp, { force: true });
     else {
-      // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
-      // points to it (they could be derived again from the raw bytes, but a `complete` record is
-      // never re-parsed by itself, so a lost file would stay lost).
-      if (durable) fsyncFile(tmp);
-      renameSync(tmp, storedPath);
+      renameMaking(tmp, storedPath);
       if (durable) fsyncDir(sub);
       out.createdFiles.push(storedPath);
     }
@@ -275,8 +276,43 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
     if (att.filename) names.push({ attachment, name: att.filename, raw8bit: nameHadRawBytes(att) });
     return attachment;
   } catch (e) {
+    if (fd !== null) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Temporary attachment files: this process's id, a random part drawn once, and a count. */
+let tmpPrefix: string | undefined;
+let tmpCount = 0;
+const tmpName = () => `.tmp-${process.pid}-${(tmpPrefix ??= randomBytes(6).toString("hex"))}-${++tmpCount}`;
+
+// Folders are made when a file cannot be created or moved for want of one, not checked before
+// every attachment (they exist but for the first; `purge` may remove one meanwhile).
+const MODE_FILE = 0o660; // issue 10: the umask (fileMode) decides; never "other"
+const MODE_DIR = 0o770;
+
+/** Creating the folder is the remedy, or names the cause (a file where a folder should be). */
+const NO_FOLDER = new Set(["ENOENT", "ENOTDIR"]);
+
+/** A new file (never an existing one: "wx"), for writing; its folder made when missing. */
+function createFile(path: string): number {
+  try {
+    return openSync(path, "wx", MODE_FILE);
+  } catch (e) {
+    if (!NO_FOLDER.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    mkdirSync(dirname(path), { recursive: true, mode: MODE_DIR });
+    return openSync(path, "wx", MODE_FILE);
+  }
+}
+
+function renameMaking(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if (!NO_FOLDER.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    mkdirSync(dirname(to), { recursive: true, mode: MODE_DIR });
+    renameSync(from, to);
   }
 }
 
@@ -321,13 +357,4 @@ function msgIds(value: unknown): string[] {
 
 function msgId(value: unknown): string | null {
   return msgIds(value)[0] ?? null;
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -153,6 +153,10 @@ export function rawStream(raw: Pick<RawMessage, "buffer" | "path">): Readable {
   if (!raw.path) return Readable.from([]);
   const stream = createReadStream(raw.path, { highWaterMark: 256 * 1024 });
   const gc = new GarbageEvery();
+  // Paused first: a 'data' listener alone would start the flow at once, and what is read before
+  // the consumer attaches (after an await: parseMail loads the MIME parser first) went to this
+  // counter only. The consumer's pipe or read starts it; this listener sees every chunk then too.
+  stream.pause();
   stream.on("data", (chunk: Buffer | string) => gc.add(chunk.length));
   return stream;
 }
