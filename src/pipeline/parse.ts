@@ -249,17 +249,23 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
       size += chunk.length;
       for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
     }
-    // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
-    // points to it (they could be derived again from the raw bytes, but a `complete` record is
-    // never re-parsed by itself, so a lost file would stay lost).
-    if (durable) fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
     const sha256 = hash.digest("hex");
     const sub = join(dir, sha256.slice(0, 2));
     const storedPath = join(sub, sha256);
-    if (existsSync(storedPath)) rmSync(tmp, { force: true });
-    else {
+    const written = fd;
+    fd = null;
+    if (existsSync(storedPath)) {
+      closeSync(written);
+      rmSync(tmp, { force: true });
+    } else {
+      // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
+      // points to it (they could be derived again from the raw bytes, but a `complete` record is
+      // never re-parsed by itself, so a lost file would stay lost).
+      try {
+        if (durable) fsyncSync(written);
+      } finally {
+        closeSync(written);
+      }
       renameMaking(tmp, storedPath);
       if (durable) fsyncDir(sub);
       out.createdFiles.push(storedPath);
