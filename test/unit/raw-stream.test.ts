@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseMail } from "../../src/pipeline/parse.js";
 import { rawStream } from "../../src/pipeline/read-raw.js";
@@ -22,25 +22,22 @@ function spooled(): { path: string; bytes: Buffer; dir: string } {
   return { path, bytes, dir };
 }
 
+async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
 describe("rawStream of a spooled message", () => {
-  it("gives all of it to an iterator that starts late", async () => {
+  it.each([
+    ["an iterator", (s: Readable) => s],
+    ["a pipe", (s: Readable) => s.pipe(new PassThrough())],
+  ])("gives all of it to %s that starts late", async (_, reader) => {
     const { path, bytes } = spooled();
     expect(bytes.length).toBeGreaterThan(1024 * 1024);
     const stream = rawStream({ buffer: null, path });
     await later();
-    const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
-  });
-
-  it("gives all of it to a pipe made late", async () => {
-    const { path, bytes } = spooled();
-    const stream = rawStream({ buffer: null, path });
-    await later();
-    const out = stream.pipe(new PassThrough());
-    const chunks: Buffer[] = [];
-    for await (const c of out) chunks.push(c as Buffer);
-    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect((await collect(reader(stream))).equals(bytes)).toBe(true);
   });
 
   it("parses whole when the parser comes late", async () => {
