@@ -7,7 +7,7 @@ import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "n
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bin, mail4k, mainModule, median, ms, percentile, root, tempDir, timeSpawn } from "./measure.js";
+import { bin, mail4k, mainModule, median, ms, pairedRatio, percentile, root, tempDir, timeSpawn } from "./measure.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 
@@ -58,9 +58,7 @@ export async function run(): Promise<void> {
   row("same, without the V8 code cache", noCache);
   row("same, unbundled (tsc output)", bundled);
   console.log(`  ratio ingest / node -e 0: wall ${(median(ingest.wall) / median(baseline.wall)).toFixed(2)}, cpu ${(median(ingest.cpu) / median(baseline.cpu)).toFixed(2)} (target ≤ 2.00)`);
-  // Each ingest against the node -e 0 started just before it: on a shared machine whose speed drifts
-  // within a run, the median of these pairs moves less than the ratio of two medians.
-  const paired = (xs: typeof baseline) => median(xs.wall.map((w, i) => w / baseline.wall[i])).toFixed(2);
+  const paired = (xs: typeof baseline) => pairedRatio(xs.wall, baseline.wall).toFixed(2);
   console.log(`  paired ratio (median of run-by-run wall ratios): socket ${paired(ingest)}, file ${paired(fromFile)} (target ≤ 2.00)`);
 
   // The unbundled load costs are what the bundle and the code cache save; they do not add up to the

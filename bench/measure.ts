@@ -25,6 +25,14 @@ export function median(xs: number[]): number {
   return percentile(xs, 50);
 }
 
+/**
+ * The median of run-by-run ratios: each run against the baseline run made just before it. On a shared
+ * machine whose speed drifts within a run, this moves less than the ratio of two medians.
+ */
+export function pairedRatio(xs: number[], base: number[]): number {
+  return median(xs.map((x, i) => x / base[i]));
+}
+
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (!s.length) return NaN;

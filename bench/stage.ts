@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { makeDeps } from "../src/cli/context.js";
 import { readRaw } from "../src/pipeline/read-raw.js";
 import { stageRaw } from "../src/pipeline/stage.js";
-import { bin, mail4k, mainModule, median, ms, percentile, tempDir, timeSpawn } from "./measure.js";
+import { bin, mail4k, mainModule, median, ms, pairedRatio, percentile, tempDir, timeSpawn } from "./measure.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const MB = 1024 * 1024;
@@ -89,8 +89,7 @@ export async function run(): Promise<void> {
   }
   const b = median(base);
   console.log(`  cold ingest (env PATH only), ${RUNS} interleaved runs: node -e 0 ${ms(b)}`);
-  // Also each ingest against the node -e 0 started just before it (steadier while the machine drifts).
-  const paired = (xs: number[]) => median(xs.map((x, i) => x / base[i])).toFixed(2);
+  const paired = (xs: number[]) => pairedRatio(xs, base).toFixed(2);
   console.log(`    plain 4 KB mail      ${ms(median(plain)).padStart(9)}  ×${(median(plain) / b).toFixed(2)}, paired ×${paired(plain)} (target ≤ 2.00)`);
   console.log(`    HTML-only 4 KB mail  ${ms(median(htmlOnly)).padStart(9)}  ×${(median(htmlOnly) / b).toFixed(2)}, paired ×${paired(htmlOnly)} (target ≤ 2.00)`);
 }

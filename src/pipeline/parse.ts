@@ -1,7 +1,7 @@
 // Separates the message into its components (Maximo: to, from, cc, subject, message) and streams
 // each attachment to a file named by its content hash: a name from the mail never reaches the disk.
-import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import type { AttachmentStream, MessageText } from "mailparser";
@@ -10,7 +10,7 @@ import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
 import { parseSimple } from "./parse-simple.js";
-import { fsyncDir } from "./read-raw.js";
+import { fsyncDir, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
 
@@ -235,10 +235,10 @@ interface RawName {
 }
 
 async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[], durable: boolean): Promise<ParsedAttachment> {
-  const tmp = join(dir, tmpName());
+  const tmp = join(dir, tempName());
   const hash = createHash("sha256");
   let size = 0;
-  let fd: number | null = createFile(tmp);
+  let fd: number | null = inFolder(tmp, () => openSync(tmp, "wx", MODE_FILE));
   try {
     // Chunk by chunk as the parser gives them (issue 9.3: a 50 MB attachment is never held whole),
     // with plain writes: a stream pipeline's set-up per attachment (an AbortController, a write
@@ -247,26 +247,21 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
     for await (const chunk of att.content as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
-      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+      writeAll(fd, chunk);
     }
     const sha256 = hash.digest("hex");
     const sub = join(dir, sha256.slice(0, 2));
     const storedPath = join(sub, sha256);
-    const written = fd;
+    const isNew = !existsSync(storedPath);
+    // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
+    // points to it (they could be derived again from the raw bytes, but a `complete` record is
+    // never re-parsed by itself, so a lost file would stay lost).
+    if (isNew && durable) fsyncSync(fd);
+    closeSync(fd);
     fd = null;
-    if (existsSync(storedPath)) {
-      closeSync(written);
-      rmSync(tmp, { force: true });
-    } else {
-      // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
-      // points to it (they could be derived again from the raw bytes, but a `complete` record is
-      // never re-parsed by itself, so a lost file would stay lost).
-      try {
-        if (durable) fsyncSync(written);
-      } finally {
-        closeSync(written);
-      }
-      renameMaking(tmp, storedPath);
+    if (!isNew) rmSync(tmp, { force: true });
+    else {
+      inFolder(storedPath, () => renameSync(tmp, storedPath));
       if (durable) fsyncDir(sub);
       out.createdFiles.push(storedPath);
     }
@@ -288,37 +283,22 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
   }
 }
 
-/** Temporary attachment files: this process's id, a random part drawn once, and a count. */
-let tmpPrefix: string | undefined;
-let tmpCount = 0;
-const tmpName = () => `.tmp-${process.pid}-${(tmpPrefix ??= randomBytes(6).toString("hex"))}-${++tmpCount}`;
-
 // Folders are made when a file cannot be created or moved for want of one, not checked before
 // every attachment (they exist but for the first; `purge` may remove one meanwhile).
 const MODE_FILE = 0o660; // issue 10: the umask (fileMode) decides; never "other"
 const MODE_DIR = 0o770;
 
-/** Creating the folder is the remedy, or names the cause (a file where a folder should be). */
+/** Making the folder is the remedy, or names the cause (a file where a folder should be). */
 const NO_FOLDER = new Set(["ENOENT", "ENOTDIR"]);
 
-/** A new file (never an existing one: "wx"), for writing; its folder made when missing. */
-function createFile(path: string): number {
+/** Runs a file operation on `path`; when it fails for want of its folder, makes the folder and runs it again. */
+function inFolder<T>(path: string, op: () => T): T {
   try {
-    return openSync(path, "wx", MODE_FILE);
+    return op();
   } catch (e) {
     if (!NO_FOLDER.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
     mkdirSync(dirname(path), { recursive: true, mode: MODE_DIR });
-    return openSync(path, "wx", MODE_FILE);
-  }
-}
-
-function renameMaking(from: string, to: string): void {
-  try {
-    renameSync(from, to);
-  } catch (e) {
-    if (!NO_FOLDER.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
-    mkdirSync(dirname(to), { recursive: true, mode: MODE_DIR });
-    renameSync(from, to);
+    return op();
   }
 }
 

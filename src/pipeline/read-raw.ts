@@ -72,7 +72,7 @@ export async function readRaw(input: AsyncIterable<Buffer | string> | Iterable<B
       const keep = size > max ? chunk.subarray(0, max - before) : chunk;
       if (fd === null && before + keep.length > opts.inlineMaxBytes) {
         mkdirSync(opts.spoolDir, { recursive: true, mode: 0o770 }); // issue 10: the umask (fileMode) decides
-        tmp = join(opts.spoolDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+        tmp = join(opts.spoolDir, tempName());
         fd = openSync(tmp, "wx+", 0o660); // issue 10: the umask (fileMode) decides; never "other"
         opts.onTempFile?.(tmp);
         for (const c of chunks) writeAll(fd, c);
@@ -132,7 +132,16 @@ function readHead(fd: number, length: number): Buffer {
   return buf.subarray(0, off);
 }
 
-function writeAll(fd: number, buf: Buffer): void {
+let tempPrefix: string | undefined;
+let tempCount = 0;
+
+/**
+ * A temporary file's name in our folders (`recover` removes old `.tmp-*` ones): this process's id,
+ * a random part drawn once per process (a pid is reused), and a count.
+ */
+export const tempName = () => `.tmp-${process.pid}-${(tempPrefix ??= randomBytes(6).toString("hex"))}-${++tempCount}`;
+
+export function writeAll(fd: number, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
