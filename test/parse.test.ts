@@ -193,3 +193,17 @@ describe("in memory and streamed", () => {
     expect(streamed).toEqual(whole);
   });
 });
+
+describe("a parse that fails part-way", () => {
+  // More parts than mailsplit allows: the parser fails while an attachment is being written. That
+  // part's temporary file goes with it (it used to stay behind until `recover` swept it an hour later).
+  const parts = Array.from({ length: 1100 }, (_, i) => `--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="p${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${"QUJD".repeat((i % 7) + 1)}\r\n`).join("");
+  const mail = `From: a@customer.test\r\nSubject: many parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts}--b--\r\n`;
+  const temporaries = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.split("/").pop()!.startsWith(".tmp-")) : []);
+
+  it.each([0, 1000])("leaves no temporary file (chunks of %i bytes)", async (chunk) => {
+    const dir = attDir();
+    await expect(parse(mail, chunk, dir)).rejects.toThrow(/child nodes/);
+    expect(temporaries(dir)).toEqual([]);
+  });
+});

@@ -97,6 +97,8 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   const input = fixed ? null : new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
+  /** Attachments being written: a parse that fails ends them, so each removes its temporary file. */
+  const writing = new Set<Readable>();
   const names: RawName[] = [];
   const order = new Map<ParsedAttachment, number>();
   let seen = 0;
@@ -113,9 +115,13 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     if (Date.now() >= deadline) parser.destroy(budgetError(limits));
     if (data.type === "attachment") {
       const index = seen++;
+      writing.add(data.content);
       const done = storeAttachment(data, attachmentsDir, out, names, limits.durable)
         .then((a) => void order.set(a, index))
-        .finally(() => data.release?.());
+        .finally(() => {
+          writing.delete(data.content);
+          data.release?.();
+        });
       done.catch(() => {}); // surfaced through Promise.all below
       pending.push(done);
     } else {
@@ -123,18 +129,26 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
       out.html = typeof data.html === "string" ? data.html : null;
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    parser.once("end", resolve);
-    parser.once("error", reject);
-    if (!input) {
-      parser.end(fixed!.bytes);
-      return;
-    }
-    const stream = source as Readable;
-    input.once("error", reject);
-    stream.once("error", reject);
-    stream.pipe(input).pipe(parser);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      parser.once("end", resolve);
+      parser.once("error", reject);
+      if (!input) {
+        parser.end(fixed!.bytes);
+        return;
+      }
+      const stream = source as Readable;
+      input.once("error", reject);
+      stream.once("error", reject);
+      stream.pipe(input).pipe(parser);
+    });
+  } catch (e) {
+    // A parser that fails (a limit of mailsplit's, the budget) leaves the part it was in the middle
+    // of unended: its writer would wait for ever and leave its temporary file behind.
+    for (const content of writing) content.destroy(e as Error);
+    await Promise.allSettled(pending);
+    throw e;
+  }
   await Promise.all(pending);
   // Files finish writing in any order; the record keeps the order of the parts in the message.
   out.attachments.sort((a, b) => order.get(a)! - order.get(b)!);
