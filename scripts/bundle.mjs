@@ -109,6 +109,9 @@ const sqliteAddon = requireAtBuild("bindings")({
   module_root: dirname(requireAtBuild.resolve("better-sqlite3/package.json")),
 });
 
+/** A require() at run time of a bundle next to this one, through the launcher's loader (bin/ingest-mail.js: code cache) when there is one. */
+const compiledLoad = (target) => `(globalThis[Symbol.for("ingest-mail.require-compiled")] ?? require)(require("node:path").join(__dirname, ${JSON.stringify(target)}))`;
+
 const deferPlugin = {
   name: "defer",
   setup(b) {
@@ -128,8 +131,11 @@ const deferPlugin = {
       return real.errors.length ? { errors: real.errors } : { path: real.path };
     });
     // The PostgreSQL engine (issue 11) and its driver are their own bundle, postgres.cjs, loaded only
-    // for a postgres:// URL: the SQLite path (every MTA delivery on one host) never reads them.
-    b.onResolve({ filter: /\/postgres\/engine\.js$/ }, (args) => (/src[\\/]store[\\/]open\.ts$/.test(args.importer) ? { path: "./postgres.cjs", external: true } : undefined));
+    // for a postgres:// URL: the SQLite path (every MTA delivery on one host) never reads them. It is
+    // compiled by the launcher's loader, with its own code cache when the build could make one
+    // (scripts/code-cache.mjs); a worker thread, without the launcher, requires it.
+    b.onResolve({ filter: /\/postgres\/engine\.js$/ }, (args) => (/src[\\/]store[\\/]open\.ts$/.test(args.importer) ? { path: "postgres", namespace: "postgres-apart" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "postgres-apart" }, () => ({ contents: `module.exports = ${compiledLoad("./postgres.cjs")};`, loader: "js", resolveDir: process.cwd() }));
     // The web console (issue 15) is its own bundle, web.cjs: `ingest-mail web` loads it, nothing else.
     b.onResolve({ filter: /\/web\/server\.js$/ }, (args) => (/src\/cli\//.test(args.importer) ? { path: "./web.cjs", external: true } : undefined));
     b.onResolve({ filter: new RegExp(`^${EXTERNAL}`) }, (args) => ({ path: args.path.slice(EXTERNAL.length), external: true }));
@@ -140,7 +146,7 @@ const deferPlugin = {
       const chunk = CHUNKS.find((c) => c.test.test(args.path));
       if (chunk) chunk.entry = args.path;
       const target = chunk ? `./${chunk.name}.cjs` : `./${relative(resolve(outdir), args.path)}`;
-      const loader = chunk ? `(globalThis[Symbol.for("ingest-mail.require-compiled")] ?? require)(require("node:path").join(__dirname, ${JSON.stringify(target)}))` : `require(${JSON.stringify(EXTERNAL + target)})`;
+      const loader = chunk ? compiledLoad(target) : `require(${JSON.stringify(EXTERNAL + target)})`;
       // Named imports (import { htmlToText } from ...) need real ESM exports: one forwarding
       // function per function the module exports, read off the module at build time.
       const names = Object.entries(requireAtBuild(args.path))
@@ -250,7 +256,7 @@ for (const chunk of CHUNKS) {
 // Then the build id on the first line: the content's hash, which bin/ingest-mail.js compares with
 // the one its code cache was made for (scripts/code-cache.mjs) instead of hashing the bundle on
 // every start.
-for (const name of ["ingest-mail", ...CHUNKS.map((c) => c.name)]) {
+for (const name of ["ingest-mail", "postgres", ...CHUNKS.map((c) => c.name)]) {
   const bundleFile = join(outdir, `${name}.cjs`);
   const text = readFileSync(bundleFile, "utf8");
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);

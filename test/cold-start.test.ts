@@ -5,8 +5,9 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, initDb, readFixture, root, sandbox } from "./helpers/cli.js";
+import { findPostgresBin, postgresUnavailable, testServer, type TestServer } from "./helpers/postgres.js";
 
 const bundle = join(root, "dist", "bundle", "ingest-mail.cjs");
 
@@ -135,5 +136,41 @@ describe("the V8 code cache", () => {
     expect(viaLauncher.code).toBe(70);
     expect(viaLauncher.stderr).toMatch(/dist\/bundle\/ingest-mail\.cjs:\d+:\d+/);
     expect(viaLauncher).toEqual(plain);
+  });
+});
+
+// Issue 11.9: the PostgreSQL engine is a bundle of its own (postgres.cjs), compiled with its own
+// code cache, which the build trains on a private server where PostgreSQL's server binaries are.
+describe.skipIf(!findPostgresBin() || postgresUnavailable())("the PostgreSQL engine's code cache", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await testServer();
+  }, 120_000);
+  afterAll(async () => server?.stop());
+
+  const ingest = async (bin: string, name: string) => {
+    const url = await server.createDatabase(name);
+    const sb = sandbox({ INGEST_MAIL_CODE_CACHE: "check", INGEST_MAIL_DB: server.socketUrl?.(name) ?? url });
+    // The first run migrates the empty database; the second is the common case.
+    expect(exec(bin, [], { ...sb.env, INGEST_MAIL_CODE_CACHE: "off" }, readFixture("new-mail-to-default-route.eml")).code).toBe(0);
+    return exec(bin, ["--json"], sb.env, readFixture("new-mail-opens-issue.eml"));
+  };
+
+  it("is made by the build and used for a postgres:// database, and its absence changes nothing but the time", async () => {
+    const r = await ingest(join(root, "bin", "ingest-mail.js"), `cold_cache_${process.pid}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split("\n").filter(Boolean)).toEqual(["code cache: used", "code cache (postgres.cjs): used"]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: "complete", issues: [{ created: true }] });
+
+    const pkg = packageCopy();
+    try {
+      rmSync(join(pkg.dir, "dist", "bundle", "postgres.cjs.cache"));
+      const without = await ingest(pkg.bin, `cold_nocache_${process.pid}`);
+      expect(without.code, without.stderr).toBe(0);
+      expect(without.stderr.split("\n").filter(Boolean)).toEqual(["code cache: used", "code cache (postgres.cjs): none"]);
+      expect(JSON.parse(without.stdout)).toMatchObject({ status: "complete", issues: [{ created: true }] });
+    } finally {
+      rmSync(pkg.dir, { recursive: true, force: true });
+    }
   });
 });
