@@ -55,6 +55,18 @@ describe("the new text of a reply is kept beside the full text", () => {
     const shown = await showIssue(sb, out.issues[0].issueId);
     expect(shown.actions[0].replyText).toBe("Hello,\n\nI ordered a kettle two weeks ago (order 1042) and it has not arrived.\n\nAlice");
     expect(shown.actions[0].details.trim()).toBe(shown.actions[0].replyText);
+    // Issue 9.3, the text body stored once: the action does not hold it a second time.
+    const [stored] = rows(db(sb), `SELECT details, reply_text AS "replyText" FROM actions WHERE id = ?`, out.actionIds[0]);
+    expect(stored).toEqual({ details: shown.actions[0].details, replyText: "" });
+    expect((await cli(sb, "issue", "show", String(out.issues[0].issueId))).stdout).toContain("I ordered a kettle two weeks ago (order 1042) and it has not arrived.");
+    const web = await startConsole(sb);
+    try {
+      const html = await (await fetch(`${web.url}/issues/${out.issues[0].issueId}`)).text();
+      expect(html).toContain("<pre>Hello,\n\nI ordered a kettle two weeks ago (order 1042) and it has not arrived.");
+      expect(html).not.toContain("<summary>Whole mail</summary>");
+    } finally {
+      await web.stop();
+    }
   });
 
   it("control characters and bidi overrides in the text are shown escaped, never sent to the terminal", async () => {

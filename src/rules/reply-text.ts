@@ -183,6 +183,27 @@ function extract(lines: string[], ctx: Context, depth: number): string {
 
 /** The new text of a message body; the whole body (trimmed) when nothing new can be told apart. */
 export function replyText(body: string, opts: ReplyTextOptions = {}): string {
-  const lines = body.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  return extract(lines, { forward: isForwardSubject(opts.subject), reply: isReplySubject(opts.subject) }, 0) || join(lines);
+  const lines = linesOf(body);
+  return extract(lines, contextOf(opts), 0) || join(lines);
 }
+
+/**
+ * What `actions.reply_text` holds: the new text, or "" when it is the whole body (most first mails
+ * have nothing quoted). Issue 9.3: the text body is stored once; a copy of it beside `details` would
+ * double every such action (a 4 KB body took two overflow pages instead of one). Read it back with
+ * storedReplyText.
+ */
+export function replyTextToStore(body: string, opts: ReplyTextOptions = {}): string {
+  const lines = linesOf(body);
+  const whole = join(lines);
+  const fresh = extract(lines, contextOf(opts), 0) || whole;
+  return fresh === whole ? "" : fresh;
+}
+
+/** The new text an action holds (replyTextToStore); null for actions recorded before it was kept. */
+export function storedReplyText(details: string, stored: string | null): string | null {
+  return stored === "" ? join(linesOf(details)) : stored;
+}
+
+const linesOf = (body: string) => body.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+const contextOf = (opts: ReplyTextOptions): Context => ({ forward: isForwardSubject(opts.subject), reply: isReplySubject(opts.subject) });

@@ -1,5 +1,7 @@
 // "The new part of a reply first, when known" (issue 15 §2): a reply's text split where the quoted
 // earlier mail starts. One pass over the lines, bounded patterns only (mail text is hostile).
+import { storedReplyText } from "../rules/reply-text.js";
+
 const ATTRIBUTION = /^(On|Am|Le|El|Il|Op|W dniu|Dnia) .{0,300}(wrote|schrieb|a écrit|escribió|ha scritto|schreef|napisał).{0,100}:\s*$/i;
 const DIVIDER = /^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Wiadomość oryginalna)\s*-{2,}|_{20,})\s*$/i;
 
@@ -13,7 +15,8 @@ export interface SplitText {
 
 /** issue 13: the new text the action keeps (actions.reply_text) when there is one, with the whole
  * mail behind it; older actions are split here as before. */
-export function splitAction(details: string, replyText: string | null): SplitText {
+export function splitAction(details: string, stored: string | null): SplitText {
+  const replyText = storedReplyText(details, stored);
   if (replyText === null) return splitQuoted(details);
   return replyText.trim() === details.trim() ? { fresh: details, quoted: null } : { fresh: replyText, quoted: details, whole: true };
 }

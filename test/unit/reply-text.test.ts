@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadCorpus, lostLines, score, verdict } from "../../bench/reply-corpus.js";
 import { attributionAt, isForwardSubject, isHeaderBlockAt, isMobileSignature } from "../../src/rules/reply-markers.js";
-import { replyText } from "../../src/rules/reply-text.js";
+import { replyText, replyTextToStore, storedReplyText } from "../../src/rules/reply-text.js";
 
 const corpus = loadCorpus();
 const tuning = corpus.filter((c) => !c.holdout);
@@ -171,5 +171,26 @@ describe("hostile input finishes fast (linear work per line)", () => {
     expect(performance.now() - t0).toBeLessThan(1500);
     expect(out.startsWith("note\n\ntext\nnote\n\ntext\nnote")).toBe(true);
     expect(out.slice(0, 60)).not.toContain("From: a"); // beyond 8 levels the rest is kept as it is
+  });
+});
+
+// Issue 9.3 (the text body stored once): the new text is stored as "" when it is the whole text, and
+// read back as exactly what replyText gives.
+describe("the stored form of the new text", () => {
+  it.each([
+    ["nothing quoted", "Hello,\n\nthe kettle is broken.\n\nAlice\n", undefined, true],
+    ["CRLF lines and blank lines around", "\r\n\r\nHello,\r\nthe kettle is broken.\r\n\r\n", undefined, true],
+    ["empty", "", undefined, true],
+    ["a quoted reply", "Thanks!\n\nOn Mon, 1 Jan 2024, Support <s@example.com> wrote:\n> Is it fixed?\n", "Re: help", false],
+    ["a signature", "It works now.\n\n-- \nAlice\nCustomer Ltd.\n", undefined, false],
+    ["a forward", "FYI\n\n---------- Forwarded message ---------\nFrom: A <a@example.com>\nSubject: x\n\nThe text.\n", "Fwd: x", false],
+  ])("%s", (_what, body, subject, whole) => {
+    const stored = replyTextToStore(body, { subject });
+    expect(stored === "").toBe(whole);
+    expect(storedReplyText(body, stored)).toBe(replyText(body, { subject }));
+  });
+
+  it("actions recorded before the new text was kept read as null", () => {
+    expect(storedReplyText("Hello", null)).toBeNull();
   });
 });

@@ -15,7 +15,7 @@ import { conversationLines, historyLines } from "../conversation.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
 import { safe } from "../terminal-safe.js";
-import { replyText } from "../../rules/reply-text.js";
+import { replyText, storedReplyText } from "../../rules/reply-text.js";
 
 async function need(db: Db, id: number): Promise<Issue> {
   const issue = await getIssue(db, id);
@@ -46,7 +46,7 @@ export async function show(id: number, opts: CommonOptions & { full?: boolean })
     participantDetails,
     splitChildren: (await splitChildrenOf(deps.db, id)).map((c) => c.id),
     // issue 13: actions recorded before the new text was kept get it worked out now.
-    actions: (await withSenders(deps.db, id)).map((a) => ({ ...a, replyText: a.replyText ?? replyText(a.details) })),
+    actions: (await withSenders(deps.db, id)).map((a) => ({ ...a, replyText: storedReplyText(a.details, a.replyText) ?? replyText(a.details) })),
     history: await issueHistoryOf(deps.db, id),
     notes: await notesOfIssue(deps.db, id),
   };
