@@ -1,13 +1,12 @@
 // The MTA's message on stdin, as each kind of descriptor brings it (src/cli/mta-io.ts): a pipe
 // (procmail, a shell), read through a non-blocking descriptor of its own; a regular file
-// (`ingest-mail < mail.eml`); a socket (Postfix's pipe(8), Node's own child processes) made
-// non-blocking itself. Each stores the exact bytes; on a pipe or socket whose writer went quiet,
-// SIGTERM still exits 75 at once (issue 9.6), where a blocking read would hold the exit until the
-// writer closed.
+// (`ingest-mail < mail.eml`); a socket (Node's own child processes) through process.stdin. Each
+// stores the exact bytes; on a pipe whose writer went quiet, SIGTERM still exits 75 at once
+// (issue 9.6), where a blocking read would hold the exit until the writer closed.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bin, db, mail, rows, runAsync, storedBytes, type Sandbox } from "./helpers/cli.js";
@@ -84,51 +83,6 @@ describe("stdin of each kind", () => {
     const viaSocket = await runAsync(sb2, ["--json"], message);
     expect(viaSocket.code, viaSocket.stderr).toBe(0);
     expect(storedHash(sb2)).toBe(sha256(message));
-  });
-});
-
-// Postfix's pipe(8) and local(8) hand the command a socket (their duplex_pipe is a socket pair), as
-// Node's child processes do: read through descriptor 0 made non-blocking, without process.stdin.
-describe("a socket on stdin", () => {
-  it("is read without process.stdin (net never loaded), every byte stored", async () => {
-    const sb = configured();
-    const message = Buffer.from(big());
-    const hook = join(sb.dir, "modules.cjs");
-    const list = join(sb.dir, "modules.txt");
-    writeFileSync(hook, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));`);
-    const child = spawn(process.execPath, ["-r", hook, bin, "--json"], { env: sb.env });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    // In pieces, with pauses: the reader finds the socket empty between them.
-    for (let at = 0; at < message.length; at += 50_000) {
-      child.stdin.write(message.subarray(at, at + 50_000));
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    child.stdin.end();
-    expect(await closed, err).toBe(0);
-    expect(JSON.parse(out).status).toBe("complete");
-    expect(storedHash(sb)).toBe(sha256(message));
-    const loaded = readFileSync(list, "utf8").split("\n");
-    expect(loaded).toContain("NativeModule fs");
-    expect(loaded).not.toContain("NativeModule net");
-  });
-
-  it("whose writer went quiet: SIGTERM exits 75 at once, nothing staged", async () => {
-    const sb = configured();
-    const child = spawn(process.execPath, [bin], { env: sb.env });
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
-    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    child.stdin.write("From: slow@example.com\nSubject: slow\n\n");
-    await new Promise((r) => setTimeout(r, 500));
-    const started = Date.now();
-    child.kill("SIGTERM");
-    expect(await closed).toBe(75);
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(err).toMatch(/stopped by SIGTERM before the mail was staged/);
   });
 });
 

@@ -5,10 +5,8 @@
 //
 // A pipe is read through a descriptor of its own opened non-blocking (/proc/self/fd/0), waiting a
 // moment when it is empty: a blocking read, on the main thread or libuv's thread pool, would keep
-// SIGTERM's exit (issue 9.6) waiting until the writer sends more or closes. A socket (Postfix's
-// pipe(8) and local(8) give one: their duplex_pipe is a socket pair) cannot be opened again; it is
-// made non-blocking itself, as process.stdin would, and read the same way. Anything else (no /proc,
-// no pipe_wrap) goes through process.stdin as before.
+// SIGTERM's exit (issue 9.6) waiting until the writer sends more or closes. Anything else (a socket,
+// no /proc) goes through process.stdin as before.
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
 
 const CHUNK = 64 * 1024;
@@ -25,43 +23,16 @@ export async function stdinIsTerminal(): Promise<boolean> {
   return isatty(0);
 }
 
-/** A descriptor to read stdin from without blocking: 0 itself for a file or a socket, a non-blocking one of its own for a pipe. */
+/** A descriptor to read stdin from without blocking: 0 itself for a file, a non-blocking one of its own for a pipe. */
 function readableStdin(): number | null {
   try {
     const st = fstatSync(0);
     if (st.isFile()) return 0;
     if (st.isFIFO()) return openSync("/proc/self/fd/0", constants.O_RDONLY | constants.O_NONBLOCK);
-    if (st.isSocket() && socketMadeNonBlocking()) return 0;
   } catch {
     // No /proc, or a descriptor that cannot be opened again: process.stdin.
   }
   return null;
-}
-
-/** The handle that set descriptor 0 non-blocking: kept, since collecting it would close the descriptor. */
-let socketHandle: unknown = null;
-
-/**
- * Sets O_NONBLOCK on a socket on descriptor 0 the way process.stdin does (libuv's uv_pipe_open,
- * through the pipe_wrap binding process.stdin is made from), without loading net and its stream
- * machinery: 4 KB read from a socket cost a cold process 6 ms through process.stdin and none this
- * way (60 interleaved runs: 36.7 and 30.1 ms, `node -e 0` 30.4 ms). Node has no public call for
- * it. At exit Node puts the descriptor's flags back (ResetStdio), as it does for process.stdin.
- * False (process.stdin then) where the binding is missing or refuses, and under
- * --pending-deprecation, where process.binding would print a warning.
- */
-function socketMadeNonBlocking(): boolean {
-  if (/--pending-deprecation/.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)) return false;
-  try {
-    type PipeWrap = { Pipe: new (type: number) => { open(fd: number): number }; constants: { SOCKET: number } };
-    const { Pipe, constants: pipe } = (process as unknown as { binding(name: "pipe_wrap"): PipeWrap }).binding("pipe_wrap");
-    const handle = new Pipe(pipe.SOCKET);
-    if (handle.open(0) !== 0) return false;
-    socketHandle = handle;
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Lets the event loop run (signals, timers) while an empty pipe waits for its writer: at once first, then up to 10 ms. */
