@@ -49,11 +49,7 @@ export async function run(): Promise<void> {
     closeSync(reader);
     if (piped.status !== 0) throw new Error(`ingest from a pipe exited ${piped.status}: ${piped.stderr}`);
     add(fromPipe, piped);
-    const file = join(dir, "mail.eml");
-    writeFileSync(file, mail4k(3000 + i));
-    const fd = openSync(file, "r");
-    add(fromFile, timeSpawn([bin], { env, stdio: [fd, "pipe", "pipe"] }));
-    closeSync(fd);
+    add(fromFile, onStdinFile(dir, mail4k(3000 + i), (stdin) => timeSpawn([bin], { env, stdio: [stdin, "pipe", "pipe"] })));
     add(bundled, timeSpawn([unbundled], { env, input: mail4k(1000 + i) }));
   }
   const row = (name: string, xs: typeof baseline) =>
@@ -79,6 +75,18 @@ export async function run(): Promise<void> {
   // bundled start (the profile below shows where that goes).
   moduleImports();
   profile(env, dir);
+}
+
+/** Runs `run` with the mail in a file, opened for it as stdin. */
+function onStdinFile<T>(dir: string, mail: Buffer | string, run: (stdin: number) => T): T {
+  const file = join(dir, "stdin.eml");
+  writeFileSync(file, mail);
+  const fd = openSync(file, "r");
+  try {
+    return run(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The modules the ingest path loads, in the order it loads them, resolved the way our ESM code
@@ -150,11 +158,7 @@ function profile(env: NodeJS.ProcessEnv, dir: string): void {
   const totals = new Map<string, number>();
   for (let i = 0; i < 5; i++) {
     // The mail in a file, read as an MTA's pipe is (a socket would add process.stdin's loading).
-    const file = join(dir, "profiled.eml");
-    writeFileSync(file, mail4k(10_000 + i));
-    const fd = openSync(file, "r");
-    spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "200", bin], { stdio: [fd, "pipe", "pipe"], env });
-    closeSync(fd);
+    onStdinFile(dir, mail4k(10_000 + i), (stdin) => spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "200", bin], { stdio: [stdin, "pipe", "pipe"], env }));
   }
   const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
   for (const f of files) {

@@ -1,8 +1,8 @@
 // Separates the message into its components (Maximo: to, from, cc, subject, message) and streams
 // each attachment to a file named by its content hash: a name from the mail never reaches the disk.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { AttachmentStream, MessageText } from "mailparser";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
@@ -10,7 +10,7 @@ import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
 import { parseSimple } from "./parse-simple.js";
-import { fsyncDir, tempName, writeAll } from "./read-raw.js";
+import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
 
@@ -294,25 +294,6 @@ async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMa
     if (fd !== null) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
-  }
-}
-
-// Folders are made when a file cannot be created or moved for want of one, not checked before
-// every attachment (they exist but for the first; `purge` may remove one meanwhile).
-const MODE_FILE = 0o660; // issue 10: the umask (fileMode) decides; never "other"
-const MODE_DIR = 0o770;
-
-/** Making the folder is the remedy, or names the cause (a file where a folder should be). */
-const NO_FOLDER = new Set(["ENOENT", "ENOTDIR"]);
-
-/** Runs a file operation on `path`; when it fails for want of its folder, makes the folder and runs it again. */
-function inFolder<T>(path: string, op: () => T): T {
-  try {
-    return op();
-  } catch (e) {
-    if (!NO_FOLDER.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
-    mkdirSync(dirname(path), { recursive: true, mode: MODE_DIR });
-    return op();
   }
 }
 

@@ -5,7 +5,7 @@
 // of the body are kept; the rest is read and discarded, never written to disk (issue 9.3).
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createReadStream, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { GarbageEvery } from "./memory.js";
 import { RedeliveryHasher } from "./redelivery-key.js";
@@ -71,9 +71,9 @@ export async function readRaw(input: AsyncIterable<Buffer | string> | Iterable<B
       if (before >= max) continue; // past the limit: read and discarded
       const keep = size > max ? chunk.subarray(0, max - before) : chunk;
       if (fd === null && before + keep.length > opts.inlineMaxBytes) {
-        mkdirSync(opts.spoolDir, { recursive: true, mode: 0o770 }); // issue 10: the umask (fileMode) decides
-        tmp = join(opts.spoolDir, tempName());
-        fd = openSync(tmp, "wx+", 0o660); // issue 10: the umask (fileMode) decides; never "other"
+        const path = join(opts.spoolDir, tempName());
+        fd = inFolder(path, () => openSync(path, "wx+", MODE_FILE));
+        tmp = path; // only once it exists: the clean-up below must not hide why it could not be made
         opts.onTempFile?.(tmp);
         for (const c of chunks) writeAll(fd, c);
         chunks.length = 0;
@@ -130,6 +130,25 @@ function readHead(fd: number, length: number): Buffer {
     off += n;
   }
   return buf.subarray(0, off);
+}
+
+// Folders are made when a file cannot be created or moved for want of one, not checked before
+// every spooled mail or attachment (they exist but for the first; `purge` may remove one meanwhile).
+export const MODE_FILE = 0o660; // issue 10: the umask (fileMode) decides; never "other"
+const MODE_DIR = 0o770;
+
+/** Making the folder is the remedy, or names the cause (a file where a folder should be). */
+const NO_FOLDER = new Set(["ENOENT", "ENOTDIR"]);
+
+/** Runs a file operation on `path`; when it fails for want of its folder, makes the folder and runs it again. */
+export function inFolder<T>(path: string, op: () => T): T {
+  try {
+    return op();
+  } catch (e) {
+    if (!NO_FOLDER.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    mkdirSync(dirname(path), { recursive: true, mode: MODE_DIR });
+    return op();
+  }
 }
 
 let tempPrefix: string | undefined;
