@@ -14,8 +14,13 @@ const EXTERNAL = "external:";
 const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outdir), file)}`);
 
 // Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text or the legacy
-// charset tables.
-const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js"];
+// charset tables. dom-serializer (in the html-to-text bundle) serves only html-to-text's
+// blockHtml/inlineHtml formatters, which our options never select; it brings a second copy of
+// `entities` whose tables (an HTML decode tree, a 2,100-entry encode map) were built on every
+// HTML-only mail's start, a few ms of it (issue 9, cold start).
+const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer"];
+// Lazy modules taken from their CommonJS build (their ESM build is only require()-able from Node 20.19).
+const lazyAsCommonJs = new Set(["dom-serializer"]);
 // Lazy modules that get a bundle of their own (dist/bundle/NAME.cjs) instead of node_modules.
 const CHUNKS = [{ name: "html-to-text", test: /html-to-text\/lib\/html-to-text\.[cm]js$/, entry: null }];
 
@@ -23,6 +28,25 @@ const CHUNKS = [{ name: "html-to-text", test: /html-to-text\/lib\/html-to-text\.
 // string must match exactly once, so an upgrade that changes the code fails the build loudly
 // instead of silently losing the saving. A replacement may be a function of the file's path.
 const deferrals = [
+  {
+    // htmlparser2's `entities` decodes its HTML entity tree from base64 at load, two bytes at a time
+    // in JavaScript: 3.6 ms of every HTML-only mail's cold start (profiled). Node's own base64
+    // decoder gives the same little-endian 16-bit words; the JavaScript loop stays for big-endian
+    // machines.
+    file: /htmlparser2\/node_modules\/entities\/dist\/(esm|commonjs)\/internal\/decode-shared\.js$/,
+    edits: [
+      [
+        /export function decodeBase64\(input\) \{/,
+        `export function decodeBase64(input) {
+    if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
+        const bytes = Buffer.from(input, "base64");
+        const out = new Uint16Array(bytes.length >> 1);
+        new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 2));
+        return out;
+    }`,
+      ],
+    ],
+  },
   {
     file: /libmime\/dist\/(cjs|esm)\/charset\.js$/,
     edits: [
@@ -120,7 +144,8 @@ const deferPlugin = {
     // through a stand-in that requires the real file, relative to the bundle, on first use.
     b.onResolve({ filter: lazyFilter }, async (args) => {
       if (args.pluginData === "real") return undefined;
-      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "real" });
+      const kind = lazyAsCommonJs.has(args.path) ? "require-call" : args.kind;
+      const real = await b.resolve(args.path, { kind, resolveDir: args.resolveDir, pluginData: "real" });
       if (real.errors.length) return { errors: real.errors };
       return { path: real.path, namespace: "lazy" };
     });
@@ -247,7 +272,7 @@ const result = await build({
 
 for (const chunk of CHUNKS) {
   if (!chunk.entry) throw new Error(`bundle: ${chunk.name} was not imported lazily any more; review CHUNKS in scripts/bundle.mjs`);
-  await build({ entryPoints: { [chunk.name]: chunk.entry }, outdir, outExtension: { ".js": ".cjs" }, bundle: true, format: "cjs", platform: "node", target: "node20", logLevel: "warning" });
+  await build({ entryPoints: { [chunk.name]: chunk.entry }, outdir, outExtension: { ".js": ".cjs" }, bundle: true, format: "cjs", platform: "node", target: "node20", plugins: [deferPlugin], logLevel: "warning" });
 }
 
 // esbuild escapes non-ASCII in code but keeps it in comments (our "§"): one such character makes V8

@@ -55,6 +55,27 @@ describe("the plain ingest path", () => {
     expect(text).not.toMatch(/^\/\/ node_modules\/(drizzle-orm|commander)\//m);
   });
 
+  // Issue 9 (cold start): html-to-text's bundle leaves out dom-serializer and its copy of
+  // `entities` (their tables were built on every HTML-only start, for formatters we never select),
+  // and decodes htmlparser2's entity tree with Buffer (scripts/bundle.mjs).
+  it("an HTML-only mail does not load dom-serializer, and converts as html-to-text itself does", async () => {
+    const r = loaded(["--json"], readFixture("html-only-converted-to-text.eml"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe("complete");
+    expect(r.modules.filter((m) => /dom-serializer|entities/.test(m))).toEqual([]);
+    const chunk = join(root, "dist", "bundle", "html-to-text.cjs");
+    expect(readFileSync(chunk, "utf8")).not.toMatch(/^\/\/ node_modules\/(dom-serializer|entities)\//m);
+    // The same text as node_modules' html-to-text: named, numeric and legacy entities (the decode
+    // tree), and the one formatter that needs dom-serializer, which the bundle then loads.
+    const bundled = (await import(chunk)) as typeof import("html-to-text");
+    const original = await import("html-to-text");
+    const html = `<p>caf&eacute; &amp; cr&egrave;me &#x41;&#66; &copy &notin; &NotNestedGreaterGreater; &fjlig; &bogus;</p><div class="raw"><b>kept &lt;as&gt; HTML</b></div>`;
+    const options = { selectors: [{ selector: "div.raw", format: "blockHtml" }] };
+    expect(bundled.convert(html, options)).toBe(original.convert(html, options));
+    expect(bundled.convert(html, options)).toContain("<b>kept &lt;as&gt; HTML</b>");
+    expect(bundled.convert(html)).toContain("café & crème AB ©");
+  });
+
   it("anything else still goes through commander", () => {
     const r = loaded(["--version"]);
     // The program's version, then the schema it writes (issue 14): the migrations shipped (SQLite's,
