@@ -2,7 +2,7 @@
 // hard rule that no expected line is ever lost, the ≥ 90% exact target, and hostile input.
 import { describe, expect, it } from "vitest";
 import { loadCorpus, lostLines, score, verdict } from "../../bench/reply-corpus.js";
-import { attributionAt, isForwardSubject, isHeaderBlockAt, isMobileSignature } from "../../src/rules/reply-markers.js";
+import { attributionAt, isForwardSubject, isHeaderBlockAt, isMobileSignature, mobileSignatures } from "../../src/rules/reply-markers.js";
 import { replyText, replyTextToStore, storedReplyText } from "../../src/rules/reply-text.js";
 
 const corpus = loadCorpus();
@@ -127,11 +127,48 @@ describe("markers", () => {
 
   it.each([
     ["Sent from my iPhone", true],
+    ["  SENT FROM MY IPHONE.  ", true],
+    ["Sent from my Galaxy S23 Ultra", true],
     ["Von meinem iPhone gesendet", true],
+    ["Gesendet von meinem Samsung Galaxy", true],
     ["Get Outlook for iOS<https://aka.ms/o0ukef>", true],
+    ["Sent from Mail for Windows 10", true],
+    ["Sent from Outlook for Android", true],
+    ["Sent with Proton Mail secure email.", true],
+    ["Sent with ProtonMail secure email", true],
+    ["Envoyé de mon iPhone", true],
+    ["ENVOYÉ DE MON IPHONE", true],
+    ["Enviado desde mi móvil", true],
+    ["Enviado do meu iPhone", true],
+    ["Inviato da iPhone", true],
+    ["Inviato dal mio Samsung", true],
+    ["Verzonden met mijn Galaxy", true],
+    ["Verzonden vanaf iPad", true],
+    ["Verstuurd vanaf mijn iPhone", true],
+    ["Skickat från min iPhone", true],
+    ["Wysłane z mojego telefonu", true],
+    ["WYSŁANE Z IPHONE'A", true],
+    ["Sendt fra min iPhone", true],
+    ["Отправлено с iPhone", true],
+    ["ОТПРАВЛЕНО С IPHONE", true],
+    ["从我的iPhone发送", true],
+    ["iPhoneから送信", true],
+    ["iphoneから送信", false],
     ["Sent from my office, the printer is broken again", false],
-  ])("mobile signature %s → %s", (line, expected) => {
+    ["Sent from home", false],
+    ["Thanks, Alice", false],
+    ["", false],
+  ])("mobile signature %j → %s", (line, expected) => {
     expect(isMobileSignature(line)).toBe(expected);
+    // The leads only spare the patterns a line cannot match: the answer is every pattern's.
+    expect(mobileSignatures.some((m) => m.re.test(line.trim()))).toBe(expected);
+  });
+
+  it("each signature pattern starts with its lead", () => {
+    for (const { lead, re } of mobileSignatures) {
+      expect(lead).toBe(lead.toLowerCase());
+      expect(re.source.slice(1).toLowerCase().startsWith(lead), re.source).toBe(true);
+    }
   });
 
   it.each([
