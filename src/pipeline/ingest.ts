@@ -24,7 +24,7 @@ import { chooseRecipient } from "./recipient.js";
 import { recordMail } from "./record.js";
 import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
 import { discardUnstaged, releaseStaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
-import { floodReason, markOpened, screen, trustOf } from "./trust.js";
+import { floodFields, floodReason, screen, trustOf } from "./trust.js";
 
 export interface IngestOptions {
   source: string;
@@ -457,8 +457,7 @@ async function workflow(deps: Deps, row: StagedMail, parsed: ParsedMail, trace: 
         return { outcome: { ...outcome, status: "held", userIdentificationId: uid, reason, trace }, created: [], readBack: false };
       }
     }
-    const opened = await openIssue(deps, { userIdentificationId: uid, supportLevel, address: supportAddress, subject: row.subject, followsClosed });
-    await markOpened(deps, opened.issue.id, row, trust);
+    const opened = await openIssue(deps, { userIdentificationId: uid, supportLevel, address: supportAddress, subject: row.subject, followsClosed, flood: floodFields(deps, row, trust) });
     trace.push(...opened.trace);
     // Decided here, inside the transaction, so mail on a silent route costs no outbound work at all.
     if (!opened.route.sendResponse) trace.push({ step: "confirm", decision: `no confirmation for ${opened.issue.reference}`, reason: "the route does not send a response" });

@@ -11,6 +11,8 @@ export interface NewIssueInput {
   address: string | null; // base support address (ids removed)
   subject: string | null;
   followsClosed: Issue | null;
+  /** The flood limit's fields (trust.ts floodFields), or null to count the issue at its open time. */
+  flood?: { floodAt: string; unauthenticated: boolean } | null;
 }
 
 export async function openIssue(deps: Deps, input: NewIssueInput): Promise<{ issue: Issue; route: RouteDecision; trace: TraceStep[] }> {
@@ -32,6 +34,7 @@ export async function openIssue(deps: Deps, input: NewIssueInput): Promise<{ iss
       followsClosedId: input.followsClosed?.id ?? null,
       openDate: at,
       updatedAt: at,
+      ...input.flood,
     },
     deps.config.referencePrefix,
   );

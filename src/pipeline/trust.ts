@@ -3,7 +3,7 @@
 // address-trust.ts); this file reads what they need and applies what they say.
 import { randomBytes } from "node:crypto";
 import type { StagedMail } from "../store/queries/queries.js";
-import { countFloodIssues, ensureSetting, setIssueFlood } from "../store/queries/trust-queries.js";
+import { countFloodIssues, ensureSetting } from "../store/queries/trust-queries.js";
 import { authVerdict } from "../rules/authentication-results.js";
 import { bareAddress } from "../rules/confirm.js";
 import { parseHeaderBlock, type HeaderMap } from "../rules/headers.js";
@@ -92,9 +92,11 @@ export async function floodReason(deps: Deps, row: StagedMail, uid: number, trus
   return `flood: ${n} new issues from this sender in ${flood.windowMinutes} minutes (limit ${flood.maxNewIssues})`;
 }
 
-/** Records on a new issue what the flood limit needs (its flood time, whether the mail was forged). */
-export async function markOpened(deps: Deps, issueId: number, row: StagedMail, trust: MailTrust): Promise<void> {
-  // Live, authenticated mail: the open time is the flood time already; no second write.
-  if (trust.authenticated && row.source !== "import") return;
-  await setIssueFlood(deps.db, issueId, floodTime(deps, row), !trust.authenticated);
+/**
+ * What a new issue records for the flood limit (its flood time, whether the mail was forged), written
+ * with the issue itself. Live, authenticated mail: nothing, its open time is its flood time.
+ */
+export function floodFields(deps: Deps, row: StagedMail, trust: MailTrust): { floodAt: string; unauthenticated: boolean } | null {
+  if (trust.authenticated && row.source !== "import") return null;
+  return { floodAt: floodTime(deps, row), unauthenticated: !trust.authenticated };
 }

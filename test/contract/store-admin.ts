@@ -28,7 +28,7 @@ import {
 } from "../../src/store/queries/queries.js";
 import { filesOfStaged, noneRemoved, removeOutboundBefore, removePerson, removeStaged, rowsOfPerson, stagedOlderThan, unreferenced } from "../../src/store/queries/purge-queries.js";
 import { listNewStagedIds, listStuckInProcessIds } from "../../src/store/queries/serve-queries.js";
-import { countConfirmationsSinceAll, countConfirmationsToDomain, countFloodIssues, ensureSetting, setIssueFlood } from "../../src/store/queries/trust-queries.js";
+import { countConfirmationsSinceAll, countConfirmationsToDomain, countFloodIssues, ensureSetting } from "../../src/store/queries/trust-queries.js";
 import { earliestUnlinkedIdentification, linkIdentification } from "../../src/store/queries/user-queries.js";
 import {
   attachmentFile,
@@ -170,11 +170,11 @@ export function adminQueriesContract(h: AdminHarness): void {
         expect(await countConfirmationsSinceAll(store, since)).toBe(all + 1);
 
         const ident = (await createIdentification(store, { email: `${uniq("flood")}@example.com`, dateAdded: at(0) })).id;
-        const i1 = await newIssue({ userIdentificationId: ident, openDate: at(100) });
-        const i2 = await newIssue({ userIdentificationId: ident, openDate: at(100) });
+        // Counted at the flood time where the issue has one (imported or unauthenticated mail), else at its open time.
+        const i1 = await newIssue({ userIdentificationId: ident, openDate: at(100), floodAt: at(300), unauthenticated: false });
+        const i2 = await newIssue({ userIdentificationId: ident, openDate: at(100), floodAt: at(200), unauthenticated: true });
         await newIssue({ userIdentificationId: ident, openDate: at(500) });
-        await setIssueFlood(store, i1.id, at(300), false);
-        await setIssueFlood(store, i2.id, at(200), true);
+        expect([i1.floodAt, i1.unauthenticated, i2.floodAt, i2.unauthenticated]).toEqual([at(300), false, at(200), true]);
         expect(await countFloodIssues(store, ident, at(150), at(400), false)).toBe(1);
         expect(await countFloodIssues(store, ident, at(150), at(400), true)).toBe(2);
         expect(await countFloodIssues(store, ident, at(0), at(1000), true)).toBe(3);

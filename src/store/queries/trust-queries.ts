@@ -39,6 +39,3 @@ export async function countFloodIssues(db: Db, userIdentificationId: number, sin
   ).n;
 }
 
-export async function setIssueFlood(db: Db, issueId: number, floodAt: string, unauthenticated: boolean): Promise<void> {
-  await db.run(`UPDATE issues SET flood_at = ?, unauthenticated = ? WHERE id = ?`, [floodAt, unauthenticated ? 1 : 0, issueId]);
-}
