@@ -299,6 +299,13 @@ describe("durability and group commit", () => {
     expect(status.delivered).toBe(60);
     expect(status.commits).toBeLessThan(60);
     expect(status.largestGroup).toBeGreaterThan(1);
+    // How the two threads shared SQLite's one writer: every staging commit was one turn of it.
+    if (process.env.INGEST_MAIL_TEST_ENGINE === "postgres") expect(status.writeLock).toBeNull();
+    else {
+      expect(status.writeLock.staging.turns).toBeGreaterThanOrEqual(status.commits);
+      expect(status.writeLock.staging.heldMs).toBeGreaterThan(0);
+      expect(Object.keys(status.writeLock.processing)).toEqual(["turns", "heldMs", "waitedMs"]);
+    }
   });
 });
 

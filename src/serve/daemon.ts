@@ -13,6 +13,7 @@ import { createLmtpServer, type LmtpState } from "./lmtp.js";
 import type { LogLine } from "./log.js";
 import { createProcessor, type Processor, type WorkerSetup } from "./processor.js";
 import { discardDelivery, readDelivery, stageDeliveries, type Delivery, type RecipientResult } from "./stage-adapter.js";
+import { lockUse, type LockUse } from "./write-lock.js";
 
 export interface DaemonOptions {
   address: ListenAddress;
@@ -50,6 +51,11 @@ export interface DaemonStatus {
   largestGroup: number;
   recovered: number;
   rssBytes: number;
+  /**
+   * SQLite: how the two threads have shared the one writer since the start (serve/write-lock.ts;
+   * with --inline processing counts as staging). Null on PostgreSQL, which has no such lock.
+   */
+  writeLock: { staging: LockUse; processing: LockUse } | null;
 }
 
 export class Daemon {
@@ -154,6 +160,7 @@ export class Daemon {
       largestGroup: this.stager.stats.largest,
       recovered: p.stats.recovered,
       rssBytes: process.memoryUsage.rss(),
+      writeLock: this.opts.worker.lock ? lockUse(this.opts.worker.lock) : null,
     };
   }
 

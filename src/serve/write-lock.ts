@@ -17,18 +17,51 @@ const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v
 
 const HELD = 0;
 const STAGER_WAITING = 1;
+// After the two flags: each side's totals (turns, µs held, µs waited), written by its own thread
+// only, read by the status line (`serve` SIGUSR1): how the two threads share the one writer, the
+// bound of the daemon's throughput on SQLite (docs/lmtp.md, "Where the time goes").
+const TOTALS_AT = 8;
+const TURNS = 0;
+const HELD_US = 1;
+const WAITED_US = 2;
+const TOTALS = 3;
+/** The size of a lock's shared buffer: the two flags, then both sides' totals. */
+export const LOCK_BYTES = TOTALS_AT + 2 * TOTALS * 8;
+
+/** One side's use of the write lock since the daemon started. */
+export interface LockUse {
+  turns: number;
+  heldMs: number;
+  waitedMs: number;
+}
+
+/** Both sides' use of the lock whose buffer this is: staging (the main thread, and with --inline its processing too) and the processing thread. */
+export function lockUse(buffer: SharedArrayBuffer): { staging: LockUse; processing: LockUse } {
+  const t = new BigInt64Array(buffer, TOTALS_AT, 2 * TOTALS);
+  const side = (at: number) => ({
+    turns: Number(Atomics.load(t, at + TURNS)),
+    heldMs: Math.round(Number(Atomics.load(t, at + HELD_US)) / 1000),
+    waitedMs: Math.round(Number(Atomics.load(t, at + WAITED_US)) / 1000),
+  });
+  return { staging: side(0), processing: side(TOTALS) };
+}
 
 export class WriteLock implements WriteTurn {
   private readonly a: Int32Array;
+  private readonly totals: BigInt64Array;
+  /** When this side took the lock (performance.now()), 0 when it does not hold it; and as which side. */
+  private heldSince = 0;
+  private heldAs = 0;
 
   constructor(
-    readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8),
+    readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(LOCK_BYTES),
     /** Past this the caller gets a StorageFault (exit 75, 451), as from SQLite's busy timeout (busyTimeoutMs). */
     private readonly timeoutMs = 30_000,
     /** The stager's side: served before a waiting processor. */
     private readonly first = false,
   ) {
-    this.a = new Int32Array(buffer);
+    this.a = new Int32Array(buffer, 0, 2);
+    this.totals = new BigInt64Array(buffer, TOTALS_AT, 2 * TOTALS);
   }
 
   /** Runs fn holding the lock. */
@@ -48,6 +81,7 @@ export class WriteLock implements WriteTurn {
    * acquire). The store takes the lock this way on both threads (store/sqlite/engine.ts).
    */
   async acquireAsync(first = this.first): Promise<void> {
+    const since = performance.now();
     const deadline = this.enter(first);
     try {
       for (let wait = this.attempt(first, deadline); wait !== null; wait = this.attempt(first, deadline)) {
@@ -57,16 +91,27 @@ export class WriteLock implements WriteTurn {
     } finally {
       this.leave(first);
     }
+    this.taken(first, since);
   }
 
   /** Blocks this thread until the lock is ours (the other thread holds it for one transaction at most). */
   acquire(first = this.first): void {
+    const since = performance.now();
     const deadline = this.enter(first);
     try {
       for (let wait = this.attempt(first, deadline); wait !== null; wait = this.attempt(first, deadline)) Atomics.wait(this.a, wait, 1, 5);
     } finally {
       this.leave(first);
     }
+    this.taken(first, since);
+  }
+
+  /** Counts a turn and its wait, on this side's totals (the stager's, or the processor's). */
+  private taken(first: boolean, since: number): void {
+    this.heldSince = performance.now();
+    this.heldAs = first ? 0 : TOTALS;
+    Atomics.add(this.totals, this.heldAs + TURNS, 1n);
+    Atomics.add(this.totals, this.heldAs + WAITED_US, BigInt(Math.round((this.heldSince - since) * 1000)));
   }
 
   /** The stager is waiting for the lock (the processing thread's batch then commits early). */
@@ -98,6 +143,10 @@ export class WriteLock implements WriteTurn {
   }
 
   release(): void {
+    if (this.heldSince) {
+      Atomics.add(this.totals, this.heldAs + HELD_US, BigInt(Math.round((performance.now() - this.heldSince) * 1000)));
+      this.heldSince = 0;
+    }
     Atomics.store(this.a, HELD, 0);
     Atomics.notify(this.a, HELD);
   }

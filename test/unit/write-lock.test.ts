@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StorageFault } from "../../src/errors.js";
-import { WriteLock } from "../../src/serve/write-lock.js";
+import { LOCK_BYTES, lockUse, WriteLock } from "../../src/serve/write-lock.js";
 import { openSqliteStore } from "../../src/store/sqlite/open.js";
 
 describe("WriteLock", () => {
@@ -17,7 +17,7 @@ describe("WriteLock", () => {
   });
 
   it("a holder that does not let go within the timeout gives a StorageFault, as SQLite's own busy timeout would", () => {
-    const buffer = new SharedArrayBuffer(8);
+    const buffer = new SharedArrayBuffer(LOCK_BYTES);
     const holder = new WriteLock(buffer, 50);
     const other = new WriteLock(buffer, 50);
     holder.run(() => {
@@ -29,7 +29,7 @@ describe("WriteLock", () => {
   });
 
   it("the stager's acquireAsync waits without blocking its thread, and gets the lock once it is given back", async () => {
-    const buffer = new SharedArrayBuffer(8);
+    const buffer = new SharedArrayBuffer(LOCK_BYTES);
     const processor = new WriteLock(buffer, 1000);
     const stager = new WriteLock(buffer, 1000, true);
     processor.acquire();
@@ -52,15 +52,42 @@ describe("WriteLock", () => {
     expect(processor.run(() => "after")).toBe("after");
   });
 
+  it("counts each side's turns, time held and time waited, for the status line", async () => {
+    const buffer = new SharedArrayBuffer(LOCK_BYTES);
+    const processor = new WriteLock(buffer, 1000);
+    const stager = new WriteLock(buffer, 1000, true);
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    expect(lockUse(buffer)).toEqual({ staging: { turns: 0, heldMs: 0, waitedMs: 0 }, processing: { turns: 0, heldMs: 0, waitedMs: 0 } });
+    processor.run(() => sleep(30));
+    processor.acquire();
+    const waiting = stager.acquireAsync();
+    await new Promise((r) => setTimeout(r, 40));
+    processor.release();
+    await waiting;
+    sleep(20);
+    stager.release();
+    const use = lockUse(buffer);
+    expect(use.processing.turns).toBe(2);
+    expect(use.processing.heldMs).toBeGreaterThanOrEqual(60);
+    expect(use.processing.waitedMs).toBeLessThan(10);
+    expect(use.staging.turns).toBe(1);
+    expect(use.staging.heldMs).toBeGreaterThanOrEqual(20);
+    expect(use.staging.heldMs).toBeLessThan(use.processing.heldMs);
+    expect(use.staging.waitedMs).toBeGreaterThanOrEqual(35);
+    // A release without a turn (as after a timeout) adds nothing.
+    processor.release();
+    expect(lockUse(buffer)).toEqual(use);
+  });
+
   it("acquireAsync past the timeout rejects with a StorageFault", async () => {
-    const buffer = new SharedArrayBuffer(8);
+    const buffer = new SharedArrayBuffer(LOCK_BYTES);
     new WriteLock(buffer, 1000).acquire();
     await expect(new WriteLock(buffer, 30, true).acquireAsync()).rejects.toThrow(StorageFault);
   });
 
   it("as the store's writeTurn: a write transaction takes the lock, a nested one (savepoint) runs in the outer one's turn, a read takes none", async () => {
     const dir = mkdtempSync(join(tmpdir(), "write-lock-"));
-    const buffer = new SharedArrayBuffer(8);
+    const buffer = new SharedArrayBuffer(LOCK_BYTES);
     const store = openSqliteStore(join(dir, "t.db"), { busyTimeoutMs: 1000, writeTurn: new WriteLock(buffer, 50, true) });
     const probe = new WriteLock(buffer, 10);
     try {
