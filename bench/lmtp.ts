@@ -12,6 +12,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { generateMail } from "./import.js";
+import type { DaemonStatus } from "../src/serve/daemon.js";
 import { bin, mainModule, percentile, tempDir } from "./measure.js";
 
 export interface LmtpRun {
@@ -148,7 +149,8 @@ export async function benchLmtp(connections: number, messages = 10_000): Promise
     const rss = peakRssMb(child.pid!);
     child.kill("SIGUSR1");
     await new Promise((r) => setTimeout(r, 200));
-    const status = /status (\{.*\})/.exec(readFileSync(join(dir, "serve.log"), "utf8"));
+    const line = /status (\{.*\})/.exec(readFileSync(join(dir, "serve.log"), "utf8"));
+    const status = line ? (JSON.parse(line[1]) as DaemonStatus) : null;
     return {
       connections,
       messages,
@@ -158,8 +160,8 @@ export async function benchLmtp(connections: number, messages = 10_000): Promise
       p99Ms: round(percentile(toAck, 99)),
       cpuSecondsPerMail: Math.round((cpu / messages) * 1e6) / 1e6,
       peakRssMb: rss,
-      commits: status ? (JSON.parse(status[1]) as { commits: number }).commits : null,
-      lockMsPerMail: lockPerMail(status?.[1], messages),
+      commits: status?.commits ?? null,
+      lockMsPerMail: status?.writeLock ? lockPerMail(status.writeLock, messages) : null,
     };
   } finally {
     child.kill("SIGTERM");
@@ -192,9 +194,9 @@ export async function benchPerProcess(messages = 200, parallel = 8): Promise<num
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-function lockPerMail(status: string | undefined, messages: number): LmtpRun["lockMsPerMail"] {
-  const lock = status ? (JSON.parse(status) as { writeLock?: { staging: { heldMs: number }; processing: { heldMs: number } } | null }).writeLock : null;
-  return lock ? { staging: Math.round((lock.staging.heldMs / messages) * 1000) / 1000, processing: Math.round((lock.processing.heldMs / messages) * 1000) / 1000 } : null;
+function lockPerMail(lock: NonNullable<DaemonStatus["writeLock"]>, messages: number): LmtpRun["lockMsPerMail"] {
+  const perMail = (ms: number) => Math.round((ms / messages) * 1000) / 1000;
+  return { staging: perMail(lock.staging.heldMs), processing: perMail(lock.processing.heldMs) };
 }
 
 export function describeLmtp(r: LmtpRun, perProcess: number): string {
