@@ -1,9 +1,10 @@
 // Issue 11.9, the PostgreSQL engine side by side with SQLite, on a private server started here
 // (unix socket, as a mail host next to its database would use): cold ingest against `node -e 0`
-// under an MTA's minimal environment (target ≤ 2.5×; SQLite ≤ 2.0×), the statements (round trips)
+// under an MTA's minimal environment (target ≤ 2.5×; SQLite ≤ 2.0×), the statements and round trips
 // one mail costs, and `import` of 10,000 4 KB mails as a whole run (target ≥ 1,000 msg/s).
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { postgresUnavailable, startPostgres } from "../test/helpers/postgres.js";
 import { benchImport, describeImport } from "./import.js";
@@ -58,21 +59,61 @@ async function dbName(server: Awaited<ReturnType<typeof startPostgres>>, prefix:
   return new URL(url).pathname.slice(1);
 }
 
-/** Statements the server logs for one new mail and one reply (each statement is one round trip). */
+/**
+ * For one new mail and one reply: the statements the server logs, and the round trips they took.
+ * Statements nobody waits for go with the next one (the engine's pipelining), so a round trip is
+ * counted as one write of the client's reaching the server: the client connects through a
+ * counting relay on a unix socket of its own.
+ */
 async function roundTrips(server: Awaited<ReturnType<typeof startPostgres>>, dir: string, env: (db: string) => NodeJS.ProcessEnv): Promise<string> {
   const name = await dbName(server, "trips");
   const url = server.socketUrl(name);
   spawnSync(process.execPath, [bin], { env: env(url), input: mail4k(-3) });
   const psql = (sql: string) => spawnSync("psql", [url, "-c", sql], { encoding: "utf8" });
   psql(`ALTER DATABASE "${name}" SET log_statement = 'all'`);
-  const count = (input: Buffer) => {
+  const relay = await countingRelay(join(server.socketDir, `.s.PGSQL.${server.port}`), join(dir, "relay"), server.port);
+  const relayed = `postgresql:///${name}?host=${encodeURIComponent(relay.dir)}&port=${server.port}&user=postgres`;
+  const count = async (input: Buffer) => {
     const before = readFileSync(server.logFile, "utf8").length;
-    spawnSync(process.execPath, [bin], { env: env(url), input });
-    return (readFileSync(server.logFile, "utf8").slice(before).match(/LOG: {2}(statement|execute)/g) ?? []).length;
+    relay.writes = 0;
+    const child = spawn(process.execPath, [bin], { env: env(relayed), stdio: ["pipe", "ignore", "ignore"] });
+    child.stdin.end(input);
+    await new Promise((r) => child.on("close", r));
+    const statements = (readFileSync(server.logFile, "utf8").slice(before).match(/LOG: {2}(statement|execute)/g) ?? []).length;
+    return `${statements} statements in ${relay.writes - relay.connection} round trips`;
   };
-  const fresh = count(mail4k(20_001));
-  const reply = count(mail4k(20_002, { subject: "Re: [CS-000001] more" }));
-  psql(`ALTER DATABASE "${name}" RESET log_statement`);
-  void dir;
-  return `round trips per mail on PostgreSQL (statements the server logged; connecting adds its own): a new mail ${fresh}, a reply ${reply}`;
+  try {
+    const fresh = await count(mail4k(20_001));
+    const reply = await count(mail4k(20_002, { subject: "Re: [CS-000001] more" }));
+    return `PostgreSQL per mail (the server's log; the relay's count of the client's writes; connecting adds its own): a new mail ${fresh}, a reply ${reply}`;
+  } finally {
+    relay.close();
+    psql(`ALTER DATABASE "${name}" RESET log_statement`);
+  }
+}
+
+/** A unix socket that passes a client's bytes to `target` and back, counting the client's writes. */
+async function countingRelay(target: string, dir: string, port: number) {
+  mkdirSync(dir, { recursive: true });
+  const state = { dir, writes: 0, /** Writes that open or close a connection. */ connection: 0, close: () => listener.close() };
+  const listener = createServer((client) => {
+    const upstream = connect(target);
+    let first = true;
+    client.on("data", (chunk) => {
+      state.writes++;
+      // The startup message (its length, then protocol 3.0) opens a connection, Terminate ('X',
+      // length 4) closes it: both are the connection's.
+      if (first && chunk.length >= 8 && chunk.readUInt32BE(4) === 196608) state.connection++;
+      if (chunk.length === 5 && chunk[0] === 0x58) state.connection++;
+      first = false;
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => client.write(chunk));
+    client.on("close", () => upstream.end());
+    upstream.on("close", () => client.end());
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  await new Promise<void>((r) => listener.listen(join(dir, `.s.PGSQL.${port}`), r));
+  return state;
 }

@@ -186,8 +186,9 @@ export function updateWrite(table: PlainTable, id: number, patch: Record<string,
 /**
  * Writes whose results nobody reads, in order. On PostgreSQL they go as one statement, each but the
  * last a data-modifying WITH (it runs to completion, read or not: postgresql.org/docs/current/
- * queries-with.html#QUERIES-WITH-MODIFYING), so one round trip instead of several; SQLite runs them
- * one by one (a statement is a function call there, and it has no data-modifying WITH).
+ * queries-with.html#QUERIES-WITH-MODIFYING), and in a transaction that statement is not waited for:
+ * it goes with the next one (Db.defer), so it costs no round trip of its own. SQLite runs them one
+ * by one (a statement is a function call there, and it has no data-modifying WITH).
  */
 export async function runWrites(db: Db, writes: (Write | null)[]): Promise<void> {
   const ws = writes.filter((w): w is Write => w !== null);
@@ -203,7 +204,7 @@ export async function runWrites(db: Db, writes: (Write | null)[]): Promise<void>
     const group = ws.slice(i, i + n);
     const last = group[group.length - 1];
     const sql = group.length === 1 ? last.sql : `WITH ${group.slice(0, -1).map((w, k) => `w${k} AS (${w.sql})`).join(", ")} ${last.sql}`;
-    await db.run(sql, group.flatMap((w) => w.params));
+    await db.defer(sql, group.flatMap((w) => w.params));
     i += n;
   }
 }

@@ -71,6 +71,13 @@ export interface Db {
   /** A statement without rows; `changes` is the number of rows it touched. */
   run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
   /**
+   * A write whose result nobody reads (runWrites). In a transaction on PostgreSQL it is held and
+   * sent with the next statement that is waited for, one round trip for both; if it fails, that
+   * statement, the end of its savepoint or the commit fails with its error, and the unit it belongs
+   * to is undone as if it had failed here. SQLite, and PostgreSQL outside a transaction: at once.
+   */
+  defer(sql: string, params?: readonly unknown[]): Promise<void>;
+  /**
    * Runs fn in a write transaction, committed when fn resolves and rolled back when it throws.
    * Called on a transaction it is a savepoint (import's batch: one mail's work undone alone).
    * Inside fn, query through `tx`, never through the store: on PostgreSQL the store is a pool.
@@ -80,8 +87,11 @@ export interface Db {
   read<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /**
    * Serialises, until this transaction ends, the writers that take the same key: a reservation
-   * that reads before it writes (the confirmation rate limit) is race-free on both engines.
-   * SQLite: nothing to do (one writer at a time); PostgreSQL: a transaction-level advisory lock.
+   * that reads before it writes (the confirmation rate limit) is race-free on both engines. The
+   * lock is held before the transaction's next statement runs (what it reads after lockKey() is
+   * read under the lock); nothing outside the database is guarded by it.
+   * SQLite: nothing to do (one writer at a time); PostgreSQL: a transaction-level advisory lock,
+   * sent with the next statement (Db.defer).
    */
   lockKey(key: string): Promise<void>;
 }

@@ -130,6 +130,127 @@ export function engineContract(h: EngineHarness): void {
       expect(ks).toEqual([`${k}-a`, `${k}-d`, `${k}-e`]);
     });
 
+    // Db.defer: a write nobody waits for (PostgreSQL sends it with the next statement). Whenever it
+    // fails, the unit it was written in fails with its error and is undone alone, as if awaited.
+    describe("a deferred write", () => {
+      const dup = /unique/i;
+      const deferInsert = (db: Db, k: string) => db.defer(`INSERT INTO contract_items (k, status) VALUES (?, 'new')`, [k]);
+      const ks = async (k: string) => (await store.all<{ k: string }>(`SELECT k FROM contract_items WHERE k LIKE ? ORDER BY k`, [`${k}-%`])).map((r) => r.k);
+
+      it("is there for the statements after it", async () => {
+        const k = key("defer-seen");
+        await store.write(async (tx) => {
+          await deferInsert(tx, `${k}-a`);
+          await tx.lockKey(k);
+          await deferInsert(tx, `${k}-b`);
+          expect(await count(tx, k)).toBe(2);
+        });
+        expect(await ks(k)).toEqual([`${k}-a`, `${k}-b`]);
+      });
+
+      it("that fails last in a savepoint fails that savepoint with its own error; the transaction goes on", async () => {
+        const k = key("defer-last");
+        await insert(store, `${k}-taken`);
+        await store.write(async (tx) => {
+          await insert(tx, `${k}-a`);
+          await expect(
+            tx.write(async (sp) => {
+              await insert(sp, `${k}-b`);
+              await deferInsert(sp, `${k}-taken`);
+              return "done";
+            }),
+          ).rejects.toThrow(dup);
+          await insert(tx, `${k}-c`);
+        });
+        expect(await ks(k)).toEqual([`${k}-a`, `${k}-c`, `${k}-taken`]);
+      });
+
+      it("that fails is raised, with its own error, by the next statement of its unit at the latest", async () => {
+        const k = key("defer-next");
+        await insert(store, `${k}-taken`);
+        let next: unknown;
+        await store.write(async (tx) => {
+          await expect(
+            tx.write(async (sp) => {
+              try {
+                await deferInsert(sp, `${k}-taken`); // SQLite: here
+                await deferInsert(sp, `${k}-b`);
+                await count(sp, k); // PostgreSQL: here, not "current transaction is aborted"
+              } catch (e) {
+                next = e;
+              }
+              throw next ?? new Error("the failed write was not raised");
+            }),
+          ).rejects.toThrow(dup);
+          await insert(tx, `${k}-c`);
+        });
+        expect(String(next)).toMatch(dup);
+        expect(await ks(k)).toEqual([`${k}-c`, `${k}-taken`]);
+      });
+
+      it("that fails in an inner savepoint undoes the inner one only", async () => {
+        const k = key("defer-nested");
+        await insert(store, `${k}-taken`);
+        await store.write(async (tx) => {
+          await tx.write(async (outer) => {
+            await deferInsert(outer, `${k}-a`);
+            await expect(outer.write(async (inner) => void (await deferInsert(inner, `${k}-taken`)))).rejects.toThrow(dup);
+            await deferInsert(outer, `${k}-b`);
+          });
+        });
+        expect(await ks(k)).toEqual([`${k}-a`, `${k}-b`, `${k}-taken`]);
+      });
+
+      it("that fails before an inner savepoint begins fails the unit it was written in, not the inner one", async () => {
+        const k = key("defer-before");
+        await insert(store, `${k}-taken`);
+        await store.write(async (tx) => {
+          await expect(
+            tx.write(async (outer) => {
+              await deferInsert(outer, `${k}-taken`);
+              await outer.write(async (inner) => void (await insert(inner, `${k}-b`)));
+              await insert(outer, `${k}-a`);
+            }),
+          ).rejects.toThrow(dup);
+          await insert(tx, `${k}-c`);
+        });
+        expect(await ks(k)).toEqual([`${k}-c`, `${k}-taken`]);
+      });
+
+      it("that fails just before the commit fails the transaction with its error, and nothing is stored", async () => {
+        const k = key("defer-commit");
+        await insert(store, `${k}-taken`);
+        await expect(
+          store.write(async (tx) => {
+            await insert(tx, `${k}-a`);
+            await deferInsert(tx, `${k}-taken`);
+          }),
+        ).rejects.toThrow(dup);
+        expect(await ks(k)).toEqual([`${k}-taken`]);
+      });
+
+      it("held when the unit throws is undone with it", async () => {
+        const k = key("defer-throw");
+        await store.write(async (tx) => {
+          await expect(
+            tx.write(async (sp) => {
+              await deferInsert(sp, `${k}-a`);
+              throw new Error("boom");
+            }),
+          ).rejects.toThrow("boom");
+          await deferInsert(tx, `${k}-b`);
+        });
+        expect(await ks(k)).toEqual([`${k}-b`]);
+      });
+
+      it("outside a transaction runs at once", async () => {
+        const k = key("defer-store");
+        await store.defer(`INSERT INTO contract_items (k, status) VALUES (?, 'new')`, [`${k}-a`]);
+        expect(await ks(k)).toEqual([`${k}-a`]);
+        await expect(store.defer(`INSERT INTO contract_items (k, status) VALUES (?, 'new')`, [`${k}-a`])).rejects.toThrow(dup);
+      });
+    });
+
     it("read() sees one snapshot while others commit", async () => {
       const k = key("snapshot");
       await insert(store, `${k}-1`);
@@ -146,12 +267,15 @@ export function engineContract(h: EngineHarness): void {
       expect(await count(store, k)).toBe(2);
     });
 
-    it("lockKey() makes a second transaction with the same key wait for the first to end", async () => {
+    it("lockKey() makes a second transaction's statements with the same key wait for the first to end", async () => {
+      // The lock is taken before the next statement runs (on PostgreSQL it is sent with it): what a
+      // transaction reads after lockKey() is read under the lock.
       const k = key("lock");
       const order: string[] = [];
       const aHolds = signal();
       const a = store.write(async (tx) => {
         await tx.lockKey(k);
+        expect(await count(tx, k)).toBe(0);
         order.push("a locked");
         aHolds.fire();
         await sleep(300);
@@ -161,11 +285,12 @@ export function engineContract(h: EngineHarness): void {
       await aHolds.promise;
       const b = store.write(async (tx) => {
         await tx.lockKey(k);
-        order.push("b locked");
-        expect(await count(tx, k)).toBe(1); // a's row, committed
+        const seen = await count(tx, k);
+        order.push("b read");
+        expect(seen).toBe(1); // a's row, committed
       });
       await Promise.all([a, b]);
-      expect(order).toEqual(["a locked", "a done", "b locked"]);
+      expect(order).toEqual(["a locked", "a done", "b read"]);
     });
 
     it("a reservation that reads before it writes, under lockKey, admits exactly the limit", async () => {

@@ -146,6 +146,7 @@ describe.skipIf(unavailable)("PostgreSQL engine on a server", () => {
     const release = deferred();
     const a = s.write(async (tx) => {
       await tx.lockKey("busy");
+      await tx.get(`SELECT 1 AS "one"`); // the lock goes to the server with the next statement
       held.resolve();
       await release.promise;
     });

@@ -57,6 +57,8 @@ export async function openPostgresStore(url: string, opts: PostgresOpenOptions):
     idle_in_transaction_session_timeout: statementMs,
     query_timeout: statementMs + busy,
     keepAlive: true,
+    // Several statements on the wire at once (Conn): node-postgres' pipeline mode.
+    pipeline: true,
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
     fallback_application_name: "ingest-mail",
@@ -154,15 +156,19 @@ class TxDb implements Db {
   ) {}
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return (await this.conn.run(sql, params)).rows as T[];
+    return (await this.conn.run(query(sql, params))).rows as T[];
   }
 
   async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
-    return (await this.conn.run(sql, params)).rows[0] as T | undefined;
+    return (await this.conn.run(query(sql, params))).rows[0] as T | undefined;
   }
 
   async run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
-    return { changes: (await this.conn.run(sql, params)).rowCount ?? 0 };
+    return { changes: (await this.conn.run(query(sql, params))).rowCount ?? 0 };
+  }
+
+  async defer(sql: string, params?: readonly unknown[]): Promise<void> {
+    this.conn.hold(query(sql, params));
   }
 
   write<T>(fn: (tx: Db) => Promise<T>, opts?: TxOptions): Promise<T> {
@@ -172,19 +178,35 @@ class TxDb implements Db {
     return next;
   }
 
-  /** One unit of a batch (import: one mail) undone alone, the transaction going on. */
+  /**
+   * One unit of a batch (import: one mail) undone alone, the transaction going on. SAVEPOINT goes
+   * with fn's first statement. RELEASE is waited for only when fn left statements nobody has seen
+   * answered (a deferred write): a unit is done only once all of its statements are known to have
+   * succeeded; otherwise it goes with whatever follows.
+   */
   private async savepoint<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const name = `s${this.depth + 1}`;
-    await this.conn.simple(`SAVEPOINT ${name}`);
-    let result: T;
+    const start = this.conn.hold(`SAVEPOINT ${name}`);
     try {
-      result = await fn(new TxDb(this.conn, this.depth + 1));
+      const result = await fn(new TxDb(this.conn, this.depth + 1));
+      if (this.conn.unconfirmed()) await this.conn.run(`RELEASE SAVEPOINT ${name}`);
+      else this.conn.hold(`RELEASE SAVEPOINT ${name}`);
+      return result;
     } catch (e) {
-      await this.conn.simple(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`).catch(() => {});
+      // Known answers first: which statement failed decides what can be undone.
+      await this.conn.settle();
+      const failure = this.conn.failure;
+      // The savepoint itself failed, or something before it: it cannot be rolled back to; the
+      // enclosing unit (or the transaction) is undone instead, having kept the failure.
+      if (failure && failure.seq <= start) throw e;
+      try {
+        await this.conn.control(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+        this.conn.failure = null;
+      } catch {
+        this.conn.broken = true;
+      }
       throw e;
     }
-    await this.conn.simple(`RELEASE SAVEPOINT ${name}`);
-    return result;
   }
 
   /** Already inside a transaction: its view (a write transaction sees what it wrote). */
@@ -193,14 +215,39 @@ class TxDb implements Db {
   }
 
   async lockKey(key: string): Promise<void> {
-    await this.conn.run(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [key]);
+    // Held like a deferred write: the server takes the lock before it runs the statements sent
+    // after it, so it is held where it matters; a lock that timed out fails the next statement.
+    this.conn.hold(query(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [key]));
   }
 }
 
-/** A pooled connection held for one transaction. */
+/** The first statement that failed in a transaction, with its place in the order they were sent. */
+interface Failure {
+  seq: number;
+  error: unknown;
+  /** Thrown to the transaction's code at least once (which went on regardless, or undid its unit). */
+  seen?: boolean;
+}
+
+/**
+ * A pooled connection held for one transaction. The pool's connections run in pipeline mode: the
+ * statements nobody waits for (SAVEPOINT, RELEASE, lockKey, deferred writes) are held here and
+ * written with the next statement that is waited for, in one write, and answered in one round
+ * trip: an imported mail took 14 round trips, now 8 (docs/store.md). The server runs them in
+ * order, and in a transaction a failed statement fails every one after it, so an answer without
+ * error vouches for every statement before it. The first failure is kept with its place: the next
+ * statement, the savepoint it falls in, or the commit raises it.
+ */
 class Conn {
   /** Lost or unusable: destroyed on release instead of going back to the pool. */
   broken = false;
+  /** The first failure since the transaction began (or since the savepoint it fell in was undone). */
+  failure: Failure | null = null;
+  private held: { config: QueryConfig | string; seq: number }[] = [];
+  /** Statements numbered in the order they are sent; the highest one answered without error. */
+  private numbered = 0;
+  private confirmed = 0;
+  private lastSent: Promise<unknown> = Promise.resolve();
   private readonly onError = () => (this.broken = true);
 
   constructor(
@@ -211,22 +258,83 @@ class Conn {
     client.on("error", this.onError);
   }
 
-  async run(sql: string, params: readonly unknown[] | undefined): Promise<QueryResult> {
+  /** A statement sent with the next one waited for; its number. Throws the transaction's failure. */
+  hold(config: QueryConfig | string): number {
+    if (this.failure) {
+      this.failure.seen = true;
+      throw this.failure.error;
+    }
+    const seq = ++this.numbered;
+    this.held.push({ config, seq });
+    return seq;
+  }
+
+  /** A statement waited for, sent with the held ones before it. */
+  async run(config: QueryConfig | string): Promise<QueryResult> {
+    if (this.failure) {
+      this.failure.seen = true;
+      throw this.failure.error;
+    }
+    const seq = ++this.numbered;
+    const sent = this.send(config, seq);
     try {
-      return await this.client.query(query(sql, params));
-    } catch (e) {
-      throw this.fault(e);
+      const r = (await sent) as QueryResult | QueryResult[];
+      return Array.isArray(r) ? r[r.length - 1] : r;
+    } catch {
+      // The first failure is the cause; a statement after it only says the transaction is aborted.
+      this.failure!.seen = true;
+      throw this.failure!.error;
     }
   }
 
-  /** Our own statements without parameters (BEGIN, SAVEPOINT, …): simple protocol, several at once. */
-  async simple(sql: string): Promise<QueryResult> {
+  /** Statements answered but not yet vouched for: held ones, or sent ones still unanswered. */
+  unconfirmed(): boolean {
+    return this.held.length > 0 || this.confirmed < this.numbered;
+  }
+
+  /** Every statement sent and answered (a unit that failed: which statement failed decides). */
+  async settle(): Promise<void> {
+    if (this.held.length) void this.write([]);
+    await this.lastSent.catch(() => {});
+  }
+
+  /** BEGIN, ROLLBACK: our own control statements, sent at once, whatever failed before. */
+  async control(sql: string): Promise<QueryResult> {
+    this.held = [];
     try {
       const r = (await this.client.query(sql)) as QueryResult | QueryResult[];
       return Array.isArray(r) ? r[r.length - 1] : r;
     } catch (e) {
       throw this.fault(e);
     }
+  }
+
+  private send(config: QueryConfig | string, seq: number): Promise<unknown> {
+    return this.write([{ config, seq }]);
+  }
+
+  /**
+   * The held statements and then these, in one write to the socket (corked), so the server wakes
+   * once for all of them. Each answer is noted: success vouches for every statement up to it.
+   */
+  private write(more: { config: QueryConfig | string; seq: number }[]): Promise<unknown> {
+    const batch = this.held.length ? [...this.held, ...more] : more;
+    this.held = [];
+    const stream = this.client.connection.stream;
+    stream.cork();
+    try {
+      for (const { config, seq } of batch) {
+        const p = typeof config === "string" ? this.client.query(config) : this.client.query(config);
+        p.then(
+          () => (this.confirmed = Math.max(this.confirmed, seq)),
+          (e) => (this.failure ??= { seq, error: this.fault(e) }),
+        );
+        this.lastSent = p;
+      }
+    } finally {
+      stream.uncork();
+    }
+    return this.lastSent;
   }
 
   private fault(e: unknown): unknown {
@@ -279,6 +387,11 @@ class PostgresStore implements Store {
     return { changes: (await this.q(sql, params)).rowCount ?? 0 };
   }
 
+  /** Outside a transaction there is nothing to send it with, and no later point to raise its failure. */
+  async defer(sql: string, params?: readonly unknown[]): Promise<void> {
+    await this.q(sql, params);
+  }
+
   /**
    * READ COMMITTED, PostgreSQL's default, on purpose: a claim (`UPDATE … WHERE status = 'new'`)
    * that waits for another's row lock re-reads the row and finds it taken, instead of failing with
@@ -305,18 +418,23 @@ class PostgresStore implements Store {
     }
     const conn = new Conn(client, this.ctx);
     try {
-      await conn.simple(begin);
+      await conn.control(begin);
       let result: T;
+      let end: QueryResult;
+      const caught = new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");
       try {
         result = await fn(new TxDb(conn, 0));
+        if (conn.failure?.seen) throw caught;
+        // The held statements go with the COMMIT; a failure known before it is raised instead.
+        end = await conn.run("COMMIT");
       } catch (e) {
-        await conn.simple("ROLLBACK").catch(() => (conn.broken = true));
+        await conn.control("ROLLBACK").catch(() => (conn.broken = true));
         throw e;
       }
-      // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: fn
-      // caught that error and went on (use tx.write for a step that may fail), and nothing is stored.
-      const end = await conn.simple("COMMIT");
-      if (end.command === "ROLLBACK") throw new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");
+      // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: a
+      // statement sent with the COMMIT failed (its error is the cause), or fn caught an error and
+      // went on. Nothing is stored either way.
+      if (end.command === "ROLLBACK") throw conn.failure && !conn.failure.seen ? conn.failure.error : caught;
       return result;
     } finally {
       conn.release();

@@ -96,6 +96,10 @@ class SqliteDb implements Db {
     return this.conn.exec(() => ({ changes: this.conn.prepare(sql).run(...params).changes }));
   }
 
+  async defer(sql: string, params: readonly unknown[] = []): Promise<void> {
+    await this.run(sql, params);
+  }
+
   async lockKey(): Promise<void> {
     // One writer at a time already (BEGIN IMMEDIATE): a read-then-write in a write transaction
     // cannot race another process's.
