@@ -98,9 +98,28 @@ export async function insertReturning<T>(db: Db, table: PlainTable, values: Reco
  * new row, or undefined when the key was taken, by a committed writer or one that commits meanwhile.
  */
 export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Promise<T | undefined> {
-  const { cols, params } = assignments(table, values);
-  const row = await db.get(`${insertSql(table, cols)} ON CONFLICT ("${uniqueColumn}") DO NOTHING RETURNING ${info(table).select}`, params);
+  const { sql, params } = insertUnlessTaken(table, values, uniqueColumn);
+  const row = await db.get(`${sql} RETURNING ${info(table).select}`, params);
   return row ? mapRow<T>(table, row) : undefined;
+}
+
+/**
+ * The INSERT of insertReturningUnlessTaken. A row that conflicts draws an id all the same, on both
+ * engines (the identity sequence; SQLite's AUTOINCREMENT counter), so a key seen taken produces no
+ * row at all (`SELECT … WHERE NOT EXISTS`, the parameters typed by the target columns): a
+ * redelivery leaves no gap in the ids. ON CONFLICT still decides a race with a concurrent writer.
+ */
+function insertUnlessTaken(table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Write {
+  const { cols, params } = assignments(table, values);
+  const at = cols.indexOf(uniqueColumn);
+  if (at < 0) throw new Error(`insertUnlessTaken: no value for ${info(table).name}.${uniqueColumn}`);
+  const name = info(table).name;
+  return {
+    sql:
+      `INSERT INTO "${name}" (${cols.map((c) => `"${c}"`).join(", ")}) SELECT ${cols.map(() => "?").join(", ")} ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM "${name}" WHERE "${uniqueColumn}" = ?) ON CONFLICT ("${uniqueColumn}") DO NOTHING`,
+    params: [...params, params[at]],
+  };
 }
 
 /**
@@ -120,13 +139,12 @@ export async function insertWithChild<T extends { id: number }>(
     const row = uniqueColumn ? await insertReturningUnlessTaken<T>(db, table, values, uniqueColumn) : await insertReturning<T>(db, table, values);
     return row && { row, childId: await insertRow(db, child.table, { ...child.values, [child.parentColumn]: row.id }) };
   }
-  const p = assignments(table, values);
+  const p = uniqueColumn ? insertUnlessTaken(table, values, uniqueColumn) : insertWrites(table, [values])[0];
   const c = assignments(child.table, child.values);
   const parent = info(child.table).columns.get(child.parentColumn);
   if (!parent) throw new Error(`no column ${child.parentColumn} in ${info(child.table).name}`);
-  const conflict = uniqueColumn ? ` ON CONFLICT ("${uniqueColumn}") DO NOTHING` : "";
   const sql =
-    `WITH p AS (${insertSql(table, p.cols)}${conflict} RETURNING ${info(table).select}), ` +
+    `WITH p AS (${p.sql} RETURNING ${info(table).select}), ` +
     `c AS (INSERT INTO "${info(child.table).name}" ("${parent}", ${c.cols.map((x) => `"${x}"`).join(", ")}) SELECT "id", ${c.cols.map(() => "?").join(", ")} FROM p RETURNING "id") ` +
     `SELECT p.*, (SELECT "id" FROM c) AS "childRowId" FROM p`;
   const found = await db.get<Record<string, unknown>>(sql, [...p.params, ...c.params]);

@@ -159,6 +159,8 @@ export function storeContract(h: StoreHarness): void {
         const a = await insertStaged(store, staged({ dedupKey: null, status: "duplicate", duplicateOf: first.id }), `redelivery of staged mail ${first.id}`);
         const b = await insertStaged(store, staged({ dedupKey: null, status: "duplicate", duplicateOf: first.id }));
         expect(a!.id).not.toBe(b!.id);
+        // The taken key drew no id: a redelivery leaves no gap in the staged ids an admin sees.
+        expect(a!.id).toBe(first.id + 1);
         expect(a).toMatchObject({ status: "duplicate", duplicateOf: first.id, dedupKey: null });
         expect((await statusHistory(store, a!.id))[0].note).toBe(`redelivery of staged mail ${first.id}`);
       });
