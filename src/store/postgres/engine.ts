@@ -421,10 +421,10 @@ class PostgresStore implements Store {
       await conn.control(begin);
       let result: T;
       let end: QueryResult;
-      const caught = new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");
+      const caught = () => new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");
       try {
         result = await fn(new TxDb(conn, 0));
-        if (conn.failure?.seen) throw caught;
+        if (conn.failure?.seen) throw caught();
         // The held statements go with the COMMIT; a failure known before it is raised instead.
         end = await conn.run("COMMIT");
       } catch (e) {
@@ -434,7 +434,7 @@ class PostgresStore implements Store {
       // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: a
       // statement sent with the COMMIT failed (its error is the cause), or fn caught an error and
       // went on. Nothing is stored either way.
-      if (end.command === "ROLLBACK") throw conn.failure && !conn.failure.seen ? conn.failure.error : caught;
+      if (end.command === "ROLLBACK") throw conn.failure && !conn.failure.seen ? conn.failure.error : caught();
       return result;
     } finally {
       conn.release();
