@@ -64,12 +64,13 @@ export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = 
 
 async function stageOne(deps: Deps, input: StageInput, at: string, self: string): Promise<StageResult> {
   const key = redeliveryKey(input.raw.contentKey, input.envelope.recipient);
+  const staged = (stagedId: number): StageResult => ({ kind: "staged", stagedId, claim: { by: self, attempt: 1 } });
   // The usual case, a new mail with its bytes in the row, is one statement: the insert produces no
   // row when the key is taken (issue 11.3), and only then is the original looked up. A spooled mail
   // looks first: on PostgreSQL its bytes go into the database only for a record that will hold them.
   if (!input.raw.path) {
     const row = await insertRecord(deps.db, input, null, key, null, at, self);
-    if (row) return { kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 } };
+    if (row) return staged(row.id);
   }
   // Twice at most: a concurrent delivery of the same mail may take the key between our look and
   // our insert (PostgreSQL; SQLite's single writer cannot); then this one is its redelivery.
@@ -83,7 +84,7 @@ async function stageOne(deps: Deps, input: StageInput, at: string, self: string)
     // Issue 11.8: on PostgreSQL the spooled bytes go into the database with the record.
     rawPath ??= input.raw.path && (await keepStored(deps.db, input.raw.sha256, input.raw.path));
     const row = await insertRecord(deps.db, input, rawPath, key, original?.id ?? null, at, self);
-    if (row) return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : { kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 } };
+    if (row) return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : staged(row.id);
     if (round > 0) throw new Error(`staging: the dedup key of a new mail is taken but no record holds it`);
   }
 }

@@ -221,6 +221,12 @@ class TxDb implements Db {
   }
 }
 
+/** A statement and its place in the order the transaction's statements are sent. */
+interface Statement {
+  config: QueryConfig | string;
+  seq: number;
+}
+
 /** The first statement that failed in a transaction, with its place in the order they were sent. */
 interface Failure {
   seq: number;
@@ -243,7 +249,7 @@ class Conn {
   broken = false;
   /** The first failure since the transaction began (or since the savepoint it fell in was undone). */
   failure: Failure | null = null;
-  private held: { config: QueryConfig | string; seq: number }[] = [];
+  private held: Statement[] = [];
   /** Statements numbered in the order they are sent; the highest one answered without error. */
   private numbered = 0;
   private confirmed = 0;
@@ -260,10 +266,7 @@ class Conn {
 
   /** A statement sent with the next one waited for; its number. Throws the transaction's failure. */
   hold(config: QueryConfig | string): number {
-    if (this.failure) {
-      this.failure.seen = true;
-      throw this.failure.error;
-    }
+    if (this.failure) this.raise();
     const seq = ++this.numbered;
     this.held.push({ config, seq });
     return seq;
@@ -271,20 +274,20 @@ class Conn {
 
   /** A statement waited for, sent with the held ones before it. */
   async run(config: QueryConfig | string): Promise<QueryResult> {
-    if (this.failure) {
-      this.failure.seen = true;
-      throw this.failure.error;
-    }
-    const seq = ++this.numbered;
-    const sent = this.send(config, seq);
+    if (this.failure) this.raise();
+    const sent = this.write({ config, seq: ++this.numbered });
     try {
-      const r = (await sent) as QueryResult | QueryResult[];
-      return Array.isArray(r) ? r[r.length - 1] : r;
+      return await sent;
     } catch {
       // The first failure is the cause; a statement after it only says the transaction is aborted.
-      this.failure!.seen = true;
-      throw this.failure!.error;
+      this.raise();
     }
+  }
+
+  /** Throws the transaction's first failure to its code (which then knows of it). */
+  private raise(): never {
+    this.failure!.seen = true;
+    throw this.failure!.error;
   }
 
   /** Statements answered but not yet vouched for: held ones, or sent ones still unanswered. */
@@ -294,7 +297,7 @@ class Conn {
 
   /** Every statement sent and answered (a unit that failed: which statement failed decides). */
   async settle(): Promise<void> {
-    if (this.held.length) void this.write([]);
+    if (this.held.length) void this.write();
     await this.lastSent.catch(() => {});
   }
 
@@ -309,16 +312,13 @@ class Conn {
     }
   }
 
-  private send(config: QueryConfig | string, seq: number): Promise<unknown> {
-    return this.write([{ config, seq }]);
-  }
-
   /**
-   * The held statements and then these, in one write to the socket (corked), so the server wakes
-   * once for all of them. Each answer is noted: success vouches for every statement up to it.
+   * The held statements and then `last`, in one write to the socket (corked), so the server wakes
+   * once for all of them; the promise is the last one's. Each answer is noted: success vouches for
+   * every statement up to it.
    */
-  private write(more: { config: QueryConfig | string; seq: number }[]): Promise<unknown> {
-    const batch = this.held.length ? [...this.held, ...more] : more;
+  private write(last?: Statement): Promise<QueryResult> {
+    const batch = last ? [...this.held, last] : this.held;
     this.held = [];
     const stream = this.client.connection.stream;
     stream.cork();
@@ -334,7 +334,7 @@ class Conn {
     } finally {
       stream.uncork();
     }
-    return this.lastSent;
+    return this.lastSent as Promise<QueryResult>;
   }
 
   private fault(e: unknown): unknown {
