@@ -2,7 +2,7 @@
 // environment variables), what it refuses, what it reports, and its faults: a stopped server, a
 // killed connection, a lock or a pool that does not free up — a StorageFault (75), never a hang.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatabaseRefusedError, StorageFault } from "../../src/errors.js";
+import { ConfigError, DatabaseRefusedError, NotFoundError, StorageFault } from "../../src/errors.js";
 import type { Store } from "../../src/store/store.js";
 import { postgresUnavailable, startPostgres, testServer, withClient, type TestServer } from "../helpers/postgres.js";
 
@@ -123,6 +123,19 @@ describe.skipIf(unavailable)("PostgreSQL engine on a server", () => {
     const setting = (durable: boolean) => store.write(async (tx) => (await tx.get<{ s: string }>(`SELECT current_setting('synchronous_commit') AS "s"`))!.s, { durable });
     expect(await setting(true)).toBe("on");
     expect(await setting(false)).toBe("off");
+  });
+
+  it("a database that does not exist is 66 and a refused login 78 for admin commands, not an internal fault", async () => {
+    const missing = await open(url.replace(/\/([^/?]+)(\?|$)/, "/no_such_db_here$2")).catch((x: unknown) => x);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).exitCode).toBe(66);
+    expect(String(missing)).toMatch(/no_such_db_here.*does not exist.*createdb/);
+    const u = new URL(url);
+    u.username = "no_such_role";
+    const refused = await open(u.toString()).catch((x: unknown) => x);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).exitCode).toBe(78);
+    expect(String(refused)).toMatch(/login refused: role "no_such_role" does not exist/);
   });
 
   it("refuses a database holding another program's tables", async () => {

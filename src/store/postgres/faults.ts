@@ -2,7 +2,7 @@
 // never sees an SQLSTATE or a socket error code. What is "transient" here is what a later retry by
 // the MTA can get past: a lost or refused connection, a server going down or starting, no free
 // connection slot, a lock or statement timeout, a deadlock or serialization failure, a full disk.
-import { StorageFault } from "../../errors.js";
+import { ConfigError, NotFoundError, StorageFault } from "../../errors.js";
 
 /**
  * A unique key already holds this value (SQLSTATE 23505). Not a fault in our design: queries that
@@ -63,12 +63,18 @@ const MESSAGES: [RegExp, string][] = [
 
 /**
  * The error to throw for a driver error: a StorageFault for a transient fault (its message names
- * the cause and the database, never the password), UniqueViolation for 23505, else the error itself.
+ * the cause and the database, never the password), UniqueViolation for 23505, NotFoundError or
+ * ConfigError for a database that does not exist or a refused login, else the error itself.
  */
 export function mapFault(e: unknown, location: string): unknown {
   if (!(e instanceof Error) || e instanceof StorageFault) return e;
   const code = errorCode(e);
   if (code === "23505") return new UniqueViolation(e.message, (e as { constraint?: string }).constraint);
+  // Connecting, not transient: no such database (66, as for a SQLite path that holds none: nothing
+  // creates one), or the login refused, class 28 (configuration, 78). On the MTA path both are
+  // still "could not store" (75, cli/main.ts).
+  if (code === "3D000") return new NotFoundError(`PostgreSQL database ${location}: ${e.message} (create it first, e.g. with createdb)`);
+  if (code?.startsWith("28")) return new ConfigError(`PostgreSQL database ${location}: login refused: ${e.message}`);
   // No SQLSTATE class begins with E, so the socket codes cannot be mistaken for one.
   const why =
     code !== undefined ? (SQLSTATE[code] ?? CLASSES[code.slice(0, 2)] ?? SOCKET[code]) : MESSAGES.find(([re]) => re.test(e.message))?.[1];
