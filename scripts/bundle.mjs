@@ -48,6 +48,32 @@ const deferrals = [
     ],
   },
   {
+    // html-to-text compiles its default selectors into a decision tree on every start: parseley
+    // parses about 30 selectors and selderee weaves them, ~7 ms of every HTML-only mail's cold
+    // start (profiled). The tree depends only on the selector strings: it is woven once at build
+    // time (wovenAtBuild below) and read back as JSON; other selectors are woven as before.
+    file: /selderee\/lib\/selderee\.(mjs|cjs)$/,
+    edits: [
+      [
+        /class DecisionTree \{/,
+        `let __WOVEN = "INGEST_MAIL_WOVEN";
+function __woven(input, options, weaveNow) {
+    if (typeof __WOVEN === "string") __WOVEN = __WOVEN.startsWith("{") ? JSON.parse(__WOVEN) : {};
+    const key = JSON.stringify([input.map((pair) => pair[0]), options]);
+    const saved = __WOVEN[key];
+    if (saved === undefined) {
+        const branches = weaveNow();
+        globalThis[Symbol.for("ingest-mail.woven")]?.(key, branches);
+        return branches;
+    }
+    return JSON.parse(saved, (k, v) => (k === "valueContainer" ? { index: v.index, value: input[v.index][1], specificity: v.specificity } : v));
+}
+class DecisionTree {`,
+      ],
+      [/this\.branches = weave\(toAstTerminalPairs\(input, options\)\);/, "this.branches = __woven(input, options, () => weave(toAstTerminalPairs(input, options)));"],
+    ],
+  },
+  {
     file: /libmime\/dist\/(cjs|esm)\/charset\.js$/,
     edits: [
       [/const UNSUPPORTED_CODECS = new Set\(/, "let __unsupported; const UNSUPPORTED_CODECS = { has: (c) => (__unsupported ??= __makeUnsupported()).has(c) }; const __makeUnsupported = () => new Set("],
@@ -273,6 +299,36 @@ const result = await build({
 for (const chunk of CHUNKS) {
   if (!chunk.entry) throw new Error(`bundle: ${chunk.name} was not imported lazily any more; review CHUNKS in scripts/bundle.mjs`);
   await build({ entryPoints: { [chunk.name]: chunk.entry }, outdir, outExtension: { ".js": ".cjs" }, bundle: true, format: "cjs", platform: "node", target: "node20", plugins: [deferPlugin], logLevel: "warning" });
+}
+
+await wovenAtBuild(join(outdir, "html-to-text.cjs"));
+
+/**
+ * Writes into html-to-text's bundle the decision trees of the selectors it compiles by default
+ * (see the selderee deferral): the bundle is loaded here, compiled as src/pipeline/html-convert.ts
+ * compiles it, and each tree it weaves is kept, with a terminal's value (html-to-text's selector
+ * definition, functions and all) kept as its index into the compiled list.
+ */
+async function wovenAtBuild(file) {
+  const woven = {};
+  const hook = Symbol.for("ingest-mail.woven");
+  globalThis[hook] = (key, branches) => {
+    const json = JSON.stringify(branches, (k, v) => {
+      if (typeof v === "function") throw new Error(`bundle: selderee's tree holds a function (${k}); review the selderee deferral in scripts/bundle.mjs`);
+      return k === "valueContainer" ? { index: v.index, specificity: v.specificity } : v;
+    });
+    woven[key] = json;
+  };
+  try {
+    createRequire(import.meta.url)(resolve(file)).compile({ limits: { maxDepth: 100 } });
+  } finally {
+    delete globalThis[hook];
+  }
+  if (Object.keys(woven).length !== 2) throw new Error(`bundle: expected html-to-text to weave 2 trees, it wove ${Object.keys(woven).length}`);
+  const text = readFileSync(file, "utf8");
+  const placeholder = '"INGEST_MAIL_WOVEN"';
+  if (text.split(placeholder).length !== 2) throw new Error(`bundle: expected one ${placeholder} in ${file}`);
+  writeFileSync(file, text.replace(placeholder, () => JSON.stringify(JSON.stringify(woven))));
 }
 
 // esbuild escapes non-ASCII in code but keeps it in comments (our "§"): one such character makes V8

@@ -76,6 +76,34 @@ describe("the plain ingest path", () => {
     expect(bundled.convert(html)).toContain("café & crème AB ©");
   });
 
+  // Issue 9 (cold start): the decision trees of html-to-text's default selectors are woven when the
+  // bundle is built (scripts/bundle.mjs, the selderee deferral), not on every HTML-only start.
+  it("html-to-text's bundle weaves its default selectors at build time, and converts as html-to-text itself does", async () => {
+    const chunk = join(root, "dist", "bundle", "html-to-text.cjs");
+    const bundled = (await import(chunk)) as typeof import("html-to-text");
+    const original = await import("html-to-text");
+    const woven: string[] = [];
+    const hook = Symbol.for("ingest-mail.woven");
+    (globalThis as Record<symbol, unknown>)[hook] = (key: string) => woven.push(key);
+    try {
+      const convert = bundled.compile({ limits: { maxDepth: 100 } });
+      expect(woven).toEqual([]);
+      const bodies = [
+        "<h1>Order</h1><p>Hello <b>Ann</b>,</p><p>see <a href='https://example.org/x'>the page</a>.<br>Bye</p><hr><img src='x.png' alt='logo'>",
+        "<table><tr><th>Order</th><th>State</th></tr><tr><td>1234</td><td>shipped</td></tr></table>",
+        "<ul><li>one</li><li>two<ol><li>a</li><li>b</li></ol></li></ul><pre>  kept   as is</pre>",
+        "<div><blockquote><p>Can you call me?</p></blockquote><h2>Next</h2><dl><dt>term</dt><dd>said</dd></dl></div>",
+      ];
+      for (const html of bodies) expect(convert(html)).toBe(original.convert(html, { limits: { maxDepth: 100 } }));
+      // Other selectors are woven at run time, as before.
+      bundled.compile({ selectors: [{ selector: "div.raw", format: "skip" }] });
+      expect(woven).toHaveLength(1);
+      expect(woven[0]).toContain("div.raw");
+    } finally {
+      delete (globalThis as Record<symbol, unknown>)[hook];
+    }
+  });
+
   it("anything else still goes through commander", () => {
     const r = loaded(["--version"]);
     // The program's version, then the schema it writes (issue 14): the migrations shipped (SQLite's,
