@@ -301,7 +301,7 @@ for (const chunk of CHUNKS) {
   await build({ entryPoints: { [chunk.name]: chunk.entry }, outdir, outExtension: { ".js": ".cjs" }, bundle: true, format: "cjs", platform: "node", target: "node20", plugins: [deferPlugin], logLevel: "warning" });
 }
 
-await wovenAtBuild(join(outdir, "html-to-text.cjs"));
+wovenAtBuild(join(outdir, "html-to-text.cjs"));
 
 /**
  * Writes into html-to-text's bundle the decision trees of the selectors it compiles by default
@@ -309,7 +309,7 @@ await wovenAtBuild(join(outdir, "html-to-text.cjs"));
  * compiles it, and each tree it weaves is kept, with a terminal's value (html-to-text's selector
  * definition, functions and all) kept as its index into the compiled list.
  */
-async function wovenAtBuild(file) {
+function wovenAtBuild(file) {
   const woven = {};
   const hook = Symbol.for("ingest-mail.woven");
   globalThis[hook] = (key, branches) => {
