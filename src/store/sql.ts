@@ -111,9 +111,9 @@ export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, v
  */
 function insertUnlessTaken(table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Write {
   const { cols, params } = assignments(table, values);
-  const at = cols.indexOf(uniqueColumn);
-  if (at < 0) throw new Error(`insertUnlessTaken: no value for ${info(table).name}.${uniqueColumn}`);
   const name = info(table).name;
+  const at = cols.indexOf(uniqueColumn);
+  if (at < 0) throw new Error(`insertUnlessTaken: no value for ${name}.${uniqueColumn}`);
   return {
     sql:
       `INSERT INTO "${name}" (${cols.map((c) => `"${c}"`).join(", ")}) SELECT ${cols.map(() => "?").join(", ")} ` +

@@ -324,7 +324,7 @@ class Conn {
     stream.cork();
     try {
       for (const { config, seq } of batch) {
-        const p = typeof config === "string" ? this.client.query(config) : this.client.query(config);
+        const p = this.client.query(config);
         p.then(
           () => (this.confirmed = Math.max(this.confirmed, seq)),
           (e) => (this.failure ??= { seq, error: this.fault(e) }),
