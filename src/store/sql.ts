@@ -154,19 +154,27 @@ export async function insertWithChild<T extends { id: number }>(
 }
 
 /**
- * PostgreSQL: INSERT of a row whose `column` is `prefix` + its own id, zero-padded to `digits` (longer
- * ids as they are), in one statement: the id is drawn from the table's identity sequence first.
- * Returns the new row (but blobs).
+ * INSERT of a row whose `column` is `prefix` + its own id, zero-padded to `digits` (longer ids as they
+ * are), in one statement: the id is drawn first. PostgreSQL draws it from the table's identity
+ * sequence. SQLite takes the next AUTOINCREMENT value (the larger of the counter and the highest id,
+ * plus one, as SQLite itself does): every caller holds the write transaction and SQLite has one
+ * writer, so no other insert can take it meanwhile. Before this, SQLite inserted and then updated the
+ * row (issue 12: one statement fewer for each new issue). Returns the new row (but blobs).
  */
 export async function insertNumbered<T>(db: Db, table: PlainTable, values: Record<string, unknown>, column: string, prefix: string, digits: number): Promise<T> {
   const t = info(table);
   const target = t.columns.get(column);
   if (!target) throw new Error(`no column ${column} in ${t.name}`);
   const { cols, params } = assignments(table, values);
+  const next =
+    db.engine === "postgres"
+      ? `SELECT nextval(pg_get_serial_sequence('"${t.name}"', 'id')) AS id`
+      : `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '${t.name}'), 0), coalesce((SELECT max("id") FROM "${t.name}"), 0)) + 1 AS id`;
+  const numbered = db.engine === "postgres" ? `lpad(n.id::text, greatest(${digits}, length(n.id::text)), '0')` : `printf('%0${digits}d', n.id)`;
   const sql =
-    `WITH n AS (SELECT nextval(pg_get_serial_sequence('"${t.name}"', 'id')) AS id) ` +
+    `WITH n AS (${next}) ` +
     `INSERT INTO "${t.name}" ("id", "${target}"${cols.map((c) => `, "${c}"`).join("")}) ` +
-    `SELECT n.id, CAST(? AS TEXT) || lpad(n.id::text, greatest(${digits}, length(n.id::text)), '0')${cols.map(() => ", ?").join("")} FROM n RETURNING ${t.select}`;
+    `SELECT n.id, CAST(? AS TEXT) || ${numbered}${cols.map(() => ", ?").join("")} FROM n RETURNING ${t.select}`;
   return mapRow<T>(table, await db.get(sql, [prefix, ...params]));
 }
 

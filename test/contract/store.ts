@@ -337,6 +337,21 @@ export function storeContract(h: StoreHarness): void {
         expect(await store.write((tx) => createIssue(tx, issueRow(), "x-"))).toMatchObject({ id: 1234568, reference: "X-1234568" });
       });
 
+      it("createIssue never reuses an id, so a reference never names two issues over time", async () => {
+        const last = await newIssue();
+        await store.run(`DELETE FROM issues WHERE id = ?`, [last.id]); // as purge removes the newest issue
+        const next = await newIssue();
+        expect(next.id).toBe(last.id + 1);
+        expect(next.reference).toBe(`CS-${String(next.id).padStart(6, "0")}`);
+        if (store.engine === "sqlite") {
+          // A counter behind the table (a restore without sqlite_sequence): SQLite's own rule, the
+          // highest id plus one, and the counter catches up.
+          await store.run(`DELETE FROM sqlite_sequence WHERE name = 'issues'`);
+          expect(await newIssue()).toMatchObject({ id: next.id + 1, reference: `CS-${String(next.id + 1).padStart(6, "0")}` });
+          expect(await newIssue()).toMatchObject({ id: next.id + 2 });
+        }
+      });
+
       it("createIssue inside a transaction is undone with it", async () => {
         const guid = uniq("rolled-back");
         await expect(

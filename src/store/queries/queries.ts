@@ -243,10 +243,8 @@ export async function issuesNamed(db: Db, guids: string[], references: string[])
  */
 export async function createIssue(tx: Db, row: NewIssue, referencePrefix: string): Promise<Issue> {
   const prefix = referencePrefix.toUpperCase();
-  // PostgreSQL: one statement (the id drawn from the sequence first, the reference made from it).
-  if (tx.engine === "postgres") return insertNumbered<Issue>(tx, issues, { ...row, reference: undefined }, "reference", prefix, 6);
-  const { id } = await insertReturning<Issue>(tx, issues, { ...row, reference: null });
-  return (await updateReturning<Issue>(tx, issues, id, { reference: `${prefix}${String(id).padStart(6, "0")}` }))!;
+  // One statement on both engines: the id drawn first, the reference made from it.
+  return insertNumbered<Issue>(tx, issues, { ...row, reference: undefined }, "reference", prefix, 6);
 }
 
 /** Updates an issue and keeps what changed in its history (issue 14), with who did it: the OS user

