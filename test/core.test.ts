@@ -36,6 +36,27 @@ describe("§1 staging", () => {
     expect(history).toEqual(["new", "in_process", "workflow", "complete"]);
   });
 
+  // Issue 12: each UPDATE of a record rewrites its row, raw message included. The MTA path stages the
+  // record already claimed, and processing writes it once: the parsed fields with the status it ends
+  // in. The text body, which the actions hold (issue 9.3), is never written to it, not even for a moment.
+  it("processing writes the record once, and never with the text body in it", () => {
+    initDb(sb);
+    const d = db(sb);
+    if (d.engine === "sqlite") {
+      d.exec(`CREATE TABLE test_writes (n INTEGER PRIMARY KEY, status TEXT, body INTEGER)`);
+      d.exec(`CREATE TRIGGER test_writes AFTER UPDATE ON staged_mails BEGIN INSERT INTO test_writes (status, body) VALUES (NEW.status, NEW.text_body IS NOT NULL); END`);
+    } else {
+      d.exec(`CREATE TABLE test_writes (n serial PRIMARY KEY, status text, body boolean)`);
+      d.exec(`CREATE FUNCTION test_writes() RETURNS trigger AS $$ BEGIN INSERT INTO test_writes (status, body) VALUES (NEW.status, NEW.text_body IS NOT NULL); RETURN NEW; END $$ LANGUAGE plpgsql`);
+      d.exec(`CREATE TRIGGER test_writes AFTER UPDATE ON staged_mails FOR EACH ROW EXECUTE FUNCTION test_writes()`);
+    }
+    const out = ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    expect(out.status).toBe("complete");
+    const writes = rows(d, "SELECT status, body FROM test_writes ORDER BY n").map((w) => ({ status: w.status, body: Boolean(w.body) }));
+    expect(writes).toEqual([{ status: "complete", body: false }]);
+    expect(rows(d, "SELECT from_address, subject FROM staged_mails WHERE id = ?", out.stagedId)[0]).toEqual({ from_address: "alice@customer.example", subject: "My order 1042 has not arrived" });
+  });
+
   it("extracts attachments to files named by content hash, never by the name in the mail", () => {
     const out = ingest(sb, readFixture("attachments-stored-by-hash.eml"));
     expect(out.status).toBe("complete");
