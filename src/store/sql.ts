@@ -50,6 +50,23 @@ export function info(table: PlainTable): TableInfo {
   return i;
 }
 
+// Statements by table and columns: the same string each time, so the engines'
+// caches of prepared statements (keyed by the text) find it without hashing 1-2 KB of SQL anew
+// (issue 12: ~20 us a mail in the daemon's processing). Column sets come from the code, a few dozen;
+// multi-row INSERTs (a mail's attachments) are built each time and not kept, and the map is emptied
+// past MEMO_MAX, so a long-running process never grows it without bound.
+const oneRow = new Map<string, string>();
+const MEMO_MAX = 500;
+
+function memo(key: string, make: () => string): string {
+  let sql = oneRow.get(key);
+  if (sql === undefined) {
+    if (oneRow.size >= MEMO_MAX) oneRow.clear();
+    oneRow.set(key, (sql = make()));
+  }
+  return sql;
+}
+
 /** `SELECT <all columns but blobs, as properties> FROM table` + rest. */
 export function selectSql(table: PlainTable, rest: string): string {
   const i = info(table);
@@ -83,13 +100,13 @@ function assignments(table: PlainTable, values: Record<string, unknown>): { cols
 /** INSERT the given properties; returns the new row id. */
 export async function insertRow(db: Db, table: PlainTable, values: Record<string, unknown>): Promise<number> {
   const { cols, params } = assignments(table, values);
-  return Number((await db.get<{ id: number }>(`${insertSql(table, cols)} RETURNING "id"`, params))!.id);
+  return Number((await db.get<{ id: number }>(insertSql(table, cols, 1, ` RETURNING "id"`), params))!.id);
 }
 
 /** INSERT the given properties; returns the whole new row (but blobs), defaults filled in. */
 export async function insertReturning<T>(db: Db, table: PlainTable, values: Record<string, unknown>): Promise<T> {
   const { cols, params } = assignments(table, values);
-  return mapRow<T>(table, await db.get(`${insertSql(table, cols)} RETURNING ${info(table).select}`, params));
+  return mapRow<T>(table, await db.get(insertSql(table, cols, 1, ` RETURNING ${info(table).select}`), params));
 }
 
 /**
@@ -98,8 +115,8 @@ export async function insertReturning<T>(db: Db, table: PlainTable, values: Reco
  * new row, or undefined when the key was taken, by a committed writer or one that commits meanwhile.
  */
 export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Promise<T | undefined> {
-  const { sql, params } = insertUnlessTaken(table, values, uniqueColumn);
-  const row = await db.get(`${sql} RETURNING ${info(table).select}`, params);
+  const { sql, params } = insertUnlessTaken(table, values, uniqueColumn, ` RETURNING ${info(table).select}`);
+  const row = await db.get(sql, params);
   return row ? mapRow<T>(table, row) : undefined;
 }
 
@@ -109,15 +126,15 @@ export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, v
  * row at all (`SELECT … WHERE NOT EXISTS`, the parameters typed by the target columns): a
  * redelivery leaves no gap in the ids. ON CONFLICT still decides a race with a concurrent writer.
  */
-function insertUnlessTaken(table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Write {
+function insertUnlessTaken(table: PlainTable, values: Record<string, unknown>, uniqueColumn: string, tail = ""): Write {
   const { cols, params } = assignments(table, values);
   const name = info(table).name;
   const at = cols.indexOf(uniqueColumn);
   if (at < 0) throw new Error(`insertUnlessTaken: no value for ${name}.${uniqueColumn}`);
   return {
-    sql:
+    sql: memo(`T ${name} ${uniqueColumn} ${cols.join(" ")}${tail}`, () =>
       `INSERT INTO "${name}" (${cols.map((c) => `"${c}"`).join(", ")}) SELECT ${cols.map(() => "?").join(", ")} ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM "${name}" WHERE "${uniqueColumn}" = ?) ON CONFLICT ("${uniqueColumn}") DO NOTHING`,
+      `WHERE NOT EXISTS (SELECT 1 FROM "${name}" WHERE "${uniqueColumn}" = ?) ON CONFLICT ("${uniqueColumn}") DO NOTHING${tail}`),
     params: [...params, params[at]],
   };
 }
@@ -166,16 +183,21 @@ export async function insertNumbered<T>(db: Db, table: PlainTable, values: Recor
   const target = t.columns.get(column);
   if (!target) throw new Error(`no column ${column} in ${t.name}`);
   const { cols, params } = assignments(table, values);
+  const sql = memo(`N ${db.engine} ${t.name} ${target} ${digits} ${cols.join(" ")}`, () => numberedSql(db.engine, t, target, cols, digits));
+  return mapRow<T>(table, await db.get(sql, [prefix, ...params]));
+}
+
+function numberedSql(engine: Db["engine"], t: TableInfo, target: string, cols: string[], digits: number): string {
   const next =
-    db.engine === "postgres"
+    engine === "postgres"
       ? `SELECT nextval(pg_get_serial_sequence('"${t.name}"', 'id')) AS id`
       : `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '${t.name}'), 0), coalesce((SELECT max("id") FROM "${t.name}"), 0)) + 1 AS id`;
-  const numbered = db.engine === "postgres" ? `lpad(n.id::text, greatest(${digits}, length(n.id::text)), '0')` : `printf('%0${digits}d', n.id)`;
-  const sql =
+  const numbered = engine === "postgres" ? `lpad(n.id::text, greatest(${digits}, length(n.id::text)), '0')` : `printf('%0${digits}d', n.id)`;
+  return (
     `WITH n AS (${next}) ` +
     `INSERT INTO "${t.name}" ("id", "${target}"${cols.map((c) => `, "${c}"`).join("")}) ` +
-    `SELECT n.id, CAST(? AS TEXT) || ${numbered}${cols.map(() => ", ?").join("")} FROM n RETURNING ${t.select}`;
-  return mapRow<T>(table, await db.get(sql, [prefix, ...params]));
+    `SELECT n.id, CAST(? AS TEXT) || ${numbered}${cols.map(() => ", ?").join("")} FROM n RETURNING ${t.select}`
+  );
 }
 
 /** A statement with its parameters, built here and run by runWrites(). */
@@ -240,20 +262,25 @@ export async function insertRows(db: Db, table: PlainTable, rows: Record<string,
   await runWrites(db, insertWrites(table, rows));
 }
 
-function insertSql(table: PlainTable, cols: string[], rows = 1): string {
-  const tuple = `(${cols.map(() => "?").join(", ")})`;
-  return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}`;
+/** INSERT of `rows` rows with these columns, then `tail` (a RETURNING clause). */
+function insertSql(table: PlainTable, cols: string[], rows = 1, tail = ""): string {
+  const make = () => {
+    const tuple = `(${cols.map(() => "?").join(", ")})`;
+    return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}${tail}`;
+  };
+  return rows === 1 ? memo(`I ${info(table).name} ${cols.join(" ")}${tail}`, make) : make();
 }
 
-function updateSql(table: PlainTable, cols: string[]): string {
-  return `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?`;
+/** UPDATE of these columns of one row by id, then `tail` (a RETURNING clause). */
+function updateSql(table: PlainTable, cols: string[], tail = ""): string {
+  return memo(`U ${info(table).name} ${cols.join(" ")}${tail}`, () => `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?${tail}`);
 }
 
 /** UPDATE the given properties of one row by id; returns the row as it is now (but blobs). */
 export async function updateReturning<T>(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): Promise<T | undefined> {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return getOne<T>(db, table, `WHERE "id" = ?`, id);
-  return mapRow<T>(table, await db.get(`${updateSql(table, cols)} RETURNING ${info(table).select}`, [...params, id])) ?? undefined;
+  return mapRow<T>(table, await db.get(updateSql(table, cols, ` RETURNING ${info(table).select}`), [...params, id])) ?? undefined;
 }
 
 /** UPDATE the given properties of one row by id. */
