@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
+import { pgbouncerUnavailable, startPgBouncer, type PgBouncer } from "../test/helpers/pgbouncer.js";
 import { postgresUnavailable, startPostgres } from "../test/helpers/postgres.js";
 import { benchImport, describeImport } from "./import.js";
 import { mail4k, median, tempDir } from "./measure.js";
@@ -29,22 +30,37 @@ export async function run(): Promise<string> {
       if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
       return performance.now() - t;
     };
-    // Warm the page cache and create both databases first; then interleaved, one of each per round.
-    spawnMs([bin], env(join(dir, "cold.db")), mail4k(-1));
-    spawnMs([bin], env(socket), mail4k(-2));
-    const node: number[] = [];
-    const sqlite: number[] = [];
-    const postgres: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      node.push(spawnMs(["-e", "0"], env("")));
-      sqlite.push(spawnMs([bin], env(join(dir, "cold.db")), mail4k(i)));
-      postgres.push(spawnMs([bin], env(socket), mail4k(10_000 + i)));
+    // Beside it, when Debian's pgbouncer is installed: the same database through PgBouncer in session
+    // pooling (its server connections stay open between deliveries, so each mail's backend is warm).
+    const noBouncer = pgbouncerUnavailable();
+    let bouncer: PgBouncer | undefined;
+    try {
+      bouncer = noBouncer ? undefined : await startPgBouncer(server.url, "session");
+      const pooled = bouncer?.url(new URL(socket).pathname.slice(1));
+      // Warm the page cache and create both databases first; then interleaved, one of each per round.
+      spawnMs([bin], env(join(dir, "cold.db")), mail4k(-1));
+      spawnMs([bin], env(socket), mail4k(-2));
+      if (pooled) spawnMs([bin], env(pooled), mail4k(-4));
+      const node: number[] = [];
+      const sqlite: number[] = [];
+      const postgres: number[] = [];
+      const throughPool: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        node.push(spawnMs(["-e", "0"], env("")));
+        sqlite.push(spawnMs([bin], env(join(dir, "cold.db")), mail4k(i)));
+        postgres.push(spawnMs([bin], env(socket), mail4k(10_000 + i)));
+        if (pooled) throughPool.push(spawnMs([bin], env(pooled), mail4k(30_000 + i)));
+      }
+      const n = median(node);
+      const paired = (xs: number[]) => median(xs.map((x, i) => x / node[i])).toFixed(2);
+      lines.push(
+        `cold ingest of a 4 KB mail, median of ${RUNS}, env -i: node -e 0 ${n.toFixed(1)} ms; SQLite ${median(sqlite).toFixed(1)} ms (${(median(sqlite) / n).toFixed(2)}×, paired ${paired(sqlite)}×, target ≤ 2.0); ` +
+          `PostgreSQL over a unix socket ${median(postgres).toFixed(1)} ms (${(median(postgres) / n).toFixed(2)}×, paired ${paired(postgres)}×, target ≤ 2.5); ` +
+          (pooled ? `through PgBouncer (session pooling) ${median(throughPool).toFixed(1)} ms (${(median(throughPool) / n).toFixed(2)}×, paired ${paired(throughPool)}×)` : `PgBouncer: ${noBouncer}`),
+      );
+    } finally {
+      await bouncer?.stop();
     }
-    const n = median(node);
-    lines.push(
-      `cold ingest of a 4 KB mail, median of ${RUNS}, env -i: node -e 0 ${n.toFixed(1)} ms; SQLite ${median(sqlite).toFixed(1)} ms (${(median(sqlite) / n).toFixed(2)}×, target ≤ 2.0); ` +
-        `PostgreSQL over a unix socket ${median(postgres).toFixed(1)} ms (${(median(postgres) / n).toFixed(2)}×, target ≤ 2.5)`,
-    );
     lines.push(await roundTrips(server, dir, env));
     const url = await server.createDatabase(`import_${Date.now().toString(36)}`);
     lines.push(`PostgreSQL ${describeImport(benchImport(IMPORT, 4096, undefined, server.socketUrl(new URL(url).pathname.slice(1))))}`);

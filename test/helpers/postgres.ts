@@ -65,7 +65,7 @@ export function postgresUnavailable(): string | undefined {
 }
 
 /** Root cannot run the server: the `postgres` user the Debian package made, else `nobody`. */
-function serverUser(): { name: string; uid: number; gid: number } | undefined {
+export function serverUser(): { name: string; uid: number; gid: number } | undefined {
   for (const name of ["postgres", "nobody"]) {
     const r = spawnSync("id", ["-u", name], { encoding: "utf8" });
     if (r.status !== 0) continue;
@@ -113,7 +113,7 @@ function asOwnerOf(dir: string): { uid?: number; gid?: number } {
   return { uid: st.uid, gid: st.gid };
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);

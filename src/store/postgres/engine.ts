@@ -43,38 +43,83 @@ const types = {
 export async function openPostgresStore(url: string, opts: PostgresOpenOptions): Promise<Store> {
   libpqDefaults();
   const location = withoutPassword(url);
-  const busy = opts.busyTimeoutMs;
-  const statementMs = Math.max(4 * busy, 60_000);
+  const settings = sessionSettings(opts);
+  let perTransaction = "";
+  let pool = newPool(url, opts, settings);
+  try {
+    try {
+      await ensureSchema(pool, location, opts.readonly ?? false, perTransaction);
+    } catch (e) {
+      if (!refusedStartup(e)) throw e;
+      // A connection pooler (PgBouncer refuses startup parameters it does not know, unless told to
+      // ignore them): the same settings, SET LOCAL at the start of every transaction instead, in
+      // the BEGIN's own round trip. Statements outside a transaction keep the client's query_timeout.
+      // And unnamed statements from the first one: in transaction pooling a server connection may
+      // hold another process's statement of the same name (42P05), and staging, the first
+      // transaction of a delivery, is not run again (the MTA would be answered 75 every time).
+      await pool.end().catch(() => {});
+      unnamed = true;
+      // (transaction_read_only: the default for later transactions would not make this one read-only.)
+      perTransaction = Object.entries(settings)
+        .map(([k, v]) => `; SET LOCAL ${k === "default_transaction_read_only" ? "transaction_read_only" : k} = ${v}`)
+        .join("");
+      pool = newPool(url, opts, null);
+      await ensureSchema(pool, location, opts.readonly ?? false, perTransaction);
+    }
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw toFault(e, location);
+  }
+  return new PostgresStore(pool, location, perTransaction);
+}
+
+/**
+ * What every connection is set to, sent with its startup packet (no round trip of its own).
+ * Nothing hangs forever (issue 11.3): a lock wait ends after busyTimeoutMs (55P03), a statement or
+ * an idle open transaction after 4× that, at least a minute (57014, 25P03); a readonly store's
+ * transactions are all READ ONLY.
+ */
+function sessionSettings(opts: PostgresOpenOptions): Record<string, string | number> {
+  const statementMs = statementTimeoutMs(opts);
+  return {
+    lock_timeout: opts.busyTimeoutMs,
+    statement_timeout: statementMs,
+    idle_in_transaction_session_timeout: statementMs,
+    ...(opts.readonly ? { default_transaction_read_only: "on" } : {}),
+  };
+}
+
+const statementTimeoutMs = (opts: PostgresOpenOptions) => Math.max(4 * opts.busyTimeoutMs, 60_000);
+
+/** PgBouncer's answer to a startup parameter it does not pass on (08P01, protocol violation). */
+function refusedStartup(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  return err?.code === "08P01" && /unsupported startup parameter/i.test(String(err.message));
+}
+
+/** The pool; `settings` go with each connection's startup packet (null: none, for a pooler). */
+function newPool(url: string, opts: PostgresOpenOptions, settings: Record<string, string | number> | null): Pool {
+  const { default_transaction_read_only: readonly, ...timeouts } = settings ?? {};
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: busy,
-    // Nothing hangs forever (issue 11.3): a lock wait ends after busyTimeoutMs (55P03), a statement
-    // or an idle open transaction after statementMs (57014, 25P03), a server that stopped answering
-    // after statementMs + busyTimeoutMs on our side. All three are sent with the startup packet.
-    lock_timeout: busy,
-    statement_timeout: statementMs,
-    idle_in_transaction_session_timeout: statementMs,
-    query_timeout: statementMs + busy,
+    connectionTimeoutMillis: opts.busyTimeoutMs,
+    ...timeouts,
+    // A server that stopped answering: given up on our side after the statement timeout and the busy timeout.
+    query_timeout: statementTimeoutMs(opts) + opts.busyTimeoutMs,
     keepAlive: true,
     // Several statements on the wire at once (Conn): node-postgres' pipeline mode.
     pipeline: true,
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
     fallback_application_name: "ingest-mail",
-    options: opts.readonly ? "-c default_transaction_read_only=on" : undefined,
+    options: readonly ? "-c default_transaction_read_only=on" : undefined,
     types,
   });
   // An idle connection the server dropped (restart, idle timeout): the pool discards it; the next
   // query gets a new one. Without a listener the process would die of the 'error' event.
   pool.on("error", () => {});
-  try {
-    await ensureSchema(pool, location, opts.readonly ?? false);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw toFault(e, location);
-  }
-  return new PostgresStore(pool, location);
+  return pool;
 }
 
 /**
@@ -127,9 +172,10 @@ function query(sql: string, params: readonly unknown[] | undefined): QueryConfig
 }
 
 /**
- * Set for the rest of the process when the server lost or already had one of our named statements:
- * a pooler in transaction mode (PgBouncer before 1.21) moves a client between server connections.
- * The fault is a StorageFault with retry (faults.ts), so the transaction runs again, unnamed.
+ * Set for the rest of the process behind a pooler (it refused our startup parameters), or when the
+ * server lost or already had one of our named statements: a pooler in transaction mode (PgBouncer
+ * before 1.21) moves a client between server connections. The fault is a StorageFault with retry
+ * (faults.ts), so a workflow's transaction runs again, unnamed.
  */
 let unnamed = false;
 const PREPARED_LOST = new Set(["26000", "42P05"]);
@@ -363,6 +409,8 @@ class PostgresStore implements Store {
   constructor(
     private readonly pool: Pool,
     readonly location: string,
+    /** `; SET LOCAL …` of the session settings, behind a pooler that refused them at startup; else "". */
+    private readonly perTransaction = "",
   ) {
     this.ctx = { location };
   }
@@ -418,7 +466,7 @@ class PostgresStore implements Store {
     }
     const conn = new Conn(client, this.ctx);
     try {
-      await conn.control(begin);
+      await conn.control(begin + this.perTransaction);
       let result: T;
       let end: QueryResult;
       const caught = () => new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");

@@ -46,7 +46,7 @@ export function programSchemaVersion(): number {
  * tables of another program without ours. Readonly: checks only (a database without our schema is
  * refused; an older one is read as it is). Returns the version the database now has.
  */
-export async function ensureSchema(pool: Pool, location: string, readonly: boolean): Promise<number> {
+export async function ensureSchema(pool: Pool, location: string, readonly: boolean, perTransaction = ""): Promise<number> {
   const want = programSchemaVersion();
   const version = await readVersion(pool);
   if (version !== undefined) {
@@ -55,7 +55,7 @@ export async function ensureSchema(pool: Pool, location: string, readonly: boole
   } else if (readonly) {
     throw new DatabaseRefusedError(`PostgreSQL database ${location} holds no ingest-mail schema; open it once for writing to create it`);
   }
-  return migrate(pool, want, location);
+  return migrate(pool, want, location, perTransaction);
 }
 
 /** The fast path: one statement; undefined when the table is not there (empty or foreign database). */
@@ -74,7 +74,8 @@ function refuseNewer(version: number, want: number, location: string): void {
     throw new DatabaseRefusedError(`PostgreSQL database ${location} has schema version ${version}, newer than this program's ${want}: upgrade ingest-mail`);
 }
 
-async function migrate(pool: Pool, want: number, location: string): Promise<number> {
+/** perTransaction: the session settings as `; SET LOCAL …`, behind a pooler that refused them at startup. */
+async function migrate(pool: Pool, want: number, location: string, perTransaction: string): Promise<number> {
   // Loaded only here, from node_modules (never bundled): an up-to-date database, the case on every
   // message, must not pay for loading drizzle-orm (issue 5, cold start).
   const { readMigrationFiles } = createRequire(import.meta.url)("drizzle-orm/migrator") as typeof import("drizzle-orm/migrator");
@@ -85,7 +86,7 @@ async function migrate(pool: Pool, want: number, location: string): Promise<numb
     // A migration is not cut short by statement_timeout (an index over a million rows may take a
     // while); the processes waiting for the lock still give up after lock_timeout (busyTimeoutMs),
     // and their mail is retried by the MTA.
-    await client.query(`BEGIN; SET LOCAL statement_timeout = 0`);
+    await client.query(`BEGIN${perTransaction}; SET LOCAL statement_timeout = 0`);
     await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     // Under the lock, again: another process may have migrated the database meanwhile.
     const { rows } = await client.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`);
