@@ -273,7 +273,6 @@ const mailboxOrNull = (address: string | undefined) => (address && address.lengt
 
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
 
-/** Writes the parsed components and attachments onto the record (inside the workflow transaction). */
 /**
  * Writes the attachment rows the parse found and returns the record's parsed fields (the components).
  * The record itself is not written here: the one write of the status it ends in carries them (issue

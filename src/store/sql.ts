@@ -100,13 +100,13 @@ function assignments(table: PlainTable, values: Record<string, unknown>): { cols
 /** INSERT the given properties; returns the new row id. */
 export async function insertRow(db: Db, table: PlainTable, values: Record<string, unknown>): Promise<number> {
   const { cols, params } = assignments(table, values);
-  return Number((await db.get<{ id: number }>(insertSql(table, cols, 1, ` RETURNING "id"`), params))!.id);
+  return Number((await db.get<{ id: number }>(insertSql(table, cols, 1, "id"), params))!.id);
 }
 
 /** INSERT the given properties; returns the whole new row (but blobs), defaults filled in. */
 export async function insertReturning<T>(db: Db, table: PlainTable, values: Record<string, unknown>): Promise<T> {
   const { cols, params } = assignments(table, values);
-  return mapRow<T>(table, await db.get(insertSql(table, cols, 1, ` RETURNING ${info(table).select}`), params));
+  return mapRow<T>(table, await db.get(insertSql(table, cols, 1, "row"), params));
 }
 
 /**
@@ -115,7 +115,7 @@ export async function insertReturning<T>(db: Db, table: PlainTable, values: Reco
  * new row, or undefined when the key was taken, by a committed writer or one that commits meanwhile.
  */
 export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, values: Record<string, unknown>, uniqueColumn: string): Promise<T | undefined> {
-  const { sql, params } = insertUnlessTaken(table, values, uniqueColumn, ` RETURNING ${info(table).select}`);
+  const { sql, params } = insertUnlessTaken(table, values, uniqueColumn, "row");
   const row = await db.get(sql, params);
   return row ? mapRow<T>(table, row) : undefined;
 }
@@ -126,15 +126,15 @@ export async function insertReturningUnlessTaken<T>(db: Db, table: PlainTable, v
  * row at all (`SELECT … WHERE NOT EXISTS`, the parameters typed by the target columns): a
  * redelivery leaves no gap in the ids. ON CONFLICT still decides a race with a concurrent writer.
  */
-function insertUnlessTaken(table: PlainTable, values: Record<string, unknown>, uniqueColumn: string, tail = ""): Write {
+function insertUnlessTaken(table: PlainTable, values: Record<string, unknown>, uniqueColumn: string, returning?: Returning): Write {
   const { cols, params } = assignments(table, values);
   const name = info(table).name;
   const at = cols.indexOf(uniqueColumn);
   if (at < 0) throw new Error(`insertUnlessTaken: no value for ${name}.${uniqueColumn}`);
   return {
-    sql: memo(`T ${name} ${uniqueColumn} ${cols.join(" ")}${tail}`, () =>
+    sql: memo(`T ${name} ${uniqueColumn} ${returning} ${cols.join(" ")}`, () =>
       `INSERT INTO "${name}" (${cols.map((c) => `"${c}"`).join(", ")}) SELECT ${cols.map(() => "?").join(", ")} ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM "${name}" WHERE "${uniqueColumn}" = ?) ON CONFLICT ("${uniqueColumn}") DO NOTHING${tail}`),
+      `WHERE NOT EXISTS (SELECT 1 FROM "${name}" WHERE "${uniqueColumn}" = ?) ON CONFLICT ("${uniqueColumn}") DO NOTHING${returningSql(table, returning)}`),
     params: [...params, params[at]],
   };
 }
@@ -262,25 +262,32 @@ export async function insertRows(db: Db, table: PlainTable, rows: Record<string,
   await runWrites(db, insertWrites(table, rows));
 }
 
-/** INSERT of `rows` rows with these columns, then `tail` (a RETURNING clause). */
-function insertSql(table: PlainTable, cols: string[], rows = 1, tail = ""): string {
-  const make = () => {
-    const tuple = `(${cols.map(() => "?").join(", ")})`;
-    return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}${tail}`;
-  };
-  return rows === 1 ? memo(`I ${info(table).name} ${cols.join(" ")}${tail}`, make) : make();
+/** What a statement returns: the new id, or the whole row but blobs; nothing when undefined. */
+type Returning = "id" | "row" | undefined;
+
+function returningSql(table: PlainTable, returning: Returning): string {
+  return returning === "id" ? ` RETURNING "id"` : returning === "row" ? ` RETURNING ${info(table).select}` : "";
 }
 
-/** UPDATE of these columns of one row by id, then `tail` (a RETURNING clause). */
-function updateSql(table: PlainTable, cols: string[], tail = ""): string {
-  return memo(`U ${info(table).name} ${cols.join(" ")}${tail}`, () => `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?${tail}`);
+/** INSERT of `rows` rows with these columns. */
+function insertSql(table: PlainTable, cols: string[], rows = 1, returning?: Returning): string {
+  const make = () => {
+    const tuple = `(${cols.map(() => "?").join(", ")})`;
+    return `INSERT INTO "${info(table).name}" (${cols.map((c) => `"${c}"`).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}${returningSql(table, returning)}`;
+  };
+  return rows === 1 ? memo(`I ${info(table).name} ${returning} ${cols.join(" ")}`, make) : make();
+}
+
+/** UPDATE of these columns of one row by id. */
+function updateSql(table: PlainTable, cols: string[], returning?: Returning): string {
+  return memo(`U ${info(table).name} ${returning} ${cols.join(" ")}`, () => `UPDATE "${info(table).name}" SET ${cols.map((c) => `"${c}" = ?`).join(", ")} WHERE "id" = ?${returningSql(table, returning)}`);
 }
 
 /** UPDATE the given properties of one row by id; returns the row as it is now (but blobs). */
 export async function updateReturning<T>(db: Db, table: PlainTable, id: number, patch: Record<string, unknown>): Promise<T | undefined> {
   const { cols, params } = assignments(table, patch);
   if (!cols.length) return getOne<T>(db, table, `WHERE "id" = ?`, id);
-  return mapRow<T>(table, await db.get(updateSql(table, cols, ` RETURNING ${info(table).select}`), [...params, id])) ?? undefined;
+  return mapRow<T>(table, await db.get(updateSql(table, cols, "row"), [...params, id])) ?? undefined;
 }
 
 /** UPDATE the given properties of one row by id. */
