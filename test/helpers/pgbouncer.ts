@@ -58,6 +58,9 @@ export async function startPgBouncer(serverUrl: string, mode: "session" | "trans
     for (const f of ["", "users.txt", "pgbouncer.ini"]) chownSync(join(dir, f), user.uid, user.gid);
   }
   const child: ChildProcess = spawn(bin, [join(dir, "pgbouncer.ini")], { ...(user ? { uid: user.uid, gid: user.gid } : {}), stdio: "ignore" });
+  // A test run killed before its teardown leaves no pooler behind holding its port.
+  const orphan = () => child.kill("SIGTERM");
+  process.once("exit", orphan);
   const socket = join(dir, `.s.PGSQL.${port}`);
   for (let i = 0; !existsSync(socket); i++) {
     if (child.exitCode !== null || i > 100) {
@@ -70,8 +73,10 @@ export async function startPgBouncer(serverUrl: string, mode: "session" | "trans
   return {
     url: (database) => `postgresql:///${database}?host=${encodeURIComponent(dir)}&port=${port}&user=${encodeURIComponent(decodeURIComponent(target.username || "postgres"))}`,
     stop: async () => {
+      process.off("exit", orphan);
+      // SIGTERM: PgBouncer's immediate shutdown (SIGINT would wait for its clients to leave).
       if (child.exitCode === null) {
-        child.kill("SIGINT");
+        child.kill("SIGTERM");
         await new Promise((r) => child.once("exit", r));
       }
       rmSync(dir, { recursive: true, force: true });
