@@ -75,6 +75,42 @@ export async function run(): Promise<void> {
   // bundled start (the profile below shows where that goes).
   moduleImports();
   profile(env, dir);
+  instructions(env, dir);
+}
+
+/**
+ * Instructions executed, counted by valgrind (callgrind), where it is installed: node -e 0 and the
+ * ingest of a plain and an HTML-only mail, three runs each. Unlike time, the count hardly moves with
+ * the machine's load (±1–2% run to run here, against 2.0–2.5× for the wall-time ratio over one day),
+ * so it tells whether a change to the cold path helps when the timings cannot. It is not the target
+ * (time is): it leaves out waiting (fsync, page faults) and what each instruction costs.
+ */
+function instructions(env: NodeJS.ProcessEnv, dir: string): void {
+  if (spawnSync("valgrind", ["--version"], { stdio: "ignore" }).status !== 0) {
+    console.log("instructions: valgrind is not installed (Debian package valgrind); skipped");
+    return;
+  }
+  const html = readFileSync(join(root, "fixtures", "html-only-converted-to-text.eml"), "latin1");
+  const count = (args: string[], mail?: string | Buffer): number => {
+    const go = (stdin: number | "ignore") => spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args], { stdio: [stdin, "ignore", "pipe"], env, encoding: "utf8" });
+    const r = mail === undefined ? go("ignore") : onStdinFile(dir, mail, go);
+    const m = /Collected : (\d+)/.exec(r.stderr);
+    if (r.status !== 0 || !m) throw new Error(`bench: valgrind ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-300)}`);
+    return Number(m[1]);
+  };
+  const rows: [string, number[]][] = [
+    ["node -e 0", []],
+    ["ingest of a 4 KB plain mail", []],
+    ["ingest of an HTML-only mail", []],
+  ];
+  for (let i = 0; i < 3; i++) {
+    rows[0][1].push(count(["-e", "0"]));
+    rows[1][1].push(count([bin], mail4k(20_000 + i)));
+    rows[2][1].push(count([bin], html.replace(/^Message-ID: .*$/im, `Message-ID: <instructions-${i}-${process.pid}@customer.example>`)));
+  }
+  const base = median(rows[0][1]);
+  console.log("instructions executed (valgrind callgrind, median of 3; steadier than time on a shared machine, not the target):");
+  for (const [name, xs] of rows) console.log(`  ${name.padEnd(40)} ${(median(xs) / 1e6).toFixed(1).padStart(7)} M  ×${(median(xs) / base).toFixed(2)}  (runs ${xs.map((x) => (x / 1e6).toFixed(1)).join(", ")})`);
 }
 
 /** Runs `run` with the mail in a file, opened for it as stdin. */
