@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { postgresUnavailable } from "./test/helpers/postgres.js";
 
 // Issue 11.6: the end-to-end tests (fixtures through the built binary, asserting through
@@ -38,6 +38,11 @@ const onBothEngines = [
   "test/security/local-folders.test.ts",
 ];
 
+// Files that change the machine (apt-get, /etc/postfix, Dovecot, system users; INGEST_MAIL_E2E=1):
+// one at a time, after everything else, so that no two of them meet in dpkg's lock or in Postfix's
+// configuration. Everything else runs two files at a time (below).
+const oneAtATime = ["test/e2e/**/*.test.ts", "test/systemd-units.test.ts"];
+
 // Where no server can be started (no PostgreSQL binaries, no server given in INGEST_MAIL_TEST_PG)
 // the postgres project is left out, saying why; CI installs Debian's postgresql package (.ci/run).
 const noPostgres = postgresUnavailable();
@@ -49,9 +54,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Two test files at a time. vitest's default on this 2-core machine is one (CPUs - 1), and most
+    // files wait more than they compute (child processes, servers, fsync): the suite took 15 minutes
+    // one file at a time. A project's files take turns with the other projects' of its group.
+    maxWorkers: 2,
     projects: [
       // Each project names its own files: with `extends`, an include here would be added to both.
-      { extends: true, test: { name: "sqlite", include: ["test/**/*.test.ts"] } },
+      { extends: true, test: { name: "sqlite", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...oneAtATime] } },
       ...(!noPostgres
         ? [
             {
@@ -65,6 +74,8 @@ export default defineConfig({
             },
           ]
         : []),
+      // vitest refuses two worker counts in one group: this one runs as a group of its own, last.
+      { extends: true, test: { name: "machine", include: oneAtATime, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
   },
 });
