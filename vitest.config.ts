@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 import { postgresUnavailable } from "./test/helpers/postgres.js";
 
@@ -40,7 +41,7 @@ const onBothEngines = [
 
 // Files that change the machine (apt-get, /etc/postfix, Dovecot, system users; INGEST_MAIL_E2E=1):
 // one at a time, after everything else, so that no two of them meet in dpkg's lock or in Postfix's
-// configuration. Everything else runs two files at a time (below).
+// configuration. Everything else runs at least two files at a time (below).
 const oneAtATime = ["test/e2e/**/*.test.ts", "test/systemd-units.test.ts"];
 
 // Where no server can be started (no PostgreSQL binaries, no server given in INGEST_MAIL_TEST_PG)
@@ -54,10 +55,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // Two test files at a time. vitest's default on this 2-core machine is one (CPUs - 1), and most
-    // files wait more than they compute (child processes, servers, fsync): the suite took 15 minutes
-    // one file at a time. A project's files take turns with the other projects' of its group.
-    maxWorkers: 2,
+    // At least two test files at a time. vitest's default is CPUs - 1, one on this 2-core machine, and
+    // most files wait more than they compute (child processes, servers, fsync): the suite took 15
+    // minutes one file at a time, 10 two at a time. A project's files take turns with the other
+    // projects' of its group.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       // Each project names its own files: with `extends`, an include here would be added to both.
       { extends: true, test: { name: "sqlite", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...oneAtATime] } },
