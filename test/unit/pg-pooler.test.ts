@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageFault } from "../../src/errors.js";
+import { waitForHeldLock } from "../helpers/lock-wait.js";
 import { pgbouncerUnavailable, startPgBouncer, type PgBouncer } from "../helpers/pgbouncer.js";
 import { postgresUnavailable, testServer, type TestServer } from "../helpers/postgres.js";
 import { bin, readFixture } from "../helpers/cli.js";
@@ -45,24 +46,10 @@ describe.skipIf(unavailable).each(["session", "transaction"] as const)("PostgreS
 
   it("a lock held past busyTimeoutMs is a StorageFault (55P03), not a hang", async () => {
     const store = await openPostgresStore(url, { busyTimeoutMs: 300 });
-    let held!: () => void;
-    let release!: () => void;
-    const isHeld = new Promise<void>((r) => (held = r));
-    const released = new Promise<void>((r) => (release = r));
-    const a = store.write(async (tx) => {
-      await tx.lockKey("busy");
-      await tx.get(`SELECT 1 AS "one"`);
-      held();
-      await released;
-    });
-    await isHeld;
-    const t = Date.now();
-    const e = await store.write((tx) => tx.lockKey("busy").then(() => tx.get(`SELECT 1 AS "one"`))).catch((x: unknown) => x);
-    release();
-    await a;
+    const { error: e, ms } = await waitForHeldLock(store, (tx) => tx.lockKey("busy").then(() => tx.get(`SELECT 1 AS "one"`)));
     expect(e).toBeInstanceOf(StorageFault);
     expect((e as StorageFault).code).toBe("55P03");
-    expect(Date.now() - t).toBeLessThan(3000);
+    expect(ms).toBeLessThan(3000);
     await store.close();
   });
 

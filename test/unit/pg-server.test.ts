@@ -4,18 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, DatabaseRefusedError, NotFoundError, StorageFault } from "../../src/errors.js";
 import type { Store } from "../../src/store/store.js";
+import { deferred, waitForHeldLock } from "../helpers/lock-wait.js";
 import { postgresUnavailable, startPostgres, testServer, withClient, type TestServer } from "../helpers/postgres.js";
 
 const unavailable = postgresUnavailable();
 const { openPostgresStore, UniqueViolation } = await import("../../src/store/postgres/engine.js");
 const open = (url: string, opts: { busyTimeoutMs?: number; readonly?: boolean; poolSize?: number } = {}) => openPostgresStore(url, { busyTimeoutMs: 5000, ...opts });
-
-/** Promise.withResolvers (Node 22) for Node 20. */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A plain client for what the test itself does to the database. */
 const admin = withClient;
@@ -155,22 +149,10 @@ describe.skipIf(unavailable)("PostgreSQL engine on a server", () => {
 
   it("a lock held past busyTimeoutMs is a StorageFault (55P03), not a hang", async () => {
     const s = await open(url, { busyTimeoutMs: 300 });
-    const held = deferred();
-    const release = deferred();
-    const a = s.write(async (tx) => {
-      await tx.lockKey("busy");
-      await tx.get(`SELECT 1 AS "one"`); // the lock goes to the server with the next statement
-      held.resolve();
-      await release.promise;
-    });
-    await held.promise;
-    const t = Date.now();
-    const e = await s.write((tx) => tx.lockKey("busy")).catch((x: unknown) => x);
-    release.resolve();
-    await a;
+    const { error: e, ms } = await waitForHeldLock(s, (tx) => tx.lockKey("busy"));
     expect(e).toBeInstanceOf(StorageFault);
     expect((e as StorageFault).code).toBe("55P03");
-    expect(Date.now() - t).toBeLessThan(3000);
+    expect(ms).toBeLessThan(3000);
     await s.close();
   });
 

@@ -48,7 +48,7 @@ export async function openPostgresStore(url: string, opts: PostgresOpenOptions):
   let pool = newPool(url, opts, settings);
   try {
     try {
-      await ensureSchema(pool, location, opts.readonly ?? false, perTransaction);
+      await ensureSchema(pool, location, opts.readonly ?? false);
     } catch (e) {
       if (!refusedStartup(e)) throw e;
       // A connection pooler (PgBouncer refuses startup parameters it does not know, unless told to
