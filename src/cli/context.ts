@@ -1,12 +1,13 @@
 // Builds the dependencies object for a command: configuration, database, paths, clock, ids.
 import { hostname } from "node:os";
-import { existsSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
 import { isDatabaseUrl, openStore } from "../store/open.js";
 import { isOtherUrl } from "../store/url.js";
 import type { WriteTurn } from "../store/sqlite/engine.js";
 import { ConfigError, NotFoundError } from "../errors.js";
+import { osUser } from "./actor.js";
 import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
 
@@ -76,7 +77,7 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
     ...(config.outbound.dir ? [{ path: config.outbound.dir, what: "the outbox folder" }] : []),
     ...(config.logFile ? [{ path: config.logFile, what: "the log file" }] : []),
   ]);
-  if (!url && !how.create && !existsSync(paths.db)) throw new NotFoundError(`no database at ${paths.db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
+  if (!url && !how.create) refuseUnreachable(paths.db);
   const store = await openStore(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file, writeTurn: how.writeTurn });
   let mailer: Promise<Mailer> | null = null;
   return {
@@ -90,6 +91,22 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
     mailer: () => (mailer ??= import("../outbound/transport.js").then((m) => m.createMailer(config, paths))),
     hostname: config.outbound.host ?? hostname(),
   };
+}
+
+/**
+ * Admin commands never create a database (issue 10.6): a missing one is 66, naming the path. So is
+ * one this user may not read and write (SQLite's WAL needs both, even to read): a new admin running
+ * a command as the wrong user is told so, where SQLite would say only "unable to open database
+ * file" (and a folder it may not enter looks like no database at all).
+ */
+function refuseUnreachable(db: string): void {
+  try {
+    accessSync(db, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") throw new NotFoundError(`cannot open the database ${db} as ${osUser()}: permission denied (run the command as the database's owner)`);
+    throw new NotFoundError(`no database at ${db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
+  }
 }
 
 export function printJson(value: unknown): void {

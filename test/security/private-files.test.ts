@@ -113,6 +113,24 @@ describe("admin commands never create a database (point 6)", () => {
     expect(existsSync("/var/lib/ingest-mail")).toBe(false);
   });
 
+  // A new admin running a command as the wrong user: told so, not "unable to open database file" (75)
+  // nor, when the folder is closed to them, "no database". Root ignores permission bits: as nobody.
+  it.skipIf(!isRoot).each([["a folder it may enter", 0o755], ["a folder it may not enter", 0o700]])("as another user, %s: 66, permission denied, nothing changed", (_, folderMode) => {
+    const sb = sandbox();
+    expect(run(sb, ["init"]).code).toBe(0);
+    const folder = join(sb.dir, "private");
+    mkdirSync(folder);
+    const target = join(folder, "ingest.db");
+    expect(run({ ...sb, env: { ...sb.env, INGEST_MAIL_DB: target } }, ["init"]).code).toBe(0);
+    chmodSync(sb.dir, 0o755);
+    chmodSync(folder, folderMode);
+    const before = readdirSync(folder);
+    const r = run({ ...sb, env: { ...sb.env, INGEST_MAIL_DB: target } }, ["list"], undefined, { uid: 65534, gid: 65534, cwd: "/" });
+    expect(r.code, r.stderr).toBe(66);
+    expect(r.stderr).toBe(`ingest-mail: cannot open the database ${target} as nobody: permission denied (run the command as the database's owner)\n`);
+    expect(readdirSync(folder)).toEqual(before);
+  });
+
   it("init creates it on purpose; then admin commands open it", () => {
     const sb = sandbox();
     const r = run(sb, ["init"]);
