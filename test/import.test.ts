@@ -59,6 +59,13 @@ describe("import", () => {
       [1, 3, 4, 2, 5, 6, 8].map((n) => ({ subject: `Question ${n}`, source: "import", status: "complete" })),
     );
     expect(count(d, "issues")).toBe(7);
+    // Each mail on an issue of its own, numbered in the order of the sources, one after the other
+    // (also on PostgreSQL, where import draws the ids ahead: docs/store.md), by its own sender.
+    const order = [1, 3, 4, 2, 5, 6, 8];
+    const landed = rows(d, "SELECT s.subject AS subject, iss.id AS id, iss.reference AS ref, ui.email AS email FROM staged_mails s JOIN interactions i ON i.staged_mail_id = s.id JOIN actions a ON a.interaction_id = i.id JOIN issues iss ON iss.id = a.issue_id JOIN user_identifications ui ON ui.id = i.user_identification_id AND ui.id = iss.user_identification_id ORDER BY s.id");
+    expect(landed.map((r) => [r.subject, r.email])).toEqual(order.map((n) => [`Question ${n}`, `c${n}@customer.test`]));
+    expect(landed.map((r) => Number(r.id) - Number(landed[0].id))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    for (const r of landed) expect(r.ref).toMatch(new RegExp(`-0*${r.id}$`));
     // mboxrd unescaping reached the stored body; the From_ line did not become a header.
     const body4 = rows(d, "SELECT a.details AS t, s.headers AS h FROM staged_mails s JOIN interactions i ON i.staged_mail_id = s.id JOIN actions a ON a.interaction_id = i.id WHERE s.subject = 'Question 4'")[0];
     expect(body4.t).toContain("From the start, >From quoted");

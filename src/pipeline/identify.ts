@@ -2,7 +2,8 @@
 // lookup) a registered user's first identification, else the first identification with that address,
 // else a new one with the names read from the display name.
 import { participantEmails } from "../store/queries/participant-queries.js";
-import { createIdentification, getAccount, getIdentification, getIssue, getUser, senderByEmail, type Issue } from "../store/queries/queries.js";
+import { createIdentification, getAccount, getIdentification, getIssue, getUser, senderByEmail, type Issue, type SenderFound } from "../store/queries/queries.js";
+import { identifyLock, type ReadAhead } from "./read-ahead.js";
 import { addressIdsTrust } from "../rules/address-trust.js";
 import { parseAddressIds, signatureOf } from "../rules/address-ids.js";
 import { splitDisplayName } from "../rules/display-name.js";
@@ -22,11 +23,16 @@ export interface Writer {
  * one address at once each found nothing and each made an identification (SQLite's single writer
  * already serialises them).
  */
-export async function identifySender(deps: Deps, address: string | null, displayName: string | null): Promise<Writer> {
+export async function identifySender(deps: Deps, address: string | null, displayName: string | null, ahead?: ReadAhead["sender"]): Promise<Writer> {
   const at = deps.now().toISOString();
   const email = address?.toLowerCase() ?? null;
-  if (email) await deps.db.lockKey(`identify:${email}`);
-  const found = email ? await senderByEmail(deps.db, email) : undefined;
+  let found: SenderFound | undefined;
+  // Looked up already, under the same lock, in this transaction (import: read-ahead.ts).
+  if (email && ahead?.email === email) found = await ahead.found;
+  else if (email) {
+    await deps.db.lockKey(identifyLock(email));
+    found = await senderByEmail(deps.db, email);
+  }
   if (found && found.userId !== null) {
     const { userId, supportLevel, userIdentificationId: existing } = found;
     if (existing !== null) return { userIdentificationId: existing, supportLevel, trace: step(`user identification ${existing}`, `${email} is registered user ${userId}`) };

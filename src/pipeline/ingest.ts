@@ -21,6 +21,8 @@ import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from ".
 import { parseMail, type ParsedAttachment, type ParsedMail, type ParseLimits } from "./parse.js";
 import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
+import { MAX_ADDRESS, mailboxOrNull } from "./field-limits.js";
+import { readAhead, type ReadAhead } from "./read-ahead.js";
 import { recordMail } from "./record.js";
 import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
 import { discardUnstaged, releaseStaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
@@ -104,10 +106,14 @@ export interface AfterStagingOptions extends ProcessOptions {
 
 /** stage (its own commit) → process. Throws only when the mail could not be staged. */
 export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope, opts: IngestOptions & AfterStagingOptions): Promise<Outcome> {
+  // Staged in the caller's unit (import), the record is processed in the same transaction, where
+  // no other process can see it: as its insert returned it, not read back (stagedForCommit), and
+  // with the reads its processing makes sent along with the staging (read-ahead.ts).
+  const ahead = opts.stageInCallerUnit && opts.parsed ? await readAhead(deps.db, opts.parsed) : undefined;
   const staged = await stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false, opts.stageInCallerUnit === true);
   try {
     opts.onStaged?.(staged.stagedId);
-    return await afterStaging(deps, staged, { ...opts, raw });
+    return await afterStaging(deps, staged, { ...opts, raw, ...(ahead && staged.kind === "staged" ? { inserted: { row: staged.row, ahead } } : {}) });
   } finally {
     // PostgreSQL: processing parsed the local spool file rather than fetch the bytes back; now
     // they are the database's alone. (Inside import's batch this is before the batch commits: a
@@ -161,6 +167,8 @@ export interface ProcessOptions {
   releasedSpam?: boolean;
   /** Parsing already failed (serve parses a batch before its transaction): recorded as `error`. */
   parseFailure?: Error;
+  /** The record as this same transaction inserted it, and the reads sent with its staging. */
+  inserted?: { row: StagedMail; ahead: ReadAhead };
 }
 
 /** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
@@ -186,7 +194,9 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
         applied = false;
         result = await deps.db.write(async (db) => {
           const tx = { ...deps, db };
-          const found = await stagedForCommit(db, stagedId, p.messageId);
+          const found = opts.inserted
+            ? { row: opts.inserted.row, messageIdReusedBy: await opts.inserted.ahead.messageIdReusedBy }
+            : await stagedForCommit(db, stagedId, p.messageId);
           if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
           const current = found.row;
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(current), created: [], readBack: false };
@@ -266,10 +276,6 @@ export async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage 
   return parseMail(stored.raw ?? (stored.rawPath ? openStored(deps.db, stored.rawPath) : rawStream({ buffer: null, path: null })), deps.paths.attachmentsDir, limits);
 }
 
-/** RFC 5321 4.5.3.1: a local part of 64 octets, "@", a domain of 255. Longer is no mailbox (and too
- * long for an index entry on PostgreSQL); the raw message keeps it. */
-const MAX_ADDRESS = 320;
-const mailboxOrNull = (address: string | undefined) => (address && address.length <= MAX_ADDRESS ? address.toLowerCase() : null);
 
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
 
@@ -421,7 +427,7 @@ async function workflow(deps: Deps, row: StagedMail, parsed: ParsedMail, trace: 
   let matched: { issue: Issue; matchedBy: string } | null = byAddress.issue ? { issue: byAddress.issue, matchedBy: "address-ids" } : null;
   // Case 2: who the sender is.
   if (uid === null) {
-    const w = await identifySender(deps, row.fromAddress ?? (row.envelopeSender || null), row.fromName);
+    const w = await identifySender(deps, row.fromAddress ?? (row.envelopeSender || null), row.fromName, opts.inserted?.ahead.sender);
     uid = w.userIdentificationId;
     supportLevel = w.supportLevel;
     trace.push(w.trace);

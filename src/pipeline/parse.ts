@@ -5,6 +5,7 @@ import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { AttachmentStream, MessageText } from "mailparser";
+import { MAX_MESSAGE_ID } from "./field-limits.js";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
 import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
@@ -107,7 +108,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     headerLines = lines;
   });
   parser.on("headers", (h: Map<string, unknown>) => {
-    out.messageId = msgId(h.get("message-id"));
+    out.messageId = ownMessageId(h.get("message-id"), out.notes);
     out.inReplyTo = msgId(h.get("in-reply-to"));
     out.references = msgIds(h.get("references"));
   });
@@ -171,7 +172,7 @@ function parsedSimply(fixed: { bytes: Buffer; declaredCharsets: Set<string> }, l
   const simple = parseSimple(fixed.bytes, limits);
   if (!simple) return null;
   const out = emptyParsedMail();
-  out.messageId = msgId(simple.messageId);
+  out.messageId = ownMessageId(simple.messageId, out.notes);
   out.inReplyTo = msgId(simple.inReplyTo);
   out.references = msgIds(simple.references);
   out.text = simple.text;
@@ -338,4 +339,12 @@ function msgIds(value: unknown): string[] {
 
 function msgId(value: unknown): string | null {
   return msgIds(value)[0] ?? null;
+}
+
+/** The mail's own Message-ID (indexed: field-limits.ts); one too long to be a msg-id is none, noted. */
+function ownMessageId(value: unknown, notes: string[]): string | null {
+  const id = msgId(value);
+  if (id === null || id.length <= MAX_MESSAGE_ID) return id;
+  notes.push(`the Message-ID is ${id.length} characters, more than a line may hold (RFC 5322 2.1.1: ${MAX_MESSAGE_ID}); taken as none, the raw message keeps it`);
+  return null;
 }

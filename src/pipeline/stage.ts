@@ -5,7 +5,7 @@
 // recorded as a duplicate of the original, unless the original is still `new` with no live
 // process on it: then this delivery takes it over and finishes it (issue 9.6).
 import { rmSync } from "node:fs";
-import { findStagedByDedupKey, insertStaged, setStagedStatus, stagedClaim, takeClaim } from "../store/queries/queries.js";
+import { findStagedByDedupKey, insertStaged, setStagedStatus, stagedClaim, takeClaim, type StagedMail } from "../store/queries/queries.js";
 import type { Db } from "../store/store.js";
 import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
 import type { Deps } from "./deps.js";
@@ -25,8 +25,8 @@ export interface StageInput {
 }
 
 export type StageResult =
-  /** A new record, claimed by this process. */
-  | { kind: "staged"; stagedId: number; claim: Claim }
+  /** A new record, claimed by this process; `row` as its insert returned it. */
+  | { kind: "staged"; stagedId: number; claim: Claim; row: StagedMail }
   /** A redelivery of a record that is already processed, or being processed by a live process. */
   | { kind: "duplicate"; stagedId: number; duplicateOf: number }
   /** A redelivery of a record left `new` by a process that is gone: this process finishes it. */
@@ -64,13 +64,13 @@ export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = 
 
 async function stageOne(deps: Deps, input: StageInput, at: string, self: string): Promise<StageResult> {
   const key = redeliveryKey(input.raw.contentKey, input.envelope.recipient);
-  const staged = (stagedId: number): StageResult => ({ kind: "staged", stagedId, claim: { by: self, attempt: 1 } });
+  const staged = (row: StagedMail): StageResult => ({ kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 }, row });
   // The usual case, a new mail with its bytes in the row, is one statement: the insert produces no
   // row when the key is taken (issue 11.3), and only then is the original looked up. A spooled mail
   // looks first: on PostgreSQL its bytes go into the database only for a record that will hold them.
   if (!input.raw.path) {
     const row = await insertRecord(deps.db, input, null, key, null, at, self);
-    if (row) return staged(row.id);
+    if (row) return staged(row);
   }
   // Twice at most: a concurrent delivery of the same mail may take the key between our look and
   // our insert (PostgreSQL; SQLite's single writer cannot); then this one is its redelivery.
@@ -84,7 +84,7 @@ async function stageOne(deps: Deps, input: StageInput, at: string, self: string)
     // Issue 11.8: on PostgreSQL the spooled bytes go into the database with the record.
     rawPath ??= input.raw.path && (await keepStored(deps.db, input.raw.sha256, input.raw.path));
     const row = await insertRecord(deps.db, input, rawPath, key, original?.id ?? null, at, self);
-    if (row) return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : staged(row.id);
+    if (row) return original ? { kind: "duplicate", stagedId: row.id, duplicateOf: original.id } : staged(row);
     if (round > 0) throw new Error(`staging: the dedup key of a new mail is taken but no record holds it`);
   }
 }

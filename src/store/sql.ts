@@ -182,6 +182,11 @@ export async function insertNumbered<T>(db: Db, table: PlainTable, values: Recor
   const t = info(table);
   const target = t.columns.get(column);
   if (!target) throw new Error(`no column ${column} in ${t.name}`);
+  if (db.nextId) {
+    // The same number the statement below makes (lpad to `digits`, longer ids as they are).
+    const id = await db.nextId(t.name);
+    return insertAhead<T>(db, table, id, { ...values, [column]: prefix + String(id).padStart(digits, "0") });
+  }
   const { cols, params } = assignments(table, values);
   const sql = memo(`N ${db.engine} ${t.name} ${target} ${digits} ${cols.join(" ")}`, () => numberedSql(db.engine, t, target, cols, digits));
   return mapRow<T>(table, await db.get(sql, [prefix, ...params]));
@@ -198,6 +203,22 @@ function numberedSql(engine: Db["engine"], t: TableInfo, target: string, cols: s
     `INSERT INTO "${t.name}" ("id", "${target}"${cols.map((c) => `, "${c}"`).join("")}) ` +
     `SELECT n.id, CAST(? AS TEXT) || ${numbered}${cols.map(() => ", ?").join("")} FROM n RETURNING ${t.select}`
   );
+}
+
+/**
+ * INSERT of a row with an id drawn ahead (Db.nextId), deferred: nobody waits for it, and a failure
+ * fails the unit it belongs to (Db.defer). Returns the row as it will be, as insertReturning would:
+ * every column is written (the values given, false for other booleans, NULL for the rest), so no
+ * default of the database makes the stored row differ from the one returned.
+ */
+export async function insertAhead<T>(db: Db, table: PlainTable, id: number, values: Record<string, unknown>): Promise<T> {
+  const row: Record<string, unknown> = {};
+  const booleans = info(table).booleans;
+  for (const k of Object.keys(table.columns)) if (!table.blobs.includes(k)) row[k] = values[k] ?? (booleans.has(k) ? false : null);
+  row.id = id;
+  const w = insertWrites(table, [row])[0];
+  await db.defer(w.sql, w.params);
+  return mapRow<T>(table, row);
 }
 
 /** A statement with its parameters, built here and run by runWrites(). */

@@ -52,6 +52,12 @@ export interface TxOptions {
    * the savepoint would only cost two statements (two round trips on PostgreSQL).
    */
   noSavepoint?: boolean;
+  /**
+   * Many units in one transaction (import's batch): ids may be drawn ahead of the rows that take
+   * them (Db.nextId), so that an insert nobody needs an answer from but its id is not waited for.
+   * An id drawn ahead and never used is a gap: at most one per table when the process ends.
+   */
+  batch?: boolean;
 }
 
 /**
@@ -94,6 +100,14 @@ export interface Db {
    * sent with the next statement (Db.defer).
    */
   lockKey(key: string): Promise<void>;
+  /**
+   * The id for the next row of a table, when ids are drawn ahead (TxOptions.batch on PostgreSQL):
+   * the row's INSERT can then be deferred (sql.ts insertAhead). The next id is drawn with whatever
+   * statement is waited for next, so taking one costs no round trip of its own after the first.
+   * Absent where ids are not drawn ahead: SQLite (one writer, no round trips), or one-mail
+   * transactions (a gap in the ids, hence in issue references, for every delivery).
+   */
+  nextId?(table: string): Promise<number>;
 }
 
 /** An open store: a Db with a life. */

@@ -17,6 +17,8 @@ export interface EngineHarness {
   setSchemaVersion(store: Store, version: number): Promise<void>;
   /** CREATE TABLE items (id, k unique, v, status, data blob, n integer) in the engine's dialect. */
   itemsDdl: string;
+  /** Db.nextId in a batch transaction (TxOptions.batch): PostgreSQL, where it saves round trips. */
+  drawsIdsAhead: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -307,6 +309,89 @@ export function engineContract(h: EngineHarness): void {
       const granted = await Promise.all(Array.from({ length: 6 }, (_, i) => reserve(i)));
       expect(granted.filter(Boolean)).toHaveLength(2);
       expect(await count(store, k)).toBe(2);
+    });
+
+    // Db.nextId (TxOptions.batch): ids drawn ahead of their rows, so that those INSERTs can be deferred.
+    describe("ids drawn ahead", () => {
+      const take = (tx: Db) => tx.nextId!("contract_items");
+      const insertWithId = (tx: Db, id: number, k: string) => tx.defer(`INSERT INTO contract_items (id, k) VALUES (?, ?)`, [id, k]);
+      const idsOf = async (k: string) => (await store.all<{ id: number }>(`SELECT id FROM contract_items WHERE k LIKE ? ORDER BY id`, [`${k}-%`])).map((r) => r.id);
+
+      it(`only in a batch transaction, and its savepoints, and only ${h.drawsIdsAhead ? "here (PostgreSQL)" : "where round trips cost (not here)"}`, async () => {
+        await store.write(async (tx) => expect(tx.nextId).toBeUndefined());
+        await store.write(
+          async (tx) => {
+            expect(tx.nextId !== undefined).toBe(h.drawsIdsAhead);
+            await tx.write(async (sp) => void expect(sp.nextId !== undefined).toBe(h.drawsIdsAhead));
+          },
+          { batch: true },
+        );
+      });
+
+      if (!h.drawsIdsAhead) return;
+
+      it("gives ids one after the other, across transactions too, never one another writer gets; rows take them", async () => {
+        const k = key("ahead");
+        const [a, b, c] = await store.write(async (tx) => {
+          // Two of one table before any statement is waited for: the one drawn ahead is sent, not waited on forever.
+          const ids = [await take(tx), await take(tx), await take(tx)];
+          for (const id of ids) await insertWithId(tx, id, `${k}-${id}`);
+          return ids;
+        }, { batch: true });
+        expect([b - a, c - b]).toEqual([1, 1]);
+        // A writer that lets the sequence choose, meanwhile: c + 1 was drawn ahead already.
+        const other = (await insert(store, `${k}-other`))!.id;
+        const d = await store.write(async (tx) => {
+          const id = await take(tx);
+          await insertWithId(tx, id, `${k}-${id}`);
+          return id;
+        }, { batch: true });
+        expect(d).toBe(c + 1);
+        expect(other).toBe(c + 2);
+        expect(await idsOf(k)).toEqual([a, b, c, d, other]);
+      });
+
+      it("an id drawn in a transaction that rolls back is never given again", async () => {
+        const k = key("ahead-rollback");
+        let lost: number[] = [];
+        await expect(
+          store.write(async (tx) => {
+            lost = [await take(tx), await take(tx)];
+            await insertWithId(tx, lost[0], `${k}-lost`);
+            throw new Error("undo");
+          }, { batch: true }),
+        ).rejects.toThrow("undo");
+        const kept = await store.write(async (tx) => {
+          const id = await take(tx);
+          await insertWithId(tx, id, `${k}-kept`);
+          return id;
+        }, { batch: true });
+        expect(kept).toBeGreaterThan(Math.max(...lost));
+        expect(lost).not.toContain(kept);
+        expect(await idsOf(k)).toEqual([kept]);
+      });
+
+      it("a unit that fails after taking one leaves the transaction able to draw and insert", async () => {
+        const k = key("ahead-unit");
+        const dup = `${k}-dup`;
+        await insert(store, dup);
+        const ids = await store.write(async (tx) => {
+          const first = await take(tx);
+          await insertWithId(tx, first, `${k}-1`);
+          await expect(
+            tx.write(async (sp) => {
+              const id = await take(sp);
+              await insertWithId(sp, id, dup); // fails (unique k) when sent, with the next statement waited for
+              await sp.get(`SELECT 1 AS one`);
+            }),
+          ).rejects.toThrow();
+          const second = await take(tx);
+          await insertWithId(tx, second, `${k}-2`);
+          return [first, second];
+        }, { batch: true });
+        expect(await idsOf(k)).toEqual([...ids, (await store.get<{ id: number }>(`SELECT id FROM contract_items WHERE k = ?`, [dup]))!.id].sort((x, y) => x - y));
+        expect(ids[1]).toBeGreaterThan(ids[0]);
+      });
     });
 
     it("INSERT … ON CONFLICT DO NOTHING RETURNING gives no row for a duplicate (the dedup basis)", async () => {

@@ -499,6 +499,39 @@ export function storeContract(h: StoreHarness): void {
       });
     });
 
+    // Import's batch (TxOptions.batch): on PostgreSQL these rows are written with ids drawn ahead and
+    // returned without being read back (sql.ts insertAhead); what they return is what is stored.
+    describe("in a batch transaction", () => {
+      it("createIssue, createIdentification and insertInteractionWithActions return the rows as stored", async () => {
+        const s = (await insertStaged(store, staged()))!;
+        const made = await store.write(
+          async (tx) => {
+            const ident = await createIdentification(tx, { email: uniq("batch") + "@example.com", firstNames: "Ann", lastName: null, userId: null, dateAdded: at(1) });
+            const plain = await createIssue(tx, issueRow({ userIdentificationId: ident.id }), "bt-");
+            const flooded = await createIssue(tx, issueRow({ userIdentificationId: ident.id, queue: "q", assignee: "a", newInfo: true, floodAt: at(2), unauthenticated: true, followsClosedId: plain.id }), "BT-");
+            const one = await insertInteractionWithActions(tx, { userIdentificationId: ident.id, stagedMailId: s.id, interactionDate: at(3), originator: "customer", type: "email", headers: "h" }, { details: "d", replyText: "", createdAt: at(3) }, [plain.id]);
+            const two = await tx.write((sp) => insertInteractionWithActions(sp, { userIdentificationId: ident.id, stagedMailId: s.id, interactionDate: at(4), originator: "customer", type: "email", headers: "" }, { details: "e", createdAt: at(4) }, [flooded.id, plain.id]));
+            return { ident, plain, flooded, one, two };
+          },
+          { batch: true },
+        );
+        expect(await getIssue(store, made.plain.id)).toEqual(made.plain);
+        expect(await getIssue(store, made.flooded.id)).toEqual(made.flooded);
+        expect(made.plain).toMatchObject({ reference: `BT-${String(made.plain.id).padStart(6, "0")}`, newInfo: false, unauthenticated: false, mergedIntoId: null, closedDate: null });
+        expect(made.flooded).toMatchObject({ newInfo: true, unauthenticated: true, floodAt: at(2), followsClosedId: made.plain.id });
+        expect(await store.get(`SELECT id, user_id AS "userId", email, first_names AS "firstNames", last_name AS "lastName", date_added AS "dateAdded" FROM user_identifications WHERE id = ?`, [made.ident.id])).toEqual(made.ident);
+        expect(await issuesOfStaged(store, s.id)).toEqual([
+          { issueId: made.plain.id, actionId: made.one.actionIds[0] },
+          { issueId: made.flooded.id, actionId: made.two.actionIds[0] },
+          { issueId: made.plain.id, actionId: made.two.actionIds[1] },
+        ]);
+        expect((await actionsOfIssue(store, made.plain.id)).map((a) => [a.id, a.interactionId, a.details])).toEqual([
+          [made.one.actionIds[0], made.one.interactionId, "d"],
+          [made.two.actionIds[1], made.two.interactionId, "e"],
+        ]);
+      });
+    });
+
     describe("participants", () => {
       it("the customer first, then who wrote in and who was copied, once each, lower-case", async () => {
         const email = `${uniq("Registered")}@Example.com`;

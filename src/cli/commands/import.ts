@@ -171,7 +171,8 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
             if (batch.length >= BATCH) return;
             pending = await take();
           }
-        });
+          // Ids drawn ahead (PostgreSQL): a mail's issue and interaction cost no round trip of their own.
+        }, { batch: true });
         await committed();
         pending ??= await take();
       }

@@ -3,7 +3,7 @@
 import type { Db } from "../store.js";
 import { accounts, actions, attachments, interactions, issues, outboundMails, stagedMailStatusHistory, stagedMails, userIdentifications, users } from "../tables.generated.js";
 import { recordIssueDiff } from "./history-queries.js";
-import { getAll, getOne, info, insertReturning, insertRow, insertNumbered, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
+import { getAll, getOne, info, insertAhead, insertReturning, insertRow, insertNumbered, insertWithChild, insertWrites, mapRow, runWrites, updateReturning, updateRow, updateWrite } from "../sql.js";
 
 /** A staged record as the pipeline reads it: everything but the raw bytes, which stay where they are. */
 export type StagedMail = Omit<typeof stagedMails.$inferSelect, "raw">;
@@ -76,6 +76,14 @@ export async function stagedForCommit(db: Db, id: number, messageId: string | nu
   if (!found) return undefined;
   const { messageIdReusedBy, ...row } = found;
   return { row: mapRow<StagedMail>(stagedMails, row), messageIdReusedBy: (messageIdReusedBy as number | null) ?? null };
+}
+
+/**
+ * The first record (not a duplicate) with this Message-ID: stagedForCommit's note, asked before the
+ * record itself is staged (import: pipeline/read-ahead.ts).
+ */
+export async function firstWithMessageId(db: Db, messageId: string): Promise<number | null> {
+  return (await db.get<{ id: number }>(`SELECT id FROM staged_mails WHERE message_id = ? AND status <> 'duplicate' ORDER BY id LIMIT 1`, [messageId]))?.id ?? null;
 }
 
 /** Where a staged record's raw bytes are: in the row, or in a spool file. */
@@ -188,10 +196,14 @@ export async function getIdentification(db: Db, id: number): Promise<UserIdentif
  * user with that email and the support level of their account, that user's first identification,
  * and the first identification with that email of its own.
  */
-export async function senderByEmail(
-  db: Db,
-  email: string,
-): Promise<{ userId: number | null; supportLevel: string | null; userIdentificationId: number | null; identificationByEmail: number | null }> {
+export interface SenderFound {
+  userId: number | null;
+  supportLevel: string | null;
+  userIdentificationId: number | null;
+  identificationByEmail: number | null;
+}
+
+export async function senderByEmail(db: Db, email: string): Promise<SenderFound> {
   return (await db.get(
     `SELECT u.id AS "userId", a.support_level AS "supportLevel",
        (SELECT i.id FROM user_identifications i WHERE i.user_id = u.id ORDER BY i.id LIMIT 1) AS "userIdentificationId",
@@ -202,6 +214,8 @@ export async function senderByEmail(
 }
 
 export async function createIdentification(db: Db, row: typeof userIdentifications.$inferInsert): Promise<UserIdentification> {
+  // Ids drawn ahead (import's batch on PostgreSQL): written with the next statement waited for.
+  if (db.nextId) return insertAhead<UserIdentification>(db, userIdentifications, await db.nextId(info(userIdentifications).name), row);
   return insertReturning<UserIdentification>(db, userIdentifications, row);
 }
 
@@ -294,6 +308,15 @@ export async function insertInteractionWithActions(
   action: Omit<typeof actions.$inferInsert, "interactionId" | "issueId">,
   issueIds: number[],
 ): Promise<{ interactionId: number; actionIds: number[] }> {
+  if (db.nextId) {
+    // Ids drawn ahead (import's batch on PostgreSQL): the rows are written with the next statement waited for.
+    const interactionId = await db.nextId(info(interactions).name);
+    const actionIds: number[] = [];
+    for (const _ of issueIds) actionIds.push(await db.nextId(info(actions).name));
+    await insertAhead(db, interactions, interactionId, interaction);
+    for (const [i, issueId] of issueIds.entries()) await insertAhead(db, actions, actionIds[i], { ...action, issueId, interactionId });
+    return { interactionId, actionIds };
+  }
   if (issueIds.length === 1) {
     const r = (await insertWithChild<{ id: number }>(db, interactions, interaction, { table: actions, parentColumn: "interactionId", values: { ...action, issueId: issueIds[0] } }))!;
     return { interactionId: r.row.id, actionIds: [r.childId] };

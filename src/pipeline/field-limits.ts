@@ -1,0 +1,14 @@
+// What records keep of a mail's sender mailbox and Message-ID: both are indexed (the sender lookup,
+// the reused-id note), and an index entry has a size limit (PostgreSQL: about 2.7 KB after
+// compression, so a crafted value of random characters fails the write). Longer values are kept
+// in the raw message only, and the trace says so.
+
+/** RFC 5321 4.5.3.1: a local part of 64 octets, "@", a domain of 255. Longer is no mailbox. */
+export const MAX_ADDRESS = 320;
+
+export const mailboxOrNull = (address: string | undefined) => (address && address.length <= MAX_ADDRESS ? address.toLowerCase() : null);
+
+/** RFC 5322 2.1.1: a line is at most 998 characters, and a msg-id cannot be folded. Longer is no Message-ID. */
+export const MAX_MESSAGE_ID = 998;
+
+export const messageIdOrNull = (id: string | null | undefined) => (id && id.length <= MAX_MESSAGE_ID ? id : null);
