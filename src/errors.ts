@@ -94,6 +94,25 @@ export class StorageFault extends IngestMailError {
   }
 }
 
+const LATE = Symbol.for("ingest-mail.late-unit-failure");
+
+/**
+ * A statement of a unit that had already ended failed (TxOptions.unconfirmed: import's batch on
+ * PostgreSQL goes on to the next mail without waiting to learn that the last one's statements
+ * succeeded). The transaction cannot be kept; the caller runs it again with each unit confirmed,
+ * where the failure fails its own unit alone. `cause` is the statement's own error.
+ */
+export class LateUnitFailure extends IngestMailError {
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[LATE] === true;
+  }
+
+  constructor(readonly cause: unknown) {
+    super(`a statement of a unit that had ended failed: ${(cause as Error)?.message ?? String(cause)}`, EX.TEMPFAIL);
+    (this as Record<symbol, unknown>)[LATE] = true;
+  }
+}
+
 // EFBIG: a file-size limit (RLIMIT_FSIZE, quota) is the disk refusing, not the message being bad.
 const fsCodes = new Set(["ENOSPC", "EROFS", "EACCES", "EPERM", "EIO", "ENOENT", "EDQUOT", "EMFILE", "ENFILE", "ENOTDIR", "EFBIG", "EISDIR"]);
 

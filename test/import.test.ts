@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressBar } from "../src/cli/progress.js";
-import { count, db, holdWriteLock, ingest, mail, rows, run, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { count, db, holdWriteLock, ingest, initDb, injectFault, mail, rows, run, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 const msg = (n: number, extra: Record<string, string> = {}) =>
   mail({ From: `Customer ${n} <c${n}@customer.test>`, To: "support@example.test", Subject: `Question ${n}`, "Message-ID": `<q${n}@customer.test>`, ...extra }, `Body ${n}\n`);
@@ -89,6 +89,31 @@ describe("import", () => {
     const d = db(sb);
     expect(count(d, "issues")).toBe(4);
     expect(count(d, "staged_mails", "status = 'duplicate'")).toBe(5);
+  });
+
+  // On PostgreSQL a mail's unit ends without waiting for its statements' answers (one round trip
+  // less); a failure found later rolls the batch back and runs it again, each mail confirmed. Either
+  // way: the failing mail is an error record, the others of its batch complete, all in source order.
+  it.each([
+    ["in the middle of its batch", 3],
+    ["last in its batch (found by the commit)", 6],
+  ])("a mail whose processing the database refuses %s is an error record; the rest of the batch completes", (_where, bad) => {
+    const sb = initDb(sandbox());
+    for (let n = 1; n <= 6; n++) {
+      mkdirSync(join(sb.dir, "in"), { recursive: true });
+      writeFileSync(join(sb.dir, "in", `${n}.eml`), msg(n, n === bad ? { Subject: "Question FAIL-ME" } : {}));
+    }
+    const d = db(sb);
+    // From outside the product: the database refuses this one mail's action, as a constraint would.
+    injectFault(d, { name: "fail_one_action", table: "actions", on: "INSERT", when: "NEW.details LIKE '%Body " + bad + "%'", message: "simulated refusal" });
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ messages: 6, counts: { complete: 5, error: 1 }, failed: [] });
+    const staged = rows(d, "SELECT subject, status, error FROM staged_mails ORDER BY id");
+    expect(staged.map((s) => [s.subject, s.status])).toEqual([1, 2, 3, 4, 5, 6].map((n) => (n === bad ? ["Question FAIL-ME", "error"] : [`Question ${n}`, "complete"])));
+    expect(staged[bad - 1].error).toContain("simulated refusal");
+    expect(count(d, "issues")).toBe(5);
+    expect(count(d, "actions")).toBe(5);
   });
 
   it("exits 75 and says what was not stored when the database is locked; a rerun finishes the job", () => {

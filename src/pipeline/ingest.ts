@@ -3,7 +3,7 @@
 //   parse (from the staged bytes, bounded) → [components → validate → identify → match → state
 //   rules → open issue → record → complete] (one commit) → outbound mail (after the commit)
 import { existsSync, rmSync } from "node:fs";
-import { isStorageFault, NotFoundError, StorageFault } from "../errors.js";
+import { isStorageFault, LateUnitFailure, NotFoundError, StorageFault } from "../errors.js";
 import { getStaged, rawOf, setStagedStatus, stagedClaim, stagedForCommit, takeClaim, updateIssue, writeComponents, type Issue, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
 import { linkGraph } from "../store/queries/link-queries.js";
 import { baseAddress } from "../rules/address-ids.js";
@@ -213,7 +213,8 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
       }
     }
   } catch (e) {
-    if (e instanceof NotFoundError) throw e;
+    // An earlier mail's failure, found now (import runs the batch again, each mail confirmed).
+    if (e instanceof NotFoundError || e instanceof LateUnitFailure) throw e;
     return failed(deps, stagedId, claim, e as Error, trace, parsed);
   }
   // Only once committed: another process here may have found the same file and count on it until

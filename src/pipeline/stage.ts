@@ -5,6 +5,7 @@
 // recorded as a duplicate of the original, unless the original is still `new` with no live
 // process on it: then this delivery takes it over and finishes it (issue 9.6).
 import { rmSync } from "node:fs";
+import { LateUnitFailure } from "../errors.js";
 import { findStagedByDedupKey, insertStaged, setStagedStatus, stagedClaim, takeClaim, type StagedMail } from "../store/queries/queries.js";
 import type { Db } from "../store/store.js";
 import { claimIsLive, MAX_ATTEMPTS, selfClaim, type Claim } from "./claim.js";
@@ -57,7 +58,8 @@ export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = 
       { durable, noSavepoint: inCallerUnit },
     );
   } catch (e) {
-    for (const input of inputs) discardUnstaged(input.raw);
+    // An earlier unit's failure, found now: the caller stages these again (import's replay).
+    if (!(e instanceof LateUnitFailure)) for (const input of inputs) discardUnstaged(input.raw);
     throw e;
   }
 }

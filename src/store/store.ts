@@ -58,6 +58,14 @@ export interface TxOptions {
    * An id drawn ahead and never used is a gap: at most one per table when the process ends.
    */
   batch?: boolean;
+  /**
+   * Called on a transaction (a unit of a batch): the unit ends without waiting to learn that its
+   * deferred statements succeeded, and so do the units nested in it (PostgreSQL: the RELEASE goes
+   * with the next statement waited for, one round trip a mail fewer). A failure found after the
+   * unit ended fails the transaction with LateUnitFailure, for a caller that then runs it again
+   * with each unit confirmed (import). SQLite: nothing to wait for; no effect.
+   */
+  unconfirmed?: boolean;
 }
 
 /**

@@ -3,7 +3,7 @@
 // twice, or one that also arrived by the MTA, is recognised as a duplicate (domain.md §1.7).
 // Staging commits and spool files are not fsynced (durable: false): the source files
 // remain, so a crash loses nothing that running the same import again does not restore.
-import { isStorageFault, TempFailError } from "../../errors.js";
+import { isStorageFault, LateUnitFailure, TempFailError } from "../../errors.js";
 import { discardPrepared, ingestRaw, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
 import { expandPaths, messagesOf } from "../../sources/files.js";
@@ -38,7 +38,15 @@ interface Queued {
   label: string;
   bytes: number;
   prepared: Promise<Prepared>;
+  /** Staged a second time, with its batch (a LateUnitFailure). */
+  again?: boolean;
 }
+
+/**
+ * A message to stage again after its batch was rolled back: parsed again from its raw bytes, as
+ * its attachment files may be gone (on PostgreSQL they go once the database holds their bytes).
+ */
+const again = (q: Queued): Queued => ({ ...q, again: true, prepared: q.prepared.then(({ raw }) => ({ raw })) });
 
 /** Thrown inside a batch to roll it back: one of its mails met a storage fault. */
 class BatchAborted extends Error {}
@@ -61,18 +69,23 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   let stopped = false;
   // The open batch: rolled back together, and then their files (attachments, spool) go too.
   let batch: { label: string; status: string; prepared: Prepared }[] = [];
+  // The messages of the open batch staged or being staged, in order: what runs again after a
+  // LateUnitFailure (below).
+  let attempted: Queued[] = [];
   // Outbound mail of the open batch: sent only after it commits, never under the write lock (issue 9.8).
   let sends: (() => Promise<void>)[] = [];
   const committed = async () => {
     for (const b of batch) counts[b.status] = (counts[b.status] ?? 0) + 1;
     messages += batch.length;
     batch = [];
+    attempted = [];
     const pending = sends;
     sends = [];
     for (const send of pending) await send();
   };
   const rolledBack = (error: string) => {
     sends = [];
+    attempted = [];
     for (const b of batch) {
       discardPrepared(b.prepared);
       failed.push({ source: b.label, error: `rolled back with its batch: ${error}` });
@@ -120,24 +133,36 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   // Stages and processes one message in the batch's transaction, in a savepoint of its own (a
   // message that fails takes back only its own work). Sets storageDown when the store refused.
   let storageError = "";
-  const stageOne = async (tx: Db, q: Queued) => {
+  /**
+   * `confirmed`: the next message waits until this one's statements are known to have succeeded.
+   * Otherwise (PostgreSQL: one round trip a message fewer) a failure found later is a
+   * LateUnitFailure, thrown from here to run the batch again, each message confirmed.
+   */
+  const stageOne = async (tx: Db, q: Queued, confirmed: boolean) => {
     let prepared: Prepared | undefined;
+    attempted.push(q);
+    if (!q.again) progress.tick(q.bytes, 1);
     try {
       prepared = await q.prepared;
       const { raw, parsed } = prepared;
-      const outcome = await tx.write((sp) =>
-        ingestRaw({ ...deps, db: sp }, raw, { recipient: null, sender: null }, {
-          source: "import",
-          durable: false,
-          // This savepoint is the mail's unit: a staging that fails fails the mail.
-          stageInCallerUnit: true,
-          parsed,
-          sendConfirmations: opts.sendConfirmations ?? false,
-          deferOutbound: (send) => void sends.push(send),
-        }),
+      const outcome = await tx.write(
+        (sp) =>
+          ingestRaw({ ...deps, db: sp }, raw, { recipient: null, sender: null }, {
+            source: "import",
+            durable: false,
+            // This savepoint is the mail's unit: a staging that fails fails the mail.
+            stageInCallerUnit: true,
+            parsed,
+            sendConfirmations: opts.sendConfirmations ?? false,
+            deferOutbound: (send) => void sends.push(send),
+          }),
+        { unconfirmed: !confirmed },
       );
       batch.push({ label: q.label, status: outcome.status, prepared });
     } catch (e) {
+      // An earlier message's failure, found now: this one is staged again with the batch, files and all.
+      if (e instanceof LateUnitFailure) throw e;
+      attempted.pop();
       // Not staged (ingestRaw throws only then): its files have no record to belong to.
       if (prepared) discardPrepared(prepared);
       failed.push({ source: q.label, error: (e as Error).message });
@@ -146,8 +171,6 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
         storageDown = true;
         storageError = (e as Error).message;
       }
-    } finally {
-      progress.tick(q.bytes, 1);
     }
   };
 
@@ -159,20 +182,45 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   try {
     // The message read but not yet staged: read before its batch's transaction begins.
     let pending: Queued | null = null;
+    // A batch rolled back by a LateUnitFailure, to run again with each message confirmed.
+    let replay: Queued[] = [];
     try {
       pending = await take();
-      while (pending) {
-        await deps.db.write(async (tx) => {
-          while (pending) {
-            const q = pending;
-            pending = null;
-            await stageOne(tx, q);
-            if (storageDown) throw new BatchAborted(storageError);
-            if (batch.length >= BATCH) return;
-            pending = await take();
-          }
+      while (pending || replay.length) {
+        const careful = replay;
+        replay = [];
+        try {
           // Ids drawn ahead (PostgreSQL): a mail's issue and interaction cost no round trip of their own.
-        }, { batch: true });
+          await deps.db.write(async (tx) => {
+            for (const q of careful) {
+              await stageOne(tx, q, true);
+              if (storageDown) throw new BatchAborted(storageError);
+            }
+            if (careful.length) return;
+            while (pending) {
+              const q = pending;
+              pending = null;
+              // A message spooled to a file is a batch of its own, confirmed: on PostgreSQL the file
+              // goes once the database holds its bytes, so a batch run again could not stage it.
+              const spooled = Boolean((await q.prepared.catch(() => undefined))?.raw.path);
+              if (spooled && attempted.length) {
+                pending = q;
+                return;
+              }
+              await stageOne(tx, q, spooled);
+              if (storageDown) throw new BatchAborted(storageError);
+              if (batch.length >= BATCH || spooled) return;
+              pending = await take();
+            }
+          }, { batch: true });
+        } catch (e) {
+          if (!(e instanceof LateUnitFailure) || careful.length) throw e;
+          replay = attempted.map(again);
+          batch = [];
+          attempted = [];
+          sends = [];
+          continue;
+        }
         await committed();
         pending ??= await take();
       }

@@ -10,6 +10,7 @@ import { userInfo } from "node:os";
 import type { Blobs, Db, Store, TxOptions } from "../store.js";
 import { PostgresBlobs } from "./blobs.js";
 import { mapFault } from "./faults.js";
+import { LateUnitFailure } from "../../errors.js";
 import { toNumbered } from "./placeholders.js";
 import { ensureSchema, programSchemaVersion } from "./migrate.js";
 import { checkSchemaObjects } from "./integrity.js";
@@ -204,6 +205,8 @@ class TxDb implements Db {
     private readonly conn: Conn,
     private readonly depth: number,
     private readonly batch: boolean,
+    /** Its units end unconfirmed (TxOptions.unconfirmed, given to this one or an enclosing unit). */
+    private readonly unconfirmedEnds = false,
   ) {
     if (batch) this.nextId = (table) => conn.ctx.ahead.take(conn, table, (sql) => query(sql, undefined));
   }
@@ -226,7 +229,7 @@ class TxDb implements Db {
 
   write<T>(fn: (tx: Db) => Promise<T>, opts?: TxOptions): Promise<T> {
     if (opts?.noSavepoint) return fn(this);
-    const next = this.last.then(() => this.savepoint(fn));
+    const next = this.last.then(() => this.savepoint(fn, this.unconfirmedEnds || opts?.unconfirmed === true));
     this.last = next.catch(() => {});
     return next;
   }
@@ -235,15 +238,17 @@ class TxDb implements Db {
    * One unit of a batch (import: one mail) undone alone, the transaction going on. SAVEPOINT goes
    * with fn's first statement. RELEASE is waited for only when fn left statements nobody has seen
    * answered (a deferred write): a unit is done only once all of its statements are known to have
-   * succeeded; otherwise it goes with whatever follows.
+   * succeeded; otherwise it goes with whatever follows. `unconfirmed`: it goes with whatever
+   * follows all the same, and a failure of the unit's found later is a LateUnitFailure.
    */
-  private async savepoint<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+  private async savepoint<T>(fn: (tx: Db) => Promise<T>, unconfirmed: boolean): Promise<T> {
     const name = `s${this.depth + 1}`;
     const start = this.conn.hold(`SAVEPOINT ${name}`);
     try {
-      const result = await fn(new TxDb(this.conn, this.depth + 1, this.batch));
-      if (this.conn.unconfirmed()) await this.conn.run(`RELEASE SAVEPOINT ${name}`);
-      else this.conn.hold(`RELEASE SAVEPOINT ${name}`);
+      const result = await fn(new TxDb(this.conn, this.depth + 1, this.batch, unconfirmed));
+      if (!this.conn.unconfirmed()) this.conn.hold(`RELEASE SAVEPOINT ${name}`);
+      else if (!unconfirmed) await this.conn.run(`RELEASE SAVEPOINT ${name}`);
+      else this.conn.endedUnconfirmed = this.conn.hold(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (e) {
       // Known answers first: which statement failed decides what can be undone.
@@ -251,7 +256,7 @@ class TxDb implements Db {
       const failure = this.conn.failure;
       // The savepoint itself failed, or something before it: it cannot be rolled back to; the
       // enclosing unit (or the transaction) is undone instead, having kept the failure.
-      if (failure && failure.seq <= start) throw e;
+      if (failure && failure.seq <= start) throw this.conn.late(failure) ?? e;
       try {
         await this.conn.control(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
         this.conn.failure = null;
@@ -304,6 +309,8 @@ class Conn {
   broken = false;
   /** The first failure since the transaction began (or since the savepoint it fell in was undone). */
   failure: Failure | null = null;
+  /** The last statement of a unit that ended before its statements were confirmed (TxOptions.unconfirmed). */
+  endedUnconfirmed = 0;
   private held: Statement[] = [];
   /** A write of the held statements is due at the end of this turn (run()). */
   private sending = false;
@@ -374,7 +381,12 @@ class Conn {
   /** Throws the transaction's first failure to its code (which then knows of it). */
   private raise(): never {
     this.failure!.seen = true;
-    throw this.failure!.error;
+    throw this.late(this.failure!) ?? this.failure!.error;
+  }
+
+  /** A failure of a unit that had ended already: the transaction cannot be kept (LateUnitFailure). */
+  late(f: Failure): LateUnitFailure | undefined {
+    return f.seq <= this.endedUnconfirmed ? new LateUnitFailure(f.error) : undefined;
   }
 
   /** Statements answered but not yet vouched for: held ones, or sent ones still unanswered. */
@@ -515,7 +527,7 @@ class PostgresStore implements Store {
       const caught = () => new Error("the transaction was rolled back: a statement in it failed (an error caught inside the transaction; use a nested write for a step that may fail)");
       try {
         result = await fn(new TxDb(conn, 0, batch));
-        if (conn.failure?.seen) throw caught();
+        if (conn.failure?.seen) throw conn.late(conn.failure) ?? caught();
         // The held statements go with the COMMIT; a failure known before it is raised instead.
         end = await conn.run("COMMIT");
       } catch (e) {
@@ -525,7 +537,7 @@ class PostgresStore implements Store {
       // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: a
       // statement sent with the COMMIT failed (its error is the cause), or fn caught an error and
       // went on. Nothing is stored either way.
-      if (end.command === "ROLLBACK") throw conn.failure && !conn.failure.seen ? conn.failure.error : caught();
+      if (end.command === "ROLLBACK") throw conn.failure ? (conn.late(conn.failure) ?? (conn.failure.seen ? caught() : conn.failure.error)) : caught();
       return result;
     } finally {
       conn.release();
