@@ -200,7 +200,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
           if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
           const current = found.row;
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(current), created: [], readBack: false };
-          const components = await applyComponents(tx, current, p, trace, found.messageIdReusedBy);
+          const components = await applyComponents(tx, current, p, trace, found.messageIdReusedBy, !opts.inserted);
           applied = true;
           return workflow(tx, { ...current, ...components, status: "in_process" }, p, trace, opts, components);
         });
@@ -286,7 +286,7 @@ const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) =
  * 12: each UPDATE of a record rewrites its row with the raw message in it, and the text body written
  * here would be cleared again at the end).
  */
-async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMail, trace: TraceStep[], messageIdReusedBy: number | null): Promise<Partial<NewStagedMail>> {
+async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMail, trace: TraceStep[], messageIdReusedBy: number | null, parsedBefore = true): Promise<Partial<NewStagedMail>> {
   const stagedId = current.id;
   const patch: Partial<NewStagedMail> = {
     messageId: parsed.messageId,
@@ -315,9 +315,10 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
     trace.push({ step: "stage", decision: "Message-ID reused", reason: `staged mail ${messageIdReusedBy} has the same Message-ID with other content; processed as a message of its own` });
   const kept: string[] = [];
   for (const a of parsed.attachments) kept.push(await keepAttachment(deps.db, a));
-  // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones.
+  // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones
+  // (parsedBefore: false for a record inserted in this transaction, which has none).
   const rows = parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] }));
-  await writeComponents(deps.db, stagedId, {}, rows);
+  await writeComponents(deps.db, stagedId, {}, rows, parsedBefore);
   return patch;
 }
 

@@ -3,7 +3,7 @@
 // statements, parameters, types, transactions, locks, the claim and dedup patterns the pipeline
 // rests on, migrations. The named queries have their own contract.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatabaseRefusedError, StorageFault } from "../../src/errors.js";
+import { DatabaseRefusedError, LateUnitFailure, StorageFault } from "../../src/errors.js";
 import type { Db, Store } from "../../src/store/store.js";
 
 export interface EngineHarness {
@@ -309,6 +309,48 @@ export function engineContract(h: EngineHarness): void {
       const granted = await Promise.all(Array.from({ length: 6 }, (_, i) => reserve(i)));
       expect(granted.filter(Boolean)).toHaveLength(2);
       expect(await count(store, k)).toBe(2);
+    });
+
+    // TxOptions.unconfirmed: a unit ends without waiting for its statements' answers (PostgreSQL;
+    // on SQLite every statement has run when it returns). Its failure is never lost: raised by the
+    // unit itself where known in time, else a LateUnitFailure that fails the whole transaction.
+    describe("a unit ended unconfirmed", () => {
+      const late = async (failLast: boolean) => {
+        const k = key("late");
+        await insert(store, `${k}-taken`);
+        const e = await store
+          .write(async (tx) => {
+            await insert(tx, `${k}-before`);
+            await tx.write((sp) => sp.defer(`INSERT INTO contract_items (k) VALUES (?)`, [`${k}-taken`]), { unconfirmed: true });
+            if (!failLast) await insert(tx, `${k}-after`);
+          })
+          .then(
+            () => null,
+            (x: unknown) => x,
+          );
+        expect(await count(store, k)).toBe(1); // nothing of the transaction is stored
+        return e as Error & { cause?: unknown };
+      };
+
+      it.each([
+        ["the next statement waited for", false],
+        ["the commit", true],
+      ])("whose deferred write fails: found by %s, the transaction is not kept", async (_by, failLast) => {
+        const e = await late(failLast);
+        if (store.engine === "sqlite") expect(e).not.toBeNull(); // the unit itself failed, at once
+        else {
+          expect(e).toBeInstanceOf(LateUnitFailure);
+          expect(String((e.cause as Error).message)).toMatch(/duplicate key|unique/i);
+        }
+      });
+
+      it("whose statements succeed is kept, as any unit", async () => {
+        const k = key("late-ok");
+        await store.write(async (tx) => {
+          for (const n of [1, 2, 3]) await tx.write((sp) => sp.defer(`INSERT INTO contract_items (k) VALUES (?)`, [`${k}-${n}`]), { unconfirmed: true });
+        });
+        expect(await count(store, k)).toBe(3);
+      });
     });
 
     // Db.nextId (TxOptions.batch): ids drawn ahead of their rows, so that those INSERTs can be deferred.

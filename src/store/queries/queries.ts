@@ -149,9 +149,10 @@ export async function countStagedByStatus(db: Db): Promise<Record<string, number
  * the record gets its components. One statement on PostgreSQL (runWrites): its parts share one
  * snapshot, so the DELETE never meets the rows inserted beside it.
  */
-export async function writeComponents(db: Db, stagedMailId: number, patch: Partial<NewStagedMail>, rows: NewAttachment[]): Promise<void> {
+export async function writeComponents(db: Db, stagedMailId: number, patch: Partial<NewStagedMail>, rows: NewAttachment[], replace = true): Promise<void> {
   await runWrites(db, [
-    { sql: `DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`, params: [stagedMailId] },
+    // replace: false for a record inserted in this very transaction, which has no earlier rows.
+    ...(replace ? [{ sql: `DELETE FROM attachments WHERE staged_mail_id = ? AND action_id IS NULL`, params: [stagedMailId] }] : []),
     ...insertWrites(attachments, rows),
     updateWrite(stagedMails, stagedMailId, patch),
   ]);
