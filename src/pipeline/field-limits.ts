@@ -8,7 +8,6 @@ export const MAX_ADDRESS = 320;
 
 export const mailboxOrNull = (address: string | undefined) => (address && address.length <= MAX_ADDRESS ? address.toLowerCase() : null);
 
-/** RFC 5322 2.1.1: a line is at most 998 characters, and a msg-id cannot be folded. Longer is no Message-ID. */
+/** RFC 5322 2.1.1: a line is at most 998 characters, and a msg-id cannot be folded. Longer is no
+ * Message-ID (parse.ts). */
 export const MAX_MESSAGE_ID = 998;
-
-export const messageIdOrNull = (id: string | null | undefined) => (id && id.length <= MAX_MESSAGE_ID ? id : null);

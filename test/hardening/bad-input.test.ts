@@ -81,6 +81,15 @@ const cases: Case[] = [
       expect(JSON.parse(s.trace)).toContainEqual({ step: "parse", decision: "limited", reason: expect.stringMatching(/^the Message-ID is 9004 characters, .*RFC 5322 2\.1\.1: 998/) });
     },
   },
+  {
+    name: "a Message-ID of 9,000 random characters, in a multipart mail",
+    input: () => Buffer.from(`From: id@example.com\nSubject: long id\nMessage-ID: <${randomBytes(6750).toString("base64url")}@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nbody\n--b\nContent-Type: text/html\n\n<p>body</p>\n--b--\n`),
+    status: "complete",
+    check: (_sb, s) => {
+      expect(s.message_id).toBeNull();
+      expect(JSON.parse(s.trace)).toContainEqual({ step: "parse", decision: "limited", reason: expect.stringMatching(/^the Message-ID is 9004 characters/) });
+    },
+  },
   { name: "200 levels of nested multiparts", input: () => Buffer.from(nested(200)), status: "complete", check: (sb, s) => expect(rows(db(sb), "SELECT details FROM actions WHERE interaction_id = ? ORDER BY id", s.interaction_id)[0].details).toContain("deep down") },
   // mailparser refuses very deep trees; the mail is still staged, as error, for the administrator.
   { name: "5000 levels of nested multiparts", input: () => Buffer.from(nested(5000)), status: "error" },

@@ -46,7 +46,7 @@ interface Queued {
  * A message to stage again after its batch was rolled back: parsed again from its raw bytes, as
  * its attachment files may be gone (on PostgreSQL they go once the database holds their bytes).
  */
-const again = (q: Queued): Queued => ({ ...q, again: true, prepared: q.prepared.then(({ raw }) => ({ raw })) });
+const toStageAgain = (q: Queued): Queued => ({ ...q, again: true, prepared: q.prepared.then(({ raw }) => ({ raw })) });
 
 /** Thrown inside a batch to roll it back: one of its mails met a storage fault. */
 class BatchAborted extends Error {}
@@ -215,7 +215,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
           }, { batch: true });
         } catch (e) {
           if (!(e instanceof LateUnitFailure) || careful.length) throw e;
-          replay = attempted.map(again);
+          replay = attempted.map(toStageAgain);
           batch = [];
           attempted = [];
           sends = [];

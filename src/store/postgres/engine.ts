@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Blobs, Db, Store, TxOptions } from "../store.js";
 import { PostgresBlobs } from "./blobs.js";
-import { mapFault } from "./faults.js";
 import { LateUnitFailure } from "../../errors.js";
+import { mapFault } from "./faults.js";
 import { toNumbered } from "./placeholders.js";
 import { ensureSchema, programSchemaVersion } from "./migrate.js";
 import { checkSchemaObjects } from "./integrity.js";
@@ -299,7 +299,7 @@ interface Failure {
  * A pooled connection held for one transaction. The pool's connections run in pipeline mode: the
  * statements nobody waits for (SAVEPOINT, RELEASE, lockKey, deferred writes) are held here and
  * written with the next statement that is waited for, in one write, and answered in one round
- * trip: an imported mail took 14 round trips, now 7 (docs/store.md). The server runs them in
+ * trip: an imported mail took 14 round trips, then 7, now 1 (docs/store.md). The server runs them in
  * order, and in a transaction a failed statement fails every one after it, so an answer without
  * error vouches for every statement before it. The first failure is kept with its place: the next
  * statement, the savepoint it falls in, or the commit raises it.
