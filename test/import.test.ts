@@ -3,10 +3,19 @@ import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressBar } from "../src/cli/progress.js";
-import { count, db, holdWriteLock, ingest, initDb, injectFault, mail, rows, run, sandbox, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { count, db, holdWriteLock, ingest, initDb, injectFault, mail, rows, run, sandbox, storedBytes, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 const msg = (n: number, extra: Record<string, string> = {}) =>
   mail({ From: `Customer ${n} <c${n}@customer.test>`, To: "support@example.test", Subject: `Question ${n}`, "Message-ID": `<q${n}@customer.test>`, ...extra }, `Body ${n}\n`);
+
+/** The mail with its body as the first part and a text/plain attachment as the second. */
+function withAttachment(mailText: string, filename: string, content: string): string {
+  const [head, body] = mailText.split(/\n\n/, 2);
+  return (
+    `${head}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="att"\n\n--att\nContent-Type: text/plain\n\n${body}\n` +
+    `--att\nContent-Type: text/plain\nContent-Disposition: attachment; filename="${filename}"\n\n${content}--att--\n`
+  );
+}
 
 function mbox(...texts: string[]): string {
   // mboxrd: ">From " lines in bodies are written with one more ">".
@@ -99,10 +108,11 @@ describe("import", () => {
     ["last in its batch (found by the commit)", 6],
   ])("a mail whose processing the database refuses %s is an error record; the rest of the batch completes", (_where, bad) => {
     const sb = initDb(sandbox());
-    for (let n = 1; n <= 6; n++) {
-      mkdirSync(join(sb.dir, "in"), { recursive: true });
-      writeFileSync(join(sb.dir, "in", `${n}.eml`), msg(n, n === bad ? { Subject: "Question FAIL-ME" } : {}));
-    }
+    mkdirSync(join(sb.dir, "in"), { recursive: true });
+    for (let n = 1; n <= 6; n++) writeFileSync(join(sb.dir, "in", `${n}.eml`), msg(n, n === bad ? { Subject: "Question FAIL-ME" } : {}));
+    // Mail 2 carries an attachment: on PostgreSQL its file goes once its unit has ended, so a batch
+    // run again must parse it again from the raw bytes to store it.
+    writeFileSync(join(sb.dir, "in", "2.eml"), withAttachment(msg(2), "report.txt", "the attached report\n"));
     const d = db(sb);
     // From outside the product: the database refuses this one mail's action, as a constraint would.
     injectFault(d, { name: "fail_one_action", table: "actions", on: "INSERT", when: "NEW.details LIKE '%Body " + bad + "%'", message: "simulated refusal" });
@@ -114,6 +124,10 @@ describe("import", () => {
     expect(staged[bad - 1].error).toContain("simulated refusal");
     expect(count(d, "issues")).toBe(5);
     expect(count(d, "actions")).toBe(5);
+    const att = rows(d, "SELECT a.filename AS filename, a.stored_path AS path, a.action_id AS action FROM attachments a JOIN staged_mails s ON s.id = a.staged_mail_id WHERE s.subject = 'Question 2'");
+    expect(att).toHaveLength(1);
+    expect(att[0]).toMatchObject({ filename: "report.txt", action: expect.anything() });
+    expect(storedBytes(d, String(att[0].path)).toString()).toBe("the attached report");
   });
 
   it("exits 75 and says what was not stored when the database is locked; a rerun finishes the job", () => {
