@@ -182,21 +182,24 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   try {
     // The message read but not yet staged: read before its batch's transaction begins.
     let pending: Queued | null = null;
-    // A batch rolled back by a LateUnitFailure, to run again with each message confirmed.
+    // A batch rolled back by a LateUnitFailure, to run again with each message confirmed; `careful`
+    // holds those of it not yet staged again.
     let replay: Queued[] = [];
+    let careful: Queued[] = [];
     try {
       pending = await take();
       while (pending || replay.length) {
-        const careful = replay;
+        careful = replay;
         replay = [];
+        const replaying = careful.length > 0;
         try {
           // Ids drawn ahead (PostgreSQL): a mail's issue and interaction cost no round trip of their own.
           await deps.db.write(async (tx) => {
-            for (const q of careful) {
+            for (let q = careful.shift(); q; q = careful.shift()) {
               await stageOne(tx, q, true);
               if (storageDown) throw new BatchAborted(storageError);
             }
-            if (careful.length) return;
+            if (replaying) return;
             while (pending) {
               const q = pending;
               pending = null;
@@ -214,7 +217,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
             }
           }, { batch: true });
         } catch (e) {
-          if (!(e instanceof LateUnitFailure) || careful.length) throw e;
+          if (!(e instanceof LateUnitFailure) || replaying) throw e;
           replay = attempted.map(toStageAgain);
           batch = [];
           attempted = [];
@@ -227,6 +230,8 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     } catch (e) {
       stopped = true;
       rolledBack((e as Error).message);
+      // Rolled back with their first batch, and not staged again before the import stopped.
+      for (const q of careful) failed.push({ source: q.label, error: `rolled back with its batch: ${(e as Error).message}` });
       if (pending) {
         // The batch's transaction did not begin (the store refused it): that message is not stored.
         const q: Queued = pending;
