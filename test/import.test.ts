@@ -130,6 +130,20 @@ describe("import", () => {
     expect(storedBytes(d, String(att[0].path)).toString()).toBe("the attached report");
   });
 
+  // The reads import sends ahead of staging (src/pipeline/read-ahead.ts) must ask what processing
+  // asks: PostgreSQL refuses a NUL in a parameter, and the staging in the same round trip with it.
+  it("a NUL in the From address and the Message-ID: staged and processed, the fields without it", () => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"), { recursive: true });
+    writeFileSync(join(sb.dir, "in", "1.eml"), "From: nul\u0000guy@customer.test\nTo: support@example.test\nSubject: nul\nMessage-ID: <nul\u0000id@customer.test>\n\nbody\n");
+    writeFileSync(join(sb.dir, "in", "2.eml"), msg(2));
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ messages: 2, counts: { complete: 2 }, failed: [] });
+    const [first] = rows(db(sb), "SELECT from_address AS f, message_id AS m, status FROM staged_mails ORDER BY id");
+    expect(first).toEqual({ f: "nulguy@customer.test", m: "<nulid@customer.test>", status: "complete" });
+  });
+
   it("exits 75 and says what was not stored when the database is locked; a rerun finishes the job", () => {
     const sb = sandbox();
     tree(sb.dir);

@@ -3,6 +3,10 @@
 // compression, so a crafted value of random characters fails the write). Longer values are kept
 // in the raw message only, and the trace says so.
 
+/** A NUL is kept in the raw bytes only: PostgreSQL text cannot hold one (issue 11), as a value or
+ * as a parameter, and no reader of a record's fields needs it. */
+export const withoutNul = <T extends string | null | undefined>(v: T): T => (v?.includes("\0") ? (v.replaceAll("\0", "") as T) : v);
+
 /** RFC 5321 4.5.3.1: a local part of 64 octets, "@", a domain of 255. Longer is no mailbox. */
 export const MAX_ADDRESS = 320;
 

@@ -21,7 +21,7 @@ import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from ".
 import { parseMail, type ParsedAttachment, type ParsedMail, type ParseLimits } from "./parse.js";
 import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
-import { MAX_ADDRESS, mailboxOrNull } from "./field-limits.js";
+import { MAX_ADDRESS, mailboxOrNull, withoutNul } from "./field-limits.js";
 import { readAhead, type ReadAhead } from "./read-ahead.js";
 import { recordMail } from "./record.js";
 import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
@@ -196,7 +196,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
           const tx = { ...deps, db };
           const found = opts.inserted
             ? { row: opts.inserted.row, messageIdReusedBy: await opts.inserted.ahead.messageIdReusedBy }
-            : await stagedForCommit(db, stagedId, p.messageId);
+            : await stagedForCommit(db, stagedId, withoutNul(p.messageId));
           if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
           const current = found.row;
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(current), created: [], readBack: false };
@@ -305,7 +305,7 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   };
   // A NUL in a header or body is kept in the raw bytes only: PostgreSQL text cannot hold one
   // (issue 11), and no reader of these fields needs it.
-  for (const [k, v] of Object.entries(patch)) if (typeof v === "string" && v.includes("\0")) (patch as Record<string, unknown>)[k] = v.replaceAll("\0", "");
+  for (const [k, v] of Object.entries(patch)) if (typeof v === "string") (patch as Record<string, unknown>)[k] = withoutNul(v);
   for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
   if (parsed.from?.address && !patch.fromAddress)
     trace.push({ step: "parse", decision: "no sender address", reason: `the From address is ${parsed.from.address.length} characters, more than any mailbox can have (RFC 5321 4.5.3.1: ${MAX_ADDRESS})` });
@@ -317,7 +317,7 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   for (const a of parsed.attachments) kept.push(await keepAttachment(deps.db, a));
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones
   // (parsedBefore: false for a record inserted in this transaction, which has none).
-  const rows = parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: a.filename?.replaceAll("\0", "") ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] }));
+  const rows = parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: withoutNul(a.filename) ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] }));
   await writeComponents(deps.db, stagedId, {}, rows, parsedBefore);
   return patch;
 }

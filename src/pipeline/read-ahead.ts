@@ -5,7 +5,7 @@
 // thing it would have asked; otherwise it asks as usual.
 import { firstWithMessageId, senderByEmail, type SenderFound } from "../store/queries/queries.js";
 import type { Db } from "../store/store.js";
-import { mailboxOrNull } from "./field-limits.js";
+import { mailboxOrNull, withoutNul } from "./field-limits.js";
 import type { ParsedMail } from "./parse.js";
 
 export interface ReadAhead {
@@ -16,13 +16,15 @@ export interface ReadAhead {
 }
 
 export async function readAhead(db: Db, parsed: ParsedMail): Promise<ReadAhead> {
-  const email = mailboxOrNull(parsed.from?.address);
+  // As processing will ask (ingest.ts applyComponents): NULs out, or the read fails the staging with it.
+  const email = withoutNul(mailboxOrNull(parsed.from?.address));
+  const messageId = withoutNul(parsed.messageId);
   let sender: ReadAhead["sender"] = null;
   if (email) {
     await db.lockKey(identifyLock(email));
     sender = { email, found: senderByEmail(db, email) };
   }
-  const ahead = { messageIdReusedBy: parsed.messageId ? firstWithMessageId(db, parsed.messageId) : Promise.resolve(null), sender };
+  const ahead = { messageIdReusedBy: messageId ? firstWithMessageId(db, messageId) : Promise.resolve(null), sender };
   // Awaited by processing, or never (a duplicate): a failure fails the unit through the statements after it.
   ahead.messageIdReusedBy.catch(() => {});
   sender?.found.catch(() => {});
