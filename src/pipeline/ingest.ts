@@ -21,7 +21,7 @@ import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from ".
 import { parseMail, type ParsedAttachment, type ParsedMail, type ParseLimits } from "./parse.js";
 import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
-import { MAX_ADDRESS, mailboxOrNull, withoutNul } from "./field-limits.js";
+import { MAX_ADDRESS, senderMailbox, withoutNul } from "./field-limits.js";
 import { readAhead, type ReadAhead } from "./read-ahead.js";
 import { recordMail } from "./record.js";
 import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
@@ -292,7 +292,7 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
     messageId: parsed.messageId,
     inReplyTo: parsed.inReplyTo,
     references: parsed.references.join(" ") || null,
-    fromAddress: mailboxOrNull(parsed.from?.address),
+    fromAddress: senderMailbox(parsed),
     fromName: parsed.from?.name || null,
     toAddresses: joinAddrs(parsed.to),
     ccAddresses: joinAddrs(parsed.cc),

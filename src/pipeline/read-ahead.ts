@@ -5,7 +5,7 @@
 // thing it would have asked; otherwise it asks as usual.
 import { firstWithMessageId, senderByEmail, type SenderFound } from "../store/queries/queries.js";
 import type { Db } from "../store/store.js";
-import { mailboxOrNull, withoutNul } from "./field-limits.js";
+import { senderMailbox, withoutNul } from "./field-limits.js";
 import type { ParsedMail } from "./parse.js";
 
 export interface ReadAhead {
@@ -17,7 +17,7 @@ export interface ReadAhead {
 
 export async function readAhead(db: Db, parsed: ParsedMail): Promise<ReadAhead> {
   // As processing will ask (ingest.ts applyComponents): NULs out, or the read fails the staging with it.
-  const email = withoutNul(mailboxOrNull(parsed.from?.address));
+  const email = senderMailbox(parsed);
   const messageId = withoutNul(parsed.messageId);
   let sender: ReadAhead["sender"] = null;
   if (email) {

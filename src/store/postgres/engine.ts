@@ -342,6 +342,11 @@ class Conn {
    */
   prefetch(config: QueryConfig | string): { seq: number; answer: Promise<QueryResult> } {
     if (this.failure) this.raise();
+    return this.enqueue(config);
+  }
+
+  /** A statement held with its place in the order, and the promise of its answer. */
+  private enqueue(config: QueryConfig | string): { seq: number; answer: Promise<QueryResult> } {
     const seq = ++this.numbered;
     const answer = new Promise<QueryResult>((resolve, reject) => this.held.push({ config, seq, answer: { resolve, reject } }));
     return { seq, answer };
@@ -360,13 +365,12 @@ class Conn {
    */
   async run(config: QueryConfig | string): Promise<QueryResult> {
     if (this.failure) this.raise();
-    const seq = ++this.numbered;
-    const answer = new Promise<QueryResult>((resolve, reject) => this.held.push({ config, seq, answer: { resolve, reject } }));
+    const { answer } = this.enqueue(config);
     if (!this.sending) {
       this.sending = true;
       process.nextTick(() => {
         this.sending = false;
-        if (this.held.length) void this.write();
+        this.write();
       });
     }
     try {
@@ -396,7 +400,7 @@ class Conn {
 
   /** Every statement sent and answered (a unit that failed: which statement failed decides). */
   async settle(): Promise<void> {
-    if (this.held.length) void this.write();
+    this.write();
     await this.lastSent.catch(() => {});
   }
 
@@ -414,11 +418,12 @@ class Conn {
 
   /**
    * The held statements, in one write to the socket (corked), so the server wakes once for all
-   * of them; the promise is the last one's. Each answer is noted: success vouches for every
+   * of them; `lastSent` is the last one's answer. Each answer is noted: success vouches for every
    * statement up to it.
    */
-  private write(): Promise<QueryResult> {
+  private write(): void {
     const batch = this.held;
+    if (!batch.length) return;
     this.held = [];
     const stream = this.client.connection.stream;
     stream.cork();
@@ -435,7 +440,6 @@ class Conn {
     } finally {
       stream.uncork();
     }
-    return this.lastSent as Promise<QueryResult>;
   }
 
   private fault(e: unknown): unknown {
@@ -537,7 +541,10 @@ class PostgresStore implements Store {
       // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error: a
       // statement sent with the COMMIT failed (its error is the cause), or fn caught an error and
       // went on. Nothing is stored either way.
-      if (end.command === "ROLLBACK") throw conn.failure ? (conn.late(conn.failure) ?? (conn.failure.seen ? caught() : conn.failure.error)) : caught();
+      if (end.command === "ROLLBACK") {
+        const failure = conn.failure;
+        throw (failure && conn.late(failure)) ?? (failure && !failure.seen ? failure.error : caught());
+      }
       return result;
     } finally {
       conn.release();

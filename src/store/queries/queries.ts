@@ -71,7 +71,7 @@ export async function stagedClaim(db: Db, id: number): Promise<{ status: string;
 export async function stagedForCommit(db: Db, id: number, messageId: string | null = null): Promise<{ row: StagedMail; messageIdReusedBy: number | null } | undefined> {
   // In the same statement: the first other record (not a duplicate) with the Message-ID this parse
   // found, noted in the trace (issue 9.5: a reused Message-ID is no proof of identity).
-  const reused = `(SELECT o.id FROM staged_mails o WHERE o.message_id = ? AND o.id <> staged_mails.id AND o.status <> 'duplicate' ORDER BY o.id LIMIT 1) AS "messageIdReusedBy"`;
+  const reused = `(${firstWithMessageIdSql("AND o.id <> staged_mails.id")}) AS "messageIdReusedBy"`;
   const found = await db.get<Record<string, unknown>>(`SELECT ${info(stagedMails).select}, ${reused} FROM staged_mails WHERE id = ?${db.engine === "postgres" ? " FOR UPDATE" : ""}`, [messageId, id]);
   if (!found) return undefined;
   const { messageIdReusedBy, ...row } = found;
@@ -83,8 +83,11 @@ export async function stagedForCommit(db: Db, id: number, messageId: string | nu
  * record itself is staged (import: pipeline/read-ahead.ts).
  */
 export async function firstWithMessageId(db: Db, messageId: string): Promise<number | null> {
-  return (await db.get<{ id: number }>(`SELECT id FROM staged_mails WHERE message_id = ? AND status <> 'duplicate' ORDER BY id LIMIT 1`, [messageId]))?.id ?? null;
+  return (await db.get<{ id: number }>(firstWithMessageIdSql(""), [messageId]))?.id ?? null;
 }
+
+/** The first record (not a duplicate) with the Message-ID `?`, and whatever else `also` asks of it (o). */
+const firstWithMessageIdSql = (also: string) => `SELECT o.id FROM staged_mails o WHERE o.message_id = ? ${also} AND o.status <> 'duplicate' ORDER BY o.id LIMIT 1`;
 
 /** Where a staged record's raw bytes are: in the row, or in a spool file. */
 export async function rawOf(db: Db, id: number): Promise<{ raw: Buffer | null; rawPath: string | null } | undefined> {
