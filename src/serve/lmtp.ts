@@ -8,6 +8,7 @@
 //   to a new transaction while too many bytes are in flight.
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { RawMessage } from "../pipeline/read-raw.js";
+import { coalesceReplies } from "./coalesce-replies.js";
 import type { GroupCommit } from "./group-commit.js";
 import { safe } from "./log.js";
 import type { Delivery, RecipientResult } from "./stage-adapter.js";
@@ -100,6 +101,7 @@ export function createLmtpServer(limits: LmtpLimits, hooks: LmtpHooks, state: Lm
       );
     },
   });
+  coalesceReplies(server.server);
   // Open sessions and their number of DATA transactions, for the session log line.
   const seen = new Map<string, number>();
 
