@@ -84,6 +84,12 @@ function requireCompiled(file) {
   mod.loaded = true;
   return mod.exports;
 }
-globalThis[Symbol.for("ingest-mail.require-compiled")] = requireCompiled;
+// INGEST_MAIL_DEBUG=1: stack traces name the TypeScript sources through the bundles' source maps
+// (the MTA's bundle is minified, scripts/bundle.mjs). Node applies a source map to what require()
+// loads, not to a vm.Script, so the bundles are required plainly then, without their code cache.
+const debug = !!process.env.INGEST_MAIL_DEBUG;
+if (debug) process.setSourceMapsEnabled(true);
+const load = debug ? require : requireCompiled;
+globalThis[Symbol.for("ingest-mail.require-compiled")] = load;
 
-requireCompiled(bundle);
+load(bundle);

@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundledSources } from "./helpers/bundle.js";
 import { db, initDb, readFixture, root, sandbox } from "./helpers/cli.js";
 import { findPostgresBin, postgresUnavailable, testServer, type TestServer } from "./helpers/postgres.js";
 
@@ -50,9 +51,10 @@ describe("the plain ingest path", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).status).toBe("complete");
     expect(r.modules.filter((m) => /commander|drizzle/.test(m))).toEqual([]);
-    // ... which are not in the bundle either (esbuild names each bundled file in a comment).
-    const text = readFileSync(bundle, "utf8");
-    expect(text).not.toMatch(/^\/\/ node_modules\/(drizzle-orm|commander)\//m);
+    // ... which are not in the bundle either.
+    const sources = bundledSources("ingest-mail");
+    expect(sources).toContain("src/cli/main.ts");
+    expect(sources.filter((s) => /^node_modules\/(drizzle-orm|commander)\//.test(s))).toEqual([]);
   });
 
   // Issue 9 (cold start): html-to-text's bundle leaves out dom-serializer and its copy of
@@ -172,19 +174,27 @@ describe("the V8 code cache", () => {
     }
   });
 
-  it("errors and their stack traces read as with a plain require() of the bundle", () => {
+  it("errors read as with a plain require() of the bundle; under INGEST_MAIL_DEBUG their stack traces name the sources", () => {
     // A table gone from under us: an unexpected fault, with its stack under INGEST_MAIL_DEBUG (a
     // file that is not a database is refused with a message of its own, and one the store cannot
     // open is a storage fault, 75, issue 11.3).
-    const sb = initDb(sandbox({ INGEST_MAIL_DEBUG: "1" }));
+    const sb = initDb(sandbox());
     const d = db(sb);
     d.exec("DROP TABLE staged_mails");
     d.close();
     const viaLauncher = exec(join(root, "bin", "ingest-mail.js"), ["list"], sb.env);
     const plain = exec(bundle, ["list"], sb.env);
     expect(viaLauncher.code).toBe(70);
-    expect(viaLauncher.stderr).toMatch(/dist\/bundle\/ingest-mail\.cjs:\d+:\d+/);
+    expect(viaLauncher.stderr).toMatch(/no such table: staged_mails/);
     expect(viaLauncher).toEqual(plain);
+    // The bundle is minified: its source map gives each frame's TypeScript file and line, as Node
+    // itself gives them to the bundle required with --enable-source-maps.
+    const env = { ...sb.env, INGEST_MAIL_DEBUG: "1" };
+    const debug = exec(join(root, "bin", "ingest-mail.js"), ["list"], env);
+    expect(debug.code).toBe(70);
+    expect(debug.stderr).toMatch(/\bsrc\/[\w/.-]+\.ts:\d+:\d+/);
+    expect(debug.stderr).not.toMatch(/ingest-mail\.cjs:\d+/);
+    expect(debug).toEqual(exec(bundle, ["list"], env, undefined, ["--enable-source-maps"]));
   });
 });
 

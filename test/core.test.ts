@@ -123,6 +123,10 @@ describe("§1 staging", () => {
     const staged = rows(d, "SELECT status, error FROM staged_mails WHERE id = ?", out.stagedId)[0];
     expect(staged.status).toBe("error");
     expect(staged.error).toContain("simulated storage fault");
+    // Its first stack frame names the source file and line it came from, not a place in the
+    // minified bundle (src/pipeline/source-frames.ts).
+    expect(staged.error).toMatch(/ at .*\b(src|node_modules)\/[^\s()]+\.[cm]?[jt]s:\d+:\d+\)?$/);
+    expect(staged.error).not.toMatch(/\.cjs:\d+/);
     // Nothing of the failed workflow was half-written: no new identification use, no issue, no action.
     expect(count(d, "issues")).toBe(1);
     expect(count(d, "actions")).toBe(1);
