@@ -7,7 +7,7 @@ import { closeSync, constants, openSync, readdirSync, readFileSync, writeFileSyn
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bin, mail4k, mainModule, median, ms, pairedRatio, percentile, root, tempDir, timeSpawn } from "./measure.js";
+import { bin, mail4k, mainModule, median, ms, onStdinFile, pairedRatio, percentile, root, tempDir, timeSpawn } from "./measure.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 
@@ -114,17 +114,6 @@ function instructions(env: NodeJS.ProcessEnv, dir: string): void {
 }
 
 /** Runs `run` with the mail in a file, opened for it as stdin. */
-function onStdinFile<T>(dir: string, mail: Buffer | string, run: (stdin: number) => T): T {
-  const file = join(dir, "stdin.eml");
-  writeFileSync(file, mail);
-  const fd = openSync(file, "r");
-  try {
-    return run(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The modules the ingest path loads, in the order it loads them, resolved the way our ESM code
  * resolves them (mailparser's ESM build and its own nested copies, not the CommonJS entries), and
  * for comparison some it no longer loads (marked "not on the ingest path"). */

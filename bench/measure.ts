@@ -1,7 +1,7 @@
 // Shared by the benchmarks: where things are, statistics, generated mail. Plain lines out, no
 // assertions (issue 5: numbers in `npm run bench`, not timed tests).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -88,5 +88,17 @@ export function mainModule(url: string, run: () => Promise<void>): void {
       console.error(e);
       process.exit(1);
     });
+  }
+}
+
+/** Runs `run` with `mail` in a file opened as its stdin (what an MTA gives: a file or a pipe, not a socket). */
+export function onStdinFile<T>(dir: string, mail: Buffer | string, run: (stdin: number) => T): T {
+  const file = join(dir, "stdin.eml");
+  writeFileSync(file, mail);
+  const fd = openSync(file, "r");
+  try {
+    return run(fd);
+  } finally {
+    closeSync(fd);
   }
 }
