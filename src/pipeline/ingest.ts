@@ -346,7 +346,7 @@ async function keepAttachment(db: Db, a: ParsedAttachment): Promise<string> {
  * the text, keeping what was parsed; the raw bytes stay for a resubmit. */
 async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, steps: TraceStep[], parsed: ParsedMail | undefined): Promise<Outcome> {
   const at = deps.now().toISOString();
-  const text = e.stack ? sourceFrame(e.stack.split("\n").slice(0, 2).join(" ")) : String(e);
+  const text = e.stack?.split("\n").slice(0, 2).map(sourceFrame).join(" ") ?? String(e);
   const trace: TraceStep[] = [...steps, { step: "error", decision: "error", reason: e.message ?? String(e) }];
   let row: StagedMail | undefined;
   try {

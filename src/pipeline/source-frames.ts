@@ -3,9 +3,15 @@
 // its first frame (domain.md §1.5), for whoever fixes the cause: such a frame is given as the
 // TypeScript source and line it came from, read from the bundle's source map (NAME.cjs.map), and
 // left as it is when there is no map. Only a failing mail pays for reading the map (~50 ms).
+// An error's message may carry text from the mail: only V8's frame lines are read, only a location
+// in the folder of this very bundle is looked up, and nothing here is more than linear in the text.
 import { existsSync, readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
+import { dirname, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 
+/** The folder of the running bundle (dist/bundle/); elsewhere (tsc's output, tests) no frame is a bundle's. */
+const bundleDir = `${dirname(fileURLToPath(import.meta.url))}${sep}`;
 const maps = new Map<string, SourceMap | null>();
 
 function mapOf(file: string): SourceMap | null {
@@ -21,13 +27,19 @@ function mapOf(file: string): SourceMap | null {
   return m;
 }
 
-/** A frame's `file:line:column`, as its source's `path:line:column` where the file has a source map. */
-export function sourceFrame(text: string): string {
-  return text.replace(/([^\s()]+\.cjs):(\d+):(\d+)/g, (whole, file: string, line: string, column: string) => {
-    const entry = mapOf(file)?.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
-    if (!entry?.originalSource || entry.originalLine === undefined || entry.originalColumn === undefined) return whole;
-    // esbuild names sources relative to the map ("../../src/pipeline/ingest.ts"): from the project's root.
-    const source = entry.originalSource.replace(/^(\.\.\/)+/, "");
-    return `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
-  });
+/** One line of a stack: a frame in one of our bundles as `src/…ts:line:column`; any other line as it is. */
+export function sourceFrame(line: string): string {
+  if (!line.startsWith("    at ")) return line;
+  const closed = line.endsWith(")");
+  const from = closed ? line.lastIndexOf("(") + 1 : "    at ".length;
+  const location = line.slice(from, closed ? -1 : undefined);
+  const col = location.lastIndexOf(":");
+  const row = location.lastIndexOf(":", col - 1);
+  const file = location.slice(0, row);
+  if (row < 0 || !file.startsWith(bundleDir) || !file.endsWith(".cjs")) return line;
+  const entry = mapOf(file)?.findEntry(Number(location.slice(row + 1, col)) - 1, Number(location.slice(col + 1)) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+  if (!entry?.originalSource || entry.originalLine === undefined || entry.originalColumn === undefined) return line;
+  // esbuild names sources relative to the map ("../../src/pipeline/ingest.ts"): from the project's root.
+  const source = entry.originalSource.replace(/^(\.\.\/)+/, "");
+  return `${line.slice(0, from)}${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}${closed ? ")" : ""}`;
 }
