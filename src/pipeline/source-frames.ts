@@ -36,7 +36,8 @@ export function sourceFrame(line: string): string {
   const col = location.lastIndexOf(":");
   const row = location.lastIndexOf(":", col - 1);
   const file = location.slice(0, row);
-  if (row < 0 || !file.startsWith(bundleDir) || !file.endsWith(".cjs")) return line;
+  // A frame of a file in the bundle's own folder, not one a crafted line reaches with "..".
+  if (row < 0 || `${dirname(file)}${sep}` !== bundleDir || !file.endsWith(".cjs")) return line;
   const entry = mapOf(file)?.findEntry(Number(location.slice(row + 1, col)) - 1, Number(location.slice(col + 1)) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
   if (!entry?.originalSource || entry.originalLine === undefined || entry.originalColumn === undefined) return line;
   // esbuild names sources relative to the map ("../../src/pipeline/ingest.ts"): from the project's root.

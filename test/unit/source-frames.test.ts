@@ -3,9 +3,10 @@
 // outside a bundle, every line is left as it is, whatever it claims.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sourceFrame } from "../../src/pipeline/source-frames.js";
+import { root } from "../helpers/cli.js";
 
 describe("sourceFrame leaves alone what is not a frame of our bundle", () => {
   it.each([
@@ -26,6 +27,21 @@ it("does not read a source map outside the bundle's folder, however the frame na
     // A valid map: line 1, column 1 of x.cjs comes from secret.ts line 1.
     writeFileSync(join(dir, "x.cjs.map"), JSON.stringify({ version: 3, sources: ["secret.ts"], names: [], mappings: "AAAA" }));
     const line = `    at f (${join(dir, "x.cjs")}:1:1)`;
+    expect(sourceFrame(line)).toBe(line);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it("does not follow \"..\" out of the bundle's folder", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ingest-mail-frames-"));
+  try {
+    writeFileSync(join(dir, "x.cjs.map"), JSON.stringify({ version: 3, sources: ["secret.ts"], names: [], mappings: "AAAA" }));
+    // Outside a bundle the module's own folder stands in for dist/bundle/: a path that starts there
+    // and climbs out with "..".
+    const here = join(root, "src", "pipeline");
+    const line = `    at f (${here}/${relative(here, join(dir, "x.cjs"))}:1:1)`;
+    expect(line).toContain("/../");
     expect(sourceFrame(line)).toBe(line);
   } finally {
     rmSync(dir, { recursive: true, force: true });
