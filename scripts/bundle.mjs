@@ -97,6 +97,12 @@ class DecisionTree {`,
     ],
   },
   {
+    // pg loads dns for one lookup that only its native client's connection string makes: loading it
+    // (and c-ares' set-up) was ~1 ms of every cold ingest on PostgreSQL (issue 11, profiled).
+    file: /pg\/lib\/connection-parameters\.js$/,
+    edits: [[/const dns = require\('dns'\)\n/, "let dnsModule\nconst dns = { lookup: (...a) => (dnsModule ??= require('dns')).lookup(...a) }\n"]],
+  },
+  {
     // Every address header is also rendered as HTML (with `he`), which nothing here reads.
     file: /mailparser\/dist\/esm\/mail-parser\.js$/,
     edits: [

@@ -232,4 +232,24 @@ describe.skipIf(!findPostgresBin() || postgresUnavailable())("the PostgreSQL eng
       rmSync(pkg.dir, { recursive: true, force: true });
     }
   });
+
+  it("loads neither dns nor tls for a delivery over the unix socket (pg's dns is deferred by the bundle)", async () => {
+    const name = `cold_modules_${process.pid}`;
+    const url = await server.createDatabase(name);
+    const sb = sandbox({ INGEST_MAIL_DB: server.socketUrl?.(name) ?? url });
+    expect(exec(join(root, "bin", "ingest-mail.js"), [], sb.env, readFixture("new-mail-to-default-route.eml")).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), "ingest-mail-hook-"));
+    try {
+      const hook = join(dir, "hook.cjs");
+      writeFileSync(hook, requireLog);
+      const log = join(dir, "required.txt");
+      const r = exec(join(root, "bin", "ingest-mail.js"), ["--json"], { ...sb.env, REQUIRE_LOG: log }, readFixture("new-mail-opens-issue.eml"), ["-r", hook]);
+      expect(r.code, r.stderr).toBe(0);
+      const modules = readFileSync(log, "utf8").split("\n");
+      expect(modules).toContain("net");
+      expect(modules.filter((m) => /^(node:)?(dns|tls)$/.test(m))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
