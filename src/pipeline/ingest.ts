@@ -278,7 +278,6 @@ export async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage 
   return parseMail(stored.raw ?? (stored.rawPath ? openStored(deps.db, stored.rawPath) : rawStream({ buffer: null, path: null })), deps.paths.attachmentsDir, limits);
 }
 
-
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
 
 /**

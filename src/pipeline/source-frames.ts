@@ -5,20 +5,21 @@
 // left as it is when there is no map. Only a failing mail pays for reading the map (~50 ms).
 // An error's message may carry text from the mail: only V8's frame lines are read, only a location
 // in the folder of this very bundle is looked up, and nothing here is more than linear in the text.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { dirname, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The folder of the running bundle (dist/bundle/); elsewhere (tsc's output, tests) no frame is a bundle's. */
-const bundleDir = `${dirname(fileURLToPath(import.meta.url))}${sep}`;
+/** The folder of the running bundle (dist/bundle/); elsewhere (tsc's output, tests) no frame is a
+ * bundle's. Found on the first failing mail, not at every start. */
+let bundleDir: string | undefined;
 const maps = new Map<string, SourceMap | null>();
 
 function mapOf(file: string): SourceMap | null {
   let m = maps.get(file);
   if (m === undefined) {
     try {
-      m = existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")) as ConstructorParameters<typeof SourceMap>[0]) : null;
+      m = new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")) as ConstructorParameters<typeof SourceMap>[0]);
     } catch {
       m = null;
     }
@@ -37,6 +38,7 @@ export function sourceFrame(line: string): string {
   const row = location.lastIndexOf(":", col - 1);
   const file = location.slice(0, row);
   // A frame of a file in the bundle's own folder, not one a crafted line reaches with "..".
+  bundleDir ??= `${dirname(fileURLToPath(import.meta.url))}${sep}`;
   if (row < 0 || `${dirname(file)}${sep}` !== bundleDir || !file.endsWith(".cjs")) return line;
   const entry = mapOf(file)?.findEntry(Number(location.slice(row + 1, col)) - 1, Number(location.slice(col + 1)) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
   if (!entry?.originalSource || entry.originalLine === undefined || entry.originalColumn === undefined) return line;
