@@ -77,7 +77,21 @@ export default defineConfig({
           ]
         : []),
       // vitest refuses two worker counts in one group: this one runs as a group of its own, last.
-      { extends: true, test: { name: "machine", include: oneAtATime, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+      // vitest 3.2 keeps one fork pool for the whole run, sized by the root maxWorkers (2 here): a
+      // project's own maxWorkers only passes that check. singleFork is what runs these files one
+      // after another, in one fork; test/helpers/one-at-a-time.ts fails a file that starts while
+      // another one runs.
+      {
+        extends: true,
+        test: {
+          name: "machine",
+          include: oneAtATime,
+          maxWorkers: 1,
+          poolOptions: { forks: { singleFork: true } },
+          setupFiles: ["test/helpers/one-at-a-time.ts"],
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -205,5 +205,5 @@ describe("Postfix lmtp transport → ingest-mail serve (real Postfix on 127.0.0.
     expect(originals).toHaveLength(N);
     expect(originals.every((o) => o.n === 1)).toBe(true);
     expect(read("SELECT count(*) AS n FROM staged_mails WHERE message_id LIKE '<load-%' AND status NOT IN ('complete', 'duplicate')")[0].n).toBe(0);
-  });
+  }, 360_000); // longer than its waits together, so that a stall names the wait it stalled in
 });

@@ -1,0 +1,55 @@
+// The machine project's files (real Postfix, Dovecot, apt-get, systemd units) share one machine:
+// each rewrites /etc/postfix, restarts Postfix and empties its queue (`postsuper -d ALL`). Two of
+// them at once lose each other's mail: the LMTP kill -9 test lost five queued mails to the pipe
+// test's set-up and timed out, one run in four. vitest 3.2 does not apply a project's own
+// maxWorkers to its fork pool (vitest.config.ts says how the project is kept to one fork); this
+// setup file makes a second file that starts while another runs fail at once, naming both,
+// instead of failing later and elsewhere.
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
+
+const marker = join(tmpdir(), "ingest-mail-machine-test.running");
+
+/** The file holding the marker now, or null when none does (a dead process's marker is stale). */
+function holder(): string | null {
+  let text: string;
+  try {
+    text = readFileSync(marker, "utf8");
+  } catch {
+    return null;
+  }
+  const [pid, ...file] = text.split(" ");
+  try {
+    process.kill(Number(pid), 0);
+  } catch {
+    return null;
+  }
+  return file.join(" ");
+}
+
+let mine = false;
+
+beforeAll(() => {
+  const me = relative(process.cwd(), expect.getState().testPath ?? "?");
+  for (;;) {
+    try {
+      const fd = openSync(marker, "wx"); // O_EXCL: one holder at a time
+      writeSync(fd, `${process.pid} ${me}`);
+      closeSync(fd);
+      mine = true;
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const other = holder();
+    if (other !== null) throw new Error(`${me} started while ${other} is running: the machine project must run one file at a time (vitest.config.ts, poolOptions.forks.singleFork)`);
+    rmSync(marker, { force: true }); // stale: its process has gone
+  }
+});
+
+afterAll(() => {
+  if (mine) rmSync(marker, { force: true });
+  mine = false;
+});
