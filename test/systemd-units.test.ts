@@ -57,7 +57,7 @@ describe("examples/systemd", () => {
       if (!skip) tmp = copies();
     }, 600_000);
 
-    it.each(units)("%s verifies with no warning", (unit, ctx) => {
+    it.for(units)("%s verifies with no warning", (unit, ctx) => {
       if (skip) {
         console.warn(`[systemd units] skipped: ${skip}`);
         return ctx.skip();

@@ -66,12 +66,13 @@ async function startDaemon(): Promise<void> {
   if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${out}`);
 }
 
-let smtp: ReturnType<typeof createTransport> | null = null;
+const newSmtp = () => createTransport({ host: "127.0.0.1", port: SMTP_PORT, secure: false, ignoreTLS: true, name: "client.test", pool: true, maxConnections: 8, maxMessages: Infinity });
+let smtp: ReturnType<typeof newSmtp> | null = null;
 function send(to: string[], from: string, headers: Record<string, string>, body: string) {
   const raw = `${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}`)
     .join("\r\n")}\r\n\r\n${body}`;
-  smtp ??= createTransport({ host: "127.0.0.1", port: SMTP_PORT, secure: false, ignoreTLS: true, name: "client.test", pool: true, maxConnections: 8, maxMessages: Infinity });
+  smtp ??= newSmtp();
   return smtp.sendMail({ envelope: { from, to }, raw });
 }
 
