@@ -57,10 +57,16 @@ export class ImapMailbox implements Mailbox {
       this.abort();
       throw classify(e, `${o.host}:${o.port}`, o.user);
     }
-    await this.guard(async () => {
-      if (o.moveTo && !(await client.list()).some((m) => m.path === o.moveTo)) await client.mailboxCreate(o.moveTo);
-      this.lock = await client.getMailboxLock(o.mailbox);
-    });
+    try {
+      await this.guard(async () => {
+        if (o.moveTo && !(await client.list()).some((m) => m.path === o.moveTo)) await client.mailboxCreate(o.moveTo);
+        this.lock = await client.getMailboxLock(o.mailbox);
+      });
+    } catch (e) {
+      // Logged in, but the mailbox cannot be opened (missing, in use): the session ends here.
+      this.abort();
+      throw e;
+    }
   }
 
   pending(): Promise<MailboxMessage[]> {

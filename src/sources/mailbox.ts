@@ -30,7 +30,7 @@ export interface Mailbox {
   readonly protocol: "imap" | "pop3";
   /** Where, for logs: user@host:port/mailbox. */
   readonly where: string;
-  /** Connects and logs in. */
+  /** Connects and logs in. When it fails, no connection stays open (the server may count them). */
   open(): Promise<void>;
   /** Messages waiting to be ingested, oldest first. */
   pending(): Promise<MailboxMessage[]>;
@@ -67,7 +67,15 @@ export async function pollOnce(deps: Deps, mailbox: Mailbox, opts: CycleOptions)
   const now = opts.now ?? (() => performance.now());
   const started = now();
   const result: CycleResult = { fetched: 0, counts: {}, stopped: false, ms: 0 };
-  await mailbox.open();
+  try {
+    await mailbox.open();
+  } catch (e) {
+    // open() leaves nothing open itself; this holds for any strategy. A refused or locked login
+    // ([IN-USE]) in --interval mode would otherwise hold one more connection each cycle until the
+    // socket timed out.
+    mailbox.abort();
+    throw e;
+  }
   try {
     for (const m of await mailbox.pending()) {
       if (opts.shouldStop()) {

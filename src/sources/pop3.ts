@@ -30,11 +30,16 @@ export class Pop3Mailbox implements Mailbox {
 
   async open(): Promise<void> {
     const client = (this.client = await wrap(() => Pop3Client.connect(this.opts)));
-    if (!this.opts.tls && !(await wrap(() => client.stls())) && !this.opts.insecurePlaintext) {
+    try {
+      if (!this.opts.tls && !(await wrap(() => client.stls())) && !this.opts.insecurePlaintext) {
+        throw new MailboxError(`${this.opts.host}:${this.opts.port} offers no STLS: the password would go in clear (use --tls, or --insecure-plaintext to allow it)`, "refused");
+      }
+      await wrap(() => client.login(this.opts.user, this.opts.password));
+    } catch (e) {
+      // A refused or locked login ([IN-USE]) drops the connection now, not at the socket's timeout.
       this.abort();
-      throw new MailboxError(`${this.opts.host}:${this.opts.port} offers no STLS: the password would go in clear (use --tls, or --insecure-plaintext to allow it)`, "refused");
+      throw e;
     }
-    await wrap(() => client.login(this.opts.user, this.opts.password));
   }
 
   async pending(): Promise<MailboxMessage[]> {

@@ -15,13 +15,27 @@ import { bin, db, rows, runAsync, sandbox } from "../helpers/cli.js";
 
 let server: Server | null = null;
 const seen: string[] = [];
+/** The server's connections not yet closed. */
+let connections = 0;
+
+/** Resolves once the client has left no connection open; fails after `ms`. */
+async function noConnectionsWithin(ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (connections > 0) {
+    if (Date.now() > until) throw new Error(`${connections} connection(s) still open after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 type Handler = (line: string, io: { write: (s: string | Buffer) => void; end: (s: string) => void; upgrade: () => void }) => void;
 
 /** A line-based server; `upgrade()` turns the connection into TLS (STLS / STARTTLS). */
 async function serve(handler: Handler, greeting: string, tls?: { key: Buffer; cert: Buffer }): Promise<number> {
   seen.length = 0;
+  connections = 0;
   server = createServer((raw: Socket) => {
+    connections += 1;
+    raw.on("close", () => (connections -= 1));
     let sock: Socket = raw;
     let buf = "";
     const onData = (d: Buffer) => {
@@ -168,10 +182,29 @@ describe("transient server replies are retried, never exit 78", () => {
     const port = await serve(locked(() => reply), "+OK ready\r\n");
     const open = () => new Pop3Mailbox({ host: "127.0.0.1", port, user: "u", password: "p", insecurePlaintext: true }).open();
     await expect(open()).rejects.toMatchObject({ kind: "unreachable", message: "login refused for u: [IN-USE] Mailbox locked by another session" });
+    // A failed login leaves no connection behind (it stayed until the 30 s socket timeout, one
+    // more each cycle of --interval).
+    await noConnectionsWithin(2000);
     reply = "-ERR [SYS/TEMP] try later\r\n";
     await expect(open()).rejects.toMatchObject({ kind: "unreachable" });
+    await noConnectionsWithin(2000);
     reply = "-ERR [AUTH] bad password\r\n";
     await expect(open()).rejects.toMatchObject({ kind: "refused" });
+    await noConnectionsWithin(2000);
+  });
+
+  it("IMAP: logged in but the mailbox cannot be selected: the session is dropped, not left open", async () => {
+    const port = await serve((line, io) => {
+      const [tag, cmd] = line.split(" ");
+      if (/^CAPABILITY$/i.test(cmd)) io.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+      else if (/^SELECT$/i.test(cmd)) io.write(`${tag} NO [NONEXISTENT] no such mailbox\r\n`);
+      else if (/^LOGOUT$/i.test(cmd)) io.end(`* BYE\r\n${tag} OK bye\r\n`);
+      else io.write(`${tag} OK\r\n`);
+    }, "* OK [CAPABILITY IMAP4rev1] ready\r\n");
+    const box = new ImapMailbox({ host: "127.0.0.1", port, user: "u", password: "p", mailbox: "Support", insecurePlaintext: true, timeoutMs: 5000 });
+    await expect(box.open()).rejects.toMatchObject({ name: "MailboxError" });
+    expect(seen.some((l) => /^\S+ SELECT/i.test(l))).toBe(true);
+    await noConnectionsWithin(2000);
   });
 
   it("through the binary: --once exits 75 on [IN-USE]; --interval keeps polling until SIGTERM", async () => {

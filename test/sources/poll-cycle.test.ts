@@ -13,12 +13,15 @@ class MemoryMailbox implements Mailbox {
   readonly protocol = "imap" as const;
   readonly where = "test@memory";
   events: string[] = [];
+  /** What open() throws, after it has "connected". */
+  failOpen: MailboxError | null = null;
   constructor(
     public messages: Map<number, Buffer>,
     private readonly failFetchAt: number | null = null,
   ) {}
   async open() {
     this.events.push("open");
+    if (this.failOpen) throw this.failOpen;
   }
   async pending(): Promise<MailboxMessage[]> {
     return [...this.messages.keys()].sort((a, b) => a - b).map((id) => ({ id, label: String(id) }));
@@ -99,6 +102,14 @@ describe("pollOnce", () => {
     const mb = new MemoryMailbox(box(1, 2), 2);
     await expect(pollOnce(deps, mb, { source: "imap", shouldStop: () => false })).rejects.toBeInstanceOf(MailboxError);
     expect(mb.events).toEqual(["open", "fetch 1", "done 1", "abort"]);
+  });
+
+  it("a failed open (a locked or refused login) drops the connection and is passed on", async () => {
+    const { deps } = await setup();
+    const mb = new MemoryMailbox(box(1));
+    mb.failOpen = new MailboxError("login refused for u: [IN-USE] locked", "unreachable");
+    await expect(pollOnce(deps, mb, { source: "pop3", shouldStop: () => false })).rejects.toBe(mb.failOpen);
+    expect(mb.events).toEqual(["open", "abort"]);
   });
 
   it("a stop request is honoured between messages", async () => {
