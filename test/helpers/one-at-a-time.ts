@@ -1,7 +1,7 @@
 // The machine project's files (real Postfix, Dovecot, apt-get, systemd units) share one machine:
 // each rewrites /etc/postfix, restarts Postfix and empties its queue (`postsuper -d ALL`). Two of
 // them at once lose each other's mail: the LMTP kill -9 test lost five queued mails to the pipe
-// test's set-up and timed out, one run in four. vitest 3.2 does not apply a project's own
+// test's set-up and timed out, in two runs of eleven. vitest 3.2 does not apply a project's own
 // maxWorkers to its fork pool (vitest.config.ts says how the project is kept to one fork); this
 // setup file makes a second file that starts while another runs fail at once, naming both,
 // instead of failing later and elsewhere.
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 
 const marker = join(tmpdir(), "ingest-mail-machine-test.running");
 
-/** The file holding the marker now, or null when none does (a dead process's marker is stale). */
+/** The file holding the marker now, or null when none does (a marker whose process has gone is stale). */
 function holder(): string | null {
   let text: string;
   try {
@@ -56,7 +56,7 @@ beforeAll(() => {
     }
     const other = holder();
     if (other !== null) throw new Error(`${me} started while ${other} is running: the machine project must run one file at a time (vitest.config.ts, poolOptions.forks.singleFork)`);
-    rmSync(marker, { force: true }); // stale: its process has gone
+    rmSync(marker, { force: true }); // stale: its process has gone, or its pid is another program's
   }
 });
 
