@@ -1,6 +1,7 @@
 // The PostgreSQL engine against a real server (issue 11.7): how it connects (unix socket, libpq's
 // environment variables), what it refuses, what it reports, and its faults: a stopped server, a
 // killed connection, a lock or a pool that does not free up — a StorageFault (75), never a hang.
+import { connect, createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, DatabaseRefusedError, NotFoundError, StorageFault } from "../../src/errors.js";
 import type { Store } from "../../src/store/store.js";
@@ -8,7 +9,7 @@ import { deferred, waitForHeldLock } from "../helpers/lock-wait.js";
 import { postgresUnavailable, startPostgres, testServer, withClient, type TestServer } from "../helpers/postgres.js";
 
 const unavailable = postgresUnavailable();
-const { openPostgresStore, UniqueViolation } = await import("../../src/store/postgres/engine.js");
+const { connectFloorMs, openPostgresStore, UniqueViolation } = await import("../../src/store/postgres/engine.js");
 const open = (url: string, opts: { busyTimeoutMs?: number; readonly?: boolean; poolSize?: number } = {}) => openPostgresStore(url, { busyTimeoutMs: 5000, ...opts });
 
 /** A plain client for what the test itself does to the database. */
@@ -156,7 +157,7 @@ describe.skipIf(unavailable)("PostgreSQL engine on a server", () => {
     await s.close();
   });
 
-  it("no free connection within busyTimeoutMs is a StorageFault", async () => {
+  it("no free connection within busyTimeoutMs (at least connectFloorMs) is a StorageFault", async () => {
     const s = await open(url, { busyTimeoutMs: 300, poolSize: 1 });
     const release = deferred();
     const held = deferred();
@@ -165,12 +166,44 @@ describe.skipIf(unavailable)("PostgreSQL engine on a server", () => {
       await release.promise;
     });
     await held.promise;
+    const started = Date.now();
     const e = await s.get(`SELECT 1`).catch((x: unknown) => x);
+    const waited = Date.now() - started;
     release.resolve();
     await a;
     expect(e).toBeInstanceOf(StorageFault);
     expect((e as Error).message).toMatch(/timeout acquiring a connection/);
+    expect(waited).toBeGreaterThanOrEqual(connectFloorMs - 100); // the floor, not the 300 ms
     await s.close();
+  });
+
+  it("a server slower to connect than a short busyTimeoutMs is still reached (the connect floor)", async () => {
+    // A relay that holds each new connection 400 ms before it passes it on: a loaded server
+    // starting a backend. busyTimeoutMs 100 is a budget for locks, not for this.
+    const target = new URL(url);
+    const relay = createServer((c) => {
+      c.pause();
+      c.on("error", () => {});
+      setTimeout(() => {
+        const up = connect(Number(target.port), target.hostname, () => {
+          c.pipe(up);
+          up.pipe(c);
+        });
+        up.on("error", () => c.destroy());
+        c.on("close", () => up.destroy());
+      }, 400);
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const via = new URL(url);
+    via.hostname = "127.0.0.1";
+    via.port = String((relay.address() as AddressInfo).port);
+    try {
+      const s = await open(via.toString(), { busyTimeoutMs: 100 });
+      expect(await s.get(`SELECT 1 AS "one"`)).toEqual({ one: 1 });
+      await s.close();
+    } finally {
+      relay.close();
+    }
   });
 
   it("a connection the server ends inside a transaction is a StorageFault; the next one works", async () => {

@@ -21,7 +21,8 @@ export { UniqueViolation } from "./faults.js";
 export interface PostgresOpenOptions {
   /**
    * How long to wait for a lock or a connection (config busyTimeoutMs, SQLite's busy timeout):
-   * lock_timeout and the pool's connect timeout. Statements get 4× that (at least a minute).
+   * lock_timeout, and the pool's connect timeout (at least connectFloorMs). Statements get 4× that
+   * (at least a minute).
    */
   busyTimeoutMs: number;
   /** Every transaction READ ONLY (default_transaction_read_only); no migrations on open. */
@@ -93,6 +94,14 @@ function sessionSettings(opts: PostgresOpenOptions): Record<string, string | num
 
 const statementTimeoutMs = (opts: PostgresOpenOptions) => Math.max(4 * opts.busyTimeoutMs, 60_000);
 
+/**
+ * Connecting (a new server backend, its authentication) or waiting for a free pooled connection
+ * takes busyTimeoutMs, but at least this long: a short busyTimeoutMs is a budget for waiting on
+ * another writer's lock, and a loaded server took longer than 100 ms to start a backend (exit 75
+ * on a mail nobody else was writing).
+ */
+export const connectFloorMs = 5_000;
+
 /** PgBouncer's answer to a startup parameter it does not pass on (08P01, protocol violation). */
 function refusedStartup(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown };
@@ -105,7 +114,7 @@ function newPool(url: string, opts: PostgresOpenOptions, settings: Record<string
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: opts.busyTimeoutMs,
+    connectionTimeoutMillis: Math.max(opts.busyTimeoutMs, connectFloorMs),
     ...timeouts,
     // A server that stopped answering: given up on our side after the statement timeout and the busy timeout.
     query_timeout: statementTimeoutMs(opts) + opts.busyTimeoutMs,
