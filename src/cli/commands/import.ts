@@ -120,7 +120,12 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
           prepared.catch(() => {}); // handled in order, by stageOne
           queue.push({ label: msg.label, bytes: msg.bytes, prepared });
           queuedBytes += msg.bytes;
-          while (queue.length >= ahead || queuedBytes > AHEAD_BYTES) yield oldest();
+          if (queue.length >= ahead || queuedBytes > AHEAD_BYTES) {
+            // Drained to half before reading ahead again, so the requests reach the workers in
+            // batches (one postMessage, one wake-up of a worker and one reply per batch) instead of
+            // one for every message taken.
+            while (queue.length > ahead / 2 || queuedBytes > AHEAD_BYTES / 2) yield oldest();
+          }
         }
       } catch (e) {
         // The source itself could not be read (permissions, not an mbox): the others go on.
