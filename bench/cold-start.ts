@@ -3,7 +3,7 @@
 // the time goes: each heavy module imported alone in a fresh process, and a CPU profile of one real
 // ingest attributed to packages.
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -113,7 +113,6 @@ function instructions(env: NodeJS.ProcessEnv, dir: string): void {
   for (const [name, xs] of rows) console.log(`  ${name.padEnd(40)} ${(median(xs) / 1e6).toFixed(1).padStart(7)} M  ×${(median(xs) / base).toFixed(2)}  (runs ${xs.map((x) => (x / 1e6).toFixed(1)).join(", ")})`);
 }
 
-/** Runs `run` with the mail in a file, opened for it as stdin. */
 /** The modules the ingest path loads, in the order it loads them, resolved the way our ESM code
  * resolves them (mailparser's ESM build and its own nested copies, not the CommonJS entries), and
  * for comparison some it no longer loads (marked "not on the ingest path"). */

@@ -14,12 +14,8 @@ const marker = join(tmpdir(), "ingest-mail-machine-test.running");
 
 /** The file holding the marker now, or null when none does (a marker whose process has gone is stale). */
 function holder(): string | null {
-  let text: string;
-  try {
-    text = readFileSync(marker, "utf8");
-  } catch {
-    return null;
-  }
+  const text = readIf(marker);
+  if (text === null) return null;
   const [pid, ...file] = text.split(" ");
   try {
     process.kill(Number(pid), 0);
