@@ -26,7 +26,7 @@ import { MAX_ADDRESS, senderMailbox, withoutNul } from "./field-limits.js";
 import { readAhead, type ReadAhead } from "./read-ahead.js";
 import { recordMail } from "./record.js";
 import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
-import { discardUnstaged, releaseStaged, stageRaw, type Envelope, type StageResult } from "./stage.js";
+import { discardUnstaged, releaseStaged, stageAhead, stageRaw, type Envelope, type StageResult } from "./stage.js";
 import { floodFields, floodReason, screen, trustOf } from "./trust.js";
 
 export interface IngestOptions {
@@ -39,6 +39,11 @@ export interface IngestOptions {
   onTempFile?: (path: string | null) => void;
   /** deps.db is a unit of the caller's that a staging failure fails whole (import): see stageRaw. */
   stageInCallerUnit?: boolean;
+  /**
+   * With stageInCallerUnit: the reads of this mail's processing, sent early (read-ahead.ts
+   * readEarly) and still holding; when they found its dedup key free, it is staged without waiting.
+   */
+  ahead?: ReadAhead;
 }
 
 /** read → stage (commit) → process. Throws only when the mail could not be staged. */
@@ -110,8 +115,11 @@ export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope,
   // Staged in the caller's unit (import), the record is processed in the same transaction, where
   // no other process can see it: as its insert returned it, not read back (stagedForCommit), and
   // with the reads its processing makes sent along with the staging (read-ahead.ts).
-  const ahead = opts.stageInCallerUnit && opts.parsed ? await readAhead(deps.db, opts.parsed) : undefined;
-  const staged = await stageRaw(deps, { raw, envelope, source: opts.source }, opts.durable !== false, opts.stageInCallerUnit === true);
+  const early = opts.stageInCallerUnit && opts.parsed ? opts.ahead : undefined;
+  const ahead = early ?? (opts.stageInCallerUnit && opts.parsed ? await readAhead(deps.db, opts.parsed) : undefined);
+  const input = { raw, envelope, source: opts.source };
+  const free = early?.dedupTaken && !raw.path && !(await early.dedupTaken);
+  const staged = free ? await stageAhead(deps, input) : await stageRaw(deps, input, opts.durable !== false, opts.stageInCallerUnit === true);
   try {
     opts.onStaged?.(staged.stagedId);
     return await afterStaging(deps, staged, { ...opts, raw, ...(ahead && staged.kind === "staged" ? { inserted: { row: staged.row, ahead } } : {}) });

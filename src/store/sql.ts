@@ -4,7 +4,7 @@
 // reaches this file as plain metadata (tables.generated.ts, made from schema.ts by
 // scripts/gen-tables.mjs): loading drizzle-orm cost every cold start ~15 ms (issue 5).
 import type { Table } from "drizzle-orm";
-import type { Db } from "./store.js";
+import type { Db, DeferOptions } from "./store.js";
 
 /** What the SQL layer knows of a table: generated from its drizzle definition. */
 export interface PlainTable {
@@ -207,17 +207,19 @@ function numberedSql(engine: Db["engine"], t: TableInfo, target: string, cols: s
 
 /**
  * INSERT of a row with an id drawn ahead (Db.nextId), deferred: nobody waits for it, and a failure
- * fails the unit it belongs to (Db.defer). Returns the row as it will be, as insertReturning would:
- * every column is written (the values given, false for other booleans, NULL for the rest), so no
- * default of the database makes the stored row differ from the one returned.
+ * fails the unit it belongs to (Db.defer). Returns the row as it will be, as insertReturning would
+ * (but blobs, which are written): every column is written (the values given, null included, false
+ * for other booleans, NULL for the rest), so no default of the database makes the stored row
+ * differ from the one returned.
  */
-export async function insertAhead<T>(db: Db, table: PlainTable, id: number, values: Record<string, unknown>): Promise<T> {
+export async function insertAhead<T>(db: Db, table: PlainTable, id: number, values: Record<string, unknown>, opts?: DeferOptions): Promise<T> {
   const row: Record<string, unknown> = {};
   const booleans = info(table).booleans;
-  for (const k of Object.keys(table.columns)) if (!table.blobs.includes(k)) row[k] = values[k] ?? (booleans.has(k) ? false : null);
+  for (const k of Object.keys(table.columns)) if (!table.blobs.includes(k)) row[k] = values[k] !== undefined ? values[k] : booleans.has(k) ? false : null;
   row.id = id;
-  const w = insertWrites(table, [row])[0];
-  await db.defer(w.sql, w.params);
+  const blobs = Object.fromEntries(table.blobs.filter((k) => values[k] !== undefined).map((k) => [k, values[k]]));
+  const w = insertWrites(table, [{ ...row, ...blobs }])[0];
+  await db.defer(w.sql, w.params, opts);
   return mapRow<T>(table, row);
 }
 

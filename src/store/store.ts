@@ -90,7 +90,7 @@ export interface Db {
    * statement, the end of its savepoint or the commit fails with its error, and the unit it belongs
    * to is undone as if it had failed here. SQLite, and PostgreSQL outside a transaction: at once.
    */
-  defer(sql: string, params?: readonly unknown[]): Promise<void>;
+  defer(sql: string, params?: readonly unknown[], opts?: DeferOptions): Promise<void>;
   /**
    * Runs fn in a write transaction, committed when fn resolves and rolled back when it throws.
    * Called on a transaction it is a savepoint (import's batch: one mail's work undone alone).
@@ -116,6 +116,23 @@ export interface Db {
    * transactions (a gap in the ids, hence in issue references, for every delivery).
    */
   nextId?(table: string): Promise<number>;
+  /**
+   * Statements sent now, ahead of the unit they serve (import on PostgreSQL: the next mail's reads,
+   * answered while this mail's workflow runs; docs/store.md). What `build` asks of the Db it is
+   * given is sent at once, before anything asked after `early` returns; its answers come when
+   * awaited. A failure of any of them fails the transaction with LateUnitFailure, for the caller
+   * to run it again without reading early. Absent where ids are not drawn ahead (see nextId).
+   */
+  early?<T>(build: (db: Db) => T): T;
+}
+
+export interface DeferOptions {
+  /**
+   * The write rests on an answer read early (Db.early) that a concurrent writer may have made
+   * stale: if it fails, the transaction fails with LateUnitFailure and the caller runs it again,
+   * without reading early, rather than the unit failing alone (PostgreSQL; SQLite runs it at once).
+   */
+  replayOnFailure?: boolean;
 }
 
 /** An open store: a Db with a life. */

@@ -436,6 +436,59 @@ export function engineContract(h: EngineHarness): void {
       });
     });
 
+    // Db.early (import on PostgreSQL: the next mail's reads, answered while this one is processed).
+    describe("reads sent early", () => {
+      const n = (db: Db, k: string) => db.get<{ n: number }>(`SELECT count(*) AS "n" FROM contract_items WHERE k LIKE ?`, [`${k}-%`]).then((r) => Number(r!.n));
+
+      it(`only in a batch transaction, like ids drawn ahead (${h.drawsIdsAhead ? "here" : "not here"})`, async () => {
+        await store.write(async (tx) => expect(tx.early).toBeUndefined());
+        await store.write(async (tx) => void expect(tx.early !== undefined).toBe(h.drawsIdsAhead), { batch: true });
+      });
+
+      if (!h.drawsIdsAhead) return;
+
+      it("are sent at once, after what was asked before them and before what is asked after them", async () => {
+        const k = key("early");
+        await insert(store, `${k}-a`);
+        const seen = await store.write(async (tx) => {
+          // Answered with nothing else waited for: early sends, it does not only hold.
+          const first = await tx.early!((e) => n(e, k));
+          await tx.defer(`INSERT INTO contract_items (k) VALUES (?)`, [`${k}-b`]);
+          const early = tx.early!((e) => n(e, k));
+          await tx.write((sp) => sp.defer(`INSERT INTO contract_items (k) VALUES (?)`, [`${k}-c`]), { unconfirmed: true });
+          return { first, early: await early, after: await n(tx, k) };
+        }, { batch: true });
+        expect(seen).toEqual({ first: 1, early: 2, after: 3 });
+      });
+
+      it("a failure of one fails the transaction with LateUnitFailure, for the caller to run it again", async () => {
+        const e = await store
+          .write(async (tx) => {
+            tx.early!((db) => db.get(`SELECT 1 / (SELECT count(*) FROM contract_items WHERE k = 'no such key') AS "x"`)).catch(() => {});
+            await tx.write((sp) => sp.get(`SELECT 1 AS one`));
+          }, { batch: true })
+          .catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(LateUnitFailure);
+      });
+
+      it("a write on an early answer that another writer made stale (replayOnFailure) fails the transaction with LateUnitFailure, not its unit alone", async () => {
+        const k = key("stale");
+        const e = await store
+          .write(async (tx) => {
+            const free = (await tx.early!((db) => n(db, k))) === 0;
+            await insert(store, k + "-taken"); // another writer, committed meanwhile
+            await tx.write(async (sp) => {
+              if (free) await sp.defer(`INSERT INTO contract_items (k) VALUES (?)`, [`${k}-taken`], { replayOnFailure: true });
+              await sp.get(`SELECT 1 AS one`);
+            });
+          }, { batch: true })
+          .catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(LateUnitFailure);
+        expect(String(((e as LateUnitFailure).cause as Error).message)).toMatch(/duplicate key|unique/i);
+        expect(await count(store, `${k}-taken`)).toBe(1);
+      });
+    });
+
     it("INSERT … ON CONFLICT DO NOTHING RETURNING gives no row for a duplicate (the dedup basis)", async () => {
       const k = key("dedup");
       const sql = `INSERT INTO contract_items (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id`;

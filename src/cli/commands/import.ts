@@ -6,6 +6,7 @@
 import { isStorageFault, LateUnitFailure, TempFailError } from "../../errors.js";
 import { discardPrepared, ingestRaw, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
+import { aheadKeys, readEarly, stillHolds, type AheadKeys, type ReadAhead } from "../../pipeline/read-ahead.js";
 import { expandPaths, messagesOf } from "../../sources/files.js";
 import type { Db } from "../../store/store.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
@@ -22,6 +23,11 @@ export interface ImportSummary {
   cpuSeconds: number;
   /** Worker threads that read and parsed ahead of the main thread (0: all on the main thread). */
   workers: number;
+  /**
+   * Batches rolled back and run again, each mail confirmed, after a failure found once its mail's
+   * unit had ended (PostgreSQL: a mail the database refused, or a key another writer took meanwhile).
+   */
+  batchesRunAgain: number;
 }
 
 // Messages committed together: one commit per message costs more than the message's own work
@@ -64,6 +70,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   const counts: Record<string, number> = {};
   const failed: ImportSummary["failed"] = [];
   let messages = 0;
+  let runAgain = 0;
   let storageDown = false;
   // The import stopped early (a storage fault, a failed commit): read nothing more.
   let stopped = false;
@@ -138,18 +145,31 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   // Stages and processes one message in the batch's transaction, in a savepoint of its own (a
   // message that fails takes back only its own work). Sets storageDown when the store refused.
   let storageError = "";
+  // The next message's reads, sent early (PostgreSQL): they run before the message staged meanwhile
+  // (`after`) writes anything, so they hold for `q` only where that one shares none of their keys.
+  let carried: { q: Queued; tx: Db; ahead: ReadAhead; after: AheadKeys | null } | null = null;
   /**
    * `confirmed`: the next message waits until this one's statements are known to have succeeded.
    * Otherwise (PostgreSQL: one round trip a message fewer) a failure found later is a
    * LateUnitFailure, thrown from here to run the batch again, each message confirmed.
    */
-  const stageOne = async (tx: Db, q: Queued, confirmed: boolean) => {
+  const stageOne = async (tx: Db, q: Queued, confirmed: boolean, next: Queued | null = null) => {
     let prepared: Prepared | undefined;
     attempted.push(q);
     if (!q.again) progress.tick(q.bytes, 1);
     try {
       prepared = await q.prepared;
       const { raw, parsed } = prepared;
+      const mine = parsed ? aheadKeys(raw, parsed) : null;
+      const early = carried?.q === q && carried.tx === tx && mine && stillHolds(mine, carried.after) ? carried.ahead : undefined;
+      carried = null;
+      // The next message's reads go now, outside this message's unit, and are answered while it
+      // is processed: neither the server nor this thread waits for the other (docs/store.md).
+      const upcoming = !confirmed && next ? await next.prepared.catch(() => undefined) : undefined;
+      if (next && upcoming?.parsed && !upcoming.raw.path) {
+        const ahead = readEarly(tx, upcoming.raw, upcoming.parsed);
+        if (ahead) carried = { q: next, tx, ahead, after: mine };
+      }
       const outcome = await tx.write(
         (sp) =>
           ingestRaw({ ...deps, db: sp }, raw, { recipient: null, sender: null }, {
@@ -158,6 +178,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
             // This savepoint is the mail's unit: a staging that fails fails the mail.
             stageInCallerUnit: true,
             parsed,
+            ahead: early,
             sendConfirmations: opts.sendConfirmations ?? false,
             deferOutbound: (send) => void sends.push(send),
           }),
@@ -180,9 +201,19 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   };
 
   const source = inOrder();
+  // The next message, looked at before it is taken (its reads go early: stageOne).
+  let peeked: Queued | null = null;
   const take = async (): Promise<Queued | null> => {
-    const n = await source.next();
-    return n.done ? null : n.value;
+    const q = peeked ?? (await peek());
+    peeked = null;
+    return q;
+  };
+  const peek = async (): Promise<Queued | null> => {
+    if (!peeked) {
+      const n = await source.next();
+      peeked = n.done ? null : n.value;
+    }
+    return peeked;
   };
   try {
     // The message read but not yet staged: read before its batch's transaction begins.
@@ -215,7 +246,9 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
                 pending = q;
                 return;
               }
-              await stageOne(tx, q, spooled);
+              // The next message, when this transaction will stage it too.
+              const next = !spooled && tx.early && batch.length + 1 < BATCH ? await peek() : null;
+              await stageOne(tx, q, spooled, next);
               if (storageDown) throw new BatchAborted(storageError);
               if (batch.length >= BATCH || spooled) return;
               pending = await take();
@@ -224,6 +257,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
         } catch (e) {
           if (!(e instanceof LateUnitFailure) || replaying) throw e;
           replay = attempted.map(toStageAgain);
+          runAgain++;
           batch = [];
           attempted = [];
           sends = [];
@@ -270,6 +304,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     messagesPerSecond: Math.round(messages / Math.max(seconds, 0.001)),
     cpuSeconds: round((cpu.user + cpu.system) / 1e6),
     workers,
+    batchesRunAgain: runAgain,
   };
   if (opts.json) printJson(summary);
   else process.stdout.write(`${describe(summary)}\n`);

@@ -7,7 +7,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import type { Blobs, Db, Store, TxOptions } from "../store.js";
+import type { Blobs, Db, DeferOptions, Store, TxOptions } from "../store.js";
 import { PostgresBlobs } from "./blobs.js";
 import { LateUnitFailure } from "../../errors.js";
 import { mapFault } from "./faults.js";
@@ -209,6 +209,7 @@ class TxDb implements Db {
   /** Savepoints on this level run one after the other (two at once would interleave). */
   private last: Promise<unknown> = Promise.resolve();
   readonly nextId?: (table: string) => Promise<number>;
+  readonly early?: <T>(build: (db: Db) => T) => T;
 
   constructor(
     private readonly conn: Conn,
@@ -216,24 +217,41 @@ class TxDb implements Db {
     private readonly batch: boolean,
     /** Its units end unconfirmed (TxOptions.unconfirmed, given to this one or an enclosing unit). */
     private readonly unconfirmedEnds = false,
+    /** Db.early's: reads held with their answers kept, sent when `early` returns. */
+    private readonly sentEarly = false,
   ) {
     if (batch) this.nextId = (table) => conn.ctx.ahead.take(conn, table, (sql) => query(sql, undefined));
+    if (batch && !sentEarly) this.early = (build) => this.sendEarly(build);
+  }
+
+  private ask(sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    const config = query(sql, params);
+    return this.sentEarly ? this.conn.prefetch(config).answer : this.conn.run(config);
   }
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return (await this.conn.run(query(sql, params))).rows as T[];
+    return (await this.ask(sql, params)).rows as T[];
   }
 
   async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
-    return (await this.conn.run(query(sql, params))).rows[0] as T | undefined;
+    return (await this.ask(sql, params)).rows[0] as T | undefined;
   }
 
   async run(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
-    return { changes: (await this.conn.run(query(sql, params))).rowCount ?? 0 };
+    return { changes: (await this.ask(sql, params)).rowCount ?? 0 };
   }
 
-  async defer(sql: string, params?: readonly unknown[]): Promise<void> {
+  async defer(sql: string, params?: readonly unknown[], opts?: DeferOptions): Promise<void> {
     this.conn.hold(query(sql, params));
+    if (opts?.replayOnFailure) this.conn.replayOnFailure();
+  }
+
+  /** Db.early: what `build` asks is held in order, then sent in one write with everything held before it. */
+  private sendEarly<T>(build: (db: Db) => T): T {
+    const result = build(new TxDb(this.conn, this.depth, this.batch, this.unconfirmedEnds, true));
+    this.conn.replayOnFailure();
+    this.conn.write();
+    return result;
   }
 
   write<T>(fn: (tx: Db) => Promise<T>, opts?: TxOptions): Promise<T> {
@@ -354,6 +372,14 @@ class Conn {
     return this.enqueue(config);
   }
 
+  /**
+   * A failure of any statement asked so far is a LateUnitFailure: the transaction is run again
+   * (Db.early, DeferOptions.replayOnFailure).
+   */
+  replayOnFailure(): void {
+    this.endedUnconfirmed = Math.max(this.endedUnconfirmed, this.numbered);
+  }
+
   /** A statement held with its place in the order, and the promise of its answer. */
   private enqueue(config: QueryConfig | string): { seq: number; answer: Promise<QueryResult> } {
     const seq = ++this.numbered;
@@ -430,7 +456,7 @@ class Conn {
    * of them; `lastSent` is the last one's answer. Each answer is noted: success vouches for every
    * statement up to it.
    */
-  private write(): void {
+  write(): void {
     const batch = this.held;
     if (!batch.length) return;
     this.held = [];

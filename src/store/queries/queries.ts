@@ -36,6 +36,17 @@ export async function insertStaged(db: Db, row: NewStagedMail, note?: string): P
 }
 
 /**
+ * insertStaged with its id drawn ahead (Db.nextId), both rows deferred (import's batch on
+ * PostgreSQL, once the look for its dedup key, read early, found it free: docs/store.md). A key
+ * taken meanwhile by another writer fails the insert, and the batch runs again (replayOnFailure).
+ */
+export async function insertStagedAhead(db: Db, row: NewStagedMail): Promise<StagedMail> {
+  const staged = await insertAhead<StagedMail>(db, stagedMails, await db.nextId!(info(stagedMails).name), row, { replayOnFailure: true });
+  await runWrites(db, insertWrites(stagedMailStatusHistory, [{ stagedMailId: staged.id, status: row.status, at: row.receivedAt, note: null }]));
+  return staged;
+}
+
+/**
  * Takes the claim on a `new` record if it is still as it was read (compare-and-set, issue 11.3):
  * of two processes racing for it, exactly one gets true, on either engine.
  */
