@@ -98,7 +98,20 @@ CF
     -e "s#user=ingest-mail#user=$INGEST_USER#" -e "s#/usr/local/bin/ingest-mail#$INGEST_CMD#")
   postconf -Me "ingest/unix = $line"
   postsuper -d ALL >/dev/null 2>&1 || true
-  postfix start </dev/null # runs `postfix check` itself
+  # `postfix start` runs `postfix check` itself. With maillog_file set it says why it failed only in
+  # that file (once in CI: "mail system startup failed", the master's reason nowhere): on failure
+  # the log, whether a master holds the lock, and the master processes go to the test's message,
+  # and it is tried once more.
+  if ! postfix start </dev/null; then
+    {
+      echo "postfix start failed; $E2E/postfix.log ends:"
+      tail -n 20 "$E2E/postfix.log" 2>/dev/null || true
+      echo "master -t (0: no master holds the lock): $("$(postconf -h daemon_directory)/master" -t >/dev/null 2>&1; echo $?)"
+      ps -eo pid,ppid,etime,args | grep -E '[p]ostfix|[m]aster' || true
+    } >&2
+    sleep 2
+    postfix start </dev/null
+  fi
   wait_port "$SMTP_PORT"
 }
 
