@@ -143,7 +143,7 @@ export async function afterStaging(deps: Deps, staged: StageResult, opts: AfterS
     case "gave-up":
       return outcomeOf((await getStaged(deps.db, staged.stagedId))!);
     case "staged":
-      return processStaged(deps, staged.stagedId, { ...opts, claim: staged.claim });
+      return processStaged(deps, staged.stagedId, { ...opts, claim: staged.claim, freshlyStaged: true });
     case "takeover": {
       const note = { step: "stage", decision: `redelivery finishes staged mail ${staged.stagedId}`, reason: `it was still new and its process (${staged.previous ?? "none"}) is gone` };
       // The original's own stored bytes are processed, not this delivery's (its trace fields differ).
@@ -178,6 +178,11 @@ export interface ProcessOptions {
   parseFailure?: Error;
   /** The record as this same transaction inserted it, and the reads sent with its staging. */
   inserted?: { row: StagedMail; ahead: ReadAhead };
+  /**
+   * This process staged the record just now: while its claim holds, nothing else has processed it,
+   * so it has no attachment rows to replace (one DELETE a mail fewer).
+   */
+  freshlyStaged?: boolean;
 }
 
 /** Processes a staged record in status `new` (fresh, resubmitted, recovered or taken over). */
@@ -209,7 +214,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
           if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
           const current = found.row;
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(current), created: [], readBack: false };
-          const components = await applyComponents(tx, current, p, trace, found.messageIdReusedBy, !opts.inserted);
+          const components = await applyComponents(tx, current, p, trace, found.messageIdReusedBy, !opts.inserted && !opts.freshlyStaged);
           applied = true;
           return workflow(tx, { ...current, ...components, status: "in_process" }, p, trace, opts, components);
         });
@@ -324,7 +329,8 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   const kept: string[] = [];
   for (const a of parsed.attachments) kept.push(await keepAttachment(deps.db, a));
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones
-  // (parsedBefore: false for a record inserted in this transaction, which has none).
+  // (parsedBefore: false for a record inserted in this transaction, or staged by this process just
+  // now and still claimed by it: it has none).
   const rows = parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: withoutNul(a.filename) ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] }));
   await writeComponents(deps.db, stagedId, {}, rows, parsedBefore);
   return patch;

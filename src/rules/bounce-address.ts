@@ -19,13 +19,25 @@ export function bounceAddress(from: string, outboundId: number, secret: string |
   return `${local}+bounce-${outboundId}${secret ? `-${signBounce(secret, outboundId)}` : ""}${addr.slice(at)}`;
 }
 
+/**
+ * Whether an address has a bounce address's form (an outbox id, signed or not). Only then is the
+ * secret needed to read it: most mail is no bounce, and the secret costs a database read.
+ */
+export function hasBounceForm(address: string | null): boolean {
+  return formOf(address) !== null;
+}
+
+function formOf(address: string | null): RegExpExecArray | null {
+  const addr = (address ?? "").trim().replace(/^<|>$/g, "").toLowerCase();
+  const at = addr.lastIndexOf("@");
+  return at > 0 ? FORM.exec(addr.slice(0, at)) : null;
+}
+
 export type BounceAddressResult = { outboundId: number; verified: true } | { outboundId: number | null; verified: false; reason: string | null };
 
 /** Reads a bounce address; without a secret configured an unsigned id is accepted (like address ids). */
 export function parseBounceAddress(address: string | null, secret: string | null): BounceAddressResult {
-  const addr = (address ?? "").trim().replace(/^<|>$/g, "").toLowerCase();
-  const at = addr.lastIndexOf("@");
-  const m = at > 0 ? FORM.exec(addr.slice(0, at)) : null;
+  const m = formOf(address);
   if (!m) return { outboundId: null, verified: false, reason: null };
   const outboundId = Number(m[2]);
   if (!secret) return { outboundId, verified: true };

@@ -1,7 +1,7 @@
 // issue 13: reading delivery reports (RFC 3464, RFC 6533, RFC 5965, plain-text bounces) and the
 // signed VERP bounce address. Pure functions, tables.
 import { describe, expect, it } from "vitest";
-import { bounceAddress, parseBounceAddress } from "../../src/rules/bounce-address.js";
+import { bounceAddress, hasBounceForm, parseBounceAddress } from "../../src/rules/bounce-address.js";
 import { cleanText, readReport, verdictOf, type DeliveryReport } from "../../src/rules/dsn.js";
 
 const dsn = (fields: string, original = "", extra = "") =>
@@ -106,6 +106,23 @@ describe("the signed bounce address", () => {
     ["service@example.test", null, { outboundId: null, verified: false, reason: null }],
   ])("%s", (addr, secret, want) => {
     expect(parseBounceAddress(addr, secret)).toEqual(want);
+  });
+
+  // Only an address of this form makes the workflow read the secret (src/pipeline/bounce.ts).
+  it.each<[string | null, boolean]>([
+    ["service+bounce-42-0123456789@example.test", true],
+    ["<Service+Bounce-42@Example.test>", true],
+    ["service+bounce-42@example.test", true],
+    ["service+bounce-@example.test", false],
+    ["service+bounce-x1@example.test", false],
+    ["service+1-2@example.test", false],
+    ["service@example.test", false],
+    ["service+bounce-42", false],
+    ["", false],
+    [null, false],
+  ])("hasBounceForm(%j) is %s, as parseBounceAddress finds an id", (addr, want) => {
+    expect(hasBounceForm(addr)).toBe(want);
+    expect(parseBounceAddress(addr, "s").outboundId !== null).toBe(want);
   });
 
   it("a signature for another row does not verify", () => {
