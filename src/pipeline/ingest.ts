@@ -115,8 +115,9 @@ export async function ingestRaw(deps: Deps, raw: RawMessage, envelope: Envelope,
   // Staged in the caller's unit (import), the record is processed in the same transaction, where
   // no other process can see it: as its insert returned it, not read back (stagedForCommit), and
   // with the reads its processing makes sent along with the staging (read-ahead.ts).
-  const early = opts.stageInCallerUnit && opts.parsed ? opts.ahead : undefined;
-  const ahead = early ?? (opts.stageInCallerUnit && opts.parsed ? await readAhead(deps.db, opts.parsed) : undefined);
+  const parsedInUnit = opts.stageInCallerUnit ? opts.parsed : undefined;
+  const early = parsedInUnit && opts.ahead;
+  const ahead = early || (parsedInUnit ? await readAhead(deps.db, parsedInUnit) : undefined);
   const input = { raw, envelope, source: opts.source };
   const free = early?.dedupTaken && !raw.path && !(await early.dedupTaken);
   const staged = free ? await stageAhead(deps, input) : await stageRaw(deps, input, opts.durable !== false, opts.stageInCallerUnit === true);
@@ -179,8 +180,9 @@ export interface ProcessOptions {
   /** The record as this same transaction inserted it, and the reads sent with its staging. */
   inserted?: { row: StagedMail; ahead: ReadAhead };
   /**
-   * This process staged the record just now: while its claim holds, nothing else has processed it,
-   * so it has no attachment rows to replace (one DELETE a mail fewer).
+   * This process staged the record just now (in this transaction too, when `inserted`): while its
+   * claim holds, nothing else has processed it, so it has no attachment rows to replace (one DELETE
+   * a mail fewer).
    */
   freshlyStaged?: boolean;
 }
@@ -214,7 +216,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
           if (!found) throw new NotFoundError(`no staged mail ${stagedId}`);
           const current = found.row;
           if (current.status !== "new" || current.claimedBy !== claim.by || current.attempts !== claim.attempt) return { outcome: outcomeOf(current), created: [], readBack: false };
-          const components = await applyComponents(tx, current, p, trace, found.messageIdReusedBy, !opts.inserted && !opts.freshlyStaged);
+          const components = await applyComponents(tx, current, p, trace, found.messageIdReusedBy, !opts.freshlyStaged);
           applied = true;
           return workflow(tx, { ...current, ...components, status: "in_process" }, p, trace, opts, components);
         });
@@ -329,8 +331,7 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   const kept: string[] = [];
   for (const a of parsed.attachments) kept.push(await keepAttachment(deps.db, a));
   // A resubmitted record is parsed again: its earlier attachment rows give way to the new ones
-  // (parsedBefore: false for a record inserted in this transaction, or staged by this process just
-  // now and still claimed by it: it has none).
+  // (parsedBefore: false for a record this process staged just now and still claims: it has none).
   const rows = parsed.attachments.map((a, i) => ({ stagedMailId: stagedId, filename: withoutNul(a.filename) ?? null, contentType: a.contentType, size: a.size, contentId: a.contentId, sha256: a.sha256, storedPath: kept[i] }));
   await writeComponents(deps.db, stagedId, {}, rows, parsedBefore);
   return patch;

@@ -66,7 +66,7 @@ export async function stageRawBatch(deps: Deps, inputs: StageInput[], durable = 
 
 async function stageOne(deps: Deps, input: StageInput, at: string, self: string): Promise<StageResult> {
   const key = redeliveryKey(input.raw.contentKey, input.envelope.recipient);
-  const staged = (row: StagedMail): StageResult => ({ kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 }, row });
+  const staged = (row: StagedMail) => newRecord(row, self);
   // The usual case, a new mail with its bytes in the row, is one statement: the insert produces no
   // row when the key is taken (issue 11.3), and only then is the original looked up. A spooled mail
   // looks first: on PostgreSQL its bytes go into the database only for a record that will hold them.
@@ -99,7 +99,11 @@ async function stageOne(deps: Deps, input: StageInput, at: string, self: string)
 export async function stageAhead(deps: Deps, input: StageInput): Promise<StageResult> {
   const at = deps.now().toISOString();
   const self = selfClaim();
-  const row = await insertStagedAhead(deps.db, recordOf(input, null, redeliveryKey(input.raw.contentKey, input.envelope.recipient), null, at, self));
+  return newRecord(await insertStagedAhead(deps.db, recordOf(input, null, redeliveryKey(input.raw.contentKey, input.envelope.recipient), null, at, self)), self);
+}
+
+/** A record this process inserted, claimed by it for its first attempt. */
+function newRecord(row: StagedMail, self: string): StageResult {
   return { kind: "staged", stagedId: row.id, claim: { by: self, attempt: 1 }, row };
 }
 
