@@ -1,5 +1,6 @@
 // The admin commands that set up and show work items (issue 3): what they write, what they refuse
 // (with the exit code main.ts maps), and that their help reads.
+import { readFileSync, writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runAsync, type Sandbox } from "./helpers/cli.js";
 import { admin, configured, createIssue, feed, fill, setState, showIssue } from "./helpers/setup.js";
@@ -59,7 +60,10 @@ describe("issue create, set-state, show, list", () => {
     [["issue", "create", "--kind", "action", "--parent", "99", "--email", "a@b"], 66, /no issue 99/],
     [["issue", "create", "--kind", "ticket", "--user-identification", "99"], 66, /no user identification 99/],
     [["issue", "show", "99"], 66, /no issue 99/],
-    [["issue", "show", "x"], 64, /id must be a whole number/],
+    [["issue", "show", "a b"], 64, /id is an issue id \(12\) or reference \(CS-000012\), got "a b"/],
+    [["issue", "show", "HD-000099"], 66, /no issue HD-000099/],
+    [["issue", "set-state", "--", "-1", "todo"], 64, /id is an issue id/],
+    [["issue", "merge", "3", "--into", "hd-000003"], 64, /cannot be merged into itself/],
     [["issue", "set-state", "99", "todo"], 66, /no issue 99/],
     [["issue", "set-state", "1", "done"], 64, /Allowed choices are draft, todo/],
     [["issue", "set-state", "1", "todo", "--wait-type", "more_info"], 64, /--wait-type goes with state waiting/],
@@ -103,6 +107,30 @@ describe("merge, split, convert guard their links", () => {
 
     await admin(sb, "issue", "convert", "4");
     expect((await cli(sb, "issue", "convert", "4")).stderr).toMatch(/issue 4 was already converted into 8/);
+  });
+
+  it("every issue argument takes the reference the summaries print, as well as the id", async () => {
+    const sb = configured({ referencePrefix: "HD-" });
+    await createIssue(sb, "case", { subject: "Printer on fire" });
+    // --parent by reference, any case.
+    const action = await admin(sb, "issue", "create", "--kind", "action", "--parent", "hd-000001", "--email", "a@customer.example");
+    expect(action).toMatchObject({ id: 2, parentId: 1, reference: "HD-000002" });
+    expect(await admin(sb, "issue", "show", "HD-000002")).toMatchObject({ id: 2, kind: "action", parentId: 1 });
+    expect(await admin(sb, "issue", "set-state", "HD-000002", "waiting", "--wait-type", "more_info")).toMatchObject({ id: 2, state: "waiting", waitType: "more_info" });
+    expect(await admin(sb, "issue", "assign", "Hd-000001", "--to", "gina", "--queue", "hardware")).toMatchObject({ id: 1, assignee: "gina", queue: "hardware" });
+    for (let i = 0; i < 3; i++) await createIssue(sb, "ticket", { subject: `T${i + 3}` });
+    // Ids and references mixed; the target named both ways is refused.
+    expect((await cli(sb, "issue", "merge", "HD-000003", "4", "--into", "HD-000004")).stderr).toMatch(/cannot be merged into itself/);
+    const merged = await admin(sb, "issue", "merge", "HD-000003", "4", "--into", "HD-000005");
+    expect(merged).toMatchObject({ target: 5, merged: [{ id: 3, mergedIntoId: 5 }, { id: 4, mergedIntoId: 5 }] });
+    expect((await admin(sb, "issue", "split", "HD-000005", "--into", "2")).original).toBe(5);
+    expect((await cli(sb, "issue", "convert", "HD-000006")).stdout).toBe("converted HD-000006 into case HD-000008\n");
+    // A reference made under an earlier prefix is still found as stored.
+    const file = sb.env.INGEST_MAIL_CONFIG!;
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), referencePrefix: "CS-" }));
+    expect((await createIssue(sb, "ticket")).reference).toBe("CS-000009");
+    expect(await admin(sb, "issue", "show", "HD-000001")).toMatchObject({ id: 1, assignee: "gina" });
+    expect(await admin(sb, "issue", "show", "cs-000009")).toMatchObject({ id: 9 });
   });
 
   it("the text outputs name what happened", async () => {

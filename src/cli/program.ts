@@ -9,6 +9,7 @@ import { withListOptions } from "./list-options.js";
 import { ageArg } from "./time-args.js";
 import { COMMON_OPTIONS, INGEST_ARGUMENT, INGEST_COMMAND, INGEST_OPTIONS, type OptionDef } from "./ingest-args.js";
 import { registerOperate } from "./operate.js";
+import { issueArg, type IssueRef } from "./issue-ref.js";
 import { versionLine } from "./version.js";
 
 export { CommanderError } from "commander";
@@ -23,6 +24,8 @@ const int = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
   return Number(v);
 };
+
+const ISSUE_ID = "issue id or reference (12 or CS-000012)";
 
 /** The whole CLI. `runIngest` is the ingest command (main.ts: the same call as its fast path). */
 export function build(runIngest: (recipient: string | undefined, opts: IngestOptions) => Promise<void>, markIngestFault: (e: Error) => Error = (e) => e): Command {
@@ -123,9 +126,9 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .command("show")
       .summary("show one issue with its actions")
       .description("show one issue: state, queue, assignee, links, participants (and how each joined) and its actions, each as the new text of its mail")
-      .argument("<id>", "issue id", int("id"))
+      .argument("<id>", ISSUE_ID, issueArg("id"))
       .option("--full", "print each action's whole mail text, quoted history and signature included"),
-  ).action(async (id: number, opts) =>
+  ).action(async (id: IssueRef, opts) =>
     (await import("./commands/issue.js")).show(id, opts),
   );
   common(
@@ -144,7 +147,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .summary("create an issue by hand")
       .description("create an issue by hand, in state todo (for set-up and tests); give its customer by --email or --user-identification")
       .addOption(new Option("--kind <kind>", "kind of work item (required)").choices([...ISSUE_KINDS]).makeOptionMandatory())
-      .option("--parent <id>", "parent issue id (an action's case; a case's parent case or ticket)", int("--parent"))
+      .option("--parent <id>", "parent issue id or reference (an action's case; a case's parent case or ticket)", issueArg("--parent"))
       .option("--email <addr>", "customer email, identified as an incoming mail from it would be")
       .option("--user-identification <id>", "customer's user identification id", int("--user-identification"))
       .option("--subject <text>", "subject"),
@@ -154,37 +157,37 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .command("set-state")
       .summary("set an issue's state (and wait type)")
       .description("set an issue's state; only tickets and cases can be resolved")
-      .argument("<id>", "issue id", int("id"))
+      .argument("<id>", ISSUE_ID, issueArg("id"))
       .addArgument(new Argument("<state>", "new state").choices(STATES))
       .option("--wait-type <type>", "with waiting: what it waits for (more_info, third_party, internal, scheduled); more_info means a reply moves it back to todo"),
-  ).action(async (id: number, state: string, opts) => (await import("./commands/issue.js")).setState(id, state, opts));
+  ).action(async (id: IssueRef, state: string, opts) => (await import("./commands/issue.js")).setState(id, state, opts));
   common(
     issue
       .command("assign")
       .summary("assign an issue to someone (and a queue)")
       .description("assign an issue to someone, optionally moving it to a queue; the change is kept in the issue's history")
-      .argument("<id>", "issue id", int("id"))
+      .argument("<id>", ISSUE_ID, issueArg("id"))
       .requiredOption("--to <assignee>", "who works on it (required)")
       .option("--queue <queue>", "the queue it moves to"),
-  ).action(async (id: number, opts) => (await import("./commands/issue.js")).assign(id, opts));
+  ).action(async (id: IssueRef, opts) => (await import("./commands/issue.js")).assign(id, opts));
   common(
     issue
       .command("merge")
       .summary("merge tickets into a target ticket")
       .description("merge tickets into a target ticket and close them; mail to any of them lands on the target")
-      .argument("<ids...>", "ticket ids to merge", (v: string, prev: number[] = []) => [...prev, int("id")(v)])
-      .requiredOption("--into <target>", "target ticket id (required)", int("--into")),
-  ).action(async (ids: number[], opts) => (await import("./commands/issue.js")).merge(ids, opts));
+      .argument("<ids...>", "ticket ids or references to merge", (v: string, prev: IssueRef[] = []) => [...prev, issueArg("id")(v)])
+      .requiredOption("--into <target>", "target ticket id or reference (required)", issueArg("--into")),
+  ).action(async (ids: IssueRef[], opts) => (await import("./commands/issue.js")).merge(ids, opts));
   common(
     issue
       .command("split")
       .summary("split a ticket into N child tickets")
       .description("split a ticket into N child tickets and close it; mail to it or any child lands on every child")
-      .argument("<id>", "ticket id", int("id"))
+      .argument("<id>", "ticket id or reference (12 or CS-000012)", issueArg("id"))
       .requiredOption("--into <n>", "number of child tickets, at least 2 (required)", int("--into")),
-  ).action(async (id: number, opts) => (await import("./commands/issue.js")).split(id, opts));
-  common(issue.command("convert").summary("convert a ticket into a case").description("convert a ticket into a new case (the ticket is resolved); mail to the ticket lands on the case").argument("<ticketId>", "ticket id", int("ticketId"))).action(
-    async (id: number, opts) => (await import("./commands/issue.js")).convert(id, opts),
+  ).action(async (id: IssueRef, opts) => (await import("./commands/issue.js")).split(id, opts));
+  common(issue.command("convert").summary("convert a ticket into a case").description("convert a ticket into a new case (the ticket is resolved); mail to the ticket lands on the case").argument("<ticketId>", "ticket id or reference (12 or CS-000012)", issueArg("ticketId"))).action(
+    async (id: IssueRef, opts) => (await import("./commands/issue.js")).convert(id, opts),
   );
 
   const user = program.command("user").description("manage registered users");

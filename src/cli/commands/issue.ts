@@ -3,13 +3,14 @@ import { sendersOfActions } from "../../store/queries/conversation-queries.js";
 import { issueHistoryOf, recordIssueEvent } from "../../store/queries/history-queries.js";
 import { listIssuesFiltered } from "../../store/queries/list-queries.js";
 import { issueParticipants, type Participant } from "../../store/queries/participant-queries.js";
-import { actionsOfIssue, createIssue, getIdentification, getIssue, identificationEmail, splitChildrenOf, updateIssue, type Issue } from "../../store/queries/queries.js";
+import { actionsOfIssue, createIssue, getIdentification, getIssue, getIssueByReference, identificationEmail, splitChildrenOf, updateIssue, type Issue } from "../../store/queries/queries.js";
 import { notesOfIssue } from "../../store/queries/bounce-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import type { Db } from "../../store/store.js";
 import { identifySender } from "../../pipeline/identify.js";
 import { checkParent, checkTransition } from "../../rules/transitions.js";
 import { osUser } from "../actor.js";
+import type { IssueRef } from "../issue-ref.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { conversationLines, historyLines } from "../conversation.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
@@ -17,9 +18,10 @@ import { colours, table, terminalSafe } from "../output.js";
 import { safe } from "../terminal-safe.js";
 import { replyText, storedReplyText } from "../../rules/reply-text.js";
 
-async function need(db: Db, id: number): Promise<Issue> {
-  const issue = await getIssue(db, id);
-  if (!issue) throw new NotFoundError(`no issue ${id}`);
+/** The issue named by its id or its reference (issue-ref.ts); exit 66 when there is none. */
+async function need(db: Db, ref: IssueRef): Promise<Issue> {
+  const issue = typeof ref === "number" ? await getIssue(db, ref) : await getIssueByReference(db, ref);
+  if (!issue) throw new NotFoundError(`no issue ${ref}`);
   return issue;
 }
 
@@ -35,9 +37,10 @@ async function allow(db: Db, issue: Issue, state: string, waitType: string | nul
 // issue 13: how someone joined, as `issue show` prints it.
 const how = (p: Participant) => (p.joined === "customer" ? "customer" : p.joined === "cc" ? `cc'd on staged mail ${p.stagedMailId}` : `wrote in (staged mail ${p.stagedMailId})`);
 
-export async function show(id: number, opts: CommonOptions & { full?: boolean }): Promise<void> {
+export async function show(ref: IssueRef, opts: CommonOptions & { full?: boolean }): Promise<void> {
   const deps = await makeDeps(opts);
-  const issue = await need(deps.db, id);
+  const issue = await need(deps.db, ref);
+  const id = issue.id;
   const participantDetails = await issueParticipants(deps.db, id);
   const record = {
     ...issue,
@@ -111,7 +114,7 @@ export async function list(opts: ListOptions & { state?: string }): Promise<void
   process.stdout.write(`${out}\n${shownLine(rows.length, total)}\n`);
 }
 
-export async function create(opts: CommonOptions & { kind: string; parent?: number; email?: string; userIdentification?: number; subject?: string }): Promise<void> {
+export async function create(opts: CommonOptions & { kind: string; parent?: IssueRef; email?: string; userIdentification?: number; subject?: string }): Promise<void> {
   if ((opts.email === undefined) === (opts.userIdentification === undefined)) throw new UsageError("give exactly one of --email or --user-identification");
   const deps = await makeDeps(opts);
   const issue = await deps.db.write(async (tx) => {
@@ -124,7 +127,7 @@ export async function create(opts: CommonOptions & { kind: string; parent?: numb
     const at = deps.now().toISOString();
     const made = await createIssue(
       tx,
-      { guid: deps.newGuid().toLowerCase(), kind: opts.kind, state: "todo", parentId: opts.parent ?? null, userIdentificationId: uid, subject: opts.subject ?? null, openDate: at, updatedAt: at },
+      { guid: deps.newGuid().toLowerCase(), kind: opts.kind, state: "todo", parentId: parent?.id ?? null, userIdentificationId: uid, subject: opts.subject ?? null, openDate: at, updatedAt: at },
       deps.config.referencePrefix,
     );
     await recordIssueEvent(tx, made.id, at, osUser(), "created", `${made.kind} in todo`);
@@ -134,15 +137,15 @@ export async function create(opts: CommonOptions & { kind: string; parent?: numb
   else process.stdout.write(`${line(issue)}\n`);
 }
 
-export async function setState(id: number, state: string, opts: CommonOptions & { waitType?: string }): Promise<void> {
+export async function setState(ref: IssueRef, state: string, opts: CommonOptions & { waitType?: string }): Promise<void> {
   if (opts.waitType && state !== "waiting") throw new UsageError("--wait-type goes with state waiting");
   const deps = await makeDeps(opts);
   const issue = await deps.db.write(async (tx) => {
-    const current = await need(tx, id);
+    const current = await need(tx, ref);
     await allow(tx, current, state, opts.waitType ?? null);
     if (current.state === state && current.waitType === (opts.waitType ?? null)) return current; // nothing changes
     const at = deps.now().toISOString();
-    return updateIssue(tx, id, {
+    return updateIssue(tx, current.id, {
       state,
       waitType: state === "waiting" ? (opts.waitType ?? null) : null,
       newInfo: state === "waiting" || state === "resolved" || state === "closed" ? false : current.newInfo,
@@ -154,23 +157,26 @@ export async function setState(id: number, state: string, opts: CommonOptions & 
   else process.stdout.write(`${line(issue)}\n`);
 }
 
-async function needTicket(db: Db, id: number, what: string): Promise<Issue> {
-  const issue = await need(db, id);
-  if (issue.kind !== "ticket") throw new UsageError(`issue ${id} is a ${issue.kind}; only tickets can be ${what}`);
+async function needTicket(db: Db, ref: IssueRef, what: string): Promise<Issue> {
+  const issue = await need(db, ref);
+  if (issue.kind !== "ticket") throw new UsageError(`issue ${issue.id} is a ${issue.kind}; only tickets can be ${what}`);
   return issue;
 }
 
-export async function merge(ids: number[], opts: CommonOptions & { into: number }): Promise<void> {
-  if (ids.includes(opts.into)) throw new UsageError("the target cannot be merged into itself");
+export async function merge(refs: IssueRef[], opts: CommonOptions & { into: IssueRef }): Promise<void> {
+  if (refs.includes(opts.into)) throw new UsageError("the target cannot be merged into itself");
   const deps = await makeDeps(opts);
-  const merged = await deps.db.write(async (tx) => {
+  const { target, merged } = await deps.db.write(async (tx) => {
     const target = await needTicket(tx, opts.into, "merge targets");
     if (target.mergedIntoId) throw new UsageError(`issue ${target.id} was itself merged into ${target.mergedIntoId}; merge into that one`);
     const at = deps.now().toISOString();
     const actor = osUser();
     const done: Issue[] = [];
-    for (const id of ids) {
-      const ticket = await needTicket(tx, id, "merged");
+    for (const ref of refs) {
+      const ticket = await needTicket(tx, ref, "merged");
+      const id = ticket.id;
+      // Named once by id and once by reference, say.
+      if (id === target.id) throw new UsageError("the target cannot be merged into itself");
       // Re-pointing an earlier merge would silently move mail away from the first target.
       if (ticket.mergedIntoId && ticket.mergedIntoId !== target.id) throw new UsageError(`issue ${id} was already merged into ${ticket.mergedIntoId}`);
       if (ticket.mergedIntoId === target.id) {
@@ -181,17 +187,18 @@ export async function merge(ids: number[], opts: CommonOptions & { into: number 
       await recordIssueEvent(tx, target.id, at, actor, "merged_from", String(id));
       done.push(await updateIssue(tx, id, { mergedIntoId: target.id, state: "closed", closedDate: at, updatedAt: at }, actor));
     }
-    return done;
+    return { target, merged: done };
   });
-  if (opts.json) printJson({ target: opts.into, merged });
-  else process.stdout.write(`merged ${merged.map((m) => m.reference).join(", ")} into issue ${opts.into}\n`);
+  if (opts.json) printJson({ target: target.id, merged });
+  else process.stdout.write(`merged ${merged.map((m) => m.reference).join(", ")} into issue ${target.id}\n`);
 }
 
-export async function split(id: number, opts: CommonOptions & { into: number }): Promise<void> {
+export async function split(ref: IssueRef, opts: CommonOptions & { into: number }): Promise<void> {
   if (opts.into < 2) throw new UsageError("--into must be at least 2");
   const deps = await makeDeps(opts);
-  const children = await deps.db.write(async (tx) => {
-    const original = await needTicket(tx, id, "split");
+  const { id, children } = await deps.db.write(async (tx) => {
+    const original = await needTicket(tx, ref, "split");
+    const id = original.id;
     if (original.splitFromId || (await splitChildrenOf(tx, id)).length) throw new UsageError(`issue ${id} is already part of a split`);
     await allow(tx, original, "closed"); // a merged or converted ticket stays as it is
     const at = deps.now().toISOString();
@@ -217,16 +224,17 @@ export async function split(id: number, opts: CommonOptions & { into: number }):
     for (const child of made) await recordIssueEvent(tx, child.id, at, actor, "created", `ticket split from issue ${id}`);
     await recordIssueEvent(tx, id, at, actor, "split_into", made.map((m) => m.id).join(", "));
     await updateIssue(tx, id, { state: "closed", closedDate: at, updatedAt: at }, actor);
-    return made;
+    return { id, children: made };
   });
   if (opts.json) printJson({ original: id, children });
   else process.stdout.write(`split issue ${id} into ${children.map((c) => c.reference).join(", ")}\n`);
 }
 
-export async function convert(id: number, opts: CommonOptions): Promise<void> {
+export async function convert(ref: IssueRef, opts: CommonOptions): Promise<void> {
   const deps = await makeDeps(opts);
   const result = await deps.db.write(async (tx) => {
-    const ticket = await needTicket(tx, id, "converted");
+    const ticket = await needTicket(tx, ref, "converted");
+    const id = ticket.id;
     if (ticket.convertedToId) throw new UsageError(`issue ${id} was already converted into ${ticket.convertedToId}`);
     await allow(tx, ticket, "resolved"); // a merged, split or closed ticket is not converted
     const at = deps.now().toISOString();
@@ -257,17 +265,17 @@ export async function convert(id: number, opts: CommonOptions): Promise<void> {
   else process.stdout.write(`converted ${result.ticket.reference} into case ${result.case.reference}\n`);
 }
 
-export async function assign(id: number, opts: CommonOptions & { to: string; queue?: string }): Promise<void> {
+export async function assign(ref: IssueRef, opts: CommonOptions & { to: string; queue?: string }): Promise<void> {
   const assignee = opts.to.trim();
   if (!assignee) throw new UsageError("--to must name someone");
   if (opts.queue !== undefined && !opts.queue.trim()) throw new UsageError("--queue must not be empty");
   const deps = await makeDeps(opts);
   const issue = await deps.db.write(async (tx) => {
-    const current = await need(tx, id);
+    const current = await need(tx, ref);
     await allow(tx, current, current.state, current.waitType); // merged, converted and split tickets stay put
     const patch = { assignee, ...(opts.queue !== undefined ? { queue: opts.queue.trim() } : {}) };
     if (current.assignee === patch.assignee && (patch.queue === undefined || patch.queue === current.queue)) return current;
-    return updateIssue(tx, id, { ...patch, updatedAt: deps.now().toISOString() }, osUser());
+    return updateIssue(tx, current.id, { ...patch, updatedAt: deps.now().toISOString() }, osUser());
   });
   if (opts.json) printJson(issue);
   else process.stdout.write(`${line(issue)} → ${terminalSafe(issue.assignee)}${issue.queue ? ` (queue ${terminalSafe(issue.queue)})` : ""}\n`);
