@@ -44,5 +44,7 @@ export function sourceFrame(line: string): string {
   if (!entry?.originalSource || entry.originalLine === undefined || entry.originalColumn === undefined) return line;
   // esbuild names sources relative to the map ("../../src/pipeline/ingest.ts"): from the project's root.
   const source = entry.originalSource.replace(/^(\.\.\/)+/, "");
-  return `${line.slice(0, from)}${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}${closed ? ")" : ""}`;
+  // The function's name is the minifier's ("Nm"): only bundles that are minified have a map, and a
+  // map tells where code was, not what its function was called. So the frame is the place alone.
+  return `    at ${line.startsWith("    at async ") ? "async " : ""}${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
 }
