@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultParseLimits, parseMail } from "../src/pipeline/parse.js";
+import { defaultParseLimits, parsedHeadersOnly, parseMail, type ParsedMail } from "../src/pipeline/parse.js";
 import { fixedBytes } from "../src/pipeline/parse-input.js";
-import { parseSimple } from "../src/pipeline/parse-simple.js";
+import { MAX_HEADER_BYTES, parseHeaderBlock, parseSimple } from "../src/pipeline/parse-simple.js";
 import { corpusMessages, corpusPresent } from "./helpers/corpus.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ingest-mail-parse-simple-"));
@@ -55,6 +55,56 @@ describe("the fast path reads real mail as mailparser does", () => {
       expect(r.fast, m.id).toEqual(r.full);
     }
     expect(taken).toBeGreaterThan(100);
+  });
+});
+
+// Issue 9.1: a record whose parse failed still shows its sender, subject and ids, read from the
+// top-level header alone (src/pipeline/ingest.ts reads the first 64 KiB + 1 byte). Where that reading
+// takes a mail, its fields must be the full parse's.
+const headerFields = (p: ParsedMail) => ({ headerBlock: p.headerBlock, messageId: p.messageId, inReplyTo: p.inReplyTo, references: p.references, from: p.from, to: p.to, cc: p.cc, deliveredTo: p.deliveredTo, subject: p.subject, date: p.date });
+
+async function headerAlone(bytes: Buffer) {
+  const alone = parsedHeadersOnly(bytes.subarray(0, MAX_HEADER_BYTES + 1));
+  return { alone: alone && headerFields(alone), full: headerFields(await parseMail(bytes, dir, limits, { simple: false })) };
+}
+
+describe("the header alone reads as the full parse does", () => {
+  it("every fixture", async () => {
+    const files = walk("fixtures").filter((f) => f.endsWith(".eml"));
+    let read = 0;
+    for (const f of files) {
+      const r = await headerAlone(readFileSync(f));
+      if (!r.alone) continue;
+      read++;
+      expect(r.alone, f).toEqual(r.full);
+    }
+    expect(read).toBeGreaterThan(files.length * 0.9);
+  });
+
+  it.skipIf(!corpusPresent())("every corpus mail (zammad, sisimai, discourse)", async () => {
+    const messages = corpusMessages();
+    let read = 0;
+    for (const m of messages) {
+      const r = await headerAlone(m.bytes).catch(() => null); // a mail the full parse refuses has nothing to compare
+      if (!r?.alone) continue;
+      read++;
+      expect(r.alone, m.id).toEqual(r.full);
+    }
+    expect(read).toBeGreaterThan(messages.length * 0.9);
+  });
+
+  it.each([
+    ["a header and a body", Buffer.from("From: a@x\nSubject: s\n\nbody\n"), 2],
+    ["all header, no empty line", Buffer.from("From: a@x\nSubject: s\n"), 2],
+    ["CRLF", Buffer.from("From: a@x\r\nSubject: s\r\n\r\nbody\r\n"), 2],
+    ["an empty line first: no header", Buffer.from("\nFrom: a@x\n"), null],
+    ["nothing", Buffer.alloc(0), null],
+    ["a header longer than 64 KiB", Buffer.from(`From: a@x\nX-Long: ${"a ".repeat(20_000)}\n continued ${"b ".repeat(20_000)}\n\nbody\n`), null],
+    ["a header line longer than 60 KiB", Buffer.from(`From: a@x\nX-Long: ${"a".repeat(61 * 1024)}\n\nbody\n`), null],
+    ["64 KiB + 1 of a longer message with no empty line in it", Buffer.from(`From: a@x\n${"X-H: v\n".repeat(12_000)}`).subarray(0, MAX_HEADER_BYTES + 1), null],
+  ])("%s", (_what, bytes, lines) => {
+    const read = parseHeaderBlock(bytes);
+    expect(read && read.headerLines.length).toBe(lines);
   });
 });
 

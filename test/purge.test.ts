@@ -78,6 +78,11 @@ describe("purge --email: erasing one person", () => {
     // Bob sends the same attachment content as Alice's other one (shared file) and his own issue.
     await feed(sb, withAttachment({ From: "bob@other.example", To: "service@example.test", Subject: "Bob's issue" }, "Bob here.", "shared bytes"));
     await feed(sb, withAttachment({ ...alice, Subject: `Shared ${MARK}` }, "also mine", "shared bytes"));
+    // 6: a mail the parser refuses (5,000 nested parts) is an `error` record; its header, read alone,
+    // names her, so it is hers to erase too (issue 9.1).
+    let nest = "";
+    for (let i = 0; i < 5000; i++) nest += `--n${i}\nContent-Type: multipart/mixed; boundary="n${i + 1}"\n\n`;
+    expect((await feed(sb, mail({ ...alice, Subject: `Broken ${MARK}`, "MIME-Version": "1.0", "Content-Type": 'multipart/mixed; boundary="n0"' }, nest))).status).toBe("error");
     return sb;
   };
 
@@ -86,7 +91,7 @@ describe("purge --email: erasing one person", () => {
     const before = query(sb, "SELECT (SELECT count(*) FROM staged_mails) AS s, (SELECT count(*) FROM issues) AS i, (SELECT count(*) FROM attachments) AS a");
     const r = await admin(sb, "purge", "--email", "alice@customer.example", "--dry-run");
     expect(r).toMatchObject({ email: "alice@customer.example", dryRun: true, vacuumed: false, checkpoint: "skipped" });
-    expect(r.removed).toMatchObject({ stagedMails: 4, users: 1, userIdentifications: 1, issues: 2 });
+    expect(r.removed).toMatchObject({ stagedMails: 5, users: 1, userIdentifications: 1, issues: 2 });
     expect(query(sb, "SELECT (SELECT count(*) FROM staged_mails) AS s, (SELECT count(*) FROM issues) AS i, (SELECT count(*) FROM attachments) AS a")).toEqual(before);
     expect(filesContaining(sb.dir, MARK).length).toBeGreaterThan(0);
   });
@@ -101,7 +106,7 @@ describe("purge --email: erasing one person", () => {
       email: "alice@customer.example",
       dryRun: false,
       removed: {
-        stagedMails: 4, // 1, its duplicate 2, 3 and 5
+        stagedMails: 5, // 1, its duplicate 2, 3, 5 and the error record 6
         statusHistory: expect.any(Number),
         attachments: 2, // 1's and 5's (a redelivery is not parsed again)
         interactions: 3,
@@ -140,7 +145,7 @@ describe("purge --email: erasing one person", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^erased nobody@nowhere\.example\nREMOVED\s+COUNT\nstagedMails\s+0\n/);
     expect(r.stdout).toMatch(/files\s+0 \(0 bytes\)\n$/);
-    expect(tally(sb, "staged_mails")).toBe(5);
+    expect(tally(sb, "staged_mails")).toBe(6);
   });
 });
 

@@ -19,13 +19,14 @@ import { matchIssue } from "./match.js";
 import { openIssue, reassignment } from "./open-issue.js";
 import { notifyError, sendConfirmations, type CreatedIssue } from "./outbound.js";
 import { emptyOutcome, type IssueOutcome, type Outcome, type TraceStep } from "./outcome.js";
-import { parseMail, type ParsedAttachment, type ParsedMail, type ParseLimits } from "./parse.js";
+import { parsedHeadersOnly, parseMail, type ParsedAttachment, type ParsedMail, type ParseLimits } from "./parse.js";
 import { rawStream, readRaw, type RawMessage } from "./read-raw.js";
 import { chooseRecipient } from "./recipient.js";
 import { MAX_ADDRESS, senderMailbox, withoutNul } from "./field-limits.js";
 import { readAhead, type ReadAhead } from "./read-ahead.js";
 import { recordMail } from "./record.js";
-import { keepStored, openStored, releaseLocal } from "./stored-bytes.js";
+import { keepStored, openStored, releaseLocal, storedHead } from "./stored-bytes.js";
+import { MAX_HEADER_BYTES } from "./parse-simple.js";
 import { discardUnstaged, releaseStaged, stageAhead, stageRaw, type Envelope, type StageResult } from "./stage.js";
 import { floodFields, floodReason, screen, trustOf } from "./trust.js";
 
@@ -295,14 +296,8 @@ export async function parseStaged(deps: Deps, stagedId: number, raw: RawMessage 
 
 const joinAddrs = (list: { address: string }[]) => (list.length ? list.map((a) => a.address).join(", ") : null);
 
-/**
- * Writes the attachment rows the parse found and returns the record's parsed fields (the components).
- * The record itself is not written here: the one write of the status it ends in carries them (issue
- * 12: each UPDATE of a record rewrites its row with the raw message in it, and the text body written
- * here would be cleared again at the end).
- */
-async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMail, trace: TraceStep[], messageIdReusedBy: number | null, parsedBefore = true): Promise<Partial<NewStagedMail>> {
-  const stagedId = current.id;
+/** The record's fields from a parse (the subject an administrator corrected stays). */
+function fieldsOf(current: StagedMail, parsed: ParsedMail): Partial<NewStagedMail> {
   const patch: Partial<NewStagedMail> = {
     messageId: parsed.messageId,
     inReplyTo: parsed.inReplyTo,
@@ -321,6 +316,18 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   // A NUL in a header or body is kept in the raw bytes only: PostgreSQL text cannot hold one
   // (issue 11), and no reader of these fields needs it.
   for (const [k, v] of Object.entries(patch)) if (typeof v === "string") (patch as Record<string, unknown>)[k] = withoutNul(v);
+  return patch;
+}
+
+/**
+ * Writes the attachment rows the parse found and returns the record's parsed fields (the components).
+ * The record itself is not written here: the one write of the status it ends in carries them (issue
+ * 12: each UPDATE of a record rewrites its row with the raw message in it, and the text body written
+ * here would be cleared again at the end).
+ */
+async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMail, trace: TraceStep[], messageIdReusedBy: number | null, parsedBefore = true): Promise<Partial<NewStagedMail>> {
+  const stagedId = current.id;
+  const patch = fieldsOf(current, parsed);
   for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
   if (parsed.from?.address && !patch.fromAddress)
     trace.push({ step: "parse", decision: "no sender address", reason: `the From address is ${parsed.from.address.length} characters, more than any mailbox can have (RFC 5321 4.5.3.1: ${MAX_ADDRESS})` });
@@ -361,13 +368,18 @@ async function keepAttachment(db: Db, a: ParsedAttachment): Promise<string> {
 async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, steps: TraceStep[], parsed: ParsedMail | undefined): Promise<Outcome> {
   const at = deps.now().toISOString();
   const text = e.stack?.split("\n").slice(0, 2).map(sourceFrame).join(" ") ?? String(e);
-  const trace: TraceStep[] = [...steps, { step: "error", decision: "error", reason: e.message ?? String(e) }];
+  const trace: TraceStep[] = [...steps];
+  // Read before the transaction: a read that fails inside one would leave PostgreSQL's aborted.
+  const headerOnly = parsed ? null : await headerOnlyParse(deps.db, stagedId);
+  if (headerOnly) trace.push({ step: "parse", decision: "header only", reason: "the message could not be parsed; its sender, recipients, subject and ids are read from its header alone" });
+  trace.push({ step: "error", decision: "error", reason: e.message ?? String(e) });
   let row: StagedMail | undefined;
   try {
     row = await deps.db.write(async (db) => {
       const current = (await stagedForCommit(db, stagedId))?.row;
       if (!current || current.status !== "new" || current.claimedBy !== claim.by) return current;
-      const components = parsed ? await applyComponents({ ...deps, db }, current, parsed, [], null) : {};
+      // The header alone gives the fields, not the text (nor attachments: rows of an earlier parse stay).
+      const components = parsed ? await applyComponents({ ...deps, db }, current, parsed, [], null) : headerOnly ? { ...fieldsOf(current, headerOnly), textBody: undefined, htmlBody: undefined } : {};
       await setStagedStatus(db, stagedId, "error", at, { ...components, error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);
       return getStaged(db, stagedId);
     });
@@ -383,6 +395,24 @@ async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, step
   if (row?.status === "error") out.outbound = await notifyError(deps, row, e.message).catch(() => []);
   else if (!row) deps.log(`staged mail ${stagedId}: processing failed and the error could not be recorded (${e.message}); it stays new for recover`);
   return out;
+}
+
+/**
+ * Issue 9.1: a message whose parse failed keeps its raw bytes for a resubmit, and its record still
+ * says who wrote and about what, read from the top-level header alone (parsedHeadersOnly: at most
+ * the first 64 KiB, linear). null when there is no such header, or the bytes cannot be read now.
+ */
+async function headerOnlyParse(db: Db, stagedId: number): Promise<ParsedMail | null> {
+  try {
+    // One byte past the most that is read as a header, so a longer one is seen to be longer (not
+    // taken for a message that is all header).
+    const want = MAX_HEADER_BYTES + 1;
+    const stored = await rawOf(db, stagedId);
+    const head = stored?.raw ? stored.raw.subarray(0, want) : stored?.rawPath ? await storedHead(db, stored.rawPath, want) : null;
+    return head ? parsedHeadersOnly(head) : null;
+  } catch {
+    return null;
+  }
 }
 
 interface WorkflowResult {

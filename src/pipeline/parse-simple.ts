@@ -33,7 +33,7 @@ export interface SimpleLimits {
 
 // Past these the fast path declines: large headers and long lines take mailsplit's bounded paths
 // (maxHeadSize, lines flushed in 64 KiB pieces), which this does not imitate.
-const MAX_HEADER_BYTES = 64 * 1024;
+export const MAX_HEADER_BYTES = 64 * 1024;
 const MAX_LINE_BYTES = 60 * 1024;
 // mailparser converts HTML nested up to this depth (MAX_HTML_NESTING_DEPTH); with fewer "<" than
 // this, no HTML can nest deeper, so the fast path converts only such HTML and leaves the rest.
@@ -103,6 +103,31 @@ function endOfHeader(bytes: Buffer): number | null {
     at = next;
   }
   return headerEnd;
+}
+
+/**
+ * The top-level header alone, read as the fast path reads it: for a record whose parse failed, so
+ * that it still shows who wrote and about what (issue 9.1). null when the header is empty, longer
+ * than the fast path reads, or has a line too long; only the header's bytes are looked at.
+ */
+export function parseHeaderBlock(bytes: Buffer): Pick<SimpleParse, "headerLines" | "messageId" | "inReplyTo" | "references"> | null {
+  let end = -1;
+  for (let at = 0; at < bytes.length && end < 0; ) {
+    const lf = bytes.indexOf(0x0a, at);
+    const next = lf < 0 ? bytes.length : lf + 1;
+    if (next - at > MAX_LINE_BYTES || next > MAX_HEADER_BYTES) return null;
+    if (lf >= 0 && (lf === at || (lf === at + 1 && bytes[at] === 0x0d))) end = at === 0 ? 0 : next;
+    at = next;
+  }
+  // A message that is all header (no empty line) is all header to the MIME parser too.
+  const head = bytes.subarray(0, end < 0 ? bytes.length : end);
+  // (end 0: an empty line first, no header at all.)
+  if (!head.length) return null;
+  const node = new MimeNode(false, {});
+  node.addHeaderChunk(head);
+  node.parseHeaders();
+  const lines = node.headers.getList();
+  return { headerLines: lines, ...threadIds(lines) };
 }
 
 /** The body's bytes after its Content-Transfer-Encoding, as mailsplit's decoders give them. */

@@ -10,7 +10,7 @@ import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWrite
 import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
-import { parseSimple } from "./parse-simple.js";
+import { parseHeaderBlock, parseSimple } from "./parse-simple.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
@@ -178,6 +178,24 @@ function parsedSimply(fixed: { bytes: Buffer; declaredCharsets: Set<string> }, l
   out.text = simple.text;
   out.html = simple.html;
   finish(out, simple.headerLines, charsetHints(fixed.declaredCharsets), limits);
+  return out;
+}
+
+/**
+ * The fields a record shows (sender, recipients, subject, date, ids, the header block) read from the
+ * top-level header alone, for a message whose parse failed (issue 9.1: the record ends in `error`,
+ * and still says who wrote and about what). No text, no attachments; null when there is no header
+ * this can read. `head`: the message's first bytes; only its header is looked at.
+ */
+export function parsedHeadersOnly(head: Buffer): ParsedMail | null {
+  const fixed = fixedBytes(head);
+  const read = parseHeaderBlock(fixed.bytes);
+  if (!read) return null;
+  const out = emptyParsedMail();
+  out.messageId = ownMessageId(read.messageId, out.notes);
+  out.inReplyTo = msgId(read.inReplyTo);
+  out.references = msgIds(read.references);
+  readHeaders(read.headerLines, charsetHints(fixed.declaredCharsets), out);
   return out;
 }
 

@@ -68,7 +68,12 @@ const cases: Case[] = [
     name: "a 200 KB header of 20,000 short folded lines",
     input: () => Buffer.from(`From: h@example.com\nSubject: start${"\n continued".repeat(20 * 1024)}\nMessage-ID: <bigsubj@x>\n\nbody\n`),
     status: "error",
-    check: (_sb, s) => expect(s.error).toMatch(/Max header size/),
+    check: (_sb, s) => {
+      expect(s.error).toMatch(/Max header size/);
+      // A header past 64 KiB is not read even alone: the record has the error and the raw bytes.
+      expect(s).toMatchObject({ from_address: null, subject: null });
+      expect(JSON.parse(s.trace).map((t: { step: string }) => t.step)).toEqual(["error"]);
+    },
   },
   // An index entry has a size limit (PostgreSQL: ~2.7 KB after compression): 9,000 random
   // characters failed every write of the record, which stayed `new`. Now no Message-ID, noted.
@@ -92,7 +97,17 @@ const cases: Case[] = [
   },
   { name: "200 levels of nested multiparts", input: () => Buffer.from(nested(200)), status: "complete", check: (sb, s) => expect(rows(db(sb), "SELECT details FROM actions WHERE interaction_id = ? ORDER BY id", s.interaction_id)[0].details).toContain("deep down") },
   // mailparser refuses very deep trees; the mail is still staged, as error, for the administrator.
-  { name: "5000 levels of nested multiparts", input: () => Buffer.from(nested(5000)), status: "error" },
+  // The record still says who wrote and about what, read from the top-level header alone (issue 9.1).
+  {
+    name: "5000 levels of nested multiparts",
+    input: () => Buffer.from(nested(5000)),
+    status: "error",
+    check: (_sb, s) => {
+      expect(s).toMatchObject({ from_address: "deep@example.com", subject: "nested 5000", message_id: "<nested-5000@x>", to_addresses: "service@example.com", text_body: null });
+      expect(s.headers).toContain("Content-Type: multipart/mixed");
+      expect(JSON.parse(s.trace).map((t: { step: string; decision: string }) => `${t.step}: ${t.decision}`)).toEqual(["parse: header only", "error: error"]);
+    },
+  },
   {
     name: "attachment names with ../, NUL, 300 characters, absolute and backslash paths",
     input: () => Buffer.from(attachmentNames([escapeName, "bad\u0000name.txt", `${"x".repeat(300)}.txt`, "..\\..\\..\\win.txt", "/etc/passwd", ".", ".."])),
