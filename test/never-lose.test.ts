@@ -250,6 +250,10 @@ describe("issue 9.8/9.9: outbound never holds up intake; errors are seen", () =>
     expect(rows(d, "SELECT status, attempts FROM outbound_mails ORDER BY id")).toEqual([{ status: "sent", attempts: 2 }]);
     d.close();
     expect(run(sb, ["outbox", "retry", "--json"]).json().retried).toEqual([]);
+    // Named: one that is sent says so; one that does not exist is refused before anything is sent.
+    expect(run(sb, ["outbox", "retry", "1", "--json"]).json().retried).toMatchObject([{ status: "sent", error: "not failed (sent)" }]);
+    const typo = run(sb, ["outbox", "retry", "1", "99"]);
+    expect([typo.code, typo.stderr]).toEqual([66, "ingest-mail: no outgoing mail 99\n"]);
   });
 
   it("import sends after its batch commits: a delivery meanwhile is not held up by the write lock", async () => {
