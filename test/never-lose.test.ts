@@ -201,6 +201,28 @@ describe("issue 9.5/9.6: redeliveries", () => {
     d?.close();
   });
 
+  it("a mail that was interrupted 3 times ends in error, and still says who wrote it and about what", () => {
+    const sb = configured(base);
+    const first = run(sb, ["--json"], mail({ From: "Kim <kim@customer.example>", To: "service@example.com", Subject: "Crashes you", "Message-ID": "<crash@x>" })).json();
+    // As a record whose third process was killed before its workflow committed: nothing parsed is kept.
+    const d = db(sb);
+    d.run(
+      "UPDATE staged_mails SET status = 'new', attempts = 3, claimed_by = ?, claimed_at = ?, from_address = NULL, from_name = NULL, subject = NULL, message_id = NULL, to_addresses = NULL, trace = NULL WHERE id = ?",
+      `${hostname()}:2147483646`,
+      new Date().toISOString(),
+      first.stagedId,
+    );
+    d.close();
+    const r = run(sb, ["recover", "--older-than", "0", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const e = db(sb);
+    const [row] = rows(e, "SELECT status, error, from_address, from_name, subject, message_id, to_addresses, trace FROM staged_mails WHERE id = ?", first.stagedId);
+    e.close();
+    expect(row).toMatchObject({ status: "error", from_address: "kim@customer.example", from_name: "Kim", subject: "Crashes you", message_id: "<crash@x>", to_addresses: "service@example.com" });
+    expect(row.error).toMatch(/^processing was interrupted 3 times/);
+    expect(JSON.parse(row.trace).map((t: { step: string; decision: string }) => `${t.step}: ${t.decision}`)).toEqual(["parse: header only", "error: error"]);
+  });
+
   it("recover sweeps spool and attachment files older than an hour that no record refers to", () => {
     const sb = configured(base);
     const kept = run(sb, ["--json"], withAttachment({ messageId: "kept@x", size: 3_000 })).json();

@@ -277,7 +277,11 @@ async function claimRecord(deps: Deps, stagedId: number, takeOwn: boolean): Prom
     return readBack(`being processed by ${current.claimedBy} since ${current.claimedAt}`);
   if (current.attempts >= MAX_ATTEMPTS && current.claimedBy !== null) {
     const error = `processing was interrupted ${current.attempts} times (the process was killed or crashed); the raw message is kept: run ingest-mail resubmit ${stagedId} once the cause is fixed`;
-    await setStagedStatus(deps.db, stagedId, "error", at, { error, claimedBy: null, claimedAt: null }, error);
+    // What killed it may be the mail: the record still says who wrote it and about what.
+    const header = await headerOnlyParse(deps.db, stagedId);
+    const row = header && (await getStaged(deps.db, stagedId));
+    const fields = header && row ? { ...headerFieldsOf(row, header), trace: JSON.stringify([HEADER_ONLY, { step: "error", decision: "error", reason: error }]) } : {};
+    await setStagedStatus(deps.db, stagedId, "error", at, { ...fields, error, claimedBy: null, claimedAt: null }, error);
     deps.log(`staged mail ${stagedId} error: ${error}`);
     return readBack();
   }
@@ -371,15 +375,14 @@ async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, step
   const trace: TraceStep[] = [...steps];
   // Read before the transaction: a read that fails inside one would leave PostgreSQL's aborted.
   const headerOnly = parsed ? null : await headerOnlyParse(deps.db, stagedId);
-  if (headerOnly) trace.push({ step: "parse", decision: "header only", reason: "the message could not be parsed; its sender, recipients, subject and ids are read from its header alone" });
+  if (headerOnly) trace.push(HEADER_ONLY);
   trace.push({ step: "error", decision: "error", reason: e.message ?? String(e) });
   let row: StagedMail | undefined;
   try {
     row = await deps.db.write(async (db) => {
       const current = (await stagedForCommit(db, stagedId))?.row;
       if (!current || current.status !== "new" || current.claimedBy !== claim.by) return current;
-      // The header alone gives the fields, not the text (nor attachments: rows of an earlier parse stay).
-      const components = parsed ? await applyComponents({ ...deps, db }, current, parsed, [], null) : headerOnly ? { ...fieldsOf(current, headerOnly), textBody: undefined, htmlBody: undefined } : {};
+      const components = parsed ? await applyComponents({ ...deps, db }, current, parsed, [], null) : headerOnly ? headerFieldsOf(current, headerOnly) : {};
       await setStagedStatus(db, stagedId, "error", at, { ...components, error: text, trace: JSON.stringify(trace), claimedBy: null, claimedAt: null }, e.message, ["in_process"]);
       return getStaged(db, stagedId);
     });
@@ -396,6 +399,11 @@ async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, step
   else if (!row) deps.log(`staged mail ${stagedId}: processing failed and the error could not be recorded (${e.message}); it stays new for recover`);
   return out;
 }
+
+const HEADER_ONLY: TraceStep = { step: "parse", decision: "header only", reason: "the message could not be parsed; its sender, recipients, subject and ids are read from its header alone" };
+
+/** The fields the header alone gives: not the text (nor attachments: rows of an earlier parse stay). */
+const headerFieldsOf = (current: StagedMail, header: ParsedMail): Partial<NewStagedMail> => ({ ...fieldsOf(current, header), textBody: undefined, htmlBody: undefined });
 
 /**
  * Issue 9.1: a message whose parse failed keeps its raw bytes for a resubmit, and its record still
