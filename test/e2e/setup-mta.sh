@@ -90,6 +90,10 @@ CF
   printf 'support@example.test %s\n' "${TRANSPORT:-ingest:}" > "$E2E/transport"
   postconf -F '*/*/chroot = n'
   postconf -M# smtp/inet
+  # Each run listens on a port of its own (SMTP_PORT): the services earlier runs added go first. The
+  # master binds every inet service at start and dies, saying so nowhere, when one port is taken:
+  # 120 left here by earlier runs made "mail system startup failed" a matter of chance.
+  drop_test_listeners
   postconf -Me "${SMTP_PORT}/inet = ${SMTP_PORT} inet n - n - - smtpd"
   # master.cf line of examples/postfix/master.cf, with this run's command, database and config.
   local line
@@ -98,26 +102,36 @@ CF
     -e "s#user=ingest-mail#user=$INGEST_USER#" -e "s#/usr/local/bin/ingest-mail#$INGEST_CMD#")
   postconf -Me "ingest/unix = $line"
   postsuper -d ALL >/dev/null 2>&1 || true
-  # `postfix start` runs `postfix check` itself. With maillog_file set it says why it failed only in
-  # that file (once in CI: "mail system startup failed", the master's reason nowhere): on failure
-  # the log, whether a master holds the lock, and the master processes go to the test's message,
-  # and it is tried once more.
-  if ! postfix start </dev/null; then
+  # `postfix start` runs `postfix check` itself. A master that dies at start (a listen port taken,
+  # say) writes its reason to its own log service before that runs, so it is lost: "mail system
+  # startup failed" is all postfix.log says. On failure: the log's end, the listen ports no longer
+  # free, whether a master holds the lock, the master processes; then it is tried again, 3 times.
+  local try
+  for try in 1 2 3; do
+    postfix start </dev/null && break
     {
-      echo "postfix start failed; $E2E/postfix.log ends:"
+      echo "postfix start failed (try $try of 3); $E2E/postfix.log ends:"
       tail -n 20 "$E2E/postfix.log" 2>/dev/null || true
+      echo "its listen ports already taken: $(for p in $(postconf -M | awk '$2 == "inet" { n = split($1, a, ":"); print a[n] }'); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && printf '%s ' "$p"; done)"
       echo "master -t (0: no master holds the lock): $("$(postconf -h daemon_directory)/master" -t >/dev/null 2>&1; echo $?)"
       ps -eo pid,ppid,etime,args | grep -E '[p]ostfix|[m]aster' || true
     } >&2
-    sleep 2
-    postfix start </dev/null
-  fi
+    [ "$try" = 3 ] && exit 1
+    sleep $((try * 3))
+  done
   wait_port "$SMTP_PORT"
+}
+
+# The SMTP listeners this script added (services named by their port number) leave master.cf.
+drop_test_listeners() {
+  local svc
+  for svc in $(postconf -M 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && $2 == "inet" { print $1 "/inet" }'); do postconf -MX "$svc"; done
 }
 
 postfix_stop() {
   grep -q "^$MARK" /etc/postfix/main.cf 2>/dev/null || return 0
   postfix stop >/dev/null 2>&1 || true
+  drop_test_listeners
   postsuper -d ALL >/dev/null 2>&1 || true
   if [ -f "/etc/postfix/main.cf$KEEP" ]; then
     mv "/etc/postfix/main.cf$KEEP" /etc/postfix/main.cf
