@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultParseLimits, parsedHeadersOnly, parseMail, type ParsedMail } from "../src/pipeline/parse.js";
 import { fixedBytes } from "../src/pipeline/parse-input.js";
-import { MAX_HEADER_BYTES, parseHeaderBlock, parseSimple } from "../src/pipeline/parse-simple.js";
+import { MAX_HEADER_BYTES, readTopHeader, parseSimple } from "../src/pipeline/parse-simple.js";
 import { corpusMessages, corpusPresent } from "./helpers/corpus.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ingest-mail-parse-simple-"));
@@ -95,7 +95,7 @@ describe("the header alone reads as the full parse does", () => {
     ["a header line longer than 60 KiB", Buffer.from(`From: a@x\nX-Long: ${"a".repeat(61 * 1024)}\n\nbody\n`), null],
     ["64 KiB + 1 of a longer message with no empty line in it", Buffer.from(`From: a@x\n${"X-H: v\n".repeat(12_000)}`).subarray(0, MAX_HEADER_BYTES + 1), null],
   ])("%s", (_what, bytes, lines) => {
-    const read = parseHeaderBlock(bytes);
+    const read = readTopHeader(bytes);
     expect(read && read.headerLines.length).toBe(lines);
   });
 });

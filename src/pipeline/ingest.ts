@@ -232,7 +232,7 @@ export async function processStaged(deps: Deps, stagedId: number, opts: ProcessO
   } catch (e) {
     // An earlier mail's failure, found now (import runs the batch again, each mail confirmed).
     if (e instanceof NotFoundError || e instanceof LateUnitFailure) throw e;
-    return failed(deps, stagedId, claim, e as Error, trace, parsed);
+    return failed(deps, stagedId, claim, e as Error, trace, parsed, opts.raw?.buffer ?? null);
   }
   // Only once committed: another process here may have found the same file and count on it until
   // the database holds its bytes.
@@ -369,12 +369,12 @@ async function keepAttachment(db: Db, a: ParsedAttachment): Promise<string> {
 
 /** Issue 9.1 / domain.md §1.5: processing threw (and rolled back): the record becomes `error` with
  * the text, keeping what was parsed; the raw bytes stay for a resubmit. */
-async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, steps: TraceStep[], parsed: ParsedMail | undefined): Promise<Outcome> {
+async function failed(deps: Deps, stagedId: number, claim: Claim, e: Error, steps: TraceStep[], parsed: ParsedMail | undefined, bytes: Buffer | null): Promise<Outcome> {
   const at = deps.now().toISOString();
   const text = e.stack?.split("\n").slice(0, 2).map(sourceFrame).join(" ") ?? String(e);
   const trace: TraceStep[] = [...steps];
   // Read before the transaction: a read that fails inside one would leave PostgreSQL's aborted.
-  const headerOnly = parsed ? null : await headerOnlyParse(deps.db, stagedId);
+  const headerOnly = parsed ? null : await headerOnlyParse(deps.db, stagedId, bytes);
   if (headerOnly) trace.push(HEADER_ONLY);
   trace.push({ step: "error", decision: "error", reason: e.message ?? String(e) });
   let row: StagedMail | undefined;
@@ -410,11 +410,13 @@ const headerFieldsOf = (current: StagedMail, header: ParsedMail): Partial<NewSta
  * says who wrote and about what, read from the top-level header alone (parsedHeadersOnly: at most
  * the first 64 KiB, linear). null when there is no such header, or the bytes cannot be read now.
  */
-async function headerOnlyParse(db: Db, stagedId: number): Promise<ParsedMail | null> {
+async function headerOnlyParse(db: Db, stagedId: number, bytes: Buffer | null = null): Promise<ParsedMail | null> {
   try {
     // One byte past the most that is read as a header, so a longer one is seen to be longer (not
     // taken for a message that is all header).
     const want = MAX_HEADER_BYTES + 1;
+    // The bytes this process read (ingest, import, serve), else the record's, stored.
+    if (bytes) return parsedHeadersOnly(bytes.subarray(0, want));
     const stored = await rawOf(db, stagedId);
     const head = stored?.raw ? stored.raw.subarray(0, want) : stored?.rawPath ? await storedHead(db, stored.rawPath, want) : null;
     return head ? parsedHeadersOnly(head) : null;

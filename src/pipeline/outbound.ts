@@ -1,6 +1,7 @@
 // Mail we send after an ingest has committed: confirmations (domain.md §5) and the administrator's
 // error notice (Maximo). Sending never fails an ingest: every attempt is recorded in outbound_mails
 // (sent / failed / skipped with the reason) and nothing here throws.
+import { NotFoundError } from "../errors.js";
 import { countAdminNoticesSince, identificationEmail, insertOutbound, outboundToRetry, pendingDigest, updateOutbound, updateStaged, type Issue, type OutboundMail, type StagedMail } from "../store/queries/queries.js";
 import { renderAdminNotice } from "../outbound/admin-notice.js";
 import { withBounceAddress } from "../outbound/bounce-envelope.js";
@@ -159,12 +160,17 @@ async function deliver(deps: Deps, id: number | null, mail: OutgoingMail, attemp
 /**
  * Issue 9.8: sends failed outbound mail again, as it was rendered, with the current transport: the
  * rows named, or every failed row with attempts left (limits.outboxMaxAttempts). Long-running
- * modes pass `due` to space the attempts out (backoff). Never throws for a send; held-back admin
- * notices go out as one digest when the hourly limit allows.
+ * modes pass `due` to space the attempts out (backoff). Never throws for a send (only for an id
+ * named that is no outgoing mail, before anything is sent); held-back admin notices go out as one
+ * digest when the hourly limit allows.
  */
 export async function retryOutbox(deps: Deps, ids: number[] = [], due: (row: OutboundMail) => boolean = () => true): Promise<Outcome["outbound"]> {
   const out: Sent[] = [];
-  for (const row of await outboundToRetry(deps.db, ids, deps.config.limits.outboxMaxAttempts)) {
+  const rows = await outboundToRetry(deps.db, ids, deps.config.limits.outboxMaxAttempts);
+  // An id named that is no outgoing mail is a typo: refused (the CLI's 66) before anything is sent.
+  const missing = [...new Set(ids)].filter((id) => !rows.some((r) => r.id === id));
+  if (missing.length) throw new NotFoundError(`no outgoing mail ${missing.join(", ")}`);
+  for (const row of rows) {
     if (!ids.length && !due(row)) continue;
     if (row.status !== "failed" || !row.mail) {
       out.push({ kind: row.kind, issueId: row.issueId, to: row.toAddress, messageId: row.messageId, status: row.status, error: row.mail ? `not failed (${row.status})` : "no stored message to send again" });

@@ -88,21 +88,32 @@ function textOfHtml(html: string): string {
  * null when there is none, when the header is empty or too large, or when any line is too long.
  */
 function endOfHeader(bytes: Buffer): number | null {
-  let headerEnd: number | null = null;
+  const end = headerEnd(bytes);
+  if (end === null || end < 0) return null;
+  for (let at = end; at < bytes.length; ) {
+    const lf = bytes.indexOf(0x0a, at);
+    const next = lf < 0 ? bytes.length : lf + 1;
+    if (next - at > MAX_LINE_BYTES) return null;
+    at = next;
+  }
+  return end;
+}
+
+/**
+ * The header's end: the index after its empty line, or -1 when the bytes end first (all header).
+ * null when the header is empty, longer than MAX_HEADER_BYTES, or has a line too long. Only the
+ * header's bytes are looked at.
+ */
+function headerEnd(bytes: Buffer): number | null {
   for (let at = 0; at < bytes.length; ) {
     const lf = bytes.indexOf(0x0a, at);
     const next = lf < 0 ? bytes.length : lf + 1;
     if (next - at > MAX_LINE_BYTES) return null;
-    if (headerEnd === null) {
-      const blank = lf >= 0 && (lf === at || (lf === at + 1 && bytes[at] === 0x0d));
-      if (blank) {
-        if (at === 0) return null;
-        headerEnd = next;
-      } else if (next > MAX_HEADER_BYTES) return null;
-    }
+    if (lf >= 0 && (lf === at || (lf === at + 1 && bytes[at] === 0x0d))) return at === 0 ? null : next;
+    if (next > MAX_HEADER_BYTES) return null;
     at = next;
   }
-  return headerEnd;
+  return -1;
 }
 
 /**
@@ -110,19 +121,11 @@ function endOfHeader(bytes: Buffer): number | null {
  * that it still shows who wrote and about what (issue 9.1). null when the header is empty, longer
  * than the fast path reads, or has a line too long; only the header's bytes are looked at.
  */
-export function parseHeaderBlock(bytes: Buffer): Pick<SimpleParse, "headerLines" | "messageId" | "inReplyTo" | "references"> | null {
-  let end = -1;
-  for (let at = 0; at < bytes.length && end < 0; ) {
-    const lf = bytes.indexOf(0x0a, at);
-    const next = lf < 0 ? bytes.length : lf + 1;
-    if (next - at > MAX_LINE_BYTES || next > MAX_HEADER_BYTES) return null;
-    if (lf >= 0 && (lf === at || (lf === at + 1 && bytes[at] === 0x0d))) end = at === 0 ? 0 : next;
-    at = next;
-  }
+export function readTopHeader(bytes: Buffer): Pick<SimpleParse, "headerLines" | "messageId" | "inReplyTo" | "references"> | null {
+  const end = headerEnd(bytes);
   // A message that is all header (no empty line) is all header to the MIME parser too.
-  const head = bytes.subarray(0, end < 0 ? bytes.length : end);
-  // (end 0: an empty line first, no header at all.)
-  if (!head.length) return null;
+  const head = end === null ? null : bytes.subarray(0, end < 0 ? bytes.length : end);
+  if (!head?.length) return null;
   const node = new MimeNode(false, {});
   node.addHeaderChunk(head);
   node.parseHeaders();

@@ -10,7 +10,7 @@ import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWrite
 import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
-import { parseHeaderBlock, parseSimple } from "./parse-simple.js";
+import { readTopHeader, parseSimple } from "./parse-simple.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
@@ -189,7 +189,7 @@ function parsedSimply(fixed: { bytes: Buffer; declaredCharsets: Set<string> }, l
  */
 export function parsedHeadersOnly(head: Buffer): ParsedMail | null {
   const fixed = fixedBytes(head);
-  const read = parseHeaderBlock(fixed.bytes);
+  const read = readTopHeader(fixed.bytes);
   if (!read) return null;
   const out = emptyParsedMail();
   out.messageId = ownMessageId(read.messageId, out.notes);

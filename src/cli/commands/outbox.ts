@@ -1,7 +1,6 @@
 // `ingest-mail outbox list`: every mail this system sent or tried to send.
 import { listOutboundFiltered } from "../../store/queries/list-queries.js";
-import { outboundToRetry, type OutboundMail } from "../../store/queries/queries.js";
-import { NotFoundError } from "../../errors.js";
+import type { OutboundMail } from "../../store/queries/queries.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
@@ -37,10 +36,6 @@ function problem(r: OutboundMail): string {
 export async function retry(ids: number[], opts: CommonOptions): Promise<void> {
   const deps = await makeDeps(opts);
   try {
-    // An id named that is no outgoing mail is a typo: refused (66) before anything is sent.
-    const found = new Set(ids.length ? (await outboundToRetry(deps.db, ids, 0)).map((r) => r.id) : []);
-    const missing = ids.filter((id) => !found.has(id));
-    if (missing.length) throw new NotFoundError(`no outgoing mail ${[...new Set(missing)].join(", ")}`);
     const { retryOutbox } = await import("../../pipeline/outbound.js");
     const results = await retryOutbox(deps, ids);
     if (opts.json) return printJson({ retried: results });
