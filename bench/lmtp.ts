@@ -216,9 +216,10 @@ export async function lmtpRuns(messages = 10_000): Promise<string> {
 }
 
 /**
- * The rates above are absolute, and this shared machine's speed varies ~1.5× by the hour (the same
- * build: 1,945 acknowledged at 8 connections with `node -e 0` at 24 ms, 1,322 at 31 ms). This line
- * says which kind of hour a run had: `node -e 0` under an MTA's minimal environment, median of 11.
+ * The rates this bench prints are absolute, and this shared machine's speed varies ~1.5× by the hour
+ * (the same build: 1,945 acknowledged at 8 connections with `node -e 0` at 24 ms, 1,322 at 31 ms).
+ * This first line says which kind of hour a run had: `node -e 0` under an MTA's minimal environment,
+ * median of 11.
  */
 function machineSpeed(): string {
   const runs = Array.from({ length: 11 }, () => timeSpawn(["-e", "0"], { env: { PATH: "/usr/bin:/bin" } }).ms);
