@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
   const htmlMail = (i: number) => html.replace(/^Message-ID: .*$/im, `Message-ID: <cold-html-${i}-${process.pid}-${Date.now()}@customer.example>`);
   const add = (into: typeof baseline, r: { ms: number; cpuMs: number }) => (into.wall.push(r.ms), into.cpu.push(r.cpuMs));
   for (let i = 0; i < RUNS; i++) {
-    // Interleaved so that machine load affects all three alike.
+    // Interleaved so that machine load affects every row alike.
     add(baseline, timeSpawn(["-e", "0"], { env }));
     add(version, timeSpawn([bin, "--version"], { env }));
     const r = timeSpawn([bin], { env, input: mail4k(i) });
