@@ -8,6 +8,7 @@ import type { IngestOptions } from "./commands/ingest.js";
 import { plainIngest } from "./ingest-args.js";
 import { ingestState, stdinHasMessage } from "./ingest-state.js";
 import { stdoutStreamUsed } from "./mta-io.js";
+import { safe } from "./terminal-safe.js";
 
 async function runIngest(recipient: string | undefined, opts: IngestOptions): Promise<void> {
   ingestState.active = true;
@@ -48,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
       code = EX.TEMPFAIL;
       turned = true;
     }
-    if (message) process.stderr.write(`ingest-mail: ${message}${turned ? retryNote() : ""}\n`);
+    // One line, whatever the message quotes (an argument, a path, text from a mail): controls and
+    // newlines are shown as escapes, so nothing drives the terminal or forges a line in the MTA's log.
+    if (message) process.stderr.write(`ingest-mail: ${safe(message)}${turned ? retryNote() : ""}\n`);
     return code;
   }
 }

@@ -10,6 +10,7 @@ import { ageArg } from "./time-args.js";
 import { COMMON_OPTIONS, INGEST_ARGUMENT, INGEST_COMMAND, INGEST_OPTIONS, type OptionDef } from "./ingest-args.js";
 import { registerOperate } from "./operate.js";
 import { issueArg, type IssueRef } from "./issue-ref.js";
+import { safe } from "./terminal-safe.js";
 import { versionLine } from "./version.js";
 
 export { CommanderError } from "commander";
@@ -33,6 +34,9 @@ export function build(runIngest: (recipient: string | undefined, opts: IngestOpt
     .description("Turn inbound email into customer-service issues. The MTA runs it once per message with the mail on stdin.")
     .version(versionLine())
     .showHelpAfterError()
+    // commander quotes a rejected argument as typed: its controls are shown as escapes (subcommands
+    // inherit this output setting).
+    .configureOutput({ outputError: (text, write) => write(text.split("\n").map(safe).join("\n")) })
     .exitOverride();
   program.addHelpText(
     "after",

@@ -75,6 +75,24 @@ describe("terminal-safe output (point 10)", () => {
     const m = await d.readEml(d.emls()[0]);
     expect(m.subject).toBe("[CS-000001] Re: Hello [2J [31mred [0m gnp.exe");
   });
+
+  it("an error message shows what it quotes with its controls escaped: commander's, the entry's, with or without a mail", () => {
+    const d = desk();
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    const cases = [
+      { args: ["issue", "show", "CS\u001b[31mX"], stdin: "", code: 64, shows: "CS\\x1b[31mX" },
+      { args: ["list", "--status", "x\u001b[2J"], stdin: "", code: 64, shows: "x\\x1b[2J" },
+      { args: ["lsit\u001b]0;owned\u0007"], stdin: "", code: 64, shows: 'unknown command "lsit\\x1b]0;owned\\x07"' },
+      // With a message on stdin the same mistyped word is 75 (the MTA retries), and its line too is one line.
+      { args: ["lsit\nforged log line"], stdin: letter({ Subject: "hello" }), code: 75, shows: 'unknown command "lsit\\x0aforged log line"' },
+    ];
+    for (const c of cases) {
+      const r = run(d, c.args, c.stdin);
+      expect(r.code, r.stderr).toBe(c.code);
+      expect(r.stderr).toContain(c.shows);
+      for (const line of r.stderr.split("\n")) expect(line).not.toMatch(raw);
+    }
+  });
 });
 
 describe("one customer, one identity (point 12)", () => {

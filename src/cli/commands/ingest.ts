@@ -9,6 +9,7 @@ import { isDatabaseUrl } from "../../store/open.js";
 import { databaseTarget, loadCommonConfig, makeDeps, type CommonOptions } from "../context.js";
 import { counted, ingestState } from "../ingest-state.js";
 import { stdinChunks, stdinIsTerminal, writeStdout } from "../mta-io.js";
+import { safe } from "../terminal-safe.js";
 
 export interface IngestOptions extends CommonOptions {
   recipient?: string;
@@ -49,10 +50,12 @@ export async function run(recipientArg: string | undefined, opts: IngestOptions,
   } finally {
     await deps?.store.close({ keepWal: true });
   }
-  writeStdout(opts.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${summary(outcome)}\n`);
+  // The summary and the line below carry text from the mail (a reason, an address): an MTA logs
+  // them and a tester reads them on a terminal, so controls and newlines are shown as escapes.
+  writeStdout(opts.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${safe(summary(outcome))}\n`);
   // Issue 9.9: every invalid / error status leaves one line where an admin looks (the log when
   // configured; MTAs log stderr otherwise).
-  if ((outcome.status === "invalid" || outcome.status === "error") && !deps?.config.logFile) process.stderr.write(`ingest-mail: staged ${outcome.stagedId}: ${outcome.status}: ${outcome.reason ?? outcome.error ?? ""}\n`);
+  if ((outcome.status === "invalid" || outcome.status === "error") && !deps?.config.logFile) process.stderr.write(`ingest-mail: staged ${outcome.stagedId}: ${outcome.status}: ${safe(outcome.reason ?? outcome.error)}\n`);
 }
 
 export function summary(o: Outcome): string {
