@@ -12,6 +12,7 @@ import { DELAY_SUBJECT_WORDS } from "../rules/auto-signals.js";
 import { hasBounceForm, parseBounceAddress } from "../rules/bounce-address.js";
 import { normaliseSubject, type AutoDetection } from "../rules/detect-auto.js";
 import { readReport, verdictOf, type DeliveryReport, type ReportVerdict } from "../rules/dsn.js";
+import { personsAutoReply, writtenByMailSystem } from "../rules/report-source.js";
 import type { Deps } from "./deps.js";
 import { addressSecretOf } from "./trust.js";
 import { emptyOutcome, type Outcome, type TraceStep } from "./outcome.js";
@@ -36,9 +37,6 @@ export interface BounceContext {
   auto: AutoDetection;
   trace: TraceStep[];
 }
-
-// Reasons of detect-auto that say "a mail system wrote this" (not a person's auto-reply).
-const SYSTEM_SIGNS = ["sender is mailer-daemon", "sender is postmaster", "sender is post_master", "sender is an exchange", "return-path: <>", "null envelope sender", "from: <>", "x-failed-recipients", "subject: delivery report", "content-type:", "report part:"];
 
 /** The staged report's outcome when it is about our mail; null to let the workflow go on. */
 export async function handleBounce(deps: Deps, row: StagedMail, ctx: BounceContext): Promise<(Outcome & { bounce: BounceOutcome }) | null> {
@@ -66,10 +64,16 @@ export async function handleBounce(deps: Deps, row: StagedMail, ctx: BounceConte
   }
   if (!target) return null;
 
+  // A person's out-of-office reply with no report part in it reports nothing: a date such as
+  // "back on 5.1.24" in its text is no status code (rules/report-source.ts). The workflow goes on.
+  if (report.kind === "text" && personsAutoReply(ctx.auto.reasons)) {
+    ctx.trace.push({ step: "bounce", decision: "no delivery report", reason: `an automatic reply about ${target.kind} ${target.messageId}, with no report part` });
+    return null;
+  }
   const delayNotice = DELAY_SUBJECT_WORDS.some((w) => normaliseSubject(row.subject ?? "").includes(w));
   let verdict = verdictOf(report, delayNotice);
   // A mail system's report that states no action or code (qmail's "failure notice") still failed.
-  if (verdict === "unknown" && ctx.auto.reasons.some((r) => SYSTEM_SIGNS.some((s) => r.startsWith(s)))) verdict = "bounced";
+  if (verdict === "unknown" && writtenByMailSystem(ctx.auto.reasons)) verdict = "bounced";
   // Not a report at all (an out-of-office reply sent to our envelope sender): the workflow goes on.
   if (verdict === "unknown") return null;
 

@@ -97,6 +97,10 @@ const field = (h: HeaderMap, name: string) => h.get(name)?.[0]?.trim() || null;
 const typed = (v: string | null) => (v === null ? null : v.includes(";") ? v.slice(v.indexOf(";") + 1).trim() : v);
 
 const STATUS = /(?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
+// A failure's code (RFC 3463: 4 persistent transient, 5 permanent), the same shape.
+const FAILURE_STATUS = /(?:^|[^\d.])([45]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
+// The same as a word of an SMTP reply ("550 5.7.1", "550-5.7.1", "#5.1.1"): not inside a name.
+const REPLY_STATUS = /(?:^|[\s#('"-])([45]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
 const MESSAGE_ID_LINE = /^message-id:[ \t]*(<[^<>\s]{1,250}>)/gim;
 
 function messageIdOf(headers: HeaderMap): string | null {
@@ -151,6 +155,7 @@ export function readReport(message: string): DeliveryReport {
     report.status = status ? status[1] : report.status;
     const diag = typed(field(pick, "diagnostic-code"));
     report.diagnostic = diag ? cleanText(diag) : null;
+    report.status = refined(report.status, diag);
     report.finalRecipient = typed(field(pick, "final-recipient") ?? field(pick, "original-recipient"));
   }
   if (report.kind === "feedback") report.action = "feedback";
@@ -161,9 +166,10 @@ export function readReport(message: string): DeliveryReport {
   }
   report.originalMessageIds = [...ids];
   if (report.status === null && report.kind !== "feedback") {
-    // No RFC 3464 status: the first enhanced status code of the text, and the line it stands in.
+    // No RFC 3464 status: the first failure code of the text (a session transcript's "250 2.0.0 Ok"
+    // comes before the reply that failed), else its first code, and the line it stands in.
     const body = top.body.slice(0, 64 * 1024);
-    const m = STATUS.exec(body);
+    const m = FAILURE_STATUS.exec(body) ?? STATUS.exec(body);
     if (m) {
       report.status = m[1];
       const lineStart = body.lastIndexOf("\n", m.index) + 1;
@@ -173,6 +179,18 @@ export function readReport(message: string): DeliveryReport {
   }
   if (report.diagnostic) report.diagnostic = cleanText(report.diagnostic);
   return report;
+}
+
+/**
+ * RFC 3463 §3.1: X.0.0 is "other undefined status", the class alone. Many MTAs write that in Status
+ * and quote the receiving server's own reply, with its specific code, in Diagnostic-Code (Exim,
+ * Postfix, Amazon SES: "Status: 5.0.0", "smtp; 550 5.7.1 …"). A specific code of the same class
+ * there says more; a code of another class quotes something else (an earlier attempt) and is left.
+ */
+function refined(status: string | null, diagnostic: string | null): string | null {
+  if (!status || !/^[45]\.0\.0$/.test(status) || !diagnostic) return status;
+  const m = REPLY_STATUS.exec(diagnostic.slice(0, 4096));
+  return m && m[1][0] === status[0] && !/^\d\.0\.0$/.test(m[1]) ? m[1] : status;
 }
 
 function rank(action: string | null): number {

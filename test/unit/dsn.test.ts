@@ -48,6 +48,19 @@ describe("readReport", () => {
     ["quoted (> ) header lines are not the original's", "From: alice@x\nSubject: Fwd\n\n> Message-ID: <m6@ours>\n", { kind: "text", originalMessageIds: [], status: null }],
     ["the report's own Message-ID is not the original's", "Message-ID: <self@mx>\nSubject: x\n\nno original here", { originalMessageIds: [] }],
     ["version-like numbers are no status code", "Subject: x\n\nPostfix 3.5.10.1 on host 10.1.2.3", { status: null }],
+    // RFC 3463 X.0.0 is the class alone: the receiving server's specific code of the same class, quoted in Diagnostic-Code, says more.
+    ["Status 5.0.0, the server's 5.7.1 in Diagnostic-Code", dsn(perRecipient("failed", "5.0.0", "smtp; 550 5.7.1 Fix reverse DNS")), { status: "5.7.1", diagnostic: "550 5.7.1 Fix reverse DNS" }],
+    ["Status 4.0.0, the server's 4.7.1", dsn(perRecipient("delayed", "4.0.0", "smtp; 451 4.7.1 greylisted")), { status: "4.7.1" }],
+    ["Status 5.0.0 kept when the diagnostic quotes another class", dsn(perRecipient("failed", "5.0.0", "smtp; 554 gave up <421 4.4.2 timed out>")), { status: "5.0.0" }],
+    ["Status 5.0.0 kept when the diagnostic has no code", dsn(perRecipient("failed", "5.0.0", "smtp; 550 rejected")), { status: "5.0.0" }],
+    ["Status 5.0.0 kept when the code-like text is inside a name", dsn(perRecipient("failed", "5.0.0", "smtp; 550 no mailbox user5.1.2@example.org")), { status: "5.0.0" }],
+    ["a specific Status is kept whatever the diagnostic says", dsn(perRecipient("failed", "5.1.1", "smtp; 550 5.7.1 blocked")), { status: "5.1.1" }],
+    [
+      "a text bounce's session transcript: the failure, not the 250 2.0.0 before it",
+      "From: MAILER-DAEMON@x\nSubject: errors\n\n Out: 250 2.0.0 Ok\n In:  DATA\n Out: 451 4.3.0 Error: queue file write error\n",
+      { kind: "text", status: "4.3.0", diagnostic: "Out: 451 4.3.0 Error: queue file write error" },
+    ],
+    ["a text report with only a success code keeps it", "From: MAILER-DAEMON@x\nSubject: relayed\n\n250 2.0.0 Ok: queued as 4Xyz\n", { kind: "text", status: "2.0.0" }],
   ])("%s", (_l, raw, want) => {
     expect(readReport(raw)).toMatchObject(want);
   });
