@@ -97,10 +97,12 @@ const field = (h: HeaderMap, name: string) => h.get(name)?.[0]?.trim() || null;
 const typed = (v: string | null) => (v === null ? null : v.includes(";") ? v.slice(v.indexOf(";") + 1).trim() : v);
 
 const STATUS = /(?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
-// A failure's code (RFC 3463: 4 persistent transient, 5 permanent), the same shape.
-const FAILURE_STATUS = /(?:^|[^\d.])([45]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
-// The same as a word of an SMTP reply ("550 5.7.1", "550-5.7.1", "#5.1.1"): not inside a name.
-const REPLY_STATUS = /(?:^|[\s#('"-])([45]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
+// In free text (a text bounce, a Diagnostic-Code) a code stands as a word of an SMTP reply or a
+// report line: after white space, "#", "(", ":", "[", "<" or a quote, or a reply code's "-"
+// ("550-5.1.1"); never inside a version ("MOS 4.4.4b-GA", "mta-5.5.0-3", "v4.6.1"). A failure's
+// code (RFC 3463: 4 persistent transient, 5 permanent) first, then any.
+const TEXT_FAILURE = /(?:^|[\s#(:[<'"]|\d{3}-)([45]\.\d{1,3}\.\d{1,3})(?![.-]?\w)/;
+const TEXT_STATUS = /(?:^|[\s#(:[<'"]|\d{3}-)([245]\.\d{1,3}\.\d{1,3})(?![.-]?\w)/;
 const MESSAGE_ID_LINE = /^message-id:[ \t]*(<[^<>\s]{1,250}>)/gim;
 
 function messageIdOf(headers: HeaderMap): string | null {
@@ -169,7 +171,7 @@ export function readReport(message: string): DeliveryReport {
     // No RFC 3464 status: the first failure code of the text (a session transcript's "250 2.0.0 Ok"
     // comes before the reply that failed), else its first code, and the line it stands in.
     const body = top.body.slice(0, 64 * 1024);
-    const m = FAILURE_STATUS.exec(body) ?? STATUS.exec(body);
+    const m = TEXT_FAILURE.exec(body) ?? TEXT_STATUS.exec(body);
     if (m) {
       report.status = m[1];
       const lineStart = body.lastIndexOf("\n", m.index) + 1;
@@ -189,7 +191,7 @@ export function readReport(message: string): DeliveryReport {
  */
 function refined(status: string | null, diagnostic: string | null): string | null {
   if (!status || !/^[45]\.0\.0$/.test(status) || !diagnostic) return status;
-  const m = REPLY_STATUS.exec(diagnostic.slice(0, 4096));
+  const m = TEXT_FAILURE.exec(diagnostic.slice(0, 4096));
   return m && m[1][0] === status[0] && !/^\d\.0\.0$/.test(m[1]) ? m[1] : status;
 }
 

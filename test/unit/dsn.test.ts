@@ -60,6 +60,9 @@ describe("readReport", () => {
       "From: MAILER-DAEMON@x\nSubject: errors\n\n Out: 250 2.0.0 Ok\n In:  DATA\n Out: 451 4.3.0 Error: queue file write error\n",
       { kind: "text", status: "4.3.0", diagnostic: "Out: 451 4.3.0 Error: queue file write error" },
     ],
+    // Versions in a text bounce's quoted headers are no codes: "MOS 4.4.4b-GA", "mxl_mta-5.5.0-3", "Lotus SMTP MTA v4.6.1".
+    ["a version is no status code", "From: MAILER-DAEMON@x\nSubject: failed\n\nReceived: by mx (MOS 4.4.4b-GA) and mxl_mta-5.5.0-3 and v4.6.1\n\n550 5.1.1 User unknown\n", { kind: "text", status: "5.1.1", diagnostic: "550 5.1.1 User unknown" }],
+    ["a multi-line SMTP reply's code", "From: MAILER-DAEMON@x\nSubject: failed\n\nRemote said: 550-5.1.1 The email account does not exist\n", { kind: "text", status: "5.1.1" }],
     ["a text report with only a success code keeps it", "From: MAILER-DAEMON@x\nSubject: relayed\n\n250 2.0.0 Ok: queued as 4Xyz\n", { kind: "text", status: "2.0.0" }],
   ])("%s", (_l, raw, want) => {
     expect(readReport(raw)).toMatchObject(want);
@@ -70,6 +73,8 @@ describe("readReport", () => {
     const t = performance.now();
     readReport(raw);
     readReport("Subject: x\n\n" + "5.".repeat(500_000));
+    readReport("Subject: x\n\n" + "550-5.5.5-".repeat(200_000));
+    readReport(dsn(perRecipient("failed", "5.0.0", `smtp; ${"5.1.1b ".repeat(100_000)}`)));
     readReport("Subject: x\n\n" + "message-id: <".repeat(100_000));
     expect(performance.now() - t).toBeLessThan(1500);
   });
