@@ -27,6 +27,8 @@ const MAX_SCAN = 512 * 1024;
 const MAX_PARTS = 64;
 const MAX_DEPTH = 6;
 const MAX_TEXT = 500;
+/** How much text the status scan reads. */
+const TEXT_SCAN = 64 * 1024;
 
 const DSN_TYPES = ["message/delivery-status", "message/global-delivery-status"];
 const ORIGINAL_TYPES = ["message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers"];
@@ -117,12 +119,21 @@ export function readReport(message: string): DeliveryReport {
   const ids = new Set<string>();
   let recipients: HeaderMap[] = [];
   let seen = 0;
+  // The readable text: text/plain parts decoded (a quoted-printable soft break can split a code:
+  // "5.1.=\n1"; base64 hides it), bounded as the scan is.
+  const readable: string[] = [];
+  let readableLength = 0;
   const walk = (p: Part, depth: number, top: boolean) => {
     if (++seen > MAX_PARTS) return;
     const { type, boundary } = typeOf(p);
     if (type.startsWith("multipart/") && boundary && depth < MAX_DEPTH) {
       for (const c of children(p.body, boundary)) walk(splitPart(c), depth + 1, false);
       return;
+    }
+    if (type === "text/plain" && readableLength < TEXT_SCAN) {
+      const t = decodeBody(p).replace(/\r\n?/g, "\n").slice(0, TEXT_SCAN - readableLength);
+      readable.push(t);
+      readableLength += t.length;
     }
     if (top) return;
     if (DSN_TYPES.includes(type)) {
@@ -162,16 +173,24 @@ export function readReport(message: string): DeliveryReport {
   }
   if (report.kind === "feedback") report.action = "feedback";
   // Quoted header lines of the original (text bounces, and reports whose original part is text/plain).
-  for (const m of top.body.matchAll(MESSAGE_ID_LINE)) {
-    if (ids.size >= 20) break;
-    ids.add(m[1]);
+  for (const source of [top.body, ...readable]) {
+    for (const m of source.matchAll(MESSAGE_ID_LINE)) {
+      if (ids.size >= 20) break;
+      ids.add(m[1]);
+    }
   }
   report.originalMessageIds = [...ids];
   if (report.status === null && report.kind !== "feedback") {
     // No RFC 3464 status: the first failure code of the text (a session transcript's "250 2.0.0 Ok"
-    // comes before the reply that failed), else its first code, and the line it stands in.
-    const body = top.body.slice(0, 64 * 1024);
-    const m = TEXT_FAILURE.exec(body) ?? TEXT_STATUS.exec(body);
+    // comes before the reply that failed), else its first code, and the line it stands in. The
+    // decoded text parts first, then the raw body (a code in a part of another type).
+    const sources = [readable.join("\n"), top.body.slice(0, TEXT_SCAN)];
+    let body = "";
+    let m: RegExpExecArray | null = null;
+    for (const source of sources) {
+      body = source;
+      if ((m = TEXT_FAILURE.exec(body) ?? TEXT_STATUS.exec(body))) break;
+    }
     if (m) {
       report.status = m[1];
       const lineStart = body.lastIndexOf("\n", m.index) + 1;

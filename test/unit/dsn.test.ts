@@ -63,6 +63,16 @@ describe("readReport", () => {
     // Versions in a text bounce's quoted headers are no codes: "MOS 4.4.4b-GA", "mxl_mta-5.5.0-3", "Lotus SMTP MTA v4.6.1".
     ["a version is no status code", "From: MAILER-DAEMON@x\nSubject: failed\n\nReceived: by mx (MOS 4.4.4b-GA) and mxl_mta-5.5.0-3 and v4.6.1\n\n550 5.1.1 User unknown\n", { kind: "text", status: "5.1.1", diagnostic: "550 5.1.1 User unknown" }],
     ["a multi-line SMTP reply's code", "From: MAILER-DAEMON@x\nSubject: failed\n\nRemote said: 550-5.1.1 The email account does not exist\n", { kind: "text", status: "5.1.1" }],
+    [
+      "a quoted-printable text bounce whose soft line break splits the code",
+      'From: mailer-daemon@x\nSubject: Undelivered\nContent-Type: multipart/mixed; boundary="P"\n\n--P\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nkiji@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.=\n1 <kiji@example.jp>... User Unknown\n--P--\n',
+      { kind: "text", status: "5.1.1" },
+    ],
+    [
+      "a base64 text bounce, with the original's Message-ID line in it",
+      `From: MAILER-DAEMON@x\nSubject: failed\nContent-Transfer-Encoding: base64\n\n${Buffer.from("550 5.4.1 Recipient address rejected\n\nMessage-ID: <m8@ours>\n").toString("base64")}\n`,
+      { kind: "text", status: "5.4.1", diagnostic: "550 5.4.1 Recipient address rejected", originalMessageIds: ["<m8@ours>"] },
+    ],
     ["a text report with only a success code keeps it", "From: MAILER-DAEMON@x\nSubject: relayed\n\n250 2.0.0 Ok: queued as 4Xyz\n", { kind: "text", status: "2.0.0" }],
   ])("%s", (_l, raw, want) => {
     expect(readReport(raw)).toMatchObject(want);
