@@ -8,7 +8,7 @@
 // deeply nested HTML) returns null and goes through mailparser. test/parse-simple.test.ts parses
 // every fixture and corpus mail both ways and requires the same result.
 import { htmlToText } from "./html-convert.js";
-import { charsets, libmime, libqp, MimeNode, type HeaderLine } from "./mailparser-own.js";
+import { charsets, libmime, libqp, MimeNode, type HeaderLine, type MimeNodeLike } from "./mailparser-own.js";
 
 export type { HeaderLine } from "./mailparser-own.js";
 
@@ -23,6 +23,9 @@ export interface SimpleParse {
   text: string | null;
   html: string | null;
 }
+
+/** A header's lines and thread ids, as both readings here give them. */
+export type HeaderRead = Pick<SimpleParse, "headerLines" | "messageId" | "inReplyTo" | "references">;
 
 export interface SimpleLimits {
   /** Larger messages go through mailparser, which stops gathering a text part there. */
@@ -50,9 +53,7 @@ export function parseSimple(bytes: Buffer, limits: SimpleLimits): SimpleParse | 
   // An mbox or HTTP preamble on the first line: mailsplit treats it apart.
   if (/^(From |POST )/i.test(head.subarray(0, 5).toString("latin1"))) return null;
 
-  const node = new MimeNode(false, {});
-  node.addHeaderChunk(head);
-  node.parseHeaders();
+  const node = headerNode(head);
   // The same tests mailparser makes (createNode, processChunk): an inline text leaf.
   const type = node.contentType || "text/plain";
   if (node.multipart || node.rfc822 || (type !== "text/plain" && type !== "text/html")) return null;
@@ -65,8 +66,7 @@ export function parseSimple(bytes: Buffer, limits: SimpleLimits): SimpleParse | 
   // Through a UTF-8 Buffer, as mailparser's decoding stream gives it (a lone surrogate becomes U+FFFD).
   const content = (AS_UTF8.has(charset.toLowerCase().replace(/[^a-z0-9]+/g, "")) ? body : Buffer.from(charsets.decode(body, charset))).toString().replace(/\r?\n/g, "\n");
 
-  const lines = node.headers.getList();
-  const read = { headerLines: lines, ...threadIds(lines), text: null, html: null };
+  const read = { ...headerRead(node), text: null, html: null };
   if (content === "") return read;
   if (type === "text/plain") return { ...read, text: content };
   if (content.length > limits.htmlToTextBytes) return { ...read, text: "", html: content };
@@ -121,14 +121,23 @@ function headerEnd(bytes: Buffer): number | null {
  * that it still shows who wrote and about what (issue 9.1). null when the header is empty, longer
  * than the fast path reads, or has a line too long; only the header's bytes are looked at.
  */
-export function readTopHeader(bytes: Buffer): Pick<SimpleParse, "headerLines" | "messageId" | "inReplyTo" | "references"> | null {
+export function readTopHeader(bytes: Buffer): HeaderRead | null {
   const end = headerEnd(bytes);
   // A message that is all header (no empty line) is all header to the MIME parser too.
   const head = end === null ? null : bytes.subarray(0, end < 0 ? bytes.length : end);
-  if (!head?.length) return null;
+  return head?.length ? headerRead(headerNode(head)) : null;
+}
+
+/** A header block read as mailsplit reads a part's header. */
+function headerNode(head: Buffer): MimeNodeLike {
   const node = new MimeNode(false, {});
   node.addHeaderChunk(head);
   node.parseHeaders();
+  return node;
+}
+
+/** A read header's lines and its thread ids. */
+function headerRead(node: MimeNodeLike): HeaderRead {
   const lines = node.headers.getList();
   return { headerLines: lines, ...threadIds(lines) };
 }

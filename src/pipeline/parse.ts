@@ -171,10 +171,7 @@ function withinBudget(deadline: number, limits: ParseLimits): void {
 function parsedSimply(fixed: { bytes: Buffer; declaredCharsets: Set<string> }, limits: ParseLimits): ParsedMail | null {
   const simple = parseSimple(fixed.bytes, limits);
   if (!simple) return null;
-  const out = emptyParsedMail();
-  out.messageId = ownMessageId(simple.messageId, out.notes);
-  out.inReplyTo = msgId(simple.inReplyTo);
-  out.references = msgIds(simple.references);
+  const out = withThreadIds(simple);
   out.text = simple.text;
   out.html = simple.html;
   finish(out, simple.headerLines, charsetHints(fixed.declaredCharsets), limits);
@@ -191,11 +188,17 @@ export function parsedHeadersOnly(head: Buffer): ParsedMail | null {
   const fixed = fixedBytes(head);
   const read = readTopHeader(fixed.bytes);
   if (!read) return null;
+  const out = withThreadIds(read);
+  readHeaders(read.headerLines, charsetHints(fixed.declaredCharsets), out);
+  return out;
+}
+
+/** An empty parse holding the thread ids parse-simple.ts read, as the MIME parser's reading keeps them. */
+function withThreadIds(read: { messageId: string | null; inReplyTo: string | null; references: string[] }): ParsedMail {
   const out = emptyParsedMail();
   out.messageId = ownMessageId(read.messageId, out.notes);
   out.inReplyTo = msgId(read.inReplyTo);
   out.references = msgIds(read.references);
-  readHeaders(read.headerLines, charsetHints(fixed.declaredCharsets), out);
   return out;
 }
 

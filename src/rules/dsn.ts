@@ -184,14 +184,13 @@ export function readReport(message: string): DeliveryReport {
     // No RFC 3464 status: the first failure code of the text (a session transcript's "250 2.0.0 Ok"
     // comes before the reply that failed), else its first code, and the line it stands in. The
     // decoded text parts first, then the raw body (a code in a part of another type).
-    const sources = [readable.join("\n"), top.body.slice(0, TEXT_SCAN)];
-    let body = "";
-    let m: RegExpExecArray | null = null;
-    for (const source of sources) {
-      body = source;
-      if ((m = TEXT_FAILURE.exec(body) ?? TEXT_STATUS.exec(body))) break;
-    }
-    if (m) {
+    const scan = (body: string) => {
+      const m = TEXT_FAILURE.exec(body) ?? TEXT_STATUS.exec(body);
+      return m && { m, body };
+    };
+    const found = scan(readable.join("\n")) ?? scan(top.body.slice(0, TEXT_SCAN));
+    if (found) {
+      const { m, body } = found;
       report.status = m[1];
       const lineStart = body.lastIndexOf("\n", m.index) + 1;
       const lineEnd = body.indexOf("\n", m.index + 1);
