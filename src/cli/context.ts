@@ -1,7 +1,7 @@
 // Builds the dependencies object for a command: configuration, database, paths, clock, ids.
 import { hostname } from "node:os";
-import { accessSync, constants } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
 import { isDatabaseUrl, openStore } from "../store/open.js";
 import { isOtherUrl } from "../store/url.js";
@@ -100,13 +100,37 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
  * file" (and a folder it may not enter looks like no database at all).
  */
 function refuseUnreachable(db: string): void {
+  const denied = (user: string) => new NotFoundError(`cannot open the database ${db} as ${user}: permission denied (run the command as the database's owner)`);
   try {
     accessSync(db, constants.R_OK | constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM") throw new NotFoundError(`cannot open the database ${db} as ${osUser()}: permission denied (run the command as the database's owner)`);
+    if (code === "EACCES" || code === "EPERM") throw denied(osUser());
     throw new NotFoundError(`no database at ${db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
   }
+  // Its -wal and -shm, or the folder SQLite makes them in.
+  const user = deniedTo(db);
+  if (user) throw denied(user);
+}
+
+/**
+ * The user this process runs as, when it may not open the SQLite database at `db` for writing
+ * (SQLite's WAL needs it even to read): the file, its -wal and -shm where they exist, the folder
+ * where they do not (SQLite creates them). null when nothing is denied (a missing file is not).
+ */
+export function deniedTo(db: string): string | null {
+  const RW = constants.R_OK | constants.W_OK;
+  const needs: [string, number][] = [[db, RW]];
+  for (const side of [`${db}-wal`, `${db}-shm`]) needs.push(existsSync(side) ? [side, RW] : [dirname(db), constants.W_OK | constants.X_OK]);
+  for (const [path, mode] of needs) {
+    try {
+      accessSync(path, mode);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM") return osUser();
+    }
+  }
+  return null;
 }
 
 export function printJson(value: unknown): void {

@@ -3,6 +3,7 @@
 // code (75 retry / 78 config), a clear message on stderr, and nothing half-written.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
@@ -49,6 +50,8 @@ describe("storage faults exit 75 with a clear message and leave nothing half-wri
     if (!process.getuid?.()) chmodSync(sb.dir, 0o755);
     expect(r.code, r.stderr).toBe(75);
     expect(r.stderr).toMatch(/^ingest-mail: could not store the message: .*readonly database \[SQLITE_READONLY.*\] \(database .*ingest\.db\); the MTA will retry\n$/);
+    // SQLite's reason alone does not say the cause: the user may not write the file.
+    expect(r.stderr).toContain(`: ${process.getuid?.() === 0 ? "nobody" : userInfo().username} may not write the database or its folder`);
     expect(r.stdout).toBe("");
     expect(snapshot(sb)).toEqual(before);
   });

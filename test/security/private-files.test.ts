@@ -131,6 +131,20 @@ describe("admin commands never create a database (point 6)", () => {
     expect(readdirSync(folder)).toEqual(before);
   });
 
+  // An MTA delivering as a user other than the database's owner (master.cf's user=, procmail's
+  // owner): 75 (the MTA keeps the mail), and its log says which user, not only SQLite's "unable to
+  // open database file".
+  it.skipIf(!isRoot)("the MTA delivering as another user: 75, and the line names that user", () => {
+    const sb = sandbox();
+    chmodSync(sb.dir, 0o755);
+    expect(run(sb, [], letter({})).code).toBe(0);
+    const before = readdirSync(sb.dir);
+    const r = run(sb, [], letter({}), { uid: 65534, gid: 65534, cwd: "/" });
+    expect(r.code, r.stderr).toBe(75);
+    expect(r.stderr).toMatch(/^ingest-mail: could not store the message: nobody may not write the database or its folder \(the delivery must run as the database's owner\): .*\[SQLITE_(CANTOPEN|READONLY)[A-Z_]*\] \(database .*\); the MTA will retry\n$/);
+    expect(readdirSync(sb.dir)).toEqual(before);
+  });
+
   it("init creates it on purpose; then admin commands open it", () => {
     const sb = sandbox();
     const r = run(sb, ["init"]);

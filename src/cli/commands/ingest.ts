@@ -6,7 +6,7 @@ import { ingestRaw, readSettings } from "../../pipeline/ingest.js";
 import type { Outcome } from "../../pipeline/outcome.js";
 import { readRaw } from "../../pipeline/read-raw.js";
 import { isDatabaseUrl } from "../../store/open.js";
-import { databaseTarget, loadCommonConfig, makeDeps, type CommonOptions } from "../context.js";
+import { databaseTarget, deniedTo, loadCommonConfig, makeDeps, type CommonOptions } from "../context.js";
 import { counted, ingestState } from "../ingest-state.js";
 import { stdinChunks, stdinIsTerminal, writeStdout } from "../mta-io.js";
 import { safe } from "../terminal-safe.js";
@@ -81,5 +81,9 @@ function storageFault(e: unknown, location: string | null): unknown {
   const { code, message } = e as { code: string; message: string };
   const where = location === null ? "" : ` (database ${location})`;
   const what = where && message.endsWith(where) ? message.slice(0, -where.length) : message;
-  return new TempFailError(`could not store the message: ${what} [${code}]${what === message ? "" : where}; the MTA will retry`);
+  // SQLite says only "unable to open database file" or "readonly database": the usual cause is an
+  // MTA delivering as a user other than the database's owner, so the line says which user.
+  const user = location !== null && /^SQLITE_(CANTOPEN|READONLY)/.test(code) ? deniedTo(location) : null;
+  const denied = user ? `${user} may not write the database or its folder (the delivery must run as the database's owner): ` : "";
+  return new TempFailError(`could not store the message: ${denied}${what} [${code}]${what === message ? "" : where}; the MTA will retry`);
 }
