@@ -29,7 +29,14 @@ function call(message: { url: string; sql?: string; params?: unknown[]; end?: bo
   const c = start();
   Atomics.store(c.signal, 0, 0);
   c.port.postMessage(message);
-  if (Atomics.wait(c.signal, 0, 0, TIMEOUT_MS) === "timed-out") throw new Error(`sync-pg: no answer within ${TIMEOUT_MS / 1000} s to ${message.sql ?? "close"}`);
+  // Until the flag is set: the worker's notify of the call before may come late and wake this wait
+  // with no reply on the port yet (the race esbuild's sync API met, evanw/esbuild#590).
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (Atomics.load(c.signal, 0) === 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`sync-pg: no answer within ${TIMEOUT_MS / 1000} s to ${message.sql ?? "close"}`);
+    Atomics.wait(c.signal, 0, 0, left);
+  }
   const reply = receiveMessageOnPort(c.port)?.message as Reply | undefined;
   if (!reply) throw new Error("sync-pg: the worker signalled without a reply");
   if (reply.error) throw Object.assign(new Error(`${reply.error.message} (in: ${message.sql})`), { code: reply.error.code });
