@@ -100,37 +100,35 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
  * file" (and a folder it may not enter looks like no database at all).
  */
 function refuseUnreachable(db: string): void {
-  const denied = (user: string) => new NotFoundError(`cannot open the database ${db} as ${user}: permission denied (run the command as the database's owner)`);
-  try {
-    accessSync(db, constants.R_OK | constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM") throw denied(osUser());
-    throw new NotFoundError(`no database at ${db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
-  }
-  // Its -wal and -shm, or the folder SQLite makes them in.
-  const user = deniedTo(db);
-  if (user) throw denied(user);
+  const file = access(db, RW);
+  if (file === "missing") throw new NotFoundError(`no database at ${db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
+  if (file === "denied" || sidesDenied(db)) throw new NotFoundError(`cannot open the database ${db} as ${osUser()}: permission denied (run the command as the database's owner)`);
 }
 
 /**
  * The user this process runs as, when it may not open the SQLite database at `db` for writing
- * (SQLite's WAL needs it even to read): the file, its -wal and -shm where they exist, the folder
- * where they do not (SQLite creates them). null when nothing is denied (a missing file is not).
+ * (SQLite's WAL needs it even to read); null when nothing is denied (a missing file is not).
  */
 export function deniedTo(db: string): string | null {
-  const RW = constants.R_OK | constants.W_OK;
-  const needs: [string, number][] = [[db, RW]];
-  for (const side of [`${db}-wal`, `${db}-shm`]) needs.push(existsSync(side) ? [side, RW] : [dirname(db), constants.W_OK | constants.X_OK]);
-  for (const [path, mode] of needs) {
-    try {
-      accessSync(path, mode);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EACCES" || code === "EPERM") return osUser();
-    }
+  return access(db, RW) === "denied" || sidesDenied(db) ? osUser() : null;
+}
+
+const RW = constants.R_OK | constants.W_OK;
+
+/** Its -wal and -shm where they exist, the folder where they do not (SQLite creates them there). */
+function sidesDenied(db: string): boolean {
+  return [`${db}-wal`, `${db}-shm`].some((side) => (existsSync(side) ? access(side, RW) : access(dirname(db), constants.W_OK | constants.X_OK)) === "denied");
+}
+
+/** What access(2) says of `path`: allowed, denied to this user, or not there (any other error). */
+function access(path: string, mode: number): "ok" | "denied" | "missing" {
+  try {
+    accessSync(path, mode);
+    return "ok";
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "EACCES" || code === "EPERM" ? "denied" : "missing";
   }
-  return null;
 }
 
 export function printJson(value: unknown): void {
