@@ -13,12 +13,12 @@ const EXTERNAL = "external:";
 /** A require() specifier for a file in node_modules, relative to the bundle, left out of it. */
 const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outdir), file)}`);
 
-// Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text or the legacy
-// charset tables. dom-serializer (in the html-to-text bundle) serves only html-to-text's
-// blockHtml/inlineHtml formatters, which our options never select; it brings a second copy of
-// `entities` whose tables (an HTML decode tree, a 2,100-entry encode map) were built on every
+// Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text, the legacy
+// charset tables or the charset detector (chardet: only for text in no charset it declares).
+// dom-serializer (in the html-to-text bundle) serves only html-to-text's blockHtml/inlineHtml
+// formatters, which our options never select; it brings a second copy of `entities` whose tables (an HTML decode tree, a 2,100-entry encode map) were built on every
 // HTML-only mail's start, a few ms of it (issue 9, cold start).
-const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer"];
+const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer", "chardet"];
 // Lazy modules taken from their CommonJS build (their ESM build is only require()-able from Node 20.19).
 const lazyAsCommonJs = new Set(["dom-serializer"]);
 // Lazy modules that get a bundle of their own (dist/bundle/NAME.cjs) instead of node_modules.
@@ -262,9 +262,11 @@ ${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).j
         contents: `export const MimeNode = require(${file(mimeNode)});
 export const libmime = require(${file(fromMailparser.resolve("libmime"))});
 export const libqp = require(${file(createRequire(mimeNode).resolve("libqp"))});
-export const charsets = require(${file(fromMailparser.resolve("libmime/lib/charset.js"))});`,
+export const charsets = require(${file(fromMailparser.resolve("libmime/lib/charset.js"))});
+export const iconvLite = require("iconv-lite");`,
         loader: "js",
-        resolveDir: process.cwd(),
+        // iconv-lite resolved from libmime's charset module, as its own require() is: the same lazy module.
+        resolveDir: dirname(fromMailparser.resolve("libmime/lib/charset.js")),
       };
     });
     for (const d of deferrals) {

@@ -270,6 +270,18 @@ describe("§7 recording", () => {
     expect(details).not.toMatch(/<\/?(p|b|ul|li|html)>/);
     expect(details).toMatch(/Step one/);
   });
+
+  it("a body in no charset it declares is read as Windows-1252, as its encoded Subject is, and the trace says so", () => {
+    // A PHP contact form: 8-bit Windows-1252 text with no charset (RFC 2045 §5.2 would say US-ASCII).
+    const out = ingest(sb, readFixture("no-charset-8bit-body-read-as-windows-1252.eml"));
+    const details = rows(db(sb), "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details as string;
+    expect(details).toContain("die Rechnung für März (Nr. 2026-0311) ist falsch: Sie haben € 120 berechnet,");
+    expect(details).toContain("„schnell“ korrigieren?");
+    expect(details).not.toContain("\uFFFD");
+    const show = run(sb, ["show", String(out.stagedId), "--json"]).json();
+    expect(show).toMatchObject({ subject: "„Rechnung März“ – falscher Betrag", fromName: "Jürgen Müller" });
+    expect(show.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text read as windows-1252" }));
+  });
 });
 
 describe("§8 talking to the MTA", () => {

@@ -1,6 +1,7 @@
 // Pure header decoding: the cases the corpus showed (zammad mail016/017/019/046/053/059/093).
 import { describe, expect, it } from "vitest";
-import { charsetHints, decodeBytes, decodeHeaderValue, encodingOf, parseAddresses, pickWriter } from "../src/pipeline/header-text.js";
+import { charsetHints, decodeBytes, decodeHeaderValue, encodingOf, parseAddresses, pickWriter, windows1252 } from "../src/pipeline/header-text.js";
+import { iconvLite } from "../src/pipeline/mailparser-own.js";
 
 const bin = (hex: string) => Buffer.from(hex.replace(/\s/g, ""), "hex").toString("latin1");
 
@@ -26,6 +27,20 @@ describe("charsetHints", () => {
   });
 });
 
+describe("windows1252", () => {
+  it("reads every byte as the WHATWG Encoding Standard's index does (iconv-lite's table, and 0x81, 0x8D, 0x8F, 0x90, 0x9D as their own code points)", () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const iconv = iconvLite.decode(all, "windows-1252");
+    const ours = windows1252(all);
+    expect(ours).toHaveLength(256);
+    for (let i = 0; i < 256; i++) {
+      const want = [0x81, 0x8d, 0x8f, 0x90, 0x9d].includes(i) ? String.fromCharCode(i) : iconv[i];
+      expect(ours[i], `byte ${i.toString(16)}`).toBe(want);
+    }
+    expect(ours.slice(0x80, 0x80 + 3)).toBe("€\u0081‚");
+  });
+});
+
 describe("decodeBytes", () => {
   it.each([
     ["ASCII stays as it is", "48656c6c6f", null, [], "Hello"],
@@ -36,6 +51,10 @@ describe("decodeBytes", () => {
     ["declared UTF-8 that is not: falls back", "57f66c62756e67", "utf-8", [], "Wölbung"],
     ["ISO-2022-JP label on Shift_JIS bytes", "8363815b838b", "iso-2022-jp", [], "ツール"],
     ["ISO-2022-JP proper", "1b24422546253925481b2842", "iso-2022-jp", [], "テスト"],
+    // Node 20's TextDecoder("windows-1252") reads Latin-1: 0x93 came out as the control U+0093.
+    ["Windows-1252's quotes, dash and euro sign", "93486994209680", "windows-1252", [], "“Hi” –€"],
+    ["ISO-8859-1 label on Windows-1252 bytes (as every mail reader reads it)", "646f6e9274", "iso-8859-1", [], "don’t"],
+    ["undeclared, not UTF-8: Windows-1252's quotes", "93486994", null, [], "“Hi”"],
   ])("%s", (_what, hex, declared, hints, want) => {
     expect(decodeBytes(Buffer.from(hex, "hex"), declared, hints)).toBe(want);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseMail, type ParsedMail } from "../src/pipeline/parse.js";
+import { defaultParseLimits, parseMail, type ParsedMail } from "../src/pipeline/parse.js";
 
 const made: string[] = [];
 const attDir = () => {
@@ -205,5 +205,40 @@ describe("a parse that fails part-way", () => {
     const dir = attDir();
     await expect(parse(mail, chunk, dir)).rejects.toThrow(/child nodes/);
     expect(temporaries(dir)).toEqual([]);
+  });
+});
+
+describe("text parts with no charset, or one their bytes are not in (body-text.ts)", () => {
+  const head = ["From: Ann <ann@example.com>", "To: service@example.com", "Message-ID: <cs@example.com>"];
+  const latin1 = "Die Rechnung f\xfcr M\xe4rz \x80 10, sagt J\x93rgen\x94";
+  const read = "Die Rechnung für März € 10, sagt J“rgen”";
+
+  it.each([0, 7])("one part, and inside multipart/alternative, are read as Windows-1252 and say so (chunks of %i)", async (chunk) => {
+    const one = await parse([...head, "Subject: Rechnung", "", latin1, ""].join("\r\n"), chunk);
+    expect({ text: one.text, readAs: one.readAs }).toEqual({ text: `${read}\n`, readAs: ["windows-1252"] });
+    const multi = await parse(
+      [...head, "Subject: Rechnung", 'Content-Type: multipart/alternative; boundary="b"', "", "--b", "Content-Type: text/plain", "", latin1, "--b", "Content-Type: text/html; charset=us-ascii", "", `<p>${latin1}</p>`, "--b--", ""].join("\r\n"),
+      chunk,
+    );
+    expect({ text: multi.text, html: multi.html, readAs: multi.readAs }).toEqual({ text: read, html: `<p>${read}</p>`, readAs: ["windows-1252"] });
+  });
+
+  it("a charset declared elsewhere in the message is tried first (the Subject's encoded word)", async () => {
+    const p = await parse([...head, "Subject: =?koi8-r?B?5sHL1NXSwQ==?=", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "", "\xf3\xd0\xc1\xd3\xc9\xc2\xcf", "--b--", ""].join("\r\n"));
+    expect({ subject: p.subject, text: p.text, readAs: p.readAs }).toEqual({ subject: "Фактура", text: "Спасибо", readAs: ["koi8-r"] });
+  });
+
+  it("UTF-8 and labelled charsets are read as before, with nothing said", async () => {
+    const p = await parse([...head, "Subject: x", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain; charset=utf-8", "", Buffer.from("Grüße").toString("latin1"), "--b", "Content-Type: text/plain; charset=iso-8859-1", "", "caf\xe9", "--b--", ""].join("\r\n"));
+    expect(p.text).toContain("Grüße");
+    expect(p.text).toContain("café");
+    expect(p.readAs).toEqual([]);
+  });
+
+  it("a text part past limits.maxTextBytes is cut, not taken for another charset", async () => {
+    const text = "ü".repeat(60_000); // 120,000 bytes of UTF-8, cut at 100,000 + 4: in the middle of a character
+    const p = await parseMail(Buffer.from([...head, "Subject: x", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain", "", text, "--b--", ""].join("\r\n")), attDir(), { ...defaultParseLimits, maxTextBytes: 100_000 });
+    expect(p.readAs).toEqual([]);
+    expect(p.text).toMatch(/^(ü)+\n\[\.\.\. cut at 100000 bytes/);
   });
 });

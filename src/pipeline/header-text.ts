@@ -42,12 +42,26 @@ export function encodingOf(label: string | null | undefined): string | null {
 
 const hasHighBytes = (bytes: Buffer) => bytes.some((b) => b >= 0x80);
 
-function tryDecode(encoding: string, bytes: Buffer): string | null {
+/** Bytes decoded in `encoding` (a WHATWG name), or null when they are not valid in it. */
+export function tryDecode(encoding: string, bytes: Buffer): string | null {
+  if (encoding === "windows-1252") return windows1252(bytes);
   try {
     return new TextDecoder(encoding, { fatal: true }).decode(bytes);
   } catch {
     return null;
   }
+}
+
+// index-windows-1252 of the WHATWG Encoding Standard for 0x80–0x9F; every other byte is its Latin-1
+// code point. Node 20's TextDecoder("windows-1252") decodes as Latin-1 (0x93 as the C1 control
+// U+0093, not “), and every label that means Latin-1 or US-ASCII maps to windows-1252.
+const CP1252_80_9F =
+  "\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F" +
+  "\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178";
+
+/** Bytes read as Windows-1252, which never fails. */
+export function windows1252(bytes: Buffer): string {
+  return bytes.toString("latin1").replace(/[\x80-\x9f]/g, (c) => CP1252_80_9F[c.charCodeAt(0) - 0x80]);
 }
 
 /** Normalises the charsets a message declares into an ordered candidate list (multibyte first). */
@@ -75,7 +89,7 @@ export function decodeBytes(bytes: Buffer, declared: string | null, hints: reado
     const text = tryDecode(c, bytes);
     if (text !== null) return text;
   }
-  return new TextDecoder("windows-1252").decode(bytes);
+  return windows1252(bytes);
 }
 
 const binary = (s: string) => Buffer.from(s, "latin1");

@@ -40,5 +40,8 @@ const mimeNodeFile = fromMailparser.resolve("@zone-eu/mailsplit/lib/mime-node.js
 export const MimeNode = fromMailparser(mimeNodeFile) as new (parent: false, config: object) => MimeNodeLike;
 export const libmime = fromMailparser("libmime") as LibmimeLike;
 export const libqp = createRequire(mimeNodeFile)("libqp") as { decode(text: string): Buffer };
+const charsetFile = fromMailparser.resolve("libmime/lib/charset.js");
 /** libmime's charset module: decode() gives what its decoding stream gives for the whole input. */
-export const charsets = fromMailparser("libmime/lib/charset.js") as { decode(bytes: Buffer, charset: string): string };
+export const charsets = fromMailparser(charsetFile) as { decode(bytes: Buffer, charset: string): string; normalizeCharset(charset: string): string };
+/** The iconv-lite libmime decodes with (loaded on first use in the bundle). */
+export const iconvLite = createRequire(charsetFile)("iconv-lite") as { encodingExists(name: string): boolean; decode(bytes: Buffer, encoding: string): string; encode(text: string, encoding: string): Buffer };

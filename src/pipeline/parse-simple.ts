@@ -8,7 +8,10 @@
 // deeply nested HTML) returns null and goes through mailparser. test/parse-simple.test.ts parses
 // every fixture and corpus mail both ways and requires the same result.
 import { htmlToText } from "./html-convert.js";
+import { bodyText } from "./body-text.js";
+import type { Guess } from "./charset-guess.js";
 import { charsets, libmime, libqp, MimeNode, type HeaderLine, type MimeNodeLike } from "./mailparser-own.js";
+import { mailparserDecodes } from "./mailparser-text.js";
 
 export type { HeaderLine } from "./mailparser-own.js";
 
@@ -22,10 +25,18 @@ export interface SimpleParse {
   /** The text (an HTML part's as mailparser converts it), line ends as LF; null when there is none. */
   text: string | null;
   html: string | null;
+  /** The charset the text was read as when its label did not give it (body-text.ts), else null. */
+  readAs: string | null;
 }
 
 /** A header's lines and thread ids, as both readings here give them. */
 export type HeaderRead = Pick<SimpleParse, "headerLines" | "messageId" | "inReplyTo" | "references">;
+
+/** What reads a text part with no usable label (body-text.ts): the message's declared charsets and its guesser. */
+export interface TextHints {
+  hints: readonly string[];
+  guess?: Guess;
+}
 
 export interface SimpleLimits {
   /** Larger messages go through mailparser, which stops gathering a text part there. */
@@ -41,11 +52,9 @@ const MAX_LINE_BYTES = 60 * 1024;
 // mailparser converts HTML nested up to this depth (MAX_HTML_NESTING_DEPTH); with fewer "<" than
 // this, no HTML can nest deeper, so the fast path converts only such HTML and leaves the rest.
 const HTML_DEPTH = 1000;
-// Charsets mailparser reads as UTF-8 without a decoder (processChunk).
-const AS_UTF8 = new Set(["ascii", "usascii", "utf8"]);
 
 /** The mail read as one text part, or null when it needs the MIME parser. */
-export function parseSimple(bytes: Buffer, limits: SimpleLimits): SimpleParse | null {
+export function parseSimple(bytes: Buffer, limits: SimpleLimits, reading: TextHints = { hints: [] }): SimpleParse | null {
   if (bytes.length > limits.maxTextBytes) return null;
   const headerEnd = endOfHeader(bytes);
   if (headerEnd === null) return null;
@@ -62,11 +71,13 @@ export function parseSimple(bytes: Buffer, limits: SimpleLimits): SimpleParse | 
   let body = decodeBody(bytes.subarray(headerEnd), node.encoding || "");
   if (body === null) return null;
   if (node.flowed) body = Buffer.from(libmime.decodeFlowed(body.toString("binary"), node.delSp), "binary");
-  const charset = node.charset || "utf-8";
-  // Through a UTF-8 Buffer, as mailparser's decoding stream gives it (a lone surrogate becomes U+FFFD).
-  const content = (AS_UTF8.has(charset.toLowerCase().replace(/[^a-z0-9]+/g, "")) ? body : Buffer.from(charsets.decode(body, charset))).toString().replace(/\r?\n/g, "\n");
+  // A charset mailparser decodes: through a UTF-8 Buffer, as its decoding stream gives it (a lone
+  // surrogate becomes U+FFFD). Any other label, or none: as its text reading does (mailparser-text.ts).
+  const known = mailparserDecodes(node.charset);
+  const { text: decoded, readAs } = known ? { text: Buffer.from(charsets.decode(body, node.charset as string)).toString(), readAs: null } : bodyText(body, node.charset || null, reading.hints, { guess: reading.guess });
+  const content = decoded.replace(/\r?\n/g, "\n");
 
-  const read = { ...headerRead(node), text: null, html: null };
+  const read = { ...headerRead(node), text: null, html: null, readAs };
   if (content === "") return read;
   if (type === "text/plain") return { ...read, text: content };
   if (content.length > limits.htmlToTextBytes) return { ...read, text: "", html: content };

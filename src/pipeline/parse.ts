@@ -9,6 +9,8 @@ import { MAX_MESSAGE_ID } from "./field-limits.js";
 import { charsetHints, decodeBytes, decodeHeaderValue, parseAddresses, pickWriter, type Address } from "./header-text.js";
 import { htmlToText } from "./html-convert.js";
 import { stripTags } from "./html-strip.js";
+import { charsetGuesser } from "./charset-guess.js";
+import { textReadingParser, type TextReading } from "./mailparser-text.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
 import { readTopHeader, parseSimple } from "./parse-simple.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
@@ -42,6 +44,8 @@ export interface ParsedMail {
   createdFiles: string[];
   /** Notes for the trace: the text was cut, HTML was stripped instead of converted. */
   notes: string[];
+  /** Charsets text parts were read as where their label did not give one (body-text.ts), for the trace. */
+  readAs: string[];
 }
 
 /** Issue 9.3: what parsing may cost, whatever the mail. */
@@ -65,7 +69,7 @@ const MAX_STORED_NAME = 255;
 
 /** What a message with nothing readable in it parses to. */
 export function emptyParsedMail(): ParsedMail {
-  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [] };
+  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [], readAs: [] };
 }
 
 /**
@@ -86,16 +90,25 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   // (issue 9.3); larger HTML is stripped below in one linear pass. maxTextBytes (an option our bundle adds to mailparser, scripts/bundle.mjs) stops a text part
   // from being gathered whole: a 90 MB text body must not cost 90 MB several times over.
   // Loaded here, on the first mail that needs it: one-part mail never does (parsedSimply).
+  // textReading: text parts with no charset, or one they are not in, read as body-text.ts says.
   const { MailParser } = await import("mailparser");
-  const parser = new MailParser({
+  const input = fixed ? null : new ParseInput();
+  const readAs = new Set<string>();
+  const textReading: TextReading = {
+    hints: () => charsetHints((fixed ?? input!).declaredCharsets),
+    maxBytes: limits.maxTextBytes + 4,
+    readAs: (charset) => void readAs.add(charset),
+    guess: charsetGuesser(),
+  };
+  const parser = new (textReadingParser(MailParser))({
     skipTextToHtml: true,
     skipImageLinks: true,
     skipTextLinks: true,
     keepDeliveryStatus: true,
     maxHtmlLengthToParse: limits.htmlToTextBytes,
     maxTextBytes: limits.maxTextBytes + 4,
+    textReading,
   } as ConstructorParameters<typeof import("mailparser").MailParser>[0]);
-  const input = fixed ? null : new ParseInput();
   const out = emptyParsedMail();
   const pending: Promise<void>[] = [];
   /** Attachments being written: a parse that fails ends them, so each removes its temporary file. */
@@ -154,6 +167,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   // Files finish writing in any order; the record keeps the order of the parts in the message.
   out.attachments.sort((a, b) => order.get(a)! - order.get(b)!);
 
+  out.readAs = [...readAs];
   const hints = charsetHints((fixed ?? input!).declaredCharsets);
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
   finish(out, headerLines, hints, limits);
@@ -169,12 +183,14 @@ function withinBudget(deadline: number, limits: ParseLimits): void {
 
 /** A one-part text mail read without the MIME parser (parse-simple.ts), or null. */
 function parsedSimply(fixed: { bytes: Buffer; declaredCharsets: Set<string> }, limits: ParseLimits): ParsedMail | null {
-  const simple = parseSimple(fixed.bytes, limits);
+  const hints = charsetHints(fixed.declaredCharsets);
+  const simple = parseSimple(fixed.bytes, limits, { hints, guess: charsetGuesser() });
   if (!simple) return null;
   const out = withThreadIds(simple);
   out.text = simple.text;
   out.html = simple.html;
-  finish(out, simple.headerLines, charsetHints(fixed.declaredCharsets), limits);
+  if (simple.readAs) out.readAs = [simple.readAs];
+  finish(out, simple.headerLines, hints, limits);
   return out;
 }
 
