@@ -16,8 +16,9 @@ const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outd
 // Loaded on first use: most mail is UTF-8 plain text and never needs HTML → text, the legacy
 // charset tables or the charset detector (chardet: only for text in no charset it declares).
 // dom-serializer (in the html-to-text bundle) serves only html-to-text's blockHtml/inlineHtml
-// formatters, which our options never select; it brings a second copy of `entities` whose tables (an HTML decode tree, a 2,100-entry encode map) were built on every
-// HTML-only mail's start, a few ms of it (issue 9, cold start).
+// formatters, which our options never select; it brings a second copy of `entities` whose tables
+// (an HTML decode tree, a 2,100-entry encode map) were built on every HTML-only mail's start, a few
+// ms of it (issue 9, cold start).
 const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer", "chardet"];
 // Lazy modules taken from their CommonJS build (their ESM build is only require()-able from Node 20.19).
 const lazyAsCommonJs = new Set(["dom-serializer"]);
