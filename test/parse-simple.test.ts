@@ -127,6 +127,8 @@ describe("which mail the fast path takes", () => {
     ["no charset, the Subject's ISO-8859-2 a hint", mail([...base.slice(0, 2), "Subject: =?iso-8859-2?Q?faktura?=", "Message-ID: <m2@example.com>"], "Dobr\xfd den, \xb9patn\xec"), true],
     ["iso-gb2312 (a label libmime does not know)", mail([...base, "Content-Type: text/plain; charset=iso-gb2312"], "\xc4\xfa\xba\xc3"), true],
     ["no charset, 7-bit ISO-2022-JP", mail(base, "\x1b$B%F%9%H\x1b(B"), true],
+    ["ISO-2022-JP, 7-bit as it should be (libmime's reading)", mail([...base, "Content-Type: text/plain; charset=ISO-2022-JP"], "\x1b$B%F%9%H\x1b(B"), true],
+    ["an ISO-2022-JP label over Shift_JIS bytes", mail([...base, "Content-Type: text/plain; charset=iso-2022-jp"], "\x83\x63\x81\x5b\x83\x8b"), true],
     ["format=flowed", mail([...base, "Content-Type: text/plain; charset=utf-8; format=flowed"], "a soft \r\nbreak\r\n> quoted \r\n> more\r\n"), true],
     ["format=flowed; delsp=yes", mail([...base, "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes"], "a soft \r\nbreak\r\n"), true],
     ["text/html alone", mail([...base, "Content-Type: text/html; charset=utf-8"], "<html><body><p>Hello <b>there</b></p><ul><li>one</li></ul></body></html>"), true],

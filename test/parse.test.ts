@@ -223,6 +223,16 @@ describe("text parts with no charset, or one their bytes are not in (body-text.t
     expect({ text: multi.text, html: multi.html, readAs: multi.readAs }).toEqual({ text: read, html: `<p>${read}</p>`, readAs: ["windows-1252"] });
   });
 
+  it.each([0, 5])("an ISO-2022-JP label over Shift_JIS bytes is read as Shift_JIS; 7-bit ISO-2022-JP as before (chunks of %i)", async (chunk) => {
+    const p = await parse(
+      [...head, "Subject: x", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "Content-Type: text/plain; charset=iso-2022-jp", "", "\x83\x63\x81\x5b\x83\x8b", "--b", "Content-Type: text/plain; charset=iso-2022-jp", "", "\x1b$B%F%9%H\x1b(B", "--b--", ""].join("\r\n"),
+      chunk,
+    );
+    expect(p.text).toContain("ツール");
+    expect(p.text).toContain("テスト");
+    expect(p.readAs).toEqual(["shift_jis"]);
+  });
+
   it("a charset declared elsewhere in the message is tried first (the Subject's encoded word)", async () => {
     const p = await parse([...head, "Subject: =?koi8-r?B?5sHL1NXSwQ==?=", 'Content-Type: multipart/mixed; boundary="b"', "", "--b", "", "\xf3\xd0\xc1\xd3\xc9\xc2\xcf", "--b--", ""].join("\r\n"));
     expect({ subject: p.subject, text: p.text, readAs: p.readAs }).toEqual({ subject: "Фактура", text: "Спасибо", readAs: ["koi8-r"] });

@@ -13,7 +13,7 @@
 // Linear in the bytes (native UTF-8 checks, one pass per candidate charset, a bounded guess).
 import { isAscii, isUtf8 } from "node:buffer";
 import type { Guess } from "./charset-guess.js";
-import { encodingOf, tryDecode, windows1252 } from "./header-text.js";
+import { eightBitForms, encodingOf, tryDecode, windows1252 } from "./header-text.js";
 
 /** What a text part's bytes read as: the text, and the charset used when it is not the label's. */
 export interface BodyText {
@@ -29,16 +29,17 @@ export interface BodyTextOptions {
   guess?: Guess;
 }
 
-/** The text of a part labelled `label` (null: none) that the MIME library would read as UTF-8. */
+/** The text of a part labelled `label` (null: none) that the MIME library would read as UTF-8, or a 7-bit charset's part with 8-bit bytes. */
 export function bodyText(bytes: Buffer, label: string | null, hints: readonly string[], options: BodyTextOptions = {}): BodyText {
   if (options.cut) bytes = bytes.subarray(0, bytes.length - splitTail(bytes));
   if (isAscii(bytes)) return bytes.includes(ISO_2022_JP_SHIFT) ? asIso2022Jp(bytes) : { text: bytes.toString("utf8"), readAs: null };
   if (isUtf8(bytes)) return { text: bytes.toString("utf8"), readAs: null };
-  // A label the library does not know but the Encoding Standard does (a prefix too many, "iso-gb2312").
+  // A label the library does not know but the Encoding Standard does (a prefix too many, "iso-gb2312"),
+  // or a 7-bit charset's label over 8-bit bytes: Japanese mailers label Shift_JIS as ISO-2022-JP.
   const own = encodingOf(label);
-  if (own && own !== "utf-8" && own !== "windows-1252") {
-    const text = tryDecode(own, bytes);
-    if (text !== null) return { text, readAs: own };
+  for (const charset of own && own !== "utf-8" && own !== "windows-1252" ? (eightBitForms(own) ?? [own]) : []) {
+    const text = tryDecode(charset, bytes);
+    if (text !== null) return { text, readAs: charset };
   }
   const lossy = bytes.toString("utf8");
   if (mostlyUtf8(lossy)) return { text: lossy, readAs: null };

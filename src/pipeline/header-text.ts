@@ -22,6 +22,11 @@ const EIGHT_BIT_FORMS: Record<string, string[]> = {
   "hz-gb-2312": ["gb18030"],
 };
 
+/** The 8-bit charsets a 7-bit charset's label stands for when its bytes are 8-bit ("shift_jis", "euc-jp" for ISO-2022-JP); null for other charsets. */
+export function eightBitForms(encoding: string): readonly string[] | null {
+  return EIGHT_BIT_FORMS[encoding] ?? null;
+}
+
 /** The WHATWG encoding name for a MIME charset label, or null when it cannot be decoded. */
 export function encodingOf(label: string | null | undefined): string | null {
   const l = (label ?? "").trim().toLowerCase().replace(/\*.*$/, ""); // RFC 2231 language suffix

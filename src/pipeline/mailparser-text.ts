@@ -1,14 +1,16 @@
-// mailparser, with the text parts it would read as UTF-8 (no charset, a 7-bit or UTF-8 label, a
-// refused or unknown one) read by body-text.ts instead: UTF-8 when they are, else the message's own
-// charsets, else Windows-1252. mailparser has no option for it: the subclass marks such a part's
+// mailparser, with the text parts it would read as UTF-8 (no charset, a US-ASCII or UTF-8 label, a
+// refused or unknown one) or as garbage (an ISO-2022-JP label over Shift_JIS bytes) read by
+// body-text.ts instead: UTF-8 when they are, else the message's own charsets, else Windows-1252. mailparser has no option for it: the subclass marks such a part's
 // charset in createNode, and its decoder (getDecoder, which mailparser asks for each labelled part)
 // gathers that part's bytes and decodes them whole at the end. Both are mailparser's own methods,
 // overridden as a subclass may; test/parse.test.ts and test/parse-simple.test.ts catch an upgrade
 // that stops calling them (a body read as "f\uFFFDr" again, or the two readings differing).
+import { isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { MailParser } from "mailparser";
-import { bodyText } from "./body-text.js";
+import { bodyText, type BodyText, type BodyTextOptions } from "./body-text.js";
 import type { Guess } from "./charset-guess.js";
+import { eightBitForms, encodingOf } from "./header-text.js";
 import { charsets, iconvLite } from "./mailparser-own.js";
 
 // mailparser's own tests (mail-parser.js): the labels whose bodies it reads as UTF-8 without a
@@ -24,9 +26,21 @@ const JAPANESE = /^jis|^iso-?2022-?jp|^EUCJP/i;
  */
 export function mailparserDecodes(label: string | false | null | undefined): boolean {
   const bare = (label || "").toLowerCase().replace(/[^a-z0-9]+/g, "");
-  if (!bare || READ_AS_UTF8.has(bare) || REFUSED.test(bare)) return false;
+  if (!bare || READ_AS_UTF8.has(bare) || REFUSED.test(bare) || sevenBit(label)) return false;
   const name = charsets.normalizeCharset(label as string);
   return JAPANESE.test(name) || iconvLite.encodingExists(name);
+}
+
+/** A 7-bit charset's label (ISO-2022-JP and its kin), whose part may hold another charset's 8-bit bytes. */
+const sevenBit = (label: string | false | null | undefined) => eightBitForms(encodingOf(label || null) ?? "") !== null;
+
+/**
+ * A text part that mailparserDecodes() leaves to us: a 7-bit charset's part in 7 bits as libmime
+ * reads it (as before), anything else by body-text.ts.
+ */
+export function readTextPart(bytes: Buffer, label: string | null, hints: readonly string[], options: BodyTextOptions = {}): BodyText {
+  if (sevenBit(label) && isAscii(bytes)) return { text: Buffer.from(charsets.decode(bytes, label!)).toString(), readAs: null };
+  return bodyText(bytes, label, hints, options);
 }
 
 export interface TextReading {
@@ -107,7 +121,7 @@ class WholeText extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    const { text, readAs } = bodyText(Buffer.concat(this.chunks, this.size), this.label, this.reading.hints(), { cut: this.cut, guess: this.reading.guess });
+    const { text, readAs } = readTextPart(Buffer.concat(this.chunks, this.size), this.label, this.reading.hints(), { cut: this.cut, guess: this.reading.guess });
     if (readAs) this.reading.readAs(readAs);
     this.push(Buffer.from(text));
     done();

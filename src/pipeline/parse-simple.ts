@@ -8,10 +8,9 @@
 // deeply nested HTML) returns null and goes through mailparser. test/parse-simple.test.ts parses
 // every fixture and corpus mail both ways and requires the same result.
 import { htmlToText } from "./html-convert.js";
-import { bodyText } from "./body-text.js";
 import type { Guess } from "./charset-guess.js";
 import { charsets, libmime, libqp, MimeNode, type HeaderLine, type MimeNodeLike } from "./mailparser-own.js";
-import { mailparserDecodes } from "./mailparser-text.js";
+import { mailparserDecodes, readTextPart } from "./mailparser-text.js";
 
 export type { HeaderLine } from "./mailparser-own.js";
 
@@ -74,7 +73,7 @@ export function parseSimple(bytes: Buffer, limits: SimpleLimits, reading: TextHi
   // A charset mailparser decodes: through a UTF-8 Buffer, as its decoding stream gives it (a lone
   // surrogate becomes U+FFFD). Any other label, or none: as its text reading does (mailparser-text.ts).
   const known = mailparserDecodes(node.charset);
-  const { text: decoded, readAs } = known ? { text: Buffer.from(charsets.decode(body, node.charset as string)).toString(), readAs: null } : bodyText(body, node.charset || null, reading.hints, { guess: reading.guess });
+  const { text: decoded, readAs } = known ? { text: Buffer.from(charsets.decode(body, node.charset as string)).toString(), readAs: null } : readTextPart(body, node.charset || null, reading.hints, { guess: reading.guess });
   const content = decoded.replace(/\r?\n/g, "\n");
 
   const read = { ...headerRead(node), text: null, html: null, readAs };

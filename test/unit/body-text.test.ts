@@ -24,6 +24,8 @@ describe("bodyText", () => {
     ["a charset the message declares elsewhere (a Subject's encoded word)", enc("Dobrý den, faktura je špatně", "iso-8859-2"), null, ["iso-8859-2"], "Dobrý den, faktura je špatně", "iso-8859-2"],
     ["a label only the Encoding Standard knows: iso-gb2312 is GB2312", enc(chinese, "gb18030"), "iso-gb2312", [], chinese, "gb18030"],
     ["UTF-8 with one bad byte stays UTF-8 (the good characters are not garbled)", Buffer.concat([Buffer.from("Grüße aus Köln "), Buffer.from([0xe9]), Buffer.from(" – Jürgen")]), "utf-8", [], "Grüße aus Köln \uFFFD – Jürgen", null],
+    ["an ISO-2022-JP label over Shift_JIS bytes (Japanese mailers do it)", enc(japanese, "shift_jis"), "iso-2022-jp", [], japanese, "shift_jis"],
+    ["an ISO-2022-JP label over EUC-JP bytes", enc(japanese, "euc-jp"), "ISO-2022-JP", [], japanese, "euc-jp"],
     ["ISO-2022-JP with its label lost (7-bit, RFC 1468)", Buffer.from("1b24422546253925481b28420a", "hex"), null, [], "テスト\n", "iso-2022-jp"],
     ["ASCII with a terminal escape is not ISO-2022-JP", Buffer.from("red \x1b[31mtext\x1b[0m"), null, [], "red \x1b[31mtext\x1b[0m", null],
   ])("%s", (_what, bytes, label, hints, text, readAs) => {
