@@ -96,6 +96,13 @@ export function separatorKind(line: string): "original" | "forward" | null {
   return s === null ? null : ORIGINAL.has(s) ? "original" : FORWARD.has(s) ? "forward" : null;
 }
 
+/** A separator's title standing alone, without its dashes: BlackBerry's "  Original Message" above its header block. */
+export function isBareSeparatorTitle(line: string): boolean {
+  if (line.length > 60) return false;
+  const t = lower(line.trim());
+  return ORIGINAL.has(t) || FORWARD.has(t);
+}
+
 /** Outlook's "________________________________" rule above its header block (OWA, mobile). */
 export const isUnderscoreRule = (line: string) => line[0] === "_" && line.length <= MAX_MARKER_LINE && /^_{20,}\s*$/.test(line);
 
@@ -106,11 +113,13 @@ const FROM_KEYS = set(["from", "von", "de", "da", "van", "från", "od", "fra", "
 const DATE_KEYS = set([
   "sent", "date", "gesendet", "datum", "envoyé", "date d'envoi", "enviado", "enviada em", "enviado em", "fecha", "inviato", "data",
   "verzonden", "verstuurd", "skickat", "wysłano", "wysłane", "sendt", "отправлено", "дата", "lähetetty", "elküldve", "gönderildi",
+  "odesláno", "odoslané",
   "发送时间", "日期", "寄件日期", "送信日時", "日付", "보낸 날짜",
 ]);
 const TO_SUBJECT_KEYS = set([
   "to", "cc", "subject", "an", "betreff", "à", "objet", "para", "asunto", "a", "oggetto", "aan", "onderwerp", "till", "ämne", "do",
   "temat", "til", "emne", "assunto", "кому", "тема", "vastaanottaja", "aihe", "címzett", "tárgy", "kime", "konu",
+  "komu", "předmět", "predmet",
   "收件人", "主题", "收件者", "主旨", "宛先", "件名", "받는 사람", "제목",
 ]);
 /** Header lines a forwarded message carries besides those (left out of its kept content). */
@@ -126,10 +135,20 @@ export function headerKey(line: string): string | null {
   return m ? lower(m[1].trim()) : null;
 }
 
-/** Is line i the first line of an Outlook-style header block ("From: … Sent: … To: …")? */
+/**
+ * Is line i the first line of an Outlook-style header block ("From: … Sent: … To: …")? GMX and
+ * web.de put the date first ("Gesendet: … um 15:14 Uhr", "Von: … <address>"): a block that starts
+ * with its date line must show a clock time there and an address on its sender line, so that a
+ * customer's own "Datum: … / Von: Berlin / An: München" stays text, and so does a raw header
+ * pasted or bounced ("Date: … / From: … / To: …").
+ */
 export function isHeaderBlockAt(lines: readonly string[], i: number): boolean {
   const k = headerKey(lines[i]);
-  if (k === null || !FROM_KEYS.has(k)) return false;
+  if (k === null) return false;
+  const dateFirst = !FROM_KEYS.has(k);
+  // Not "Date:": a pasted or bounced raw header (RFC 5322) starts so, and is the customer's text.
+  if (dateFirst && !(DATE_KEYS.has(k) && k !== "date" && /\d[:.]\d\d/.test(lines[i]))) return false;
+  let from = !dateFirst;
   let date = false;
   let other = false;
   for (let j = i + 1; j < Math.min(lines.length, i + 7); j++) {
@@ -139,9 +158,10 @@ export function isHeaderBlockAt(lines: readonly string[], i: number): boolean {
       if (lines[j].trim() === "") continue;
       break;
     }
-    if (DATE_KEYS.has(key)) date = true;
+    if (dateFirst && FROM_KEYS.has(key)) from = hasAddress(lines[j]);
+    else if (DATE_KEYS.has(key)) date = true;
     else if (TO_SUBJECT_KEYS.has(key)) other = true;
-    if (date && other) return true;
+    if (from && (date || dateFirst) && other) return true;
   }
   return false;
 }
@@ -159,6 +179,9 @@ const VERBS = [
   "wrote", "writes", "schrieb", "schreibt", "a écrit", "escribió", "escribio", "ha scritto", "schreef", "escreveu", "skrev",
   "napisał", "napisała", "napisał(a)", "pisze", "написал", "написала", "написал(а)", "kirjoitti", "írta", "yazdı", "napsal", "napsala",
   "写道", "寫道", "のメッセージ", "書きました", "작성",
+  // iOS Mail in Dutch ("… heeft … het volgende geschreven:"), Gmail in Greek, Romanian, Slovak,
+  // Croatian, Ukrainian; Horde's "Zitat von … :" (quoted lines must follow: it has no date).
+  "geschreven", "έγραψε", "a scris", "napísal", "napisao", "napisala", "написав", "zitat von",
 ];
 const LEADS = ["on ", "am ", "le ", "el ", "il ", "op ", "em ", "den ", "w dniu ", "dnia ", "dne ", "в ", "pe ", "on\u00a0"];
 

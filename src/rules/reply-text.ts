@@ -5,6 +5,7 @@
 // acceptable, a lost line of the customer's is not.
 import {
   attributionAt,
+  isBareSeparatorTitle,
   isForwardHeaderLine,
   isForwardSubject,
   isHeaderBlockAt,
@@ -156,10 +157,11 @@ const join = (lines: string[]) => lines.join("\n").replace(/^(?:[ \t]*\n)+/, "")
 /** A dashed rule with any text in it ("----- Original Nachricht ----"): left over above a cut. */
 const isDashedRule = (l: string) => /^\s{0,3}-{3,}[^-]{0,40}-{3,}\s*$/.test(l.length <= 60 ? l : "");
 
+/** A rule, or a separator's bare title (BlackBerry's "  Original Message"), left over above a cut. */
 function dropDanglingRule(lines: string[]): string[] {
   let end = lines.length;
   while (end > 0 && isBlank(lines[end - 1])) end--;
-  return end > 0 && isDashedRule(lines[end - 1]) ? lines.slice(0, end - 1) : lines;
+  return end > 0 && (isDashedRule(lines[end - 1]) || isBareSeparatorTitle(lines[end - 1])) ? lines.slice(0, end - 1) : lines;
 }
 
 // A forward of a forward: each level's header block goes, each level's content stays. Bounded so

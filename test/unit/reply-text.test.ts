@@ -102,6 +102,9 @@ describe("markers", () => {
     ["On 3 May 2024 I wrote:", true, false], // the customer about their own mail
     ["Am 3. Mai 2024 schrieb ich Ihnen:", true, false],
     ["On 3 May a colleague wrote:", true, false], // no time, year or address
+    ["Op 9 jan. 2024 om 15:14 heeft Bob <b@x.example> het volgende geschreven:", true, true], // iOS Mail, Dutch
+    ["Στις Τρί 9 Ιαν 2024 στις 3:14 μ.μ., ο/η Bob <b@x.example> έγραψε:", true, true],
+    ["Zitat von Example Support <service@example.test>:", true, false], // Horde: only before quoted lines
     ["The label says:", false, false],
     ["On " + "x".repeat(500) + " wrote:", false, false], // longer than any real attribution
   ])("%s → before quotes %s, alone %s", (line, weak, strong) => {
@@ -121,6 +124,12 @@ describe("markers", () => {
     [["差出人: A", "送信日時: 2024年1月9日", "件名: x"], true],
     [["From: Example Warehouse", "To: Alice"], false], // no date line: the customer quoting a label
     [["From: A", "", "Hello", "Sent: x", "To: y"], false],
+    [["Od: A <a@x.example>", "Odesláno: úterý 9. ledna 2024 15:14", "Komu: B", "Předmět: RE: x"], true], // Outlook, Czech
+    // GMX and web.de: the date first, with a clock time, and the sender with an address.
+    [["Gesendet: Dienstag, 09. Januar 2024 um 15:14 Uhr", 'Von: "A" <a@x.example>', "An: b@x.example", "Betreff: x"], true],
+    [["Datum: 12.03.", "Von: Berlin", "An: München"], false], // a customer's travel plan
+    [["Datum: 12.03. um 15:14", "Von: Berlin Hbf", "An: München"], false], // a time, but no sender address
+    [["Date: Thu, 29 Apr 2009 23:45:10 -0600", "From: A <a@x.example>", "To: b@x.example", "Subject: x"], false], // a raw header, pasted or bounced
   ])("header block %j → %s", (lines, expected) => {
     expect(isHeaderBlockAt(lines, 0)).toBe(expected);
   });
