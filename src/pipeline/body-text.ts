@@ -41,8 +41,7 @@ export function bodyText(bytes: Buffer, label: string | null, hints: readonly st
     const text = tryDecode(charset, bytes);
     if (text !== null) return { text, readAs: charset };
   }
-  const lossy = bytes.toString("utf8");
-  if (mostlyUtf8(lossy)) return { text: lossy, readAs: null };
+  if (mostlyUtf8(bytes)) return { text: bytes.toString("utf8"), readAs: null };
   for (const hint of hints) {
     const text = tryDecode(hint, bytes);
     if (text !== null) return { text, readAs: hint };
@@ -62,15 +61,27 @@ function asIso2022Jp(bytes: Buffer): BodyText {
   return text === null ? { text: bytes.toString("utf8"), readAs: null } : { text, readAs: "iso-2022-jp" };
 }
 
-/** More characters beyond ASCII decoded well than replaced: UTF-8 with some damage, not another charset. */
-function mostlyUtf8(text: string): boolean {
+/**
+ * More well-formed UTF-8 characters beyond ASCII than bytes that are not: UTF-8 with some damage,
+ * not another charset. Counted on the bytes (lead and continuation bytes, RFC 3629 §4), without
+ * decoding them.
+ */
+function mostlyUtf8(bytes: Buffer): boolean {
   let good = 0;
   let bad = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c === 0xfffd) bad++;
-    else good++;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    let k = 1;
+    while (need > 0 && k <= need && i + k < bytes.length && (bytes[i + k] & 0xc0) === 0x80) k++;
+    // An unfinished sequence counts once, as a decoder replaces it with one U+FFFD (its maximal subpart).
+    if (need > 0 && k === need + 1) good++;
+    else bad++;
+    i += k;
   }
   return good > bad;
 }
