@@ -1,10 +1,11 @@
 // mailparser, with the text parts it would read as UTF-8 (no charset, a US-ASCII or UTF-8 label, a
 // refused or unknown one) or as garbage (an ISO-2022-JP label over Shift_JIS bytes) read by
-// body-text.ts instead: UTF-8 when they are, else the message's own charsets, else Windows-1252. mailparser has no option for it: the subclass marks such a part's
-// charset in createNode, and its decoder (getDecoder, which mailparser asks for each labelled part)
-// gathers that part's bytes and decodes them whole at the end. Both are mailparser's own methods,
-// overridden as a subclass may; test/parse.test.ts and test/parse-simple.test.ts catch an upgrade
-// that stops calling them (a body read as "f\uFFFDr" again, or the two readings differing).
+// body-text.ts instead: UTF-8 when they are, else the message's own charsets, else Windows-1252.
+// mailparser has no option for it: the subclass marks such a part's charset in createNode, and its
+// decoder (getDecoder, which mailparser asks for each labelled part) gathers that part's bytes and
+// decodes them whole at the end. Both are mailparser's own methods, overridden as a subclass may;
+// test/parse.test.ts and test/parse-simple.test.ts catch an upgrade that stops calling them (a
+// body read as "f\uFFFDr" again, or the two readings differing).
 import { isAscii } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { MailParser } from "mailparser";
@@ -78,9 +79,9 @@ export function textReadingParser(Base: typeof MailParser): typeof MailParser {
   const Internal = Base as unknown as new (options: object) => ParserInternals;
   class TextReadingParser extends Internal {
     override createNode(node: unknown): ParserNode {
-      const made = super.createNode(node);
-      if (made.decoder && this.options.textReading && !mailparserDecodes(made.charset)) made.charset = UNDECODED + (made.charset ?? "");
-      return made;
+      const created = super.createNode(node);
+      if (created.decoder && this.options.textReading && !mailparserDecodes(created.charset)) created.charset = UNDECODED + (created.charset ?? "");
+      return created;
     }
 
     override getDecoder(): { decodeStream(charset: string): Transform } {
