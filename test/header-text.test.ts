@@ -17,6 +17,7 @@ describe("encodingOf", () => {
     ["iso-gb2312", "gb18030"],
     ["utf-7", null],
     ["x-no-such-charset", null],
+    ["x-user-defined", null], // a browser's: 8-bit bytes as private-use characters
     ["", null],
   ])("%s → %s", (label, want) => expect(encodingOf(label)).toBe(want));
 });

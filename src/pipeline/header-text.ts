@@ -37,7 +37,9 @@ export function encodingOf(label: string | null | undefined): string | null {
   if (/^(x-)?(unicode-1-1-)?utf-?7$/.test(l)) return null; // UTF-7 is refused, as mailparser does
   try {
     const enc = new TextDecoder(l).encoding;
-    return enc === "replacement" ? null : enc;
+    // "replacement" decodes nothing; "x-user-defined" is a browser's, mapping 8-bit bytes to
+    // private-use characters: neither is a mail's charset, so such labels count as unknown.
+    return enc === "replacement" || enc === "x-user-defined" ? null : enc;
   } catch {
     // Home-made labels such as "iso-gb2312" or "x-gbk": try the name without its prefix.
     const bare = l.replace(/^(iso-|x-)/, "");

@@ -22,6 +22,8 @@ describe("bodyText", () => {
     ["Latin-1 labelled UTF-8 (a script's label): Windows-1252", enc(german, "latin1"), "utf-8", [], german, "windows-1252"],
     ["Windows-1252's quotes and euro sign, no label", enc("I don’t know “why” – € 5", "windows-1252"), null, [], "I don’t know “why” – € 5", "windows-1252"],
     ["a charset the message declares elsewhere (a Subject's encoded word)", enc("Dobrý den, faktura je špatně", "iso-8859-2"), null, ["iso-8859-2"], "Dobrý den, faktura je špatně", "iso-8859-2"],
+    ["x-user-defined (a browser's label, private-use characters) is no charset: Windows-1252", enc(german, "latin1"), "x-user-defined", [], german, "windows-1252"],
+    ["unknown-8bit (an MTA's label for 8-bit text it could not name)", enc(german, "latin1"), "unknown-8bit", [], german, "windows-1252"],
     ["a label only the Encoding Standard knows: iso-gb2312 is GB2312", enc(chinese, "gb18030"), "iso-gb2312", [], chinese, "gb18030"],
     ["UTF-8 with one bad byte stays UTF-8 (the good characters are not garbled)", Buffer.concat([Buffer.from("Grüße aus Köln "), Buffer.from([0xe9]), Buffer.from(" – Jürgen")]), "utf-8", [], "Grüße aus Köln \uFFFD – Jürgen", null],
     ["an ISO-2022-JP label over Shift_JIS bytes (Japanese mailers do it)", enc(japanese, "shift_jis"), "iso-2022-jp", [], japanese, "shift_jis"],
