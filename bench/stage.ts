@@ -17,14 +17,22 @@ import { bin, mail4k, mainModule, median, ms, onStdinFile, pairedRatio, percenti
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const MB = 1024 * 1024;
 
+const NINE = ["gb18030", "big5", "shift_jis", "euc-jp", "euc-kr", "koi8-r", "iso-8859-2", "windows-1251", "iso-8859-7"];
+/** `n` bytes of 0x80-0xFF as a Latin-1 string, none of them valid UTF-8 in a row. */
+const high = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(0x80 + ((i * 7919) % 128))).join("");
+
 export function pathological(): [string, Buffer][] {
   const h = (headers: string, body: string) => Buffer.from(`${headers}\nMessage-ID: <p-${Math.random()}@x>\n\n${body}`);
+  const h8 = (headers: string, body: string) => Buffer.from(`${headers}\nMessage-ID: <p-${Math.random()}@x>\n\n${body}`, "latin1");
   return [
     ["HTML-only body, 1 MB of nested tags", h("From: h@example.com\nSubject: nested\nMIME-Version: 1.0\nContent-Type: text/html", `${"<div><span><b><i>".repeat(MB / 17)}deep`)],
     ["From: a, 500 KB of spaces, x", h(`From: a${" ".repeat(MB / 2)}x\nSubject: spaces`, "body\n")],
     ["To: 500 KB of quotes and commas", h(`From: q@example.com\nTo: ${'",'.repeat(MB / 4)}\nSubject: commas`, "body\n")],
     ["HTML body, 1 MB of '<'", h("From: l@example.com\nSubject: lt\nContent-Type: text/html", "<".repeat(MB))],
     ["text body, 1 MB in one line", h("From: o@example.com\nSubject: one line", "x".repeat(MB))],
+    // Read in turn as UTF-8, the declared charsets, a guess and Windows-1252 (src/pipeline/body-text.ts).
+    ["text body, 1 MB 8-bit, no charset", h8("From: e@example.com\nSubject: 8bit", high(MB))],
+    ["50 × 20 KB 8-bit parts, 9 charsets", h8(`From: m@example.com\nSubject: ${NINE.map((c) => `=?${c}?Q?x?=`).join(" ")}\nContent-Type: multipart/mixed; boundary=b`, `${`--b\nContent-Type: text/plain\n\n${high(20_000)}\n`.repeat(50)}--b--\n`)],
   ];
 }
 
