@@ -32,9 +32,18 @@ export function charsetGuesser(): Guess {
   return (bytes) => {
     if (left === 0) return last;
     left--;
-    const best = analyse(bytes.subarray(0, SAMPLE_BYTES))[0];
+    const best = detected(bytes.subarray(0, SAMPLE_BYTES));
     const guessed = best && best.confidence >= CONFIDENT ? (MULTIBYTE.get(best.name) ?? null) : null;
     if (guessed) last = guessed;
     return guessed ?? last;
   };
+}
+
+/** The detector's best candidate; none when it fails (a guess is never worth a parse failing). */
+function detected(sample: Buffer): { name: string; confidence: number } | undefined {
+  try {
+    return analyse(sample)[0];
+  } catch {
+    return undefined;
+  }
 }
