@@ -109,17 +109,17 @@ export const isUnderscoreRule = (line: string) => line[0] === "_" && line.length
 // Outlook/Exchange header blocks of a reply or forward, by language: the sender line, then within a
 // few lines a date line and a recipient or subject line. Keys may be bold (*From:*) after
 // HTML-to-text conversion, and French puts a space before the colon.
-const FROM_KEYS = set(["from", "von", "de", "da", "van", "från", "od", "fra", "от", "lähettäjä", "feladó", "kimden", "发件人", "寄件者", "差出人", "보낸 사람"]);
+const FROM_KEYS = set(["from", "von", "de", "da", "van", "från", "od", "fra", "от", "від", "lähettäjä", "feladó", "kimden", "từ", "dari", "发件人", "寄件者", "差出人", "보낸 사람"]);
 const DATE_KEYS = set([
   "sent", "date", "gesendet", "datum", "envoyé", "date d'envoi", "enviado", "enviada em", "enviado em", "fecha", "inviato", "data",
   "verzonden", "verstuurd", "skickat", "wysłano", "wysłane", "sendt", "отправлено", "дата", "lähetetty", "elküldve", "gönderildi",
-  "odesláno", "odoslané",
+  "odesláno", "odoslané", "надіслано", "đã gửi", "dikirim",
   "发送时间", "日期", "寄件日期", "送信日時", "日付", "보낸 날짜",
 ]);
 const TO_SUBJECT_KEYS = set([
   "to", "cc", "subject", "an", "betreff", "à", "objet", "para", "asunto", "a", "oggetto", "aan", "onderwerp", "till", "ämne", "do",
   "temat", "til", "emne", "assunto", "кому", "тема", "vastaanottaja", "aihe", "címzett", "tárgy", "kime", "konu",
-  "komu", "předmět", "predmet",
+  "komu", "předmět", "predmet", "đến", "chủ đề", "kepada", "subjek",
   "收件人", "主题", "收件者", "主旨", "宛先", "件名", "받는 사람", "제목",
 ]);
 /** Header lines a forwarded message carries besides those (left out of its kept content). */
@@ -182,6 +182,8 @@ const VERBS = [
   // iOS Mail in Dutch ("… heeft … het volgende geschreven:"), Gmail in Greek, Romanian, Slovak,
   // Croatian, Ukrainian; Horde's "Zitat von … :" (quoted lines must follow: it has no date).
   "geschreven", "έγραψε", "a scris", "napísal", "napisao", "napisala", "написав", "zitat von",
+  // Vietnamese, Indonesian and Malay, Hindi.
+  "đã viết", "menulis", "ने लिखा",
 ];
 const LEADS = ["on ", "am ", "le ", "el ", "il ", "op ", "em ", "den ", "w dniu ", "dnia ", "dne ", "в ", "pe ", "on\u00a0"];
 
@@ -232,6 +234,9 @@ function isAttribution(s: string, strong: boolean): boolean {
   // Gmail in Russian: "вт, 9 янв. 2024 г. в 15:14, Alice <alice@example.com>:".
   const dateAndAddress = hasDigit(s) && /<[^<>\s]+@[^<>\s]+>\s*[:：]$/.test(s);
   if (dateAndAddress) return true;
+  // Any language, just above a quoted block: Gmail's "… <address> <verb>:" with a clock time, for
+  // the languages whose verb is not listed. Alone (strong) a verb is still needed.
+  if (!strong && /\d[:.]\d\d/.test(s) && /<[^<>\s]+@[^<>\s]+>/.test(s)) return true;
   if (!hasVerb(s)) return false;
   if (!strong) return true;
   const l = lower(s);

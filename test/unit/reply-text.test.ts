@@ -105,6 +105,10 @@ describe("markers", () => {
     ["Op 9 jan. 2024 om 15:14 heeft Bob <b@x.example> het volgende geschreven:", true, true], // iOS Mail, Dutch
     ["Στις Τρί 9 Ιαν 2024 στις 3:14 μ.μ., ο/η Bob <b@x.example> έγραψε:", true, true],
     ["Zitat von Example Support <service@example.test>:", true, false], // Horde: only before quoted lines
+    ["Vào Th 3, 9 thg 1, 2024 vào lúc 15:14 Bob <b@x.example> đã viết:", true, true], // Gmail, Vietnamese
+    // A verb no list holds: an address and a clock time make it one above quoted lines, not alone.
+    ["Am Dienstag um 15:14 erklärte Bob <b@x.example> Folgendes:", true, false],
+    ["Bitte an <b@x.example> schicken:", false, false], // an address but no time
     ["The label says:", false, false],
     ["On " + "x".repeat(500) + " wrote:", false, false], // longer than any real attribution
   ])("%s → before quotes %s, alone %s", (line, weak, strong) => {
