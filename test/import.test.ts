@@ -1,9 +1,9 @@
 // `ingest-mail import` through the built binary: every kind of source, duplicates, summary, exit codes.
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressBar } from "../src/cli/progress.js";
-import { count, db, holdWriteLock, ingest, initDb, injectFault, mail, onPostgres, rows, run, runAsync, sandbox, storedBytes, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { count, db, fixture, holdWriteLock, ingest, initDb, injectFault, mail, onPostgres, rows, run, runAsync, sandbox, storedBytes, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 const msg = (n: number, extra: Record<string, string> = {}) =>
   mail({ From: `Customer ${n} <c${n}@customer.test>`, To: "support@example.test", Subject: `Question ${n}`, "Message-ID": `<q${n}@customer.test>`, ...extra }, `Body ${n}\n`);
@@ -305,6 +305,22 @@ describe("import", () => {
       expect(shown.textBody).toContain(`${w}-cell`);
       for (const other of words.filter((o) => o !== w)) expect(shown.textBody).not.toContain(other);
     });
+  });
+
+  // The worker threads' bundle reads text in no charset it declares as the MTA path does (body-text.ts).
+  it.each([0, 2])("reads a body in no charset it declares as Windows-1252, one part or several (%i worker threads)", (workers) => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"));
+    copyFileSync(fixture("no-charset-8bit-body-read-as-windows-1252.eml"), join(sb.dir, "in", "0.eml"));
+    const latin1 = "Gr\xfc\xdfe aus K\xf6ln, \x80 20";
+    const multi = mail({ From: "m@customer.test", To: "support@example.test", Subject: "Teile", "Content-Type": 'multipart/mixed; boundary="b"' }, `--b\nContent-Type: text/plain\n\n${latin1}\n--b--\n`);
+    writeFileSync(join(sb.dir, "in", "1.eml"), Buffer.from(multi, "latin1"));
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", String(workers)]);
+    expect(r.json().counts).toEqual({ complete: 2 });
+    const [one, several] = [1, 2].map((id) => run(sb, ["show", String(id), "--json"]).json());
+    expect(one.textBody).toContain("für März (Nr. 2026-0311) ist falsch: Sie haben € 120 berechnet,");
+    expect(several.textBody).toContain("Grüße aus Köln, € 20");
+    for (const shown of [one, several]) expect(shown.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text read as windows-1252" }));
   });
 
   it("a file named on the command line is an mbox when it starts with From_, whatever its name", () => {

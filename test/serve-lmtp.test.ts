@@ -311,7 +311,7 @@ describe("durability and group commit", () => {
 
 describe("processing after the 250", () => {
   it("gives the per-process path's results for the same mail", async () => {
-    const fixtures = ["new-mail-opens-issue.eml", "no-subject-is-invalid.eml", "auto-submitted-auto-generated.eml", "html-only-converted-to-text.eml", "precedence-bulk.eml", "display-name-last-first.eml"];
+    const fixtures = ["new-mail-opens-issue.eml", "no-subject-is-invalid.eml", "auto-submitted-auto-generated.eml", "html-only-converted-to-text.eml", "precedence-bulk.eml", "display-name-last-first.eml", "no-charset-8bit-body-read-as-windows-1252.eml"];
     const viaCli = configured();
     const viaLmtp = configured();
     for (const f of fixtures) {
