@@ -4,6 +4,7 @@
 // encoded words. Decoding tries the declared charset, then UTF-8, then the charsets the message
 // itself declares elsewhere (its hints), then Windows-1252, which never fails.
 // Pure functions: bytes travel as "binary" strings (one char per byte), as mailsplit hands them over.
+import { isAscii } from "node:buffer";
 import addressparser from "./address-list.js";
 
 export interface Address {
@@ -47,7 +48,6 @@ export function encodingOf(label: string | null | undefined): string | null {
   }
 }
 
-const hasHighBytes = (bytes: Buffer) => bytes.some((b) => b >= 0x80);
 
 /** Bytes decoded in `encoding` (a WHATWG name), or null when they are not valid in it. */
 export function tryDecode(encoding: string, bytes: Buffer): string | null {
@@ -66,13 +66,15 @@ const CP1252_80_9F =
   "\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F" +
   "\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178";
 
-const CP1252 = Uint16Array.from({ length: 256 }, (_, b) => (b >= 0x80 && b <= 0x9f ? CP1252_80_9F.charCodeAt(b - 0x80) : b));
+// Built on first use: most mail never needs it, and every cold ingest loads this module.
+let cp1252: Uint16Array | undefined;
 
 /** Bytes read as Windows-1252, which never fails. One table lookup a byte into UTF-16, which Node decodes natively. */
 export function windows1252(bytes: Buffer): string {
+  const table = (cp1252 ??= Uint16Array.from({ length: 256 }, (_, b) => (b >= 0x80 && b <= 0x9f ? CP1252_80_9F.charCodeAt(b - 0x80) : b)));
   const units = Buffer.allocUnsafe(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) {
-    const c = CP1252[bytes[i]];
+    const c = table[bytes[i]];
     units[2 * i] = c & 0xff;
     units[2 * i + 1] = c >> 8;
   }
@@ -94,7 +96,7 @@ export function charsetHints(labels: Iterable<string>): string[] {
 /** Decodes bytes: declared charset, UTF-8, the hints, then Windows-1252 (which never fails). */
 export function decodeBytes(bytes: Buffer, declared: string | null, hints: readonly string[] = []): string {
   const enc = encodingOf(declared);
-  const eightBit = hasHighBytes(bytes);
+  const eightBit = !isAscii(bytes);
   if (!eightBit && (!enc || !(enc in EIGHT_BIT_FORMS || enc.startsWith("utf-16")))) return bytes.toString("latin1");
   const candidates: string[] = [];
   if (enc && enc in EIGHT_BIT_FORMS) candidates.push(...(eightBit ? EIGHT_BIT_FORMS[enc] : [enc]));

@@ -36,11 +36,12 @@ export function mailparserDecodes(label: string | false | null | undefined): boo
 const sevenBit = (label: string | false | null | undefined) => eightBitForms(encodingOf(label || null) ?? "") !== null;
 
 /**
- * A text part that mailparserDecodes() leaves to us: a 7-bit charset's part in 7 bits as libmime
- * reads it (as before), anything else by body-text.ts.
+ * A text part's text, as both readings give it: a charset mailparser decodes, and a 7-bit charset's
+ * part in 7 bits, as libmime reads it (through a UTF-8 Buffer, as its decoding stream gives it: a
+ * lone surrogate becomes U+FFFD); anything else by body-text.ts.
  */
 export function readTextPart(bytes: Buffer, label: string | null, hints: readonly string[], options: BodyTextOptions = {}): BodyText {
-  if (sevenBit(label) && isAscii(bytes)) return { text: Buffer.from(charsets.decode(bytes, label!)).toString(), readAs: null };
+  if (mailparserDecodes(label) || (sevenBit(label) && isAscii(bytes))) return { text: Buffer.from(charsets.decode(bytes, label!)).toString(), readAs: null };
   return bodyText(bytes, label, hints, options);
 }
 

@@ -9,8 +9,8 @@
 // every fixture and corpus mail both ways and requires the same result.
 import { htmlToText } from "./html-convert.js";
 import type { Guess } from "./charset-guess.js";
-import { charsets, libmime, libqp, MimeNode, type HeaderLine, type MimeNodeLike } from "./mailparser-own.js";
-import { mailparserDecodes, readTextPart } from "./mailparser-text.js";
+import { libmime, libqp, MimeNode, type HeaderLine, type MimeNodeLike } from "./mailparser-own.js";
+import { readTextPart } from "./mailparser-text.js";
 
 export type { HeaderLine } from "./mailparser-own.js";
 
@@ -70,10 +70,8 @@ export function parseSimple(bytes: Buffer, limits: SimpleLimits, reading: TextHi
   let body = decodeBody(bytes.subarray(headerEnd), node.encoding || "");
   if (body === null) return null;
   if (node.flowed) body = Buffer.from(libmime.decodeFlowed(body.toString("binary"), node.delSp), "binary");
-  // A charset mailparser decodes: through a UTF-8 Buffer, as its decoding stream gives it (a lone
-  // surrogate becomes U+FFFD). Any other label, or none: as its text reading does (mailparser-text.ts).
-  const known = mailparserDecodes(node.charset);
-  const { text: decoded, readAs } = known ? { text: Buffer.from(charsets.decode(body, node.charset as string)).toString(), readAs: null } : readTextPart(body, node.charset || null, reading.hints, { guess: reading.guess });
+  // As mailparser (with our text reading, mailparser-text.ts) reads the part.
+  const { text: decoded, readAs } = readTextPart(body, node.charset || null, reading.hints, { guess: reading.guess });
   const content = decoded.replace(/\r?\n/g, "\n");
 
   const read = { ...headerRead(node), text: null, html: null, readAs };

@@ -103,8 +103,9 @@ const STATUS = /(?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)/;
 // report line: after white space, "#", "(", ":", "[", "<" or a quote, or a reply code's "-"
 // ("550-5.1.1"); never inside a version ("MOS 4.4.4b-GA", "mta-5.5.0-3", "v4.6.1"). A failure's
 // code (RFC 3463: 4 persistent transient, 5 permanent) first, then any.
-const TEXT_FAILURE = /(?:^|[\s#(:[<'"]|\d{3}-)([45]\.\d{1,3}\.\d{1,3})(?![.-]?\w)/;
-const TEXT_STATUS = /(?:^|[\s#(:[<'"]|\d{3}-)([245]\.\d{1,3}\.\d{1,3})(?![.-]?\w)/;
+const textCode = (classes: string) => new RegExp(`(?:^|[\\s#(:[<'"]|\\d{3}-)([${classes}]\\.\\d{1,3}\\.\\d{1,3})(?![.-]?\\w)`);
+const TEXT_FAILURE = textCode("45");
+const TEXT_STATUS = textCode("245");
 const MESSAGE_ID_LINE = /^message-id:[ \t]*(<[^<>\s]{1,250}>)/gim;
 
 function messageIdOf(headers: HeaderMap): string | null {
