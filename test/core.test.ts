@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
+import { writeTnef } from "./helpers/tnef-writer.js";
 import { count, db, fixture, holdWriteLock, ingest, initDb, injectFault, LOCKED, onPostgres, readFixture, removeFault, rows, run, sandbox, storedBytes, type Sandbox } from "./helpers/cli.js";
 
 let sb: Sandbox;
@@ -281,6 +282,42 @@ describe("§7 recording", () => {
     const show = run(sb, ["show", String(out.stagedId), "--json"]).json();
     expect(show).toMatchObject({ subject: "„Rechnung März“ – falscher Betrag", fromName: "Jürgen Müller" });
     expect(show.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text read as windows-1252" }));
+  });
+
+  // Outlook and Exchange send a customer's files inside winmail.dat (application/ms-tnef) to anyone
+  // they take for another Outlook: the issue gets the files, not one opaque winmail.dat.
+  it("winmail.dat is stored as the files it holds, with their names and types, in its place", () => {
+    const out = ingest(sb, readFixture("outlook-winmail-dat-unpacked-into-its-files.eml"));
+    expect(out.status).toBe("complete");
+    const d = db(sb);
+    const atts = rows(d, "SELECT * FROM attachments WHERE staged_mail_id = ? ORDER BY id", out.stagedId);
+    expect(atts.map((a) => [a.filename, a.content_type, a.size])).toEqual([
+      ["Rechnung März.pdf", "application/pdf", 110],
+      // No MIME tag in the stream: the type is the one its name says, as for any part.
+      ["screenshot.png", "image/png", 29],
+    ]);
+    expect(storedBytes(d, atts[0].stored_path).toString("latin1")).toMatch(/^%PDF-1\.4/);
+    expect(storedBytes(d, atts[1].stored_path).subarray(0, 4).toString("hex")).toBe("89504e47");
+    expect(atts.every((a) => a.action_id === out.actionIds[0])).toBe(true);
+    expect(rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("die Rechnung für März ist falsch berechnet");
+    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "winmail.dat unpacked" }));
+  });
+
+  it("a message that is winmail.dat alone takes its text from it", () => {
+    const out = ingest(sb, readFixture("winmail-dat-only-text-read-from-it.eml"));
+    expect(out.status).toBe("complete");
+    const d = db(sb);
+    expect(rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("der Drucker im 2. Stock druckt seit heute früh nicht mehr.");
+    expect(rows(d, "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "fehler.txt", content_type: "text/plain" }]);
+    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text from winmail.dat" }));
+  });
+
+  it("a winmail.dat with no files in it (its text in RTF only) is kept as it came", () => {
+    const tnef = writeTnef({ rtf: Buffer.from("LZFu compressed RTF") }).toString("base64");
+    const message = `From: a@customer.example\nTo: service@example.test\nSubject: RTF only\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nThe printer is broken.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`;
+    const out = ingest(sb, Buffer.from(message));
+    expect(rows(db(sb), "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "winmail.dat", content_type: "application/ms-tnef" }]);
+    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "winmail.dat kept" }));
   });
 });
 

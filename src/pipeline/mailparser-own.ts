@@ -32,6 +32,8 @@ export interface LibmimeLike {
   decodeHeader(line: string): { key: string; value: string } | null | undefined;
   decodeWords(value: string): string;
   decodeFlowed(text: string, delSp: boolean): string;
+  /** The type a file name's extension stands for (application/octet-stream when none), as mailparser guesses an attachment's. */
+  detectMimeType(filename: string): string;
 }
 
 const fromMailparser = createRequire(createRequire(import.meta.url).resolve("mailparser"));

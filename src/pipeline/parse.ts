@@ -1,7 +1,7 @@
 // Separates the message into its components (Maximo: to, from, cc, subject, message) and streams
 // each attachment to a file named by its content hash: a name from the mail never reaches the disk.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { AttachmentStream, MessageText } from "mailparser";
@@ -12,7 +12,9 @@ import { stripTags } from "./html-strip.js";
 import { charsetGuesser } from "./charset-guess.js";
 import { textReadingParser, type TextReading } from "./mailparser-text.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
+import { libmime } from "./mailparser-own.js";
 import { readTopHeader, parseSimple } from "./parse-simple.js";
+import { readTnef } from "./tnef.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
@@ -46,6 +48,8 @@ export interface ParsedMail {
   notes: string[];
   /** Charsets text parts were read as where their label did not give one (body-text.ts), for the trace. */
   readAs: string[];
+  /** What unpacking winmail.dat did (tnef.ts), for the trace: [decision, reason]. */
+  unpacked: [string, string][];
 }
 
 /** Issue 9.3: what parsing may cost, whatever the mail. */
@@ -69,7 +73,7 @@ const MAX_STORED_NAME = 255;
 
 /** What a message with nothing readable in it parses to. */
 export function emptyParsedMail(): ParsedMail {
-  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [], readAs: [] };
+  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [], readAs: [], unpacked: [] };
 }
 
 /**
@@ -114,6 +118,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   /** Attachments being written: a parse that fails ends them, so each removes its temporary file. */
   const writing = new Set<Readable>();
   const names: RawName[] = [];
+  const storing: Storing = { dir: attachmentsDir, out, names, durable: limits.durable, tnefBody: null };
   const order = new Map<ParsedAttachment, number>();
   let seen = 0;
   let headerLines: HeaderLine[] = [];
@@ -130,8 +135,8 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
     if (data.type === "attachment") {
       const index = seen++;
       writing.add(data.content);
-      const done = storeAttachment(data, attachmentsDir, out, names, limits.durable)
-        .then((a) => void order.set(a, index))
+      const done = storeAttachment(data, storing)
+        .then((list) => list.forEach((a, k) => order.set(a, index + k / list.length)))
         .finally(() => {
           writing.delete(data.content);
           data.release?.();
@@ -169,6 +174,12 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
 
   out.readAs = [...readAs];
   const hints = charsetHints((fixed ?? input!).declaredCharsets);
+  // A mail whose only body is in winmail.dat (Exchange sends some so) takes its text from there.
+  if ((out.text ?? "").trim() === "" && !out.html && storing.tnefBody) {
+    out.text = storing.tnefBody.text;
+    out.html = storing.tnefBody.html;
+    out.unpacked.push(["text from winmail.dat", "the message has no text besides what winmail.dat holds"]);
+  }
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
   finish(out, headerLines, hints, limits);
   withinBudget(deadline, limits);
@@ -286,53 +297,136 @@ interface RawName {
   raw8bit: boolean;
 }
 
-async function storeAttachment(att: AttachmentStream, dir: string, out: ParsedMail, names: RawName[], durable: boolean): Promise<ParsedAttachment> {
-  const tmp = join(dir, tempName());
+/** Where parts go, and what a winmail.dat's unpacking found besides files. */
+interface Storing {
+  dir: string;
+  out: ParsedMail;
+  names: RawName[];
+  durable: boolean;
+  /** The first winmail.dat's body, for a mail with no text of its own. */
+  tnefBody: { text: string | null; html: string | null } | null;
+}
+
+/** A part that may be winmail.dat (application/ms-tnef), to be unpacked (tnef.ts) when it is one. */
+function maybeTnef(att: AttachmentStream): boolean {
+  const type = (declaredType(att) ?? att.contentType ?? "").toLowerCase();
+  return type === "application/ms-tnef" || type === "application/vnd.ms-tnef" || /^winmail\.dat$/i.test(att.filename ?? "");
+}
+
+/** winmail.dat larger than this is stored as it is: unpacking reads it into memory (issue 9.3's 150 MB). */
+export const MAX_TNEF_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Stores one part; a winmail.dat is stored as the files it holds (tnef.ts) when it holds any, in its
+ * place in the part order. Each returned attachment is already in out.attachments.
+ */
+async function storeAttachment(att: AttachmentStream, store: Storing): Promise<ParsedAttachment[]> {
+  const { dir, out, names, durable } = store;
+  const temp = await writeTemp(att.content as AsyncIterable<Buffer>, dir);
+  try {
+    // Read back from its file rather than held while it streams: one copy in memory, not two.
+    const packed = maybeTnef(att) && temp.size <= MAX_TNEF_BYTES ? readTnef(readFileSync(temp.path)) : null;
+    if (!packed || packed.files.length === 0) {
+      if (packed?.rtfOnly) out.unpacked.push(["winmail.dat kept", "it holds no files, and its text only as compressed RTF, which is not read; it is kept as an attachment"]);
+      if (packed) out.notes.push(...packed.notes);
+      const attachment: ParsedAttachment = {
+        filename: cleanName(att.filename),
+        contentType: declaredType(att) ?? (att.contentType || "application/octet-stream"),
+        contentId: att.contentId ?? null,
+        ...keepTemp(temp, dir, out, durable),
+      };
+      out.attachments.push(attachment);
+      if (att.filename) names.push({ attachment, name: att.filename, raw8bit: nameHadRawBytes(att) });
+      return [attachment];
+    }
+    dropTemp(temp);
+    const n = packed.files.length;
+    out.unpacked.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
+    out.notes.push(...packed.notes);
+    if (packed.text || packed.html) store.tnefBody ??= { text: packed.text, html: packed.html };
+    const stored: ParsedAttachment[] = [];
+    for (const f of packed.files) {
+      const type = f.contentType?.trim().toLowerCase();
+      const attachment: ParsedAttachment = {
+        filename: cleanName(f.name ?? undefined),
+        contentType: type && MIME_TYPE.test(type) ? type : f.name ? libmime.detectMimeType(f.name) : "application/octet-stream",
+        contentId: f.contentId ? `<${f.contentId.replace(/^<|>$/g, "")}>` : null,
+        ...(await storeBytes(f.data, dir, out, durable)),
+      };
+      out.attachments.push(attachment);
+      stored.push(attachment);
+    }
+    return stored;
+  } catch (e) {
+    dropTemp(temp);
+    throw e;
+  }
+}
+
+/** Bytes written to a temporary file in the attachment folder, hashed on the way; fd still open. */
+interface Temp {
+  path: string;
+  fd: number | null;
+  size: number;
+  sha256: string;
+}
+
+async function writeTemp(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, dir: string): Promise<Temp> {
+  const path = join(dir, tempName());
   const hash = createHash("sha256");
   let size = 0;
-  let fd: number | null = inFolder(tmp, () => openSync(tmp, "wx", MODE_FILE));
+  const fd = inFolder(path, () => openSync(path, "wx", MODE_FILE));
   try {
     // Chunk by chunk as the parser gives them (issue 9.3: a 50 MB attachment is never held whole),
     // with plain writes: a stream pipeline's set-up per attachment (an AbortController, a write
     // stream opened on the thread pool, a Transform) cost more than writing a small one (importing
     // the shared corpus: 0.75 ms of CPU per attachment, an eighth of all).
-    for await (const chunk of att.content as AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
       hash.update(chunk);
       size += chunk.length;
       writeAll(fd, chunk);
     }
-    const sha256 = hash.digest("hex");
-    const sub = join(dir, sha256.slice(0, 2));
-    const storedPath = join(sub, sha256);
-    const isNew = !existsSync(storedPath);
-    // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
-    // points to it (they could be derived again from the raw bytes, but a `complete` record is
-    // never re-parsed by itself, so a lost file would stay lost).
-    if (isNew && durable) fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    if (!isNew) rmSync(tmp, { force: true });
-    else {
-      inFolder(storedPath, () => renameSync(tmp, storedPath));
-      if (durable) fsyncDir(sub);
-      out.createdFiles.push(storedPath);
-    }
-    const attachment: ParsedAttachment = {
-      filename: cleanName(att.filename),
-      contentType: declaredType(att) ?? (att.contentType || "application/octet-stream"),
-      size,
-      contentId: att.contentId ?? null,
-      sha256,
-      storedPath,
-    };
-    out.attachments.push(attachment);
-    if (att.filename) names.push({ attachment, name: att.filename, raw8bit: nameHadRawBytes(att) });
-    return attachment;
   } catch (e) {
-    if (fd !== null) closeSync(fd);
-    rmSync(tmp, { force: true });
+    dropTemp({ path, fd, size, sha256: "" });
     throw e;
   }
+  return { path, fd, size, sha256: hash.digest("hex") };
+}
+
+async function storeBytes(data: Buffer, dir: string, out: ParsedMail, durable: boolean): Promise<{ size: number; sha256: string; storedPath: string }> {
+  const temp = await writeTemp([data], dir);
+  try {
+    return keepTemp(temp, dir, out, durable);
+  } catch (e) {
+    dropTemp(temp);
+    throw e;
+  }
+}
+
+function dropTemp(temp: Temp): void {
+  if (temp.fd !== null) closeSync(temp.fd);
+  temp.fd = null;
+  rmSync(temp.path, { force: true });
+}
+
+/** The temporary file becomes the file named by its hash: a name from the mail never reaches the disk. */
+function keepTemp(temp: Temp, dir: string, out: ParsedMail, durable: boolean): { size: number; sha256: string; storedPath: string } {
+  const sub = join(dir, temp.sha256.slice(0, 2));
+  const storedPath = join(sub, temp.sha256);
+  const isNew = !existsSync(storedPath);
+  // Issue 9.7: an attachment file is fsynced, with its folder, before the workflow commit that
+  // points to it (they could be derived again from the raw bytes, but a `complete` record is
+  // never re-parsed by itself, so a lost file would stay lost).
+  if (isNew && durable) fsyncSync(temp.fd!);
+  closeSync(temp.fd!);
+  temp.fd = null;
+  if (!isNew) rmSync(temp.path, { force: true });
+  else {
+    inFolder(storedPath, () => renameSync(temp.path, storedPath));
+    if (durable) fsyncDir(sub);
+    out.createdFiles.push(storedPath);
+  }
+  return { size: temp.size, sha256: temp.sha256, storedPath };
 }
 
 /**
@@ -348,6 +442,8 @@ function nameHadRawBytes(att: AttachmentStream): boolean {
   return [...params("content-disposition"), ...params("content-type")].some((p) => typeof p === "string" && p.includes("\uFFFD"));
 }
 
+const MIME_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
+
 /**
  * The type the part declares (issue 2: the original type is kept). The parser replaces
  * application/octet-stream with a guess from the file name; that guess is used only when the part
@@ -356,7 +452,7 @@ function nameHadRawBytes(att: AttachmentStream): boolean {
 function declaredType(att: AttachmentStream): string | null {
   const ct = att.headers?.get("content-type") as { value?: string } | undefined;
   const type = ct?.value?.trim().toLowerCase();
-  return type && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : null;
+  return type && MIME_TYPE.test(type) ? type : null;
 }
 
 /** The original name is kept as data only; strip what could confuse a reader of it. */

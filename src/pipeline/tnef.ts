@@ -1,0 +1,236 @@
+// What Outlook and Exchange pack into winmail.dat (application/ms-tnef, [MS-OXTNEF]): the files the
+// sender attached and, for a mail that has no other text, its plain or HTML body. Without this the
+// customer's files reach the issue as one opaque winmail.dat. Pure: bytes in, files out (parse.ts
+// stores them). Mail is hostile: every length and count is read from the input, so each is checked
+// against the bytes left, and the work is one pass over them.
+import { decodeBytes } from "./header-text.js";
+
+export interface TnefFile {
+  name: string | null;
+  /** PR_ATTACH_MIME_TAG, when the sender's client wrote one. */
+  contentType: string | null;
+  contentId: string | null;
+  data: Buffer;
+}
+
+export interface TnefContent {
+  files: TnefFile[];
+  /** The message body as plain text (attBody or PR_BODY), or null. */
+  text: string | null;
+  /** The message body as HTML (PR_BODY_HTML), or null. */
+  html: string | null;
+  /** Compressed RTF only (PR_RTF_COMPRESSED): not read, said in the trace. */
+  rtfOnly: boolean;
+  /** What could not be read: a cut stream, files past the cap. */
+  notes: string[];
+}
+
+/** [MS-OXTNEF] 2.1.3.1: TNEFSignature, little-endian. */
+const SIGNATURE = 0x223e9f78;
+/** Attachments read from one winmail.dat; the rest stay in it (the raw message keeps everything). */
+export const MAX_TNEF_FILES = 256;
+
+// [MS-OXTNEF] 2.1.3.3: attribute ids (the low word; the high word, the type, is not relied on:
+// some writers leave it 0, and the Debian `tnef` tool also reads by the low word).
+const attOemCodepage = 0x9007;
+const attBody = 0x800c;
+const attMapiProps = 0x9003;
+const attAttachRendData = 0x9002;
+const attAttachData = 0x800f;
+const attAttachTitle = 0x8010;
+const attAttachment = 0x9005;
+const LEVEL_ATTACHMENT = 0x02;
+
+// [MS-OXPROPS]: the MAPI properties read.
+const PR_BODY = 0x1000;
+const PR_RTF_COMPRESSED = 0x1009;
+const PR_BODY_HTML = 0x1013;
+const PR_INTERNET_CPID = 0x3fde;
+const PR_DISPLAY_NAME = 0x3001;
+const PR_ATTACH_DATA = 0x3701;
+const PR_ATTACH_FILENAME = 0x3704;
+const PR_ATTACH_LONG_FILENAME = 0x3707;
+const PR_ATTACH_MIME_TAG = 0x370e;
+const PR_ATTACH_CONTENT_ID = 0x3712;
+/** Only these are kept from a property list: a crafted list of millions of others costs no memory. */
+const WANTED = new Set([PR_BODY, PR_RTF_COMPRESSED, PR_BODY_HTML, PR_INTERNET_CPID, PR_DISPLAY_NAME, PR_ATTACH_DATA, PR_ATTACH_FILENAME, PR_ATTACH_LONG_FILENAME, PR_ATTACH_MIME_TAG, PR_ATTACH_CONTENT_ID]);
+
+// [MS-OXCDATA] 2.11.1: property types.
+const PT_STRING8 = 0x001e;
+const PT_UNICODE = 0x001f;
+const PT_BINARY = 0x0102;
+const PT_OBJECT = 0x000d;
+const MV_FLAG = 0x1000;
+/** Bytes a single value of a fixed-size type takes in a TNEF property list (padded to 4, [MS-OXTNEF] 2.1.3.4). */
+const FIXED_SIZE: Record<number, number> = { 0x0002: 4, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000a: 4, 0x000b: 4, 0x0014: 8, 0x0040: 8, 0x0048: 16 };
+
+/** True when the bytes start as a TNEF stream does. */
+export function isTnef(bytes: Buffer): boolean {
+  return bytes.length >= 6 && bytes.readUInt32LE(0) === SIGNATURE;
+}
+
+interface Value {
+  type: number;
+  bytes: Buffer;
+}
+
+interface Pending {
+  title: Buffer | null;
+  data: Buffer | null;
+  props: Map<number, Value>;
+}
+
+/** The files and body in a TNEF stream, or null when the bytes are not one. */
+export function readTnef(bytes: Buffer): TnefContent | null {
+  if (!isTnef(bytes)) return null;
+  const out: TnefContent = { files: [], text: null, html: null, rtfOnly: false, notes: [] };
+  let codepage: number | null = null;
+  let message = new Map<number, Value>();
+  let body: Buffer | null = null;
+  const pending: Pending[] = [];
+  // Signature (4) and LegacyKey (2), then attributes: level (1), id (4), length (4), data, checksum (2).
+  let at = 6;
+  while (at < bytes.length) {
+    if (bytes.length - at < 9) break;
+    const level = bytes[at];
+    const id = bytes.readUInt16LE(at + 1);
+    const length = bytes.readUInt32LE(at + 5);
+    const start = at + 9;
+    if (length > bytes.length - start) {
+      out.notes.push("winmail.dat is cut short; what came before the cut was read");
+      break;
+    }
+    const data = bytes.subarray(start, start + length);
+    at = start + length + 2; // the checksum is not checked: Outlook's are sometimes wrong, and the data is only read
+    if (id === attAttachRendData || (level === LEVEL_ATTACHMENT && pending.length === 0)) {
+      // An attribute before any attRendData still belongs to an attachment (seen in the wild).
+      if (pending.length === MAX_TNEF_FILES) {
+        out.notes.push(`winmail.dat holds more than ${MAX_TNEF_FILES} attachments; the rest stay in it (the raw message keeps them)`);
+        break;
+      }
+      pending.push({ title: null, data: null, props: new Map() });
+    }
+    if (level === LEVEL_ATTACHMENT) {
+      const file = pending[pending.length - 1];
+      if (id === attAttachTitle) file.title = data;
+      else if (id === attAttachData) file.data = data;
+      else if (id === attAttachment) readProps(data, file.props);
+    } else if (id === attOemCodepage && length >= 4) codepage = data.readUInt32LE(0);
+    else if (id === attBody) body = data;
+    else if (id === attMapiProps) message = readProps(data, new Map());
+  }
+
+  const text = (v: Value | undefined) => (v ? valueText(v, codepage) : null);
+  for (const p of pending) {
+    const data = p.data ?? attachedBytes(p.props.get(PR_ATTACH_DATA));
+    if (!data) continue;
+    const name = text(p.props.get(PR_ATTACH_LONG_FILENAME)) || (p.title ? string8(p.title, codepage) : null) || text(p.props.get(PR_ATTACH_FILENAME)) || text(p.props.get(PR_DISPLAY_NAME));
+    out.files.push({ name: name || null, contentType: text(p.props.get(PR_ATTACH_MIME_TAG)) || null, contentId: text(p.props.get(PR_ATTACH_CONTENT_ID)) || null, data });
+  }
+
+  out.text = (body ? string8(body, codepage) : null) || text(message.get(PR_BODY)) || null;
+  const html = message.get(PR_BODY_HTML);
+  if (html) {
+    const cpid = message.get(PR_INTERNET_CPID);
+    // The HTML's own codepage (PR_INTERNET_CPID) when given, else the stream's.
+    const cp = cpid && cpid.bytes.length >= 4 ? cpid.bytes.readUInt32LE(0) : codepage;
+    out.html = (html.type === PT_UNICODE ? unicode(html.bytes) : string8(html.bytes, cp)) || null;
+  }
+  out.rtfOnly = out.text === null && out.html === null && message.has(PR_RTF_COMPRESSED);
+  return out;
+}
+
+/**
+ * A MAPI property list ([MS-OXTNEF] 2.1.3.4) into `into`: the first value of each property by id.
+ * Named properties (id ≥ 0x8000) are skipped. A list that runs past its bytes, or has a type whose
+ * size is unknown, ends there: what came before it is kept.
+ */
+function readProps(b: Buffer, into: Map<number, Value>): Map<number, Value> {
+  if (b.length < 4) return into;
+  let count = b.readUInt32LE(0);
+  let at = 4;
+  const left = (n: number) => b.length - at >= n;
+  // Each property takes at least 4 bytes, so a crafted count ends with the bytes.
+  while (count-- > 0 && left(4)) {
+    const type = b.readUInt16LE(at);
+    const id = b.readUInt16LE(at + 2);
+    at += 4;
+    if (id >= 0x8000) {
+      // PropertySet GUID (16), Kind (4): 0 = a numeric id (4), 1 = a name: its length (4), UTF-16LE padded to 4.
+      if (!left(20)) return into;
+      const kind = b.readUInt32LE(at + 16);
+      at += 20;
+      if (kind === 0) at += 4;
+      else {
+        if (!left(4)) return into;
+        const size = b.readUInt32LE(at);
+        at += 4;
+        if (!left(size)) return into;
+        at += pad4(size);
+      }
+    }
+    const base = type & ~MV_FLAG;
+    const variable = base === PT_STRING8 || base === PT_UNICODE || base === PT_BINARY || base === PT_OBJECT;
+    const fixed = FIXED_SIZE[base];
+    if (!variable && fixed === undefined) return into;
+    let values = 1;
+    if (variable || type & MV_FLAG) {
+      if (!left(4)) return into;
+      values = b.readUInt32LE(at);
+      at += 4;
+    }
+    for (let i = 0; i < values; i++) {
+      let bytes: Buffer;
+      if (variable) {
+        if (!left(4)) return into;
+        const size = b.readUInt32LE(at);
+        at += 4;
+        if (!left(size)) return into;
+        bytes = b.subarray(at, at + size);
+        at += pad4(size);
+      } else {
+        if (!left(fixed!)) return into;
+        bytes = b.subarray(at, at + fixed!);
+        at += fixed!;
+      }
+      if (i === 0 && WANTED.has(id) && !into.has(id)) into.set(id, { type: base, bytes });
+    }
+  }
+  return into;
+}
+
+const pad4 = (n: number) => n + ((4 - (n % 4)) % 4);
+
+/** An attachment's bytes from PR_ATTACH_DATA: binary as is; an object's after its 16-byte interface id ([MS-OXTNEF] 2.1.3.4). */
+function attachedBytes(v: Value | undefined): Buffer | null {
+  if (!v) return null;
+  if (v.type === PT_BINARY) return v.bytes;
+  if (v.type === PT_OBJECT && v.bytes.length > 16) return v.bytes.subarray(16);
+  return null;
+}
+
+function valueText(v: Value, codepage: number | null): string | null {
+  if (v.type === PT_UNICODE) return unicode(v.bytes);
+  if (v.type === PT_STRING8 || v.type === PT_BINARY) return string8(v.bytes, codepage);
+  return null;
+}
+
+const trimNul = (s: string) => s.replace(/\0+$/, "").trim();
+
+function unicode(b: Buffer): string {
+  return trimNul(b.subarray(0, b.length & ~1).toString("utf16le"));
+}
+
+/** 8-bit text in the stream's Windows codepage (attOemCodepage), else UTF-8 or Windows-1252 (header-text.ts). */
+function string8(b: Buffer, codepage: number | null): string {
+  return trimNul(decodeBytes(b, codepageLabel(codepage)));
+}
+
+/** A Windows codepage number as a charset label. */
+export function codepageLabel(cp: number | null): string | null {
+  if (cp === null) return null;
+  if (cp === 874 || (cp >= 1250 && cp <= 1258)) return `windows-${cp}`;
+  if (cp >= 28591 && cp <= 28606) return `iso-8859-${cp - 28590}`;
+  const named: Record<number, string> = { 932: "shift_jis", 936: "gbk", 949: "euc-kr", 950: "big5", 866: "ibm866", 20866: "koi8-r", 21866: "koi8-u", 51932: "euc-jp", 54936: "gb18030", 65001: "utf-8", 20127: "us-ascii" };
+  return named[cp] ?? null;
+}

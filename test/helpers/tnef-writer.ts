@@ -1,0 +1,102 @@
+// Writes TNEF streams (winmail.dat, [MS-OXTNEF]) as Outlook does, for tests: the reader
+// (src/pipeline/tnef.ts) is checked against these, and these against Debian's `tnef` tool
+// (test/tnef.test.ts), so a misreading of the format shared by reader and writer would show.
+import { iconvLite } from "../../src/pipeline/mailparser-own.js";
+
+export interface TnefFileSpec {
+  /** attAttachTitle: the short name, in the stream's codepage. */
+  title?: string;
+  /** PR_ATTACH_LONG_FILENAME as a Unicode string (PT_UNICODE). */
+  longName?: string;
+  mimeTag?: string;
+  contentId?: string;
+  data: Buffer;
+  /** Put the data in PR_ATTACH_DATA_OBJ (an OLE object after its 16-byte IID) instead of attAttachData. */
+  asObject?: boolean;
+}
+
+export interface TnefSpec {
+  codepage?: number;
+  /** attBody: plain text in the codepage. */
+  body?: string;
+  /** PR_BODY_HTML in the message's MAPI properties. */
+  html?: string;
+  /** PR_RTF_COMPRESSED: any bytes (not read). */
+  rtf?: Buffer;
+  files?: TnefFileSpec[];
+  /** The type word of each attribute id left 0, as some writers do. */
+  noTypeWords?: boolean;
+  /** A named property (id ≥ 0x8000) before the others in each property list. */
+  namedProperty?: boolean;
+}
+
+const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+};
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+};
+const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
+
+/** One attribute: level, id (type << 16 | name), length, data, checksum (the sum of the data's bytes). */
+function attribute(level: number, id: number, data: Buffer, noType: boolean): Buffer {
+  let sum = 0;
+  for (const byte of data) sum = (sum + byte) & 0xffff;
+  return Buffer.concat([Buffer.from([level]), u32(noType ? id & 0xffff : id), u32(data.length), data, u16(sum)]);
+}
+
+type Prop = [type: number, id: number, value: Buffer];
+
+/** A MAPI property list: count, then each property's tag and value(s) ([MS-OXTNEF] 2.1.3.4). */
+export function propertyList(props: Prop[], named = false): Buffer {
+  const parts: Buffer[] = [u32(props.length + (named ? 1 : 0))];
+  if (named) {
+    // PT_LONG 0x8005 in PSETID_Common (GUID bytes arbitrary here), named by a string.
+    const name = Buffer.from("Keywords\0", "utf16le");
+    parts.push(u16(0x0003), u16(0x8005), Buffer.alloc(16, 7), u32(1), u32(name.length), pad(name), u32(42));
+  }
+  for (const [type, id, value] of props) {
+    parts.push(u16(type), u16(id));
+    if (type === 0x001e || type === 0x001f || type === 0x0102 || type === 0x000d) parts.push(u32(1), u32(value.length), pad(value));
+    else parts.push(pad(value));
+  }
+  return Buffer.concat(parts);
+}
+
+export const unicodeValue = (s: string) => Buffer.from(`${s}\0`, "utf16le");
+
+/** A TNEF stream as Outlook writes one: version, codepage, class, body, then each attachment. */
+export function writeTnef(spec: TnefSpec): Buffer {
+  const cp = spec.codepage ?? 1252;
+  const noType = spec.noTypeWords ?? false;
+  const charset = cp === 65001 ? "utf-8" : `cp${cp}`;
+  const s8 = (text: string) => Buffer.concat([iconvLite.encode(text, charset), Buffer.from([0])]);
+  const out: Buffer[] = [u32(0x223e9f78), u16(0x1234)];
+  const msg = (id: number, data: Buffer) => out.push(attribute(0x01, id, data, noType));
+  const att = (id: number, data: Buffer) => out.push(attribute(0x02, id, data, noType));
+  msg(0x00089006, u32(0x00010000)); // attTnefVersion
+  msg(0x00069007, Buffer.concat([u32(cp), u32(0)])); // attOemCodepage
+  msg(0x00078008, Buffer.from("IPM.Microsoft Mail.Note\0")); // attMessageClass
+  if (spec.body !== undefined) msg(0x0002800c, s8(spec.body));
+  const mapi: Prop[] = [[0x0003, 0x3fde, u32(65001)]]; // PR_INTERNET_CPID: the HTML is UTF-8
+  if (spec.html !== undefined) mapi.push([0x0102, 0x1013, Buffer.from(spec.html)]);
+  if (spec.rtf) mapi.push([0x0102, 0x1009, spec.rtf]);
+  msg(0x00069003, propertyList(mapi, spec.namedProperty));
+  for (const f of spec.files ?? []) {
+    // attAttachRendData: AttachType 1 (a file), position, width, height, flags.
+    att(0x00069002, Buffer.concat([u16(1), u32(0xffffffff), u16(0), u16(0), u32(0)]));
+    if (f.title !== undefined) att(0x00018010, s8(f.title));
+    if (!f.asObject) att(0x0006800f, f.data);
+    const props: Prop[] = [[0x0003, 0x3705, u32(f.asObject ? 6 : 1)]]; // PR_ATTACH_METHOD: by value, or OLE
+    if (f.longName !== undefined) props.push([0x001f, 0x3707, unicodeValue(f.longName)]);
+    if (f.mimeTag !== undefined) props.push([0x001e, 0x370e, s8(f.mimeTag)]);
+    if (f.contentId !== undefined) props.push([0x001e, 0x3712, s8(f.contentId)]);
+    if (f.asObject) props.push([0x000d, 0x3701, Buffer.concat([Buffer.alloc(16, 0xab), f.data])]);
+    att(0x00069005, propertyList(props, spec.namedProperty));
+  }
+  return Buffer.concat(out);
+}

@@ -1,0 +1,96 @@
+// winmail.dat (src/pipeline/tnef.ts): the files and body Outlook packs into it. Pure: bytes in,
+// files out. The streams are written by test/helpers/tnef-writer.ts as Outlook writes them.
+import { describe, expect, it } from "vitest";
+import { codepageLabel, MAX_TNEF_FILES, readTnef, type TnefContent } from "../../src/pipeline/tnef.js";
+import { propertyList, writeTnef, type TnefSpec } from "../helpers/tnef-writer.js";
+
+const pdf = Buffer.from("%PDF-1.4\n% a customer's invoice\n%%EOF\n");
+const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
+
+/** What a test compares: each file's name, type, id and bytes (as text), and the body. */
+function summary(r: TnefContent | null) {
+  if (!r) return null;
+  return { files: r.files.map((f) => [f.name, f.contentType, f.contentId, f.data.toString("latin1")]), text: r.text, html: r.html, rtfOnly: r.rtfOnly, notes: r.notes };
+}
+
+const none = { text: null, html: null, rtfOnly: false, notes: [] };
+
+describe("readTnef", () => {
+  it.each<[string, TnefSpec, ReturnType<typeof summary>]>([
+    ["one file by its short name", { files: [{ title: "INVOICE.PDF", data: pdf }] }, { files: [["INVOICE.PDF", null, null, pdf.toString("latin1")]], ...none }],
+    ["the long name (PR_ATTACH_LONG_FILENAME) before the short one", { files: [{ title: "RECHNU~1.PDF", longName: "Rechnung März 2026.pdf", data: pdf }] }, { files: [["Rechnung März 2026.pdf", null, null, pdf.toString("latin1")]], ...none }],
+    ["the MIME tag and Content-ID an inline image carries", { files: [{ longName: "image001.png", mimeTag: "image/png", contentId: "image001.png@01DB2F3A.5E6F7A80", data: png }] }, { files: [["image001.png", "image/png", "image001.png@01DB2F3A.5E6F7A80", png.toString("latin1")]], ...none }],
+    ["two files, in order", { files: [{ title: "A.TXT", data: Buffer.from("first") }, { title: "B.TXT", data: Buffer.from("second") }] }, { files: [["A.TXT", null, null, "first"], ["B.TXT", null, null, "second"]], ...none }],
+    ["a short name in Windows-1252 (attOemCodepage 1252)", { codepage: 1252, files: [{ title: "Grüße.txt", data: Buffer.from("x") }] }, { files: [["Grüße.txt", null, null, "x"]], ...none }],
+    ["a short name in Windows-1251", { codepage: 1251, files: [{ title: "Счёт.pdf", data: pdf }] }, { files: [["Счёт.pdf", null, null, pdf.toString("latin1")]], ...none }],
+    ["a short name in Shift_JIS (codepage 932)", { codepage: 932, files: [{ title: "請求書.pdf", data: pdf }] }, { files: [["請求書.pdf", null, null, pdf.toString("latin1")]], ...none }],
+    ["an empty file is a file", { files: [{ title: "EMPTY.TXT", data: Buffer.alloc(0) }] }, { files: [["EMPTY.TXT", null, null, ""]], ...none }],
+    ["attribute ids with their type word left 0 (some writers)", { noTypeWords: true, files: [{ title: "A.TXT", data: Buffer.from("a") }] }, { files: [["A.TXT", null, null, "a"]], ...none }],
+    ["named properties (ids from 0x8000, a GUID and a name) are stepped over", { namedProperty: true, files: [{ longName: "after-named.txt", mimeTag: "text/plain", data: Buffer.from("n") }] }, { files: [["after-named.txt", "text/plain", null, "n"]], ...none }],
+    ["an OLE object's bytes follow its 16-byte interface id", { files: [{ longName: "embedded.doc", data: Buffer.from("OLE bytes"), asObject: true }] }, { files: [["embedded.doc", null, null, "OLE bytes"]], ...none }],
+    ["the plain body (attBody) in the codepage", { body: "Grüße aus Köln" }, { files: [], ...none, text: "Grüße aus Köln" }],
+    ["the HTML body (PR_BODY_HTML) in its PR_INTERNET_CPID", { html: "<p>Grüße</p>" }, { files: [], ...none, html: "<p>Grüße</p>" }],
+    ["a body in compressed RTF only is said so, not read", { rtf: Buffer.from("LZFu...") }, { files: [], ...none, rtfOnly: true }],
+  ])("%s", (_what, spec, want) => {
+    expect(summary(readTnef(writeTnef(spec)))).toEqual(want);
+  });
+
+  it("bytes that are not TNEF are not read", () => {
+    expect(readTnef(Buffer.from("PK\x03\x04 a zip file"))).toBeNull();
+    expect(readTnef(Buffer.alloc(0))).toBeNull();
+  });
+
+  it("a wrong checksum does not stop the reading (Outlook writes some)", () => {
+    const bytes = writeTnef({ files: [{ title: "A.TXT", data: Buffer.from("abc") }] });
+    bytes.writeUInt16LE(0xdead, bytes.length - 2);
+    expect(summary(readTnef(bytes))!.files).toEqual([["A.TXT", null, null, "abc"]]);
+  });
+
+  it("a stream cut short keeps the files before the cut, and says so", () => {
+    const whole = writeTnef({ files: [{ title: "A.TXT", data: Buffer.from("kept") }, { title: "B.TXT", data: Buffer.alloc(1000, 0x62) }] });
+    const r = readTnef(whole.subarray(0, whole.length - 600))!;
+    expect(r.files.map((f) => f.name)).toEqual(["A.TXT"]);
+    expect(r.notes).toEqual(["winmail.dat is cut short; what came before the cut was read"]);
+  });
+
+  it("crafted lengths and counts: a property list claiming 4 billion entries, a value longer than its list", () => {
+    const huge = propertyList([]);
+    huge.writeUInt32LE(0xffffffff, 0);
+    const long = propertyList([[0x001f, 0x3707, Buffer.from("x\0", "utf16le")]]);
+    long.writeUInt32LE(0x7fffffff, 12); // the string's size
+    for (const list of [huge, long]) {
+      const bytes = Buffer.concat([writeTnef({ files: [{ title: "A.TXT", data: Buffer.from("a") }] }), attr(0x02, 0x00069005, list)]);
+      expect(summary(readTnef(bytes))!.files).toEqual([["A.TXT", null, null, "a"]]);
+    }
+  });
+
+  it(`at most ${MAX_TNEF_FILES} attachments are read from one stream; the note says the rest stay in it`, () => {
+    const files = Array.from({ length: MAX_TNEF_FILES + 5 }, (_, i) => ({ title: `F${i}.TXT`, data: Buffer.from(String(i)) }));
+    const r = readTnef(writeTnef({ files }))!;
+    expect(r.files).toHaveLength(MAX_TNEF_FILES);
+    expect(r.files.at(-1)!.name).toBe(`F${MAX_TNEF_FILES - 1}.TXT`);
+    expect(r.notes).toEqual([`winmail.dat holds more than ${MAX_TNEF_FILES} attachments; the rest stay in it (the raw message keeps them)`]);
+  });
+
+  it.each([
+    [1252, "windows-1252"],
+    [1251, "windows-1251"],
+    [874, "windows-874"],
+    [28592, "iso-8859-2"],
+    [932, "shift_jis"],
+    [65001, "utf-8"],
+    [437, null],
+    [null, null],
+  ])("codepage %s is %s", (cp, label) => {
+    expect(codepageLabel(cp)).toBe(label);
+  });
+});
+
+/** One raw attribute (level, id, length, data, checksum 0). */
+function attr(level: number, id: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head[0] = level;
+  head.writeUInt32LE(id, 1);
+  head.writeUInt32LE(data.length, 5);
+  return Buffer.concat([head, data, Buffer.alloc(2)]);
+}
