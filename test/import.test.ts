@@ -323,6 +323,20 @@ describe("import", () => {
     for (const shown of [one, several]) expect(shown.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text read as windows-1252" }));
   });
 
+  // The worker threads' bundle unpacks winmail.dat as the MTA path does (tnef.ts).
+  it.each([0, 2])("stores the files inside winmail.dat (%i worker threads)", (workers) => {
+    const sb = sandbox();
+    mkdirSync(join(sb.dir, "in"));
+    copyFileSync(fixture("outlook-winmail-dat-unpacked-into-its-files.eml"), join(sb.dir, "in", "0.eml"));
+    copyFileSync(fixture("winmail-dat-only-text-read-from-it.eml"), join(sb.dir, "in", "1.eml"));
+    const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", String(workers)]);
+    expect(r.json().counts).toEqual({ complete: 2 });
+    const [packed, alone] = [1, 2].map((id) => run(sb, ["show", String(id), "--json"]).json());
+    expect(packed.attachments.map((a: { filename: string; contentType: string }) => [a.filename, a.contentType])).toEqual([["Rechnung März.pdf", "application/pdf"], ["screenshot.png", "image/png"]]);
+    expect(alone.textBody).toContain("der Drucker im 2. Stock druckt seit heute früh nicht mehr.");
+    expect(alone.attachments.map((a: { filename: string }) => a.filename)).toEqual(["fehler.txt"]);
+  });
+
   it("a file named on the command line is an mbox when it starts with From_, whatever its name", () => {
     const sb = sandbox();
     writeFileSync(join(sb.dir, "export"), mbox(msg(1), msg(2)));

@@ -311,7 +311,7 @@ describe("durability and group commit", () => {
 
 describe("processing after the 250", () => {
   it("gives the per-process path's results for the same mail", async () => {
-    const fixtures = ["new-mail-opens-issue.eml", "no-subject-is-invalid.eml", "auto-submitted-auto-generated.eml", "html-only-converted-to-text.eml", "precedence-bulk.eml", "display-name-last-first.eml", "no-charset-8bit-body-read-as-windows-1252.eml"];
+    const fixtures = ["new-mail-opens-issue.eml", "no-subject-is-invalid.eml", "auto-submitted-auto-generated.eml", "html-only-converted-to-text.eml", "precedence-bulk.eml", "display-name-last-first.eml", "no-charset-8bit-body-read-as-windows-1252.eml", "outlook-winmail-dat-unpacked-into-its-files.eml"];
     const viaCli = configured();
     const viaLmtp = configured();
     for (const f of fixtures) {
@@ -333,6 +333,7 @@ describe("processing after the 250", () => {
           })),
           issues: rows(h, "SELECT reference, kind, state, queue, assignee, subject, user_identification_id FROM issues ORDER BY id"),
           actions: count(h, "actions"),
+          attachments: rows(h, "SELECT filename, content_type, size, sha256 FROM attachments ORDER BY id"),
           identifications: rows(h, "SELECT email, first_names, last_name FROM user_identifications ORDER BY id"),
         };
       } finally {
@@ -341,6 +342,7 @@ describe("processing after the 250", () => {
     };
     const lmtp = shape(viaLmtp);
     expect(lmtp.staged.map((s) => s.status)).toContain("invalid");
+    expect(lmtp.attachments.map((a) => a.filename)).toEqual(["Rechnung März.pdf", "screenshot.png"]);
     expect(lmtp).toEqual(shape(viaCli));
   });
 

@@ -25,6 +25,8 @@ export interface TnefContent {
   notes: string[];
 }
 
+/** Bytes read of a file's name, type or Content-ID (parse.ts keeps 255 characters of a name). */
+const SHORT_BYTES = 1024;
 /** [MS-OXTNEF] 2.1.3.1: TNEFSignature, little-endian. */
 const SIGNATURE = 0x223e9f78;
 /** Attachments read from one winmail.dat; the rest stay in it (the raw message keeps everything). */
@@ -120,11 +122,12 @@ export function readTnef(bytes: Buffer): TnefContent | null {
     else if (id === attMapiProps) message = readProps(data, new Map());
   }
 
-  const text = (v: Value | undefined) => (v ? valueText(v, codepage) : null);
+  // A name, type or id is a short string: at most SHORT_BYTES of it are read (a crafted one may be 30 MB).
+  const text = (v: Value | undefined) => (v ? valueText({ type: v.type, bytes: v.bytes.subarray(0, SHORT_BYTES) }, codepage) : null);
   for (const p of pending) {
     const data = p.data ?? attachedBytes(p.props.get(PR_ATTACH_DATA));
     if (!data) continue;
-    const name = text(p.props.get(PR_ATTACH_LONG_FILENAME)) || (p.title ? string8(p.title, codepage) : null) || text(p.props.get(PR_ATTACH_FILENAME)) || text(p.props.get(PR_DISPLAY_NAME));
+    const name = text(p.props.get(PR_ATTACH_LONG_FILENAME)) || (p.title ? string8(p.title.subarray(0, SHORT_BYTES), codepage) : null) || text(p.props.get(PR_ATTACH_FILENAME)) || text(p.props.get(PR_DISPLAY_NAME));
     out.files.push({ name: name || null, contentType: text(p.props.get(PR_ATTACH_MIME_TAG)) || null, contentId: text(p.props.get(PR_ATTACH_CONTENT_ID)) || null, data });
   }
 

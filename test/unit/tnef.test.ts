@@ -64,6 +64,11 @@ describe("readTnef", () => {
     }
   });
 
+  it("a name, type or Content-ID is read to its first 1 KiB, however long the stream says it is", () => {
+    const r = readTnef(writeTnef({ files: [{ longName: "n".repeat(100_000), mimeTag: `text/${"x".repeat(100_000)}`, contentId: "c".repeat(100_000), data: Buffer.from("d") }] }))!;
+    expect([r.files[0].name!.length, r.files[0].contentType!.length, r.files[0].contentId!.length]).toEqual([512, 1024, 1024]);
+  });
+
   it(`at most ${MAX_TNEF_FILES} attachments are read from one stream; the note says the rest stay in it`, () => {
     const files = Array.from({ length: MAX_TNEF_FILES + 5 }, (_, i) => ({ title: `F${i}.TXT`, data: Buffer.from(String(i)) }));
     const r = readTnef(writeTnef({ files }))!;
