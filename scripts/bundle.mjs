@@ -19,7 +19,8 @@ const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outd
 // formatters, which our options never select; it brings a second copy of `entities` whose tables
 // (an HTML decode tree, a 2,100-entry encode map) were built on every HTML-only mail's start, a few
 // ms of it (issue 9, cold start).
-const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer", "chardet"];
+// The RTF reader and decompressor serve only a mail whose one body is winmail.dat's RTF (rtf-body.ts).
+const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer", "chardet", "rtf-stream-parser", "rtf-stream-parser/dist/src/ToPlainText.js", "@kenjiuno/decompressrtf"];
 // Lazy modules taken from their CommonJS build (their ESM build is only require()-able from Node 20.19).
 const lazyAsCommonJs = new Set(["dom-serializer"]);
 // Lazy modules that get a bundle of their own (dist/bundle/NAME.cjs) instead of node_modules.
@@ -186,7 +187,7 @@ const compiledLoad = (target) => `(globalThis[Symbol.for("ingest-mail.require-co
 const deferPlugin = {
   name: "defer",
   setup(b) {
-    const lazyFilter = new RegExp(`^(${lazy.join("|")})$`);
+    const lazyFilter = new RegExp(`^(${lazy.map((m) => m.replace(/[.\/]/g, "\\$&")).join("|")})$`);
     // Resolve each lazy module where its importer would (nested versions differ), then load it
     // through a stand-in that requires the real file, relative to the bundle, on first use.
     b.onResolve({ filter: lazyFilter }, async (args) => {
@@ -220,7 +221,8 @@ const deferPlugin = {
       const target = chunk ? `./${chunk.name}.cjs` : `./${relative(resolve(outdir), args.path)}`;
       const loader = chunk ? compiledLoad(target) : `require(${JSON.stringify(EXTERNAL + target)})`;
       // Named imports (import { htmlToText } from ...) need real ESM exports: one forwarding
-      // function per function the module exports, read off the module at build time.
+      // function per function the module exports, read off the module at build time (a class
+      // among them is constructed through it: new.target).
       const names = Object.entries(requireAtBuild(args.path))
         .filter(([k, v]) => typeof v === "function" && /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default")
         .map(([k]) => k);
@@ -232,7 +234,7 @@ export default new Proxy(function () {}, {
   apply: (_, self, a) => load().apply(self, a),
   construct: (_, a) => new (load())(...a),
 });
-${names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`).join("\n")}`,
+${names.map((n) => `export function ${n}(...a) { return new.target ? new (load().${n})(...a) : load().${n}(...a); }`).join("\n")}`,
         loader: "js",
         resolveDir: process.cwd(),
       };

@@ -312,12 +312,25 @@ describe("§7 recording", () => {
     expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text from winmail.dat" }));
   });
 
-  it("a winmail.dat with no files in it (its text in RTF only) is kept as it came", () => {
+  it("a message that is winmail.dat alone, its text kept as HTML wrapped in compressed RTF, takes that text", () => {
+    const out = ingest(sb, readFixture("winmail-dat-rtf-body-read-from-it.eml"));
+    expect(out.status).toBe("complete");
+    const d = db(sb);
+    const details = rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details as string;
+    expect(details).toContain("der Beamer im Raum 4.12 zeigt kein Bild mehr („Kein Signal“).");
+    expect(details).toContain("Viele Grüße,\nJan Becker");
+    expect(details).not.toMatch(/<p>|\\rtf|htmltag/);
+    expect(rows(d, "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "beamer.jpg", content_type: "image/jpeg" }]);
+    expect(out.trace).toContainEqual({ step: "parse", decision: "text from winmail.dat", reason: "the message has no text besides what winmail.dat holds, from its RTF (HTML wrapped in RTF, MS-OXRTFEX)" });
+  });
+
+  it("a winmail.dat with no files in it is kept as it came; the message's own text stays its text", () => {
     const tnef = writeTnef({ rtf: Buffer.from("LZFu compressed RTF") }).toString("base64");
     const message = `From: a@customer.example\nTo: service@example.test\nSubject: RTF only\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nThe printer is broken.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`;
     const out = ingest(sb, Buffer.from(message));
     expect(rows(db(sb), "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "winmail.dat", content_type: "application/ms-tnef" }]);
     expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "winmail.dat kept" }));
+    expect(rows(db(sb), "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("The printer is broken.");
   });
 });
 

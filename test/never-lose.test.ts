@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bin, count, db, hasTable, mail, onPostgres, readFixture, rows, run, runAsync, sqliteOnly, storedExists, type Sandbox } from "./helpers/cli.js";
 import { configured, spawnIngest, withAttachment } from "./hardening/support.js";
+import { MAX_RTF_TEXT } from "../src/pipeline/rtf-body.js";
+import { compressedRepeat, writeTnef } from "./helpers/tnef-writer.js";
 
 const base = { supportAddresses: ["service@example.com", "billing@example.com"] };
 
@@ -107,6 +109,12 @@ function craftedWinmail(size: number): string {
   return mail({ From: "w@example.com", Subject: "winmail", "MIME-Version": "1.0", "Content-Type": "multipart/mixed; boundary=b" }, `--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`);
 }
 
+/** A message that is winmail.dat alone, its body the given compressed RTF. */
+function winmailRtf(rtf: Buffer): string {
+  const tnef = writeTnef({ rtf }).toString("base64").replace(/.{76}/g, "$&\n");
+  return mail({ From: "r@example.com", Subject: "rtf", "MIME-Version": "1.0", "Content-Type": "application/ms-tnef; name=winmail.dat", "Content-Transfer-Encoding": "base64" }, `${tnef}\n`);
+}
+
 describe("issue 9.3: linear, bounded work on hostile input", () => {
   // The shapes that took minutes before: every one is staged and finished within a small bound
   // (the bench measures the figures; here a generous bound for a loaded machine).
@@ -125,6 +133,8 @@ describe("issue 9.3: linear, bounded work on hostile input", () => {
     ["50 parts of 20 KB of 8-bit bytes with no charset, nine charsets declared", Buffer.from(manyUnlabelledParts(50, 20_000), "latin1")],
     // winmail.dat is read by lengths and counts the mail gives (tnef.ts): each is checked against the bytes left.
     ["a winmail.dat of 1 MB of empty attachments whose property lists claim 4 billion entries", craftedWinmail(MB)],
+    // Its RTF body (rtf-body.ts): 64 KB of compressed RTF that expands to the 512 KiB read at most, in groups 39 deep.
+    ["a winmail.dat whose only text is RTF of groups nested 39 deep, expanding 8 times", winmailRtf(compressedRepeat("{\\rtf1\\ansi\\fromhtml1 ", `${"{".repeat(38)}x${"}".repeat(38)}`, MAX_RTF_TEXT - 64))],
   ])("%s: staged and finished quickly", (_name, input) => {
     const sb = configured(base);
     const t0 = Date.now();

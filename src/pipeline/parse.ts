@@ -14,7 +14,7 @@ import { textReadingParser, type TextReading } from "./mailparser-text.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
 import { libmime } from "./mailparser-own.js";
 import { readTopHeader, parseSimple } from "./parse-simple.js";
-import { readTnef } from "./tnef.js";
+import { readTnef, type TnefContent } from "./tnef.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
@@ -175,11 +175,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   out.readAs = [...readAs];
   const hints = charsetHints((fixed ?? input!).declaredCharsets);
   // A mail whose only body is in winmail.dat (Exchange sends some so) takes its text from there.
-  if ((out.text ?? "").trim() === "" && !out.html && storing.tnefBody) {
-    out.text = storing.tnefBody.text;
-    out.html = storing.tnefBody.html;
-    out.unpacked.push(["text from winmail.dat", "the message has no text besides what winmail.dat holds"]);
-  }
+  if ((out.text ?? "").trim() === "" && !out.html && storing.tnefBody) await textFromTnef(storing.tnefBody, out);
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
   finish(out, headerLines, hints, limits);
   withinBudget(deadline, limits);
@@ -303,8 +299,24 @@ interface Storing {
   out: ParsedMail;
   names: RawName[];
   durable: boolean;
-  /** The first winmail.dat's body, for a mail with no text of its own. */
-  tnefBody: { text: string | null; html: string | null } | null;
+  /** The first winmail.dat holding a body, for a mail with no text of its own. */
+  tnefBody: Pick<TnefContent, "text" | "html" | "rtf"> | null;
+}
+
+/** The body winmail.dat holds: its text or HTML, else its RTF read (rtf-body.ts, loaded only here). */
+async function textFromTnef(body: Pick<TnefContent, "text" | "html" | "rtf">, out: ParsedMail): Promise<void> {
+  let { text, html } = body;
+  let how = "";
+  if (!text && !html && body.rtf) {
+    const { rtfBody } = await import("./rtf-body.js");
+    const read = rtfBody(body.rtf);
+    if (!read.body) return void out.notes.push(`winmail.dat holds the only text, and ${read.why}`);
+    ({ text, html } = read.body);
+    how = html ? ", from its RTF (HTML wrapped in RTF, MS-OXRTFEX)" : ", from its RTF";
+  }
+  out.text = text;
+  out.html = html;
+  out.unpacked.push(["text from winmail.dat", `the message has no text besides what winmail.dat holds${how}`]);
 }
 
 /** A part that may be winmail.dat (application/ms-tnef), to be unpacked (tnef.ts) when it is one. */
@@ -326,9 +338,12 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
   try {
     // Read back from its file rather than held while it streams: one copy in memory, not two.
     const packed = maybeTnef(att) && temp.size <= MAX_TNEF_BYTES ? readTnef(readFileSync(temp.path)) : null;
+    if (packed) {
+      out.notes.push(...packed.notes);
+      if (packed.text || packed.html || packed.rtf) store.tnefBody ??= packed;
+    }
     if (!packed || packed.files.length === 0) {
-      if (packed?.rtfOnly) out.unpacked.push(["winmail.dat kept", "it holds no files, and its text only as compressed RTF, which is not read; it is kept as an attachment"]);
-      if (packed) out.notes.push(...packed.notes);
+      if (packed) out.unpacked.push(["winmail.dat kept", "it holds no files; it is kept as an attachment"]);
       const attachment: ParsedAttachment = {
         filename: cleanName(att.filename),
         contentType: declaredType(att) ?? (att.contentType || "application/octet-stream"),
@@ -342,8 +357,6 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
     dropTemp(temp);
     const n = packed.files.length;
     out.unpacked.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
-    out.notes.push(...packed.notes);
-    if (packed.text || packed.html) store.tnefBody ??= { text: packed.text, html: packed.html };
     const stored: ParsedAttachment[] = [];
     for (const f of packed.files) {
       const type = f.contentType?.trim().toLowerCase();

@@ -1,7 +1,7 @@
 // What Outlook and Exchange pack into winmail.dat (application/ms-tnef, [MS-OXTNEF]): the files the
 // sender attached and, for a mail that has no other text, its plain or HTML body. Without this the
 // customer's files reach the issue as one opaque winmail.dat. Pure: bytes in, files out (parse.ts
-// stores them). Mail is hostile: every length and count is read from the input, so each is checked
+// stores them; rtf-body.ts reads a body kept as RTF). Mail is hostile: every length and count is read from the input, so each is checked
 // against the bytes left, and the work is one pass over them.
 import { decodeBytes } from "./header-text.js";
 
@@ -19,8 +19,8 @@ export interface TnefContent {
   text: string | null;
   /** The message body as HTML (PR_BODY_HTML), or null. */
   html: string | null;
-  /** Compressed RTF only (PR_RTF_COMPRESSED): not read, said in the trace. */
-  rtfOnly: boolean;
+  /** The body as compressed RTF (PR_RTF_COMPRESSED) when there is no text or HTML; rtf-body.ts reads it. */
+  rtf: Buffer | null;
   /** What could not be read: a cut stream, files past the cap. */
   notes: string[];
 }
@@ -85,7 +85,7 @@ interface Pending {
 /** The files and body in a TNEF stream, or null when the bytes are not one. */
 export function readTnef(bytes: Buffer): TnefContent | null {
   if (!isTnef(bytes)) return null;
-  const out: TnefContent = { files: [], text: null, html: null, rtfOnly: false, notes: [] };
+  const out: TnefContent = { files: [], text: null, html: null, rtf: null, notes: [] };
   let codepage: number | null = null;
   let message = new Map<number, Value>();
   let body: Buffer | null = null;
@@ -139,7 +139,7 @@ export function readTnef(bytes: Buffer): TnefContent | null {
     const cp = cpid && cpid.bytes.length >= 4 ? cpid.bytes.readUInt32LE(0) : codepage;
     out.html = (html.type === PT_UNICODE ? unicode(html.bytes) : string8(html.bytes, cp)) || null;
   }
-  out.rtfOnly = out.text === null && out.html === null && message.has(PR_RTF_COMPRESSED);
+  if (out.text === null && out.html === null) out.rtf = message.get(PR_RTF_COMPRESSED)?.bytes ?? null;
   return out;
 }
 
@@ -237,3 +237,4 @@ export function codepageLabel(cp: number | null): string | null {
   const named: Record<number, string> = { 932: "shift_jis", 936: "gbk", 949: "euc-kr", 950: "big5", 866: "ibm866", 20866: "koi8-r", 21866: "koi8-u", 51932: "euc-jp", 54936: "gb18030", 65001: "utf-8", 20127: "us-ascii" };
   return named[cp] ?? null;
 }
+

@@ -100,3 +100,45 @@ export function writeTnef(spec: TnefSpec): Buffer {
   }
   return Buffer.concat(out);
 }
+
+/** [MS-OXRTFCP] 2.1.3.1: RTF stored uncompressed (COMPTYPE "MELA"), as PR_RTF_COMPRESSED holds it. */
+export function uncompressedRtf(rtf: string): Buffer {
+  const body = Buffer.from(rtf, "latin1");
+  return Buffer.concat([u32(body.length + 12), u32(body.length), u32(0x414c454d), u32(0), body]);
+}
+
+/** The dictionary compressed RTF starts with ([MS-OXRTFCP] 2.1.3.1.3): 207 bytes, so output starts at 207. */
+const DICTIONARY_BYTES = 207;
+
+/**
+ * Compressed RTF ("LZFu") of `head` followed by `period` repeated until `total` bytes: the period
+ * as literals once, then references 17 bytes at a time to the copy one period back (the format's
+ * overlapping copy), which is how a small stream expands about 8.5 times.
+ */
+export function compressedRepeat(head: string, period: string, total: number): Buffer {
+  const literals = Buffer.from(head + period, "latin1");
+  const tokens: Buffer[] = [...literals].map((b) => Buffer.from([b]));
+  const isRef: boolean[] = tokens.map(() => false);
+  let out = DICTIONARY_BYTES + literals.length;
+  for (let done = literals.length; done < total; ) {
+    const length = Math.min(17, total - done);
+    if (length < 2) break;
+    const offset = (out - period.length) & 4095;
+    tokens.push(Buffer.from([(offset >> 4) & 0xff, ((offset & 15) << 4) | (length - 2)]));
+    isRef.push(true);
+    out += length;
+    done += length;
+  }
+  // The end: a reference to the current write position ([MS-OXRTFCP] 2.1.3.1.4).
+  const end = out & 4095;
+  tokens.push(Buffer.from([(end >> 4) & 0xff, (end & 15) << 4]));
+  isRef.push(true);
+  const body: Buffer[] = [];
+  for (let i = 0; i < tokens.length; i += 8) {
+    let control = 0;
+    for (let k = 0; k < 8 && i + k < tokens.length; k++) if (isRef[i + k]) control |= 1 << k;
+    body.push(Buffer.from([control]), ...tokens.slice(i, i + 8));
+  }
+  const data = Buffer.concat(body);
+  return Buffer.concat([u32(data.length + 12), u32(total), u32(0x75465a4c), u32(0), data]);
+}

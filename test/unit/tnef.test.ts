@@ -10,10 +10,10 @@ const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
 /** What a test compares: each file's name, type, id and bytes (as text), and the body. */
 function summary(r: TnefContent | null) {
   if (!r) return null;
-  return { files: r.files.map((f) => [f.name, f.contentType, f.contentId, f.data.toString("latin1")]), text: r.text, html: r.html, rtfOnly: r.rtfOnly, notes: r.notes };
+  return { files: r.files.map((f) => [f.name, f.contentType, f.contentId, f.data.toString("latin1")]), text: r.text, html: r.html, rtf: r.rtf?.toString("latin1") ?? null, notes: r.notes };
 }
 
-const none = { text: null, html: null, rtfOnly: false, notes: [] };
+const none = { text: null, html: null, rtf: null, notes: [] };
 
 describe("readTnef", () => {
   it.each<[string, TnefSpec, ReturnType<typeof summary>]>([
@@ -30,7 +30,8 @@ describe("readTnef", () => {
     ["an OLE object's bytes follow its 16-byte interface id", { files: [{ longName: "embedded.doc", data: Buffer.from("OLE bytes"), asObject: true }] }, { files: [["embedded.doc", null, null, "OLE bytes"]], ...none }],
     ["the plain body (attBody) in the codepage", { body: "Grüße aus Köln" }, { files: [], ...none, text: "Grüße aus Köln" }],
     ["the HTML body (PR_BODY_HTML) in its PR_INTERNET_CPID", { html: "<p>Grüße</p>" }, { files: [], ...none, html: "<p>Grüße</p>" }],
-    ["a body in compressed RTF only is said so, not read", { rtf: Buffer.from("LZFu...") }, { files: [], ...none, rtfOnly: true }],
+    ["a body in compressed RTF only is given as it is (rtf-body.ts reads it)", { rtf: Buffer.from("LZFu...") }, { files: [], ...none, rtf: "LZFu..." }],
+    ["RTF beside a plain body is not needed", { body: "plain", rtf: Buffer.from("LZFu...") }, { files: [], ...none, text: "plain" }],
   ])("%s", (_what, spec, want) => {
     expect(summary(readTnef(writeTnef(spec)))).toEqual(want);
   });
