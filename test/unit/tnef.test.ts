@@ -78,6 +78,26 @@ describe("readTnef", () => {
     expect(r.notes).toEqual([`winmail.dat holds more than ${MAX_TNEF_FILES} attachments; the rest stay in it (the raw message keeps them)`]);
   });
 
+  it("3,000 damaged streams (bytes, lengths and counts overwritten, cuts): none throws, each file lies inside the stream", () => {
+    let seed = 20261208;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    const streams = [
+      writeTnef({ body: "Grüße", html: "<p>x</p>", namedProperty: true, files: [{ title: "A.TXT", longName: "a.txt", mimeTag: "text/plain", contentId: "a@b", data: Buffer.alloc(300, 0x61) }, { title: "B.BIN", data: Buffer.alloc(50, 1), asObject: true }] }),
+      writeTnef({ codepage: 932, rtf: Buffer.alloc(64, 7), files: [{ title: "請求書.pdf", data: pdf }] }),
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const b = Buffer.from(streams[i % streams.length]);
+      for (let k = 1 + rnd(6); k > 0; k--) {
+        const at = rnd(b.length - 4);
+        if (rnd(2)) b[at] = rnd(256);
+        else b.writeUInt32LE([0xffffffff, 0x7fffffff, rnd(1 << 20), 0][rnd(4)], at);
+      }
+      const input = rnd(3) === 0 ? b.subarray(0, rnd(b.length)) : b;
+      const r = readTnef(input);
+      for (const f of r?.files ?? []) expect(f.data.buffer === input.buffer && f.data.byteOffset + f.data.length <= input.byteOffset + input.length).toBe(true);
+    }
+  });
+
   it.each([
     [1252, "windows-1252"],
     [1251, "windows-1251"],
