@@ -324,6 +324,13 @@ describe("§7 recording", () => {
     expect(out.trace).toContainEqual({ step: "parse", decision: "text from winmail.dat", reason: "the message has no text besides what winmail.dat holds, from its RTF (HTML wrapped in RTF, MS-OXRTFEX)" });
   });
 
+  it("an encrypted message is recorded with no text, and the trace says why", () => {
+    const message = `From: a@customer.example\nTo: service@example.test\nSubject: Vertraulich\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\n\n--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--b\nContent-Type: application/octet-stream; name=encrypted.asc\n\n-----BEGIN PGP MESSAGE-----\nhQEMA\n-----END PGP MESSAGE-----\n--b--\n`;
+    const out = ingest(sb, Buffer.from(message));
+    expect(out.status).toBe("complete");
+    expect(out.trace).toContainEqual({ step: "parse", decision: "encrypted", reason: "the message is encrypted (PGP/MIME, RFC 3156): its text cannot be read without the recipient's key; the raw message keeps it" });
+  });
+
   it("a winmail.dat with no files in it is kept as it came; the message's own text stays its text", () => {
     const tnef = writeTnef({ rtf: Buffer.from("LZFu compressed RTF") }).toString("base64");
     const message = `From: a@customer.example\nTo: service@example.test\nSubject: RTF only\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nThe printer is broken.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`;

@@ -333,7 +333,7 @@ async function applyComponents(deps: Deps, current: StagedMail, parsed: ParsedMa
   const stagedId = current.id;
   const patch = fieldsOf(current, parsed);
   for (const note of parsed.notes) trace.push({ step: "parse", decision: "limited", reason: note });
-  for (const [decision, reason] of parsed.unpacked) trace.push({ step: "parse", decision, reason });
+  for (const [decision, reason] of parsed.steps) trace.push({ step: "parse", decision, reason });
   if (parsed.readAs.length) trace.push({ step: "parse", decision: `text read as ${parsed.readAs.join(", ")}`, reason: "a text part declares no charset, or one its bytes are not in (RFC 2045 §5.2: US-ASCII by default); the raw message keeps its bytes" });
   if (parsed.from?.address && !patch.fromAddress)
     trace.push({ step: "parse", decision: "no sender address", reason: `the From address is ${parsed.from.address.length} characters, more than any mailbox can have (RFC 5321 4.5.3.1: ${MAX_ADDRESS})` });

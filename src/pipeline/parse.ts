@@ -14,6 +14,7 @@ import { textReadingParser, type TextReading } from "./mailparser-text.js";
 import { fixedBytes, ParseInput } from "./parse-input.js";
 import { libmime } from "./mailparser-own.js";
 import { readTopHeader, parseSimple } from "./parse-simple.js";
+import { sealedMail } from "./sealed.js";
 import { readTnef, type TnefContent } from "./tnef.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
@@ -48,8 +49,8 @@ export interface ParsedMail {
   notes: string[];
   /** Charsets text parts were read as where their label did not give one (body-text.ts), for the trace. */
   readAs: string[];
-  /** What unpacking winmail.dat did (tnef.ts), for the trace: [decision, reason]. */
-  unpacked: [string, string][];
+  /** What parsing did besides reading (winmail.dat unpacked, text that is sealed), for the trace: [decision, reason]. */
+  steps: [string, string][];
 }
 
 /** Issue 9.3: what parsing may cost, whatever the mail. */
@@ -73,7 +74,7 @@ const MAX_STORED_NAME = 255;
 
 /** What a message with nothing readable in it parses to. */
 export function emptyParsedMail(): ParsedMail {
-  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [], readAs: [], unpacked: [] };
+  return { headerBlock: "", messageId: null, inReplyTo: null, references: [], from: null, to: [], cc: [], deliveredTo: [], subject: null, date: null, text: null, html: null, attachments: [], createdFiles: [], notes: [], readAs: [], steps: [] };
 }
 
 /**
@@ -232,6 +233,9 @@ function finish(out: ParsedMail, headerLines: HeaderLine[], hints: string[], lim
   // domain.md §7: HTML-only mail is converted to text. The parser does so only when the HTML is the
   // whole message, not for an HTML part inside multipart/mixed or multipart/related.
   if ((out.text ?? "").trim() === "" && out.html) out.text = htmlText(out.html, limits, out.notes) ?? out.text;
+  const contentType = headerLines.find((l) => l.key === "content-type");
+  const sealed = sealedMail(contentType ? valueOf(contentType) : null, out.text);
+  if (sealed) out.steps.push(sealed);
   out.text = capText(out.text, limits.maxTextBytes, out.notes);
 }
 
@@ -316,7 +320,7 @@ async function textFromTnef(body: Pick<TnefContent, "text" | "html" | "rtf">, ou
   }
   out.text = text;
   out.html = html;
-  out.unpacked.push(["text from winmail.dat", `the message has no text besides what winmail.dat holds${how}`]);
+  out.steps.push(["text from winmail.dat", `the message has no text besides what winmail.dat holds${how}`]);
 }
 
 /** A part that may be winmail.dat (application/ms-tnef), to be unpacked (tnef.ts) when it is one. */
@@ -343,7 +347,7 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
       if (packed.text || packed.html || packed.rtf) store.tnefBody ??= packed;
     }
     if (!packed || packed.files.length === 0) {
-      if (packed) out.unpacked.push(["winmail.dat kept", "it holds no files; it is kept as an attachment"]);
+      if (packed) out.steps.push(["winmail.dat kept", "it holds no files; it is kept as an attachment"]);
       const attachment: ParsedAttachment = {
         filename: cleanName(att.filename),
         contentType: declaredType(att) ?? (att.contentType || "application/octet-stream"),
@@ -356,7 +360,7 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
     }
     dropTemp(temp);
     const n = packed.files.length;
-    out.unpacked.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
+    out.steps.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
     const stored: ParsedAttachment[] = [];
     for (const f of packed.files) {
       const type = f.contentType?.trim().toLowerCase();
