@@ -307,7 +307,9 @@ describe("§7 recording", () => {
     const out = ingest(sb, readFixture("winmail-dat-only-text-read-from-it.eml"));
     expect(out.status).toBe("complete");
     const d = db(sb);
-    expect(rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("der Drucker im 2. Stock druckt seit heute früh nicht mehr.");
+    const details = rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details as string;
+    expect(details).toContain("Guten Tag,\n\nder Drucker im 2. Stock druckt seit heute früh nicht mehr.");
+    expect(details).not.toContain("\r");
     expect(rows(d, "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "fehler.txt", content_type: "text/plain" }]);
     expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text from winmail.dat" }));
   });

@@ -318,7 +318,8 @@ async function textFromTnef(body: Pick<TnefContent, "text" | "html" | "rtf">, ou
     ({ text, html } = read.body);
     how = html ? ", from its RTF (HTML wrapped in RTF, MS-OXRTFEX)" : ", from its RTF";
   }
-  out.text = text;
+  // Outlook's text ends its lines with CRLF; the record's text, as the MIME parser gives it, with LF.
+  out.text = text?.replace(/\r\n?/g, "\n") ?? null;
   out.html = html;
   out.steps.push(["text from winmail.dat", `the message has no text besides what winmail.dat holds${how}`]);
 }

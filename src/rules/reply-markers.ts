@@ -109,17 +109,23 @@ export const isUnderscoreRule = (line: string) => line[0] === "_" && line.length
 // Outlook/Exchange header blocks of a reply or forward, by language: the sender line, then within a
 // few lines a date line and a recipient or subject line. Keys may be bold (*From:*) after
 // HTML-to-text conversion, and French puts a space before the colon.
-const FROM_KEYS = set(["from", "von", "de", "da", "van", "från", "od", "fra", "от", "від", "lähettäjä", "feladó", "kimden", "từ", "dari", "发件人", "寄件者", "差出人", "보낸 사람"]);
+const FROM_KEYS = set([
+  "from", "von", "de", "da", "van", "från", "od", "fra", "от", "від", "lähettäjä", "feladó", "kimden", "từ", "dari", "发件人", "寄件者", "差出人", "보낸 사람",
+  // Romanian, Croatian, Lithuanian, Latvian, Estonian, Greek, Thai, Hebrew, Arabic.
+  "de la", "šalje", "nuo", "no", "saatja", "από", "จาก", "מאת", "من",
+]);
 const DATE_KEYS = set([
   "sent", "date", "gesendet", "datum", "envoyé", "date d'envoi", "enviado", "enviada em", "enviado em", "fecha", "inviato", "data",
   "verzonden", "verstuurd", "skickat", "wysłano", "wysłane", "sendt", "отправлено", "дата", "lähetetty", "elküldve", "gönderildi",
   "odesláno", "odoslané", "надіслано", "đã gửi", "dikirim",
+  "trimis", "poslano", "poslato", "išsiųsta", "nosūtīts", "saadetud", "στάλθηκε", "изпратено", "ส่ง", "נשלח", "تاريخ الإرسال",
   "发送时间", "日期", "寄件日期", "送信日時", "日付", "보낸 날짜",
 ]);
 const TO_SUBJECT_KEYS = set([
   "to", "cc", "subject", "an", "betreff", "à", "objet", "para", "asunto", "a", "oggetto", "aan", "onderwerp", "till", "ämne", "do",
   "temat", "til", "emne", "assunto", "кому", "тема", "vastaanottaja", "aihe", "címzett", "tárgy", "kime", "konu",
   "komu", "předmět", "predmet", "đến", "chủ đề", "kepada", "subjek",
+  "către", "subiect", "prima", "kam", "tema", "za", "zadeva", "tēma", "adressaat", "teema", "προς", "θέμα", "до", "ถึง", "เรื่อง", "אל", "נושא", "إلى", "الموضوع",
   "收件人", "主题", "收件者", "主旨", "宛先", "件名", "받는 사람", "제목",
 ]);
 /** Header lines a forwarded message carries besides those (left out of its kept content). */
@@ -184,6 +190,8 @@ const VERBS = [
   "geschreven", "έγραψε", "a scris", "napísal", "napisao", "napisala", "написав", "zitat von",
   // Vietnamese, Indonesian and Malay, Hindi.
   "đã viết", "menulis", "ने लिखा",
+  // Persian, Arabic, Bulgarian, Thai.
+  "نوشت", "كتب", "написа", "เขียนว่า",
 ];
 const LEADS = ["on ", "am ", "le ", "el ", "il ", "op ", "em ", "den ", "w dniu ", "dnia ", "dne ", "в ", "pe ", "on\u00a0"];
 
@@ -194,10 +202,21 @@ function hasVerb(s: string): boolean {
 
 const endsWithColon = (s: string) => /[:：]\s*$/.test(s);
 
+// Bidirectional formatting marks (Gmail wraps right-to-left attributions in them): not text.
+const BIDI = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const isBidi = (c: string) => c === "\u200e" || c === "\u200f" || (c >= "\u202a" && c <= "\u202e") || (c >= "\u2066" && c <= "\u2069");
+
 function endsWithColonFast(s: string): boolean {
   let k = s.length - 1;
-  while (k >= 0 && (s[k] === " " || s[k] === "\t" || s[k] === "\u00a0")) k--;
+  while (k >= 0 && (s[k] === " " || s[k] === "\t" || s[k] === "\u00a0" || isBidi(s[k]))) k--;
   return k >= 0 && (s[k] === ":" || s[k] === "：");
+}
+
+/** Zoho's "---- On …, Alice <alice@example.com> wrote ----": the attribution between runs of dashes, or null. */
+function dashedAttribution(line: string): string | null {
+  if (line.length > MAX_MARKER_LINE || !line.startsWith("---") || !line.trimEnd().endsWith("---")) return null;
+  const inner = /^-{3,}[ \t]*(\S.{8,}?)[ \t]*-{3,}[ \t]*$/.exec(line);
+  return inner ? `${inner[1]}:` : null;
 }
 const hasAddress = (s: string) => /[^\s<>]@[^\s<>]/.test(s);
 const hasDigit = (s: string) => /\d/.test(s);
@@ -213,6 +232,8 @@ const firstPerson = (s: string) => /(?:^|[\s,])(?:i|we|ich|wir|je|nous|yo|io|ik|
  * without quoted lines after it: it must begin as attributions do and name a date or an address.
  */
 export function attributionAt(lines: readonly string[], i: number, strong: boolean): number {
+  const dashed = lines[i]?.[0] === "-" ? dashedAttribution(lines[i]) : null;
+  if (dashed !== null) return isAttribution(dashed, strong) ? 1 : 0;
   // Cheap test first (this runs on every line): one of the lines must end with a colon.
   let ends = false;
   for (let n = 0; n < 3 && i + n < lines.length && !ends; n++) ends = endsWithColonFast(lines[i + n]);
@@ -221,7 +242,7 @@ export function attributionAt(lines: readonly string[], i: number, strong: boole
   for (let n = 0; n < 3 && i + n < lines.length; n++) {
     const l = lines[i + n];
     if (l.length > MAX_MARKER_LINE || (n > 0 && l.trim() === "")) return 0;
-    joined = n === 0 ? l.trim() : `${joined} ${l.trim()}`;
+    joined = n === 0 ? l.replace(BIDI, "").trim() : `${joined} ${l.replace(BIDI, "").trim()}`;
     if (endsWithColon(joined)) return isAttribution(joined, strong) ? n + 1 : 0;
   }
   return 0;
