@@ -342,7 +342,9 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
   const temp = await writeTemp(att.content as AsyncIterable<Buffer>, dir);
   try {
     // Read back from its file rather than held while it streams: one copy in memory, not two.
-    const packed = maybeTnef(att) && temp.size <= MAX_TNEF_BYTES ? readTnef(readFileSync(temp.path)) : null;
+    const tnef = maybeTnef(att);
+    const packed = tnef && temp.size <= MAX_TNEF_BYTES ? readTnef(readFileSync(temp.path)) : null;
+    if (tnef && temp.size > MAX_TNEF_BYTES) out.steps.push(["winmail.dat kept", `it is ${temp.size} bytes, more than ${MAX_TNEF_BYTES} (unpacking reads it whole into memory); it is kept as an attachment`]);
     if (packed) {
       out.notes.push(...packed.notes);
       if (packed.text || packed.html || packed.rtf) store.tnefBody ??= packed;
