@@ -19,8 +19,9 @@ const atRunTime = (file) => JSON.stringify(`${EXTERNAL}./${relative(resolve(outd
 // formatters, which our options never select; it brings a second copy of `entities` whose tables
 // (an HTML decode tree, a 2,100-entry encode map) were built on every HTML-only mail's start, a few
 // ms of it (issue 9, cold start).
-// The RTF reader and decompressor serve only a mail whose one body is winmail.dat's RTF (rtf-body.ts).
-const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer", "chardet", "rtf-stream-parser", "rtf-stream-parser/dist/src/ToPlainText.js", "@kenjiuno/decompressrtf"];
+// The RTF reader and decompressor serve only a mail whose one body is winmail.dat's RTF (rtf-body.ts),
+// asn1js only S/MIME signed-data (smime-signed.ts).
+const lazy = ["html-to-text", "iconv-lite", "encoding-japanese", "he", "punycode.js", "dom-serializer", "chardet", "rtf-stream-parser", "rtf-stream-parser/dist/src/ToPlainText.js", "@kenjiuno/decompressrtf", "asn1js"];
 // Lazy modules taken from their CommonJS build (their ESM build is only require()-able from Node 20.19).
 const lazyAsCommonJs = new Set(["dom-serializer"]);
 // Lazy modules that get a bundle of their own (dist/bundle/NAME.cjs) instead of node_modules.

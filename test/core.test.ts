@@ -326,6 +326,17 @@ describe("§7 recording", () => {
     expect(out.trace).toContainEqual({ step: "parse", decision: "text from winmail.dat", reason: "the message has no text besides what winmail.dat holds, from its RTF (HTML wrapped in RTF, MS-OXRTFEX)" });
   });
 
+  it("an S/MIME opaque-signed message (its text inside the signature) gets its text and attachment out of it", () => {
+    const out = ingest(sb, readFixture("smime-opaque-signed-text-and-attachment-unwrapped.eml"));
+    expect(out.status).toBe("complete");
+    const d = db(sb);
+    expect(rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("die Lieferung 2026-0417 ist unvollständig: es fehlen zwei Kartons.");
+    const atts = rows(d, "SELECT filename, content_type, stored_path FROM attachments WHERE staged_mail_id = ?", out.stagedId);
+    expect(atts.map((a) => [a.filename, a.content_type])).toEqual([["lieferschein.csv", "text/csv"]]);
+    expect(storedBytes(d, atts[0].stored_path).toString()).toBe("Position;Menge\r\n1;12\r\n2;4");
+    expect(out.trace.filter((t: { step: string }) => t.step === "parse").map((t: { decision: string }) => t.decision)).toEqual(["s/mime signed-data unwrapped"]);
+  });
+
   it("an encrypted message is recorded with no text, and the trace says why", () => {
     const message = `From: a@customer.example\nTo: service@example.test\nSubject: Vertraulich\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\n\n--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--b\nContent-Type: application/octet-stream; name=encrypted.asc\n\n-----BEGIN PGP MESSAGE-----\nhQEMA\n-----END PGP MESSAGE-----\n--b--\n`;
     const out = ingest(sb, Buffer.from(message));

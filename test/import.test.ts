@@ -323,15 +323,17 @@ describe("import", () => {
     for (const shown of [one, several]) expect(shown.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text read as windows-1252" }));
   });
 
-  // The worker threads' bundle unpacks winmail.dat, and reads its RTF, as the MTA path does (tnef.ts, rtf-body.ts).
-  it.each([0, 2])("stores the files inside winmail.dat (%i worker threads)", (workers) => {
+  // The worker threads' bundle unpacks winmail.dat, reads its RTF and unwraps S/MIME signed-data as the MTA path does (tnef.ts, rtf-body.ts, smime-signed.ts).
+  it.each([0, 2])("stores the files inside winmail.dat and S/MIME signed-data (%i worker threads)", (workers) => {
     const sb = sandbox();
     mkdirSync(join(sb.dir, "in"));
     copyFileSync(fixture("outlook-winmail-dat-unpacked-into-its-files.eml"), join(sb.dir, "in", "0.eml"));
     copyFileSync(fixture("winmail-dat-only-text-read-from-it.eml"), join(sb.dir, "in", "1.eml"));
     copyFileSync(fixture("winmail-dat-rtf-body-read-from-it.eml"), join(sb.dir, "in", "2.eml"));
+    copyFileSync(fixture("smime-opaque-signed-text-and-attachment-unwrapped.eml"), join(sb.dir, "in", "3.eml"));
     const r = run(sb, ["import", join(sb.dir, "in"), "--json", "--workers", String(workers)]);
-    expect(r.json().counts).toEqual({ complete: 3 });
+    expect(r.json().counts).toEqual({ complete: 4 });
+    expect(run(sb, ["show", "4", "--json"]).json().attachments.map((a: { filename: string }) => a.filename)).toEqual(["lieferschein.csv"]);
     expect(run(sb, ["show", "3", "--json"]).json().textBody).toContain("der Beamer im Raum 4.12 zeigt kein Bild mehr („Kein Signal“).");
     const [packed, alone] = [1, 2].map((id) => run(sb, ["show", String(id), "--json"]).json());
     expect(packed.attachments.map((a: { filename: string; contentType: string }) => [a.filename, a.contentType])).toEqual([["Rechnung März.pdf", "application/pdf"], ["screenshot.png", "image/png"]]);

@@ -109,6 +109,12 @@ function craftedWinmail(size: number): string {
   return mail({ From: "w@example.com", Subject: "winmail", "MIME-Version": "1.0", "Content-Type": "multipart/mixed; boundary=b" }, `--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`);
 }
 
+/** BER SignedData whose signed content is `size` bytes of one-byte OCTET STRING chunks (indefinite lengths, as Outlook writes). */
+function craftedSignedData(size: number): Buffer {
+  const open = Buffer.from("308006092a864886f70d010702a0803080020101310030800" + "6092a864886f70d010701a0802480", "hex");
+  return Buffer.concat([open, Buffer.from("040178".repeat(Math.floor(size / 3)), "hex"), Buffer.alloc(12)]);
+}
+
 /** A message that is winmail.dat alone, its body the given compressed RTF. */
 function winmailRtf(rtf: Buffer): string {
   const tnef = writeTnef({ rtf }).toString("base64").replace(/.{76}/g, "$&\n");
@@ -133,6 +139,8 @@ describe("issue 9.3: linear, bounded work on hostile input", () => {
     ["50 parts of 20 KB of 8-bit bytes with no charset, nine charsets declared", Buffer.from(manyUnlabelledParts(50, 20_000), "latin1")],
     // winmail.dat is read by lengths and counts the mail gives (tnef.ts): each is checked against the bytes left.
     ["a winmail.dat of 1 MB of empty attachments whose property lists claim 4 billion entries", craftedWinmail(MB)],
+    // S/MIME signed-data is read by asn1js under its bounds (smime-signed.ts): 1 MB of chunks is past its node count.
+    ["S/MIME signed-data of 1 MB of one-byte chunks", mail({ From: "s@example.com", Subject: "signed", "MIME-Version": "1.0", "Content-Type": "application/pkcs7-mime; smime-type=signed-data", "Content-Transfer-Encoding": "base64" }, `${craftedSignedData(MB).toString("base64").replace(/.{76}/g, "$&\n")}\n`)],
     // Its RTF body (rtf-body.ts): 64 KB of compressed RTF that expands to the 512 KiB read at most, in groups 39 deep.
     ["a winmail.dat whose only text is RTF of groups nested 39 deep, expanding 8 times", winmailRtf(compressedRepeat("{\\rtf1\\ansi\\fromhtml1 ", `${"{".repeat(38)}x${"}".repeat(38)}`, MAX_RTF_TEXT - 64))],
   ])("%s: staged and finished quickly", (_name, input) => {
