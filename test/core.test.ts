@@ -303,27 +303,26 @@ describe("§7 recording", () => {
     expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "winmail.dat unpacked" }));
   });
 
-  it("a message that is winmail.dat alone takes its text from it", () => {
-    const out = ingest(sb, readFixture("winmail-dat-only-text-read-from-it.eml"));
+  it.each([
+    ["in plain text (attBody)", "winmail-dat-only-text-read-from-it.eml", ["Guten Tag,\n\nder Drucker im 2. Stock druckt seit heute früh nicht mehr."], "fehler.txt", "text/plain", "the message has no text besides what winmail.dat holds"],
+    [
+      "as HTML wrapped in compressed RTF",
+      "winmail-dat-rtf-body-read-from-it.eml",
+      ["der Beamer im Raum 4.12 zeigt kein Bild mehr („Kein Signal“).", "Viele Grüße,\nJan Becker"],
+      "beamer.jpg",
+      "image/jpeg",
+      "the message has no text besides what winmail.dat holds, from its RTF (HTML wrapped in RTF, MS-OXRTFEX)",
+    ],
+  ])("a message that is winmail.dat alone, its text kept %s, takes that text", (_how, fixtureName, texts, filename, contentType, reason) => {
+    const out = ingest(sb, readFixture(fixtureName));
     expect(out.status).toBe("complete");
     const d = db(sb);
     const details = rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details as string;
-    expect(details).toContain("Guten Tag,\n\nder Drucker im 2. Stock druckt seit heute früh nicht mehr.");
-    expect(details).not.toContain("\r");
-    expect(rows(d, "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "fehler.txt", content_type: "text/plain" }]);
-    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "text from winmail.dat" }));
-  });
-
-  it("a message that is winmail.dat alone, its text kept as HTML wrapped in compressed RTF, takes that text", () => {
-    const out = ingest(sb, readFixture("winmail-dat-rtf-body-read-from-it.eml"));
-    expect(out.status).toBe("complete");
-    const d = db(sb);
-    const details = rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details as string;
-    expect(details).toContain("der Beamer im Raum 4.12 zeigt kein Bild mehr („Kein Signal“).");
-    expect(details).toContain("Viele Grüße,\nJan Becker");
-    expect(details).not.toMatch(/<p>|\\rtf|htmltag/);
-    expect(rows(d, "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename: "beamer.jpg", content_type: "image/jpeg" }]);
-    expect(out.trace).toContainEqual({ step: "parse", decision: "text from winmail.dat", reason: "the message has no text besides what winmail.dat holds, from its RTF (HTML wrapped in RTF, MS-OXRTFEX)" });
+    for (const t of texts) expect(details).toContain(t);
+    // Outlook's CRLF line ends become LF, as any text's; no RTF or HTML is left in it.
+    expect(details).not.toMatch(/\r|<p>|\\rtf|htmltag/);
+    expect(rows(d, "SELECT filename, content_type FROM attachments WHERE staged_mail_id = ?", out.stagedId)).toEqual([{ filename, content_type: contentType }]);
+    expect(out.trace).toContainEqual({ step: "parse", decision: "text from winmail.dat", reason });
   });
 
   it("an S/MIME opaque-signed message (its text inside the signature) gets its text and attachment out of it", () => {
