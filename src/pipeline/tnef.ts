@@ -131,7 +131,8 @@ export function readTnef(bytes: Buffer): TnefContent | null {
     out.files.push({ name: name || null, contentType: text(p.props.get(PR_ATTACH_MIME_TAG)) || null, contentId: text(p.props.get(PR_ATTACH_CONTENT_ID)) || null, data });
   }
 
-  out.text = (body ? string8(body, codepage) : null) || text(message.get(PR_BODY)) || null;
+  const plain = message.get(PR_BODY);
+  out.text = (body ? string8(body, codepage) : null) || (plain ? valueText(plain, codepage) : null) || null;
   const html = message.get(PR_BODY_HTML);
   if (html) {
     const cpid = message.get(PR_INTERNET_CPID);

@@ -21,6 +21,8 @@ export interface TnefSpec {
   body?: string;
   /** PR_BODY_HTML in the message's MAPI properties. */
   html?: string;
+  /** PR_BODY in the message's MAPI properties, as a Unicode string. */
+  mapiBody?: string;
   /** PR_RTF_COMPRESSED: any bytes (not read). */
   rtf?: Buffer;
   files?: TnefFileSpec[];
@@ -84,6 +86,7 @@ export function writeTnef(spec: TnefSpec): Buffer {
   if (spec.body !== undefined) msg(0x0002800c, s8(spec.body));
   const mapi: Prop[] = [[0x0003, 0x3fde, u32(65001)]]; // PR_INTERNET_CPID: the HTML is UTF-8
   if (spec.html !== undefined) mapi.push([0x0102, 0x1013, Buffer.from(spec.html)]);
+  if (spec.mapiBody !== undefined) mapi.push([0x001f, 0x1000, unicodeValue(spec.mapiBody)]);
   if (spec.rtf) mapi.push([0x0102, 0x1009, spec.rtf]);
   msg(0x00069003, propertyList(mapi, spec.namedProperty));
   for (const f of spec.files ?? []) {

@@ -30,6 +30,7 @@ describe("readTnef", () => {
     ["an OLE object's bytes follow its 16-byte interface id", { files: [{ longName: "embedded.doc", data: Buffer.from("OLE bytes"), asObject: true }] }, { files: [["embedded.doc", null, null, "OLE bytes"]], ...none }],
     ["the plain body (attBody) in the codepage", { body: "Grüße aus Köln" }, { files: [], ...none, text: "Grüße aus Köln" }],
     ["the HTML body (PR_BODY_HTML) in its PR_INTERNET_CPID", { html: "<p>Grüße</p>" }, { files: [], ...none, html: "<p>Grüße</p>" }],
+    ["the plain body in the MAPI properties (PR_BODY), whole however long", { mapiBody: "Zeile. ".repeat(1000) }, { files: [], ...none, text: "Zeile. ".repeat(1000).trim() }],
     ["a body in compressed RTF only is given as it is (rtf-body.ts reads it)", { rtf: Buffer.from("LZFu...") }, { files: [], ...none, rtf: "LZFu..." }],
     ["RTF beside a plain body is not needed", { body: "plain", rtf: Buffer.from("LZFu...") }, { files: [], ...none, text: "plain" }],
   ])("%s", (_what, spec, want) => {
