@@ -141,7 +141,7 @@ describe("issue 9.3: linear, bounded work on hostile input", () => {
     ["a winmail.dat of 1 MB of empty attachments whose property lists claim 4 billion entries", craftedWinmail(MB)],
     // S/MIME signed-data is read by asn1js under its bounds (smime-signed.ts): 1 MB of chunks is past its node count.
     ["S/MIME signed-data of 1 MB of one-byte chunks", mail({ From: "s@example.com", Subject: "signed", "MIME-Version": "1.0", "Content-Type": "application/pkcs7-mime; smime-type=signed-data", "Content-Transfer-Encoding": "base64" }, `${craftedSignedData(MB).toString("base64").replace(/.{76}/g, "$&\n")}\n`)],
-    // Its RTF body (rtf-body.ts): 64 KB of compressed RTF that expands to the 512 KiB read at most, in groups 39 deep.
+    // Its RTF body (rtf-body.ts): about 32 KB of compressed RTF that expands to the 256 KiB read at most, in groups 39 deep.
     ["a winmail.dat whose only text is RTF of groups nested 39 deep, expanding 8 times", winmailRtf(compressedRepeat("{\\rtf1\\ansi\\fromhtml1 ", `${"{".repeat(38)}x${"}".repeat(38)}`, MAX_RTF_TEXT - 64))],
   ])("%s: staged and finished quickly", (_name, input) => {
     const sb = configured(base);
