@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultParseLimits, parseMail, type ParsedMail } from "../src/pipeline/parse.js";
+import { opaqueSigned } from "./helpers/cms.js";
 
 const made: string[] = [];
 const attDir = () => {
@@ -243,6 +244,11 @@ describe("text parts with no charset, or one their bytes are not in (body-text.t
     expect(p.text).toContain("Grüße");
     expect(p.text).toContain("café");
     expect(p.readAs).toEqual([]);
+  });
+
+  it("a text part with no charset inside S/MIME signed-data: read as Windows-1252, and the trace's list says so", async () => {
+    const p = await parse(opaqueSigned("From: a@example.com\nSubject: signed", Buffer.from("Content-Type: text/plain\r\n\r\nGr\xfc\xdfe aus K\xf6ln\r\n", "latin1")));
+    expect({ text: p.text, readAs: p.readAs, steps: p.steps.map(([d]) => d) }).toEqual({ text: "Grüße aus Köln\n", readAs: ["windows-1252"], steps: ["s/mime signed-data unwrapped"] });
   });
 
   it("a text part past limits.maxTextBytes is cut, not taken for another charset", async () => {

@@ -119,7 +119,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   /** Attachments being written: a parse that fails ends them, so each removes its temporary file. */
   const writing = new Set<Readable>();
   const names: RawName[] = [];
-  const storing: Storing = { dir: attachmentsDir, out, names, durable: limits.durable, tnefBody: null, signedBody: null, deadline, limits, inner: how.inner === true };
+  const storing: Storing = { dir: attachmentsDir, out, names, readAs, durable: limits.durable, tnefBody: null, signedBody: null, deadline, limits, inner: how.inner === true };
   const order = new Map<ParsedAttachment, number>();
   let seen = 0;
   let headerLines: HeaderLine[] = [];
@@ -303,6 +303,8 @@ interface Storing {
   dir: string;
   out: ParsedMail;
   names: RawName[];
+  /** The charsets text parts were read as (ParsedMail.readAs, once parsing ends). */
+  readAs: Set<string>;
   durable: boolean;
   /** The first winmail.dat holding a body, for a mail with no text of its own. */
   tnefBody: Pick<TnefContent, "text" | "html" | "rtf"> | null;
@@ -338,7 +340,7 @@ async function unwrapSigned(temp: Temp, store: Storing): Promise<ParsedAttachmen
   const inner = await parseMail(content, store.dir, { ...store.limits, parseMs: Math.max(1, store.deadline - Date.now()) }, { simple: false, inner: true });
   out.createdFiles.push(...inner.createdFiles);
   out.notes.push(...inner.notes);
-  out.readAs.push(...inner.readAs.filter((c) => !out.readAs.includes(c)));
+  for (const charset of inner.readAs) store.readAs.add(charset);
   out.steps.push(["s/mime signed-data unwrapped", "the message is inside an S/MIME signed-data structure (opaque signing, RFC 8551 §3.5.3): its text and attachments were taken out of it; the signature is not checked; the raw message keeps it"], ...inner.steps);
   if (inner.text || inner.html) store.signedBody ??= { text: inner.text, html: inner.html };
   out.attachments.push(...inner.attachments);

@@ -3,24 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { signedContent } from "../../src/pipeline/smime-signed.js";
 import { readFixture } from "../helpers/cli.js";
-
-/** One DER value: tag, definite length, content. */
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  const n = body.length;
-  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : n < 0x10000 ? Buffer.from([0x82, n >> 8, n & 0xff]) : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
-  return Buffer.concat([Buffer.from([tag]), length, body]);
-}
-/** One BER value of indefinite length, ended by end-of-contents. */
-const indefinite = (tag: number, ...content: Buffer[]) => Buffer.concat([Buffer.from([tag, 0x80]), ...content, Buffer.from([0, 0])]);
-const oid = (hex: string) => tlv(0x06, Buffer.from(hex, "hex"));
-const SIGNED_DATA = oid("2a864886f70d010702");
-const ENVELOPED_DATA = oid("2a864886f70d010703");
-const DATA = oid("2a864886f70d010701");
-
-/** ContentInfo { type, [0] SignedData { version, digestAlgorithms, encapContentInfo, signerInfos } }. */
-const signedData = (type: Buffer, eContent: Buffer, encapType = DATA) =>
-  tlv(0x30, type, tlv(0xa0, tlv(0x30, tlv(0x02, Buffer.from([1])), tlv(0x31), tlv(0x30, encapType, tlv(0xa0, eContent)), tlv(0x31))));
+import { DATA, ENVELOPED_DATA, indefinite, oid, SIGNED_DATA, signedData, tlv } from "../helpers/cms.js";
 
 const message = "Content-Type: text/plain; charset=utf-8\r\n\r\nDie Lieferung ist unvollständig.\r\n";
 
