@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { bin, count, db, hasTable, mail, onPostgres, readFixture, rows, run, runAsync, sqliteOnly, storedExists, type Sandbox } from "./helpers/cli.js";
 import { configured, spawnIngest, withAttachment } from "./hardening/support.js";
 import { MAX_RTF_TEXT } from "../src/pipeline/rtf-body.js";
-import { compressedRepeat, writeTnef } from "./helpers/tnef-writer.js";
+import { attribute, compressedRepeat, writeTnef } from "./helpers/tnef-writer.js";
 
 const base = { supportAddresses: ["service@example.com", "billing@example.com"] };
 
@@ -95,15 +95,9 @@ function manyUnlabelledParts(parts: number, bytes: number): string {
 
 /** A mail whose winmail.dat is `size` bytes of attachment attributes: empty ones, and property lists claiming 0xFFFFFFFF entries. */
 function craftedWinmail(size: number): string {
-  const attr = (id: number, data: Buffer) => {
-    const head = Buffer.alloc(9);
-    head[0] = 0x02;
-    head.writeUInt32LE(id, 1);
-    head.writeUInt32LE(data.length, 5);
-    return Buffer.concat([head, data, Buffer.alloc(2)]);
-  };
+  const attr = (id: number, data: Buffer) => attribute(0x02, id, data);
   const claim = Buffer.from("ffffffff1f000737", "hex");
-  const parts = [Buffer.from("789f3e220000", "hex")];
+  const parts: Buffer[] = [Buffer.from("789f3e220000", "hex")];
   for (let n = 0; n < size; n += parts[parts.length - 1].length) parts.push(parts.length % 2 ? attr(0x00069002, Buffer.alloc(0)) : attr(0x00069005, claim));
   const tnef = Buffer.concat(parts).toString("base64").replace(/.{76}/g, "$&\n");
   return mail({ From: "w@example.com", Subject: "winmail", "MIME-Version": "1.0", "Content-Type": "multipart/mixed; boundary=b" }, `--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`);

@@ -15,7 +15,7 @@ import { fixedBytes, ParseInput } from "./parse-input.js";
 import { libmime } from "./mailparser-own.js";
 import { readTopHeader, parseSimple } from "./parse-simple.js";
 import { sealedMail } from "./sealed.js";
-import { readTnef, type TnefContent } from "./tnef.js";
+import type { TnefContent } from "./tnef.js";
 import { fsyncDir, inFolder, MODE_FILE, tempName, writeAll } from "./read-raw.js";
 
 export type { Address } from "./header-text.js";
@@ -119,7 +119,7 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   /** Attachments being written: a parse that fails ends them, so each removes its temporary file. */
   const writing = new Set<Readable>();
   const names: RawName[] = [];
-  const storing: Storing = { dir: attachmentsDir, out, names, readAs, durable: limits.durable, tnefBody: null, signedBody: null, deadline, limits, inner: how.inner === true };
+  const storing: Storing = { dir: attachmentsDir, out, names, readAs, durable: limits.durable, tnefBody: null, signedBody: null, deadline, limits, inner: how.inner === true, unwrapped: false };
   const order = new Map<ParsedAttachment, number>();
   let seen = 0;
   let headerLines: HeaderLine[] = [];
@@ -176,10 +176,10 @@ export async function parseMail(source: Readable | Buffer, attachmentsDir: strin
   out.readAs = [...readAs];
   const hints = charsetHints((fixed ?? input!).declaredCharsets);
   // A mail whose only body is inside an S/MIME signature, or in winmail.dat (Exchange sends some so), takes its text from there.
-  if ((out.text ?? "").trim() === "" && !out.html && storing.signedBody) ({ text: out.text, html: out.html } = storing.signedBody);
-  if ((out.text ?? "").trim() === "" && !out.html && storing.tnefBody) await textFromTnef(storing.tnefBody, out);
+  if (noText(out) && !out.html && storing.signedBody) ({ text: out.text, html: out.html } = storing.signedBody);
+  if (noText(out) && !out.html && storing.tnefBody) await textFromTnef(storing.tnefBody, out);
   for (const n of names) n.attachment.filename = cleanName(n.raw8bit ? decodeBytes(Buffer.from(n.name, "latin1"), null, hints) : n.name);
-  finish(out, headerLines, hints, limits);
+  finish(out, headerLines, hints, limits, storing.unwrapped);
   withinBudget(deadline, limits);
   return out;
 }
@@ -227,16 +227,21 @@ function withThreadIds(read: { messageId: string | null; inReplyTo: string | nul
   return out;
 }
 
-/** What both readings do last: the headers, HTML-only mail's text, the cap on the text. */
-function finish(out: ParsedMail, headerLines: HeaderLine[], hints: string[], limits: ParseLimits): void {
+const noText = (out: ParsedMail) => (out.text ?? "").trim() === "";
+
+/**
+ * What both readings do last: the headers, HTML-only mail's text, what says why there is no text,
+ * the cap on the text. `unwrapped`: an S/MIME signature's content was read (no longer sealed).
+ */
+function finish(out: ParsedMail, headerLines: HeaderLine[], hints: string[], limits: ParseLimits, unwrapped = false): void {
   // Headers are decoded here, from their raw bytes, once every charset the message declares is known.
   readHeaders(headerLines, hints, out);
   // domain.md §7: HTML-only mail is converted to text. The parser does so only when the HTML is the
   // whole message, not for an HTML part inside multipart/mixed or multipart/related.
-  if ((out.text ?? "").trim() === "" && out.html) out.text = htmlText(out.html, limits, out.notes) ?? out.text;
+  if (noText(out) && out.html) out.text = htmlText(out.html, limits, out.notes) ?? out.text;
   const contentType = headerLines.find((l) => l.key === "content-type");
-  const sealed = sealedMail(contentType ? valueOf(contentType) : null, out.text);
-  if (sealed && !out.steps.some(([d]) => d === "s/mime signed-data unwrapped")) out.steps.push(sealed);
+  const sealed = unwrapped ? null : sealedMail(contentType ? valueOf(contentType) : null, out.text);
+  if (sealed) out.steps.push(sealed);
   out.text = capText(out.text, limits.maxTextBytes, out.notes);
 }
 
@@ -314,6 +319,8 @@ interface Storing {
   limits: ParseLimits;
   /** Parsing the content of a signature already: one inside it is not unwrapped again. */
   inner: boolean;
+  /** A signature's content was read. */
+  unwrapped: boolean;
 }
 
 /** A part that may be S/MIME signed-data (RFC 8551 §3.2.2; smime-type is optional, the structure says). */
@@ -337,6 +344,7 @@ async function unwrapSigned(temp: Temp, store: Storing): Promise<ParsedAttachmen
   const content = signedContent(readFileSync(temp.path));
   if (!content) return null;
   const { out } = store;
+  store.unwrapped = true;
   const inner = await parseMail(content, store.dir, { ...store.limits, parseMs: Math.max(1, store.deadline - Date.now()) }, { simple: false, inner: true });
   out.createdFiles.push(...inner.createdFiles);
   out.notes.push(...inner.notes);
@@ -388,7 +396,8 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
     }
     // Read back from its file rather than held while it streams: one copy in memory, not two.
     const tnef = maybeTnef(att);
-    const packed = tnef && temp.size <= MAX_TNEF_BYTES ? readTnef(readFileSync(temp.path)) : null;
+    // tnef.ts is loaded for such a part only, not at every start.
+    const packed = tnef && temp.size <= MAX_TNEF_BYTES ? (await import("./tnef.js")).readTnef(readFileSync(temp.path)) : null;
     if (tnef && temp.size > MAX_TNEF_BYTES) out.steps.push(["winmail.dat kept", `it is ${temp.size} bytes, more than ${MAX_TNEF_BYTES} (unpacking reads it whole into memory); it is kept as an attachment`]);
     if (packed) {
       out.notes.push(...packed.notes);

@@ -203,8 +203,9 @@ function hasVerb(s: string): boolean {
 const endsWithColon = (s: string) => /[:：]\s*$/.test(s);
 
 // Bidirectional formatting marks (Gmail wraps right-to-left attributions in them): not text.
-const BIDI = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const isBidi = (c: string) => c === "\u200e" || c === "\u200f" || (c >= "\u202a" && c <= "\u202e") || (c >= "\u2066" && c <= "\u2069");
+const BIDI_MARK = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const BIDI = new RegExp(BIDI_MARK.source, "g");
+const isBidi = (c: string) => BIDI_MARK.test(c);
 
 function endsWithColonFast(s: string): boolean {
   let k = s.length - 1;

@@ -45,7 +45,7 @@ const u32 = (n: number) => {
 const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
 
 /** One attribute: level, id (type << 16 | name), length, data, checksum (the sum of the data's bytes). */
-function attribute(level: number, id: number, data: Buffer, noType: boolean): Buffer {
+export function attribute(level: number, id: number, data: Buffer, noType = false): Buffer {
   let sum = 0;
   for (const byte of data) sum = (sum + byte) & 0xffff;
   return Buffer.concat([Buffer.from([level]), u32(noType ? id & 0xffff : id), u32(data.length), data, u16(sum)]);

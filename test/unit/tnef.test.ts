@@ -2,7 +2,7 @@
 // files out. The streams are written by test/helpers/tnef-writer.ts as Outlook writes them.
 import { describe, expect, it } from "vitest";
 import { codepageLabel, MAX_TNEF_FILES, readTnef, type TnefContent } from "../../src/pipeline/tnef.js";
-import { propertyList, writeTnef, type TnefSpec } from "../helpers/tnef-writer.js";
+import { attribute, propertyList, writeTnef, type TnefSpec } from "../helpers/tnef-writer.js";
 
 const pdf = Buffer.from("%PDF-1.4\n% a customer's invoice\n%%EOF\n");
 const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
@@ -61,7 +61,7 @@ describe("readTnef", () => {
     const long = propertyList([[0x001f, 0x3707, Buffer.from("x\0", "utf16le")]]);
     long.writeUInt32LE(0x7fffffff, 12); // the string's size
     for (const list of [huge, long]) {
-      const bytes = Buffer.concat([writeTnef({ files: [{ title: "A.TXT", data: Buffer.from("a") }] }), attr(0x02, 0x00069005, list)]);
+      const bytes = Buffer.concat([writeTnef({ files: [{ title: "A.TXT", data: Buffer.from("a") }] }), attribute(0x02, 0x00069005, list)]);
       expect(summary(readTnef(bytes))!.files).toEqual([["A.TXT", null, null, "a"]]);
     }
   });
@@ -112,12 +112,3 @@ describe("readTnef", () => {
     expect(codepageLabel(cp)).toBe(label);
   });
 });
-
-/** One raw attribute (level, id, length, data, checksum 0). */
-function attr(level: number, id: number, data: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head[0] = level;
-  head.writeUInt32LE(id, 1);
-  head.writeUInt32LE(data.length, 5);
-  return Buffer.concat([head, data, Buffer.alloc(2)]);
-}
