@@ -2,6 +2,7 @@
 // the built binary with the fixtures named after each rule.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { simpleParser } from "mailparser";
 import { beforeEach, describe, expect, it } from "vitest";
 import { writeTnef } from "./helpers/tnef-writer.js";
 import { count, db, fixture, holdWriteLock, ingest, initDb, injectFault, LOCKED, onPostgres, readFixture, removeFault, rows, run, sandbox, storedBytes, type Sandbox } from "./helpers/cli.js";
@@ -301,6 +302,33 @@ describe("§7 recording", () => {
     expect(atts.every((a) => a.action_id === out.actionIds[0])).toBe(true);
     expect(rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("die Rechnung für März ist falsch berechnet");
     expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "winmail.dat unpacked" }));
+  });
+
+  // Outlook's "attach as item" (or a mail forwarded as an attachment) inside winmail.dat: the issue
+  // gets the .eml any other client would have attached, with the mail's headers, text and files.
+  it("a mail attached inside winmail.dat is stored as an .eml that opens as that mail; the same winmail.dat gives the same file", async () => {
+    const out = ingest(sb, readFixture("winmail-dat-attached-mail-stored-as-eml.eml"));
+    expect(out.status).toBe("complete");
+    const d = db(sb);
+    const atts = rows(d, "SELECT filename, content_type, sha256, stored_path FROM attachments WHERE staged_mail_id = ?", out.stagedId);
+    expect(atts.map((a) => [a.filename, a.content_type])).toEqual([["Lieferung 2026-0512 verzögert.eml", "message/rfc822"]]);
+    const mail = await simpleParser(storedBytes(d, atts[0].stored_path));
+    const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
+    expect([mail.from?.value[0], to?.value[0].address, mail.subject, mail.date?.toISOString(), mail.messageId]).toEqual([
+      { name: "Spedition Nord GmbH", address: "dispo@spedition-nord.example" },
+      "einkauf@kunde.example",
+      "Lieferung 2026-0512 verzögert",
+      "2026-12-07T15:42:10.000Z",
+      "<8f2e1c@mail.spedition-nord.example>",
+    ]);
+    expect(mail.text).toContain("die Lieferung 2026-0512 verzögert sich wegen Straßensperrung um zwei Tage.");
+    expect(mail.attachments.map((a) => [a.filename, a.contentType, a.content.toString("latin1").startsWith("%PDF-1.4")])).toEqual([["Lieferschein 2026-0512.pdf", "application/pdf", true]]);
+    expect(rows(d, "SELECT details FROM actions WHERE id = ?", out.actionIds[0])[0].details).toContain("Können Sie den Liefertermin im Auftrag anpassen?");
+    expect(out.trace).toContainEqual(expect.objectContaining({ step: "parse", decision: "winmail.dat unpacked", reason: expect.stringContaining("1 file (an attached mail, written out as .eml)") }));
+    // Sent again a minute later (another mail, the same winmail.dat): the same bytes, not a new boundary or a made-up Date.
+    const later = ingest(sb, Buffer.from(readFixture("winmail-dat-attached-mail-stored-as-eml.eml").toString("latin1").replace("08:05:31", "08:06:31"), "latin1"));
+    expect(later.stagedId).not.toBe(out.stagedId);
+    expect(rows(d, "SELECT sha256 FROM attachments WHERE staged_mail_id = ?", later.stagedId)).toEqual([{ sha256: atts[0].sha256 }]);
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { bin, count, db, hasTable, mail, onPostgres, readFixture, rows, run, runAsync, sqliteOnly, storedExists, type Sandbox } from "./helpers/cli.js";
 import { configured, spawnIngest, withAttachment } from "./hardening/support.js";
 import { MAX_RTF_TEXT } from "../src/pipeline/rtf-body.js";
-import { attribute, compressedRepeat, writeTnef } from "./helpers/tnef-writer.js";
+import { attribute, compressedRepeat, propertyList, writeTnef } from "./helpers/tnef-writer.js";
 
 const base = { supportAddresses: ["service@example.com", "billing@example.com"] };
 
@@ -103,6 +103,14 @@ function craftedWinmail(size: number): string {
   return mail({ From: "w@example.com", Subject: "winmail", "MIME-Version": "1.0", "Content-Type": "multipart/mixed; boundary=b" }, `--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`);
 }
 
+/** A mail whose winmail.dat holds 256 attached mails (the most read), each with 4 KB of transport headers and a recipient table claiming 4 billion rows, each holding a mail of its own. */
+function manyAttachedMails(): string {
+  const table = Buffer.concat([Buffer.from("ffffffff", "hex"), propertyList([[0x0003, 0x0c15, Buffer.from([1, 0, 0, 0])], [0x001f, 0x39fe, Buffer.from("a@b.example\0", "utf16le")]])]);
+  const one = (i: number) => ({ title: `m${i}`, message: { subject: `m${i}`, transportHeaders: `From: a${i}@x.example\r\nX-Pad: ${"p".repeat(4000)}\r\n`, recipientTable: table, mapiBody: "b", files: [{ title: "in", message: { subject: "inner", mapiBody: "i" } }] } });
+  const tnef = writeTnef({ files: Array.from({ length: 256 }, (_, i) => one(i)) }).toString("base64").replace(/.{76}/g, "$&\n");
+  return mail({ From: "w@example.com", Subject: "attached mails", "MIME-Version": "1.0", "Content-Type": "multipart/mixed; boundary=b" }, `--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n${tnef}\n--b--\n`);
+}
+
 /** BER SignedData whose signed content is `size` bytes of one-byte OCTET STRING chunks (indefinite lengths, as Outlook writes). */
 function craftedSignedData(size: number): Buffer {
   const open = Buffer.from("308006092a864886f70d010702a0803080020101310030800" + "6092a864886f70d010701a0802480", "hex");
@@ -133,6 +141,8 @@ describe("issue 9.3: linear, bounded work on hostile input", () => {
     ["50 parts of 20 KB of 8-bit bytes with no charset, nine charsets declared", Buffer.from(manyUnlabelledParts(50, 20_000), "latin1")],
     // winmail.dat is read by lengths and counts the mail gives (tnef.ts): each is checked against the bytes left.
     ["a winmail.dat of 1 MB of empty attachments whose property lists claim 4 billion entries", craftedWinmail(MB)],
+    // Each attached mail is written out as an .eml (tnef-message.ts); the 256 files read count those inside them.
+    ["a winmail.dat of 256 attached mails with 4 KB headers and recipient tables claiming 4 billion rows", manyAttachedMails()],
     // S/MIME signed-data is read by asn1js under its bounds (smime-signed.ts): 1 MB of chunks is past its node count.
     ["S/MIME signed-data of 1 MB of one-byte chunks", mail({ From: "s@example.com", Subject: "signed", "MIME-Version": "1.0", "Content-Type": "application/pkcs7-mime; smime-type=signed-data", "Content-Transfer-Encoding": "base64" }, `${craftedSignedData(MB).toString("base64").replace(/.{76}/g, "$&\n")}\n`)],
     // Its RTF body (rtf-body.ts): about 32 KB of compressed RTF that expands to the 256 KiB read at most, in groups 39 deep.

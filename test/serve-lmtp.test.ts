@@ -311,7 +311,7 @@ describe("durability and group commit", () => {
 
 describe("processing after the 250", () => {
   it("gives the per-process path's results for the same mail", async () => {
-    const fixtures = ["new-mail-opens-issue.eml", "no-subject-is-invalid.eml", "auto-submitted-auto-generated.eml", "html-only-converted-to-text.eml", "precedence-bulk.eml", "display-name-last-first.eml", "no-charset-8bit-body-read-as-windows-1252.eml", "outlook-winmail-dat-unpacked-into-its-files.eml", "winmail-dat-rtf-body-read-from-it.eml"];
+    const fixtures = ["new-mail-opens-issue.eml", "no-subject-is-invalid.eml", "auto-submitted-auto-generated.eml", "html-only-converted-to-text.eml", "precedence-bulk.eml", "display-name-last-first.eml", "no-charset-8bit-body-read-as-windows-1252.eml", "outlook-winmail-dat-unpacked-into-its-files.eml", "winmail-dat-attached-mail-stored-as-eml.eml", "winmail-dat-rtf-body-read-from-it.eml"];
     const viaCli = configured();
     const viaLmtp = configured();
     for (const f of fixtures) {
@@ -342,7 +342,7 @@ describe("processing after the 250", () => {
     };
     const lmtp = shape(viaLmtp);
     expect(lmtp.staged.map((s) => s.status)).toContain("invalid");
-    expect(lmtp.attachments.map((a) => a.filename)).toEqual(["Rechnung März.pdf", "screenshot.png", "beamer.jpg"]);
+    expect(lmtp.attachments.map((a) => a.filename)).toEqual(["Rechnung März.pdf", "screenshot.png", "Lieferung 2026-0512 verzögert.eml", "beamer.jpg"]);
     expect(lmtp.staged.at(-1)!.trace).toContain("parse: text from winmail.dat");
     expect(lmtp).toEqual(shape(viaCli));
   });

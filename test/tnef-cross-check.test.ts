@@ -43,9 +43,12 @@ function theirs(bytes: Buffer): { files: string[]; body: string | null } {
   }
 }
 
+/** IID_IMessage: `tnef` saves an object (an attached mail is one) with its interface id in front ([MS-OXTNEF] 2.1.3.4: not the data). */
+const IID_IMESSAGE = Buffer.from("0703020000000000c000000000000046", "hex");
+
 function ours(bytes: Buffer): { files: string[]; body: string | null } {
   const r = readTnef(bytes)!;
-  return { files: r.files.map((f) => `${f.name} ${sha(f.data)}`).sort(), body: r.text };
+  return { files: r.files.map((f) => `${f.name} ${sha(f.message ? Buffer.concat([IID_IMESSAGE, f.data]) : f.data)}`).sort(), body: r.text };
 }
 
 const pdf = Buffer.from("%PDF-1.4\n%%EOF\n");
@@ -55,6 +58,8 @@ const specs: [string, TnefSpec][] = [
   ["attribute ids with no type word", { noTypeWords: true, files: [{ title: "A.TXT", data: Buffer.from("a\n") }] }],
   ["named properties in every list", { namedProperty: true, files: [{ title: "N.TXT", longName: "named.txt", mimeTag: "text/plain", data: Buffer.from("n\n") }] }],
   ["a body and a file", { body: "Grüße aus Köln\r\nZeile zwei", files: [{ title: "B.BIN", data: Buffer.from([0, 1, 2, 255]) }] }],
+  // `tnef` saves an attached mail as its object (the mail's own TNEF stream), which is what we read it from (parse.ts then writes it out as an .eml).
+  ["an attached mail beside a file", { files: [{ title: "Order 4711", message: { subject: "Order 4711", senderSmtp: "a@b.example", mapiBody: "inner", files: [{ title: "IN.TXT", data: Buffer.from("in\n") }] } }, { title: "A.TXT", data: Buffer.from("a\n") }] }],
 ];
 
 describe.skipIf(!hasTnef)("winmail.dat: our reading against Debian's tnef", () => {

@@ -417,15 +417,25 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
     }
     dropTemp(temp);
     const n = packed.files.length;
-    out.steps.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
+    const mails = packed.files.filter((f) => f.message).length;
+    const asEml = mails ? ` (${mails === n && n === 1 ? "an attached mail" : `${mails} of them attached mails`}, written out as .eml)` : "";
+    out.steps.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"}${asEml} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
     const stored: ParsedAttachment[] = [];
     for (const f of packed.files) {
+      if (f.message) {
+        // An attached mail: written out as the message/rfc822 file other clients attach (tnef-message.ts).
+        const { composeMessage, emlName } = await import("./tnef-message.js");
+        const attachment: ParsedAttachment = { filename: cleanName(emlName(f)), contentType: "message/rfc822", contentId: null, ...(await storeBytes(await composeMessage(f.message, f.data), dir, out, durable)) };
+        out.attachments.push(attachment);
+        stored.push(attachment);
+        continue;
+      }
       const type = f.contentType?.trim().toLowerCase();
       const attachment: ParsedAttachment = {
         filename: cleanName(f.name ?? undefined),
         contentType: type && MIME_TYPE.test(type) ? type : f.name ? libmime.detectMimeType(f.name) : "application/octet-stream",
         contentId: f.contentId ? `<${f.contentId.replace(/^<|>$/g, "")}>` : null,
-        ...(await storeBytes(f.data, dir, out, durable)),
+        ...(await storeBytes([f.data], dir, out, durable)),
       };
       out.attachments.push(attachment);
       stored.push(attachment);
@@ -467,8 +477,8 @@ async function writeTemp(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, dir: 
   return { path, fd, size, sha256: hash.digest("hex") };
 }
 
-async function storeBytes(data: Buffer, dir: string, out: ParsedMail, durable: boolean): Promise<{ size: number; sha256: string; storedPath: string }> {
-  const temp = await writeTemp([data], dir);
+async function storeBytes(chunks: Iterable<Buffer> | AsyncIterable<Buffer>, dir: string, out: ParsedMail, durable: boolean): Promise<{ size: number; sha256: string; storedPath: string }> {
+  const temp = await writeTemp(chunks, dir);
   try {
     return keepTemp(temp, dir, out, durable);
   } catch (e) {

@@ -10,9 +10,24 @@ export interface TnefFileSpec {
   longName?: string;
   mimeTag?: string;
   contentId?: string;
-  data: Buffer;
+  /** The file's bytes (not for an attached mail). */
+  data?: Buffer;
   /** Put the data in PR_ATTACH_DATA_OBJ (an OLE object after its 16-byte IID) instead of attAttachData. */
   asObject?: boolean;
+  /** An attached mail (attach method 5): this message's TNEF stream after IID_IMessage in PR_ATTACH_DATA_OBJ; `data` is not written. */
+  message?: TnefSpec;
+  /** PR_DISPLAY_NAME (Outlook gives an attached mail its subject). */
+  displayName?: string;
+}
+
+export interface TnefRecipient {
+  name?: string;
+  /** PR_SMTP_ADDRESS. */
+  smtp?: string;
+  /** PR_EMAIL_ADDRESS (an X.500 name for Exchange users). */
+  email?: string;
+  /** PR_RECIPIENT_TYPE: 1 To, 2 Cc, 3 Bcc. */
+  type: 1 | 2 | 3;
 }
 
 export interface TnefSpec {
@@ -30,6 +45,19 @@ export interface TnefSpec {
   noTypeWords?: boolean;
   /** A named property (id ≥ 0x8000) before the others in each property list. */
   namedProperty?: boolean;
+  /** What a message says of itself (an attached mail's stream): PR_SUBJECT, the sender, submit time, id, transport headers. */
+  subject?: string;
+  /** attSubject, the legacy attribute, in the codepage. */
+  legacySubject?: string;
+  senderName?: string;
+  senderSmtp?: string;
+  senderEmail?: string;
+  submitted?: Date;
+  messageId?: string;
+  transportHeaders?: string;
+  recipients?: TnefRecipient[];
+  /** attRecipTable's bytes as given (crafted tables), instead of `recipients`. */
+  recipientTable?: Buffer;
 }
 
 const u16 = (n: number) => {
@@ -83,25 +111,56 @@ export function writeTnef(spec: TnefSpec): Buffer {
   msg(0x00089006, u32(0x00010000)); // attTnefVersion
   msg(0x00069007, Buffer.concat([u32(cp), u32(0)])); // attOemCodepage
   msg(0x00078008, Buffer.from("IPM.Microsoft Mail.Note\0")); // attMessageClass
+  if (spec.legacySubject !== undefined) msg(0x00018004, s8(spec.legacySubject));
   if (spec.body !== undefined) msg(0x0002800c, s8(spec.body));
+  if (spec.recipientTable) msg(0x00069004, spec.recipientTable);
+  else if (spec.recipients) msg(0x00069004, Buffer.concat([u32(spec.recipients.length), ...spec.recipients.map(recipientRow)]));
   const mapi: Prop[] = [[0x0003, 0x3fde, u32(65001)]]; // PR_INTERNET_CPID: the HTML is UTF-8
   if (spec.html !== undefined) mapi.push([0x0102, 0x1013, Buffer.from(spec.html)]);
   if (spec.mapiBody !== undefined) mapi.push([0x001f, 0x1000, unicodeValue(spec.mapiBody)]);
   if (spec.rtf) mapi.push([0x0102, 0x1009, spec.rtf]);
+  if (spec.subject !== undefined) mapi.push([0x001f, 0x0037, unicodeValue(spec.subject)]);
+  if (spec.senderName !== undefined) mapi.push([0x001f, 0x0c1a, unicodeValue(spec.senderName)]);
+  if (spec.senderEmail !== undefined) mapi.push([0x001f, 0x0c1f, unicodeValue(spec.senderEmail)]);
+  if (spec.senderSmtp !== undefined) mapi.push([0x001f, 0x5d01, unicodeValue(spec.senderSmtp)]);
+  if (spec.submitted) mapi.push([0x0040, 0x0039, fileTime(spec.submitted)]);
+  if (spec.messageId !== undefined) mapi.push([0x001e, 0x1035, s8(spec.messageId)]);
+  if (spec.transportHeaders !== undefined) mapi.push([0x001f, 0x007d, unicodeValue(spec.transportHeaders)]);
   msg(0x00069003, propertyList(mapi, spec.namedProperty));
   for (const f of spec.files ?? []) {
     // attAttachRendData: AttachType 1 (a file), position, width, height, flags.
     att(0x00069002, Buffer.concat([u16(1), u32(0xffffffff), u16(0), u16(0), u32(0)]));
     if (f.title !== undefined) att(0x00018010, s8(f.title));
-    if (!f.asObject) att(0x0006800f, f.data);
-    const props: Prop[] = [[0x0003, 0x3705, u32(f.asObject ? 6 : 1)]]; // PR_ATTACH_METHOD: by value, or OLE
+    if (!f.asObject && !f.message) att(0x0006800f, f.data ?? Buffer.alloc(0));
+    const props: Prop[] = [[0x0003, 0x3705, u32(f.message ? 5 : f.asObject ? 6 : 1)]]; // PR_ATTACH_METHOD: by value, an attached mail, or OLE
+    if (f.displayName !== undefined) props.push([0x001f, 0x3001, unicodeValue(f.displayName)]);
+    if (f.message) props.push([0x000d, 0x3701, Buffer.concat([IID_IMESSAGE, writeTnef(f.message)])]);
     if (f.longName !== undefined) props.push([0x001f, 0x3707, unicodeValue(f.longName)]);
     if (f.mimeTag !== undefined) props.push([0x001e, 0x370e, s8(f.mimeTag)]);
     if (f.contentId !== undefined) props.push([0x001e, 0x3712, s8(f.contentId)]);
-    if (f.asObject) props.push([0x000d, 0x3701, Buffer.concat([Buffer.alloc(16, 0xab), f.data])]);
+    if (f.asObject) props.push([0x000d, 0x3701, Buffer.concat([Buffer.alloc(16, 0xab), f.data ?? Buffer.alloc(0)])]);
     att(0x00069005, propertyList(props, spec.namedProperty));
   }
   return Buffer.concat(out);
+}
+
+/** IID_IMessage as the bytes before an attached mail's stream ([MS-OXTNEF] 2.1.3.4). */
+const IID_IMESSAGE = Buffer.from("0703020000000000c000000000000046", "hex");
+
+/** A PT_SYSTIME value: 100-ns intervals since 1601-01-01. */
+function fileTime(d: Date): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE((BigInt(d.getTime()) + 11_644_473_600_000n) * 10_000n);
+  return b;
+}
+
+/** One row of attRecipTable: a property list of the recipient's name, addresses and kind. */
+function recipientRow(r: TnefRecipient): Buffer {
+  const props: Prop[] = [[0x0003, 0x0c15, u32(r.type)]];
+  if (r.name !== undefined) props.push([0x001f, 0x3001, unicodeValue(r.name)]);
+  if (r.email !== undefined) props.push([0x001f, 0x3003, unicodeValue(r.email)]);
+  if (r.smtp !== undefined) props.push([0x001f, 0x39fe, unicodeValue(r.smtp)]);
+  return propertyList(props);
 }
 
 /** [MS-OXRTFCP] 2.1.3.1: RTF stored uncompressed (COMPTYPE "MELA"), as PR_RTF_COMPRESSED holds it. */

@@ -1,7 +1,7 @@
 // winmail.dat (src/pipeline/tnef.ts): the files and body Outlook packs into it. Pure: bytes in,
 // files out. The streams are written by test/helpers/tnef-writer.ts as Outlook writes them.
 import { describe, expect, it } from "vitest";
-import { codepageLabel, MAX_TNEF_FILES, readTnef, type TnefContent } from "../../src/pipeline/tnef.js";
+import { codepageLabel, MAX_DEPTH, MAX_TNEF_FILES, readTnef, type TnefContent, type TnefFile } from "../../src/pipeline/tnef.js";
 import { attribute, propertyList, writeTnef, type TnefSpec } from "../helpers/tnef-writer.js";
 
 const pdf = Buffer.from("%PDF-1.4\n% a customer's invoice\n%%EOF\n");
@@ -85,7 +85,10 @@ describe("readTnef", () => {
     const streams = [
       writeTnef({ body: "Grüße", html: "<p>x</p>", namedProperty: true, files: [{ title: "A.TXT", longName: "a.txt", mimeTag: "text/plain", contentId: "a@b", data: Buffer.alloc(300, 0x61) }, { title: "B.BIN", data: Buffer.alloc(50, 1), asObject: true }] }),
       writeTnef({ codepage: 932, rtf: Buffer.alloc(64, 7), files: [{ title: "請求書.pdf", data: pdf }] }),
+      writeTnef({ files: [{ title: "Fwd", message: { subject: "s", senderSmtp: "a@b.example", submitted: new Date(0), transportHeaders: "From: a@b.example\r\n", recipients: [{ name: "n", smtp: "c@d.example", type: 1 }], files: [{ title: "IN.TXT", data: Buffer.alloc(40, 0x69) }, { title: "Deeper", message: { mapiBody: "x", files: [{ title: "D.TXT", data: Buffer.from("d") }] } }] } }] }),
     ];
+    // Every file, those of the mails inside included.
+    const all = (files: TnefFile[]): TnefFile[] => files.flatMap((f) => [f, ...all(f.message?.content.files ?? [])]);
     for (let i = 0; i < 3000; i++) {
       const b = Buffer.from(streams[i % streams.length]);
       for (let k = 1 + rnd(6); k > 0; k--) {
@@ -95,7 +98,7 @@ describe("readTnef", () => {
       }
       const input = rnd(3) === 0 ? b.subarray(0, rnd(b.length)) : b;
       const r = readTnef(input);
-      for (const f of r?.files ?? []) expect(f.data.buffer === input.buffer && f.data.byteOffset + f.data.length <= input.byteOffset + input.length).toBe(true);
+      for (const f of all(r?.files ?? [])) expect(f.data.buffer === input.buffer && f.data.byteOffset + f.data.length <= input.byteOffset + input.length).toBe(true);
     }
   });
 
@@ -110,5 +113,94 @@ describe("readTnef", () => {
     [null, null],
   ])("codepage %s is %s", (cp, label) => {
     expect(codepageLabel(cp)).toBe(label);
+  });
+});
+
+// Outlook's "attach as item" and a mail forwarded as an attachment: attach method 5, the mail itself
+// a TNEF stream after IID_IMessage ([MS-OXTNEF] 2.1.3.4). parse.ts writes it out as an .eml (tnef-message.ts).
+describe("readTnef: a mail attached inside winmail.dat", () => {
+  const forwarded: TnefSpec = {
+    subject: "Lieferung verzögert",
+    senderName: "Spedition Nord",
+    senderEmail: "/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP/CN=RECIPIENTS/CN=DISPO",
+    senderSmtp: "dispo@spedition.example",
+    submitted: new Date("2026-12-07T15:42:10Z"),
+    messageId: "<8f2e1c@spedition.example>",
+    mapiBody: "Die Lieferung verzögert sich.",
+    recipients: [
+      { name: "Einkauf", smtp: "einkauf@kunde.example", type: 1 },
+      { name: "Lager", email: "lager@kunde.example", type: 2 },
+      { name: "Exchange only", email: "/O=X/CN=ONLY", type: 2 },
+      { name: "Hidden", smtp: "bcc@kunde.example", type: 3 },
+    ],
+    files: [{ longName: "lieferschein.pdf", mimeTag: "application/pdf", data: pdf }],
+  };
+
+  it("is read as a mail: who sent it (the internet address, not Exchange's X.500 name), to whom (To and Cc, not Bcc), when, its id, text and files", () => {
+    const r = readTnef(writeTnef({ body: "see attached", files: [{ title: "Lieferung verzögert", message: forwarded }] }))!;
+    expect(r.text).toBe("see attached");
+    expect(r.files).toHaveLength(1);
+    const m = r.files[0].message!;
+    expect({ ...m, content: summary(m.content) }).toEqual({
+      headers: null,
+      subject: "Lieferung verzögert",
+      from: '"Spedition Nord" <dispo@spedition.example>',
+      to: ['"Einkauf" <einkauf@kunde.example>'],
+      cc: ['"Lager" <lager@kunde.example>', '"Exchange only"'],
+      date: new Date("2026-12-07T15:42:10Z"),
+      messageId: "<8f2e1c@spedition.example>",
+      content: { files: [["lieferschein.pdf", "application/pdf", null, pdf.toString("latin1")]], text: "Die Lieferung verzögert sich.", html: null, rtf: null, notes: [] },
+    });
+    // Its bytes stay the attached mail's own stream: kept as they are where it is not read.
+    expect(r.files[0].name).toBe("Lieferung verzögert");
+    expect(readTnef(r.files[0].data)!.text).toBe("Die Lieferung verzögert sich.");
+  });
+
+  it("its transport headers are given (to 64 KiB), and the legacy attSubject serves when PR_SUBJECT is missing", () => {
+    const headers = "From: a@b.example\r\nSubject: x\r\n";
+    const r = readTnef(writeTnef({ files: [{ title: "T", message: { legacySubject: "Alte Form", transportHeaders: headers + "X-Pad: " + "p".repeat(100_000) } }] }))!;
+    const m = r.files[0].message!;
+    expect(m.subject).toBe("Alte Form");
+    expect(m.headers!.startsWith(headers)).toBe(true);
+    expect(m.headers!.length).toBe(32 * 1024);
+    expect([m.from, m.to, m.cc, m.date, m.messageId]).toEqual([null, [], [], null, null]);
+  });
+
+  it(`mails inside mails are read to depth ${MAX_DEPTH}; one deeper is kept as its stream`, () => {
+    let spec: TnefSpec = { subject: "deepest", mapiBody: "bottom" };
+    for (let i = MAX_DEPTH; i > 0; i--) spec = { subject: `level ${i}`, files: [{ title: `level ${i + 1}`, message: spec }] };
+    const r = readTnef(writeTnef({ files: [{ title: "level 1", message: spec }] }))!;
+    let files = r.files;
+    for (let depth = 1; depth <= MAX_DEPTH; depth++) {
+      expect(files[0].message!.subject).toBe(`level ${depth}`);
+      files = files[0].message!.content.files;
+    }
+    expect(files[0].message).toBeNull();
+    expect(readTnef(files[0].data)!.text).toBe("bottom");
+  });
+
+  it(`the ${MAX_TNEF_FILES} files a winmail.dat gives count those of the mails inside it`, () => {
+    const many = Array.from({ length: MAX_TNEF_FILES }, (_, i) => ({ title: `F${i}.TXT`, data: Buffer.from(String(i)) }));
+    const r = readTnef(writeTnef({ files: [{ title: "A.TXT", data: Buffer.from("a") }, { title: "Fwd", message: { files: many } }] }))!;
+    expect(r.files[1].message!.content.files).toHaveLength(MAX_TNEF_FILES - 2);
+    expect(r.notes).toEqual([`winmail.dat holds more than ${MAX_TNEF_FILES} attachments; the rest stay in it (the raw message keeps them)`]);
+  });
+
+  it("an object that is not a mail (another interface id, or no TNEF after it) stays a file", () => {
+    const inner = writeTnef({ subject: "not read" });
+    const asOle = readTnef(writeTnef({ files: [{ longName: "x.doc", data: inner, asObject: true }] }))!;
+    expect([asOle.files[0].message, asOle.files[0].data.equals(inner)]).toEqual([null, true]);
+  });
+
+  it("a recipient table claiming 4 billion rows, or one cut short, gives the rows it has", () => {
+    const row = propertyList([[0x0003, 0x0c15, Buffer.from([1, 0, 0, 0])], [0x001f, 0x39fe, Buffer.from("a@b.example\0", "utf16le")]]);
+    const table = (count: number, ...rows: Buffer[]) => {
+      const n = Buffer.alloc(4);
+      n.writeUInt32LE(count);
+      return Buffer.concat([n, ...rows]);
+    };
+    const to = (t: Buffer) => readTnef(writeTnef({ files: [{ title: "Fwd", message: { subject: "s", recipientTable: t } }] }))!.files[0].message!.to;
+    expect(to(table(0xffffffff, row, row))).toEqual(["a@b.example", "a@b.example"]);
+    expect(to(table(3, row, row.subarray(0, 10)))).toEqual(["a@b.example"]);
   });
 });
