@@ -66,15 +66,40 @@ describe("show --raw", () => {
     [["show", "1", "--raw", "-o", "EXISTING"], 64, /EXISTING exists; give --force to overwrite it/],
     [["show", "1", "--raw", "--json"], 64, /--raw writes the message itself; leave out --json/],
     [["show", "99", "--raw"], 66, /no staged mail 99/],
+    [["show", "1", "--raw", "-o", "MISSING/copy.eml"], 64, /^ingest-mail: cannot write .*missing\/copy\.eml: its folder does not exist\n$/],
+    [["show", "1", "--raw", "-o", "FOLDER", "--force"], 64, /^ingest-mail: cannot write .*: it is a folder\n$/],
+    [["show", "1", "--raw", "-o", ""], 64, /^ingest-mail: -o needs a file name\n$/],
+    [["attachment", "get", "1", "-o", "MISSING/a.bin"], 64, /cannot write .*: its folder does not exist/],
+    // Without --raw, -o would be ignored and no file written.
+    [["show", "1", "-o", "EXISTING"], 64, /^ingest-mail: -o goes with --raw \(show ID --raw -o FILE\)\n$/],
   ])("refuses %j", async (args, code, message) => {
     const sb = configured();
-    await feed(sb, readFixture("new-mail-opens-issue.eml"));
+    await feed(sb, readFixture("attachments-stored-by-hash.eml"));
     const existing = join(sb.dir, "existing.eml");
     writeFileSync(existing, "keep me");
-    const r = await cli(sb, ...args.map((a) => (a === "EXISTING" ? existing : a)));
+    const r = await cli(sb, ...args.map((a) => (a === "EXISTING" ? existing : a === "FOLDER" ? sb.dir : a.replace("MISSING", join(sb.dir, "missing")))));
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message instanceof RegExp ? new RegExp(message.source.replace("EXISTING", existing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))) : message);
     expect(readFileSync(existing, "utf8")).toBe("keep me");
+  });
+
+  // `| head -c 100`: the reader took what it wanted; a fault (70, "write EPIPE") would fail the script.
+  it.each([
+    [["show", "1", "--raw"]],
+    [["attachment", "get", "1"]],
+  ])("%j into a reader that stops after the first bytes ends quietly with 0", async (args) => {
+    const sb = configured();
+    const big = Buffer.alloc(3 * 1024 * 1024, "x").toString("base64").replace(/.{76}/g, "$&\n");
+    await feed(sb, mail({ From: "big@b.example", To: "service@example.test", Subject: "big", "MIME-Version": "1.0", "Content-Type": "multipart/mixed; boundary=b" }, `--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: application/octet-stream; name=big.bin\nContent-Transfer-Encoding: base64\n\n${big}\n--b--\n`));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, ...args], { env: sb.env });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d));
+      child.stdout.once("data", () => child.stdout.destroy());
+      child.on("close", (code) => resolve({ code, stderr }));
+      child.stdin.end();
+    });
+    expect(r).toEqual({ code: 0, stderr: "" });
   });
 
   it("--force overwrites", async () => {

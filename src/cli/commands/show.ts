@@ -1,6 +1,6 @@
 // `ingest-mail show ID`: everything about one staged mail.
 import { actionDetails, attachmentsOf, issuesOfStaged, getStaged, statusHistory } from "../../store/queries/queries.js";
-import { NotFoundError } from "../../errors.js";
+import { NotFoundError, UsageError } from "../../errors.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
 import { writeRaw } from "./raw.js";
@@ -8,6 +8,8 @@ import { safe } from "../terminal-safe.js";
 import { isBlobRef } from "../../store/store.js";
 
 export async function run(id: number, opts: CommonOptions & { raw?: boolean; output?: string; force?: boolean }): Promise<void> {
+  // -o writes the message's bytes: without --raw it would be silently ignored.
+  if (!opts.raw && (opts.output !== undefined || opts.force)) throw new UsageError(`${opts.output !== undefined ? "-o" : "--force"} goes with --raw (show ID --raw -o FILE)`);
   const deps = await makeDeps(opts);
   if (opts.raw) return writeRaw(deps, id, opts);
   const row = await getStaged(deps.db, id);
