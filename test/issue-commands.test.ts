@@ -71,7 +71,12 @@ describe("issue create, set-state, show, list", () => {
     [["issue", "merge", "1", "--into", "3"], 64, /issue 1 is a case; only tickets can be merged/],
     [["issue", "merge", "3", "--into", "3"], 64, /cannot be merged into itself/],
     [["issue", "merge", "3"], 64, /required option '--into <target>'/],
-    [["issue", "split", "3", "--into", "1"], 64, /at least 2/],
+    [["issue", "split", "3", "--into", "1"], 64, /--into must be from 2 to 50/],
+    // A typo of --into 100000 made that many tickets (and 1e20 spun until killed).
+    [["issue", "split", "3", "--into", "51"], 64, /--into must be from 2 to 50/],
+    [["issue", "split", "3", "--into", "99999999999999999999"], 64, /--into/],
+    [["issue", "create", "--kind", "ticket", "--email", "notanemail"], 64, /--email "notanemail" is not an email address/],
+    [["issue", "create", "--kind", "ticket", "--email", ""], 64, /--email "" is not an email address/],
     [["issue", "split", "1", "--into", "2"], 64, /issue 1 is a case; only tickets can be split/],
     [["issue", "convert", "1"], 64, /issue 1 is a case; only tickets can be converted/],
     [["issue", "convert", "99"], 66, /no issue 99/],
@@ -107,6 +112,16 @@ describe("merge, split, convert guard their links", () => {
 
     await admin(sb, "issue", "convert", "4");
     expect((await cli(sb, "issue", "convert", "4")).stderr).toMatch(/issue 4 was already converted into 8/);
+    // README: a merged, converted or split ticket stays as it is, as a merge target too.
+    await createIssue(sb, "ticket", { subject: "T9" });
+    for (const [target, message] of [
+      ["4", /issue 4 was converted into 8; merge into that one/],
+      ["3", /issue 3 was split into 5, 6, 7; merge into one of those/],
+    ] as const) {
+      const r = await cli(sb, "issue", "merge", "9", "--into", target);
+      expect([r.code, r.stderr]).toEqual([64, expect.stringMatching(message)]);
+    }
+    expect((await showIssue(sb, 9)).mergedIntoId).toBeNull();
   });
 
   it("every issue argument takes the reference the summaries print, as well as the id", async () => {
@@ -157,7 +172,7 @@ describe("--help", () => {
     [["issue", "create", "--help"], ["--kind <kind>", "(required)", "--email <addr>", "--user-identification <id>", "--parent <id>"]],
     [["issue", "set-state", "--help"], ["<id> <state>", "more_info means a reply moves it back to todo", '"in_progress"']],
     [["issue", "merge", "--help"], ["<ids...>", "--into <target>", "lands on the target"]],
-    [["issue", "split", "--help"], ["--into <n>", "at least 2", "lands on every child"]],
+    [["issue", "split", "--help"], ["--into <n>", "2 to 50", "lands on every child"]],
     [["issue", "convert", "--help"], ["<ticketId>", "lands on the case"]],
     [["account", "add", "--help"], ["--name <name>", "--support-level <level>"]],
     [["user", "add", "--help"], ["--email <addr>", "--name <name>", "--account <id>"]],

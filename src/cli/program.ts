@@ -188,7 +188,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .summary("split a ticket into N child tickets")
       .description("split a ticket into N child tickets and close it; mail to it or any child lands on every child")
       .argument("<id>", "ticket id or reference (12 or CS-000012)", issueArg("id"))
-      .requiredOption("--into <n>", "number of child tickets, at least 2 (required)", int("--into")),
+      .requiredOption("--into <n>", "number of child tickets, 2 to 50 (required)", int("--into")),
   ).action(async (id: IssueRef, opts) => (await import("./commands/issue.js")).split(id, opts));
   common(issue.command("convert").summary("convert a ticket into a case").description("convert a ticket into a new case (the ticket is resolved); mail to the ticket lands on the case").argument("<ticketId>", "ticket id or reference (12 or CS-000012)", issueArg("ticketId"))).action(
     async (id: IssueRef, opts) => (await import("./commands/issue.js")).convert(id, opts),

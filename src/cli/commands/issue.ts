@@ -6,6 +6,7 @@ import { issueParticipants, type Participant } from "../../store/queries/partici
 import { actionsOfIssue, createIssue, getIdentification, getIssue, getIssueByReference, identificationEmail, splitChildrenOf, updateIssue, type Issue } from "../../store/queries/queries.js";
 import { notesOfIssue } from "../../store/queries/bounce-queries.js";
 import { NotFoundError, UsageError } from "../../errors.js";
+import { singleMailbox } from "../../rules/mailbox.js";
 import type { Db } from "../../store/store.js";
 import { identifySender } from "../../pipeline/identify.js";
 import { checkParent, checkTransition } from "../../rules/transitions.js";
@@ -116,6 +117,8 @@ export async function list(opts: ListOptions & { state?: string }): Promise<void
 
 export async function create(opts: CommonOptions & { kind: string; parent?: IssueRef; email?: string; userIdentification?: number; subject?: string }): Promise<void> {
   if ((opts.email === undefined) === (opts.userIdentification === undefined)) throw new UsageError("give exactly one of --email or --user-identification");
+  // The customer is found or made by this address: the same check as `user add`.
+  if (opts.email !== undefined && !singleMailbox(opts.email).ok) throw new UsageError(`--email "${opts.email}" is not an email address`);
   const deps = await makeDeps(opts);
   const issue = await deps.db.write(async (tx) => {
     const parent = opts.parent !== undefined ? await need(tx, opts.parent) : null;
@@ -157,6 +160,9 @@ export async function setState(ref: IssueRef, state: string, opts: CommonOptions
   else process.stdout.write(`${line(issue)}\n`);
 }
 
+/** Children a split makes at most: every mail to the ticket lands on each of them (a typo of 100000 made that many). */
+export const MAX_SPLIT = 50;
+
 async function needTicket(db: Db, ref: IssueRef, what: string): Promise<Issue> {
   const issue = await need(db, ref);
   if (issue.kind !== "ticket") throw new UsageError(`issue ${issue.id} is a ${issue.kind}; only tickets can be ${what}`);
@@ -169,6 +175,10 @@ export async function merge(refs: IssueRef[], opts: CommonOptions & { into: Issu
   const { target, merged } = await deps.db.write(async (tx) => {
     const target = await needTicket(tx, opts.into, "merge targets");
     if (target.mergedIntoId) throw new UsageError(`issue ${target.id} was itself merged into ${target.mergedIntoId}; merge into that one`);
+    // README: a merged, converted or split ticket stays as it is; its mail already goes on to where it went.
+    if (target.convertedToId) throw new UsageError(`issue ${target.id} was converted into ${target.convertedToId}; merge into that one`);
+    const children = await splitChildrenOf(tx, target.id);
+    if (children.length) throw new UsageError(`issue ${target.id} was split into ${children.map((c) => c.id).join(", ")}; merge into one of those`);
     const at = deps.now().toISOString();
     const actor = osUser();
     const done: Issue[] = [];
@@ -194,7 +204,7 @@ export async function merge(refs: IssueRef[], opts: CommonOptions & { into: Issu
 }
 
 export async function split(ref: IssueRef, opts: CommonOptions & { into: number }): Promise<void> {
-  if (opts.into < 2) throw new UsageError("--into must be at least 2");
+  if (opts.into < 2 || opts.into > MAX_SPLIT) throw new UsageError(`--into must be from 2 to ${MAX_SPLIT}`);
   const deps = await makeDeps(opts);
   const { id, children } = await deps.db.write(async (tx) => {
     const original = await needTicket(tx, ref, "split");

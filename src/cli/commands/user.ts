@@ -6,12 +6,14 @@ import { earliestUnlinkedIdentification, linkIdentification } from "../../store/
 import { listUsers } from "../../store/queries/list-queries.js";
 import { table, terminalSafe } from "../output.js";
 import { NotFoundError, UsageError } from "../../errors.js";
+import { singleMailbox } from "../../rules/mailbox.js";
 import { splitDisplayName } from "../../rules/display-name.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 
 export async function add(opts: CommonOptions & { email: string; name?: string; account?: number }): Promise<void> {
   const email = opts.email.trim().toLowerCase();
-  if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError(`--email "${opts.email}" is not an email address`);
+  // One plain mailbox, as a confirmation may be written to (rules/mailbox.ts); `issue create --email` checks the same.
+  if (!singleMailbox(email).ok) throw new UsageError(`--email "${opts.email}" is not an email address`);
   const deps = await makeDeps(opts);
   const { user, linked } = await deps.db.write(async (tx) => {
     if (opts.account !== undefined && !(await getAccount(tx, opts.account))) throw new NotFoundError(`no account ${opts.account}`);
