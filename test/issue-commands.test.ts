@@ -81,6 +81,11 @@ describe("issue create, set-state, show, list", () => {
     [["issue", "convert", "1"], 64, /issue 1 is a case; only tickets can be converted/],
     [["issue", "convert", "99"], 66, /no issue 99/],
     [["user", "add", "--email", "not-an-address"], 64, /is not an email address/],
+    // Past 2^53 a number read from text is another number; past 64 bits it was the driver's "datatype mismatch" (70).
+    [["show", "99999999999999999999"], 64, /stagedId must be at most 9007199254740991, got 99999999999999999999/],
+    [["list", "--limit", "9223372036854775808"], 64, /--limit must be at most 9007199254740991/],
+    [["recover", "--older-than", "99999999999999999999"], 64, /--older-than must be at most 5270400/],
+    [["list", "--since", "2026-02-30"], 64, /--since takes an age .* or a date .*, got "2026-02-30"/],
     [["user", "add", "--email", "x@y.example", "--account", "99"], 66, /no account 99/],
     [["account", "add", "--name", " ", "--support-level", "gold"], 64, /must not be empty/],
   ])("refuses %j (exit %i)", async (args, code, message) => {

@@ -21,10 +21,22 @@ const withOptions = (cmd: Command, defs: readonly OptionDef[]) => defs.reduce((c
 const common = (cmd: Command) => withOptions(cmd, COMMON_OPTIONS);
 
 // InvalidArgumentError, not a bare CommanderError: commander prints only its own error kinds.
-const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
-  return Number(v);
-};
+/**
+ * A whole number from 0 to `max`. Past 2^53 a number read from text is not the one typed (`show
+ * 99999999999999999999` looked up 100000000000000000000), and past the database's 64-bit integers
+ * it was a driver error (70).
+ */
+const int =
+  (name: string, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
+    const n = Number(v);
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max}, got ${v.length > 24 ? `${v.slice(0, 20)}… (${v.length} digits)` : v}`);
+    return n;
+  };
+
+/** recover --older-than in minutes: at most ten years (a larger age is no longer a date). */
+const MAX_AGE_MINUTES = 10 * 366 * 24 * 60;
 
 const ISSUE_ID = "issue id or reference (12 or CS-000012)";
 
@@ -121,7 +133,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     program
       .command("recover")
       .description("finish staged mail left in new / in_process / workflow by a crash (older than recoverAfterMinutes)")
-      .option("--older-than <minutes>", "override the configured age", int("--older-than")),
+      .option("--older-than <minutes>", "override the configured age", int("--older-than", MAX_AGE_MINUTES)),
   ).action(async (opts) => (await import("./commands/recover.js")).run(opts));
 
   const issue = program.command("issue").description("inspect and manage issues (tickets, cases, actions)");

@@ -43,8 +43,20 @@ describe("ages and points in time", () => {
     ["2026-01-31", "2026-01-31T00:00:00.000Z"],
     ["2026-01-31T08:00:00Z", "2026-01-31T08:00:00.000Z"],
     ["2026-01-31T08:00:00+02:00", "2026-01-31T06:00:00.000Z"],
+    ["2026-01-31T08:00:00-0530", "2026-01-31T13:30:00.000Z"],
+    ["2026-01-31T08:00:00.25Z", "2026-01-31T08:00:00.250Z"],
+    // No zone: UTC, as every time printed is, whatever TZ the admin's shell has (Date.parse took local time).
+    ["2026-12-08 02:48:55", "2026-12-08T02:48:55.000Z"],
+    ["2026-12-08T02:48", "2026-12-08T02:48:00.000Z"],
     ["yesterday", null],
     ["2026-13-45", null],
+    // Dates the calendar lacks are refused, not rolled over into the next month or day.
+    ["2026-02-30", null],
+    ["2025-02-29", null],
+    ["2024-02-29", "2024-02-29T00:00:00.000Z"],
+    ["2026-01-31T24:00", null],
+    ["2026-01-31T08:60", null],
+    ["2026-01-31T08:00:00+25:00", null],
   ])("pointInTime(%j) = %s", (text, iso) => {
     expect(pointInTime(text, now)).toBe(iso);
   });
