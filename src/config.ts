@@ -154,11 +154,13 @@ function object(shape: Record<string, Check>, required: string[] = []): Check {
     if (typeof v !== "object" || v === null || Array.isArray(v)) fail(k, "an object");
     const o = v as Record<string, unknown>;
     for (const key of Object.keys(o)) {
-      const check = shape[key];
+      // Own keys of the shape only: "__proto__", "toString" or "constructor" in the file are unknown
+      // keys, not Object.prototype's (which crashed the check, or passed it).
+      const check = Object.hasOwn(shape, key) ? shape[key] : undefined;
       if (!check) throw new ConfigError(`config: unknown key "${k ? `${k}.` : ""}${key}"`);
       check(o[key], k ? `${k}.${key}` : key);
     }
-    for (const r of required) if (!(r in o)) throw new ConfigError(`config: "${k ? `${k}.` : ""}${r}" is required`);
+    for (const r of required) if (!Object.hasOwn(o, r)) throw new ConfigError(`config: "${k ? `${k}.` : ""}${r}" is required`);
   };
 }
 const array =

@@ -95,6 +95,7 @@ describe("ingest-mail config check FILE", () => {
   it.each([
     ["a valid file", { referencePrefix: "X-" }, 0, /ok/],
     ["an unknown key", { referencePrefx: "X-" }, 78, /unknown key "referencePrefx"/],
+    ["a key named __proto__", '{"__proto__": {"x": 1}}', 78, /unknown key "__proto__"/],
     ["a wrong type", { busyTimeoutMs: "soon", addressSecret: "hunter2" }, 78, /"busyTimeoutMs" must be a whole number/],
     ["smtp without a URL", { outbound: { transport: "smtp", from: "a@b" } }, 78, /"outbound.url" is required/],
     ["invalid JSON around a secret", '{"addressSecret": hunter2}', 78, /not valid JSON \(line 1, column 19: unexpected character\)/],

@@ -35,6 +35,11 @@ describe("config", () => {
     [{ flood: { maxNewIssues: 3 } }, '"flood.windowMinutes" is required'],
     [[], "must be an object"],
     [null, "must be an object"],
+    // Names Object.prototype has are unknown keys too (JSON.parse makes "__proto__" an own key).
+    [JSON.parse('{"__proto__": {"x": 1}}'), 'unknown key "__proto__"'],
+    [{ toString: 1 }, 'unknown key "toString"'],
+    [{ limits: { constructor: 1 } }, 'unknown key "limits.constructor"'],
+    [{ routes: [JSON.parse('{"__proto__": {"address": "a@b", "kind": "ticket"}}')] }, 'unknown key "routes[0].__proto__"'],
   ])("refuses %j naming the key", (value, message) => {
     expect(() => parseConfig(value)).toThrow(ConfigError);
     expect(() => parseConfig(value)).toThrow(message);
