@@ -25,6 +25,8 @@ describe("mapFault", () => {
     ["ETIMEDOUT", "connect ETIMEDOUT"],
     ["ENOENT", "connect ENOENT /var/run/postgresql/.s.PGSQL.5432"],
     ["EPIPE", "write EPIPE"],
+    // A host that does not resolve (it was 70 with the bare resolver message).
+    ["ENOTFOUND", "getaddrinfo ENOTFOUND no.such.host.invalid"],
     ["26000", 'prepared statement "im_0123" does not exist'],
     ["42P05", 'prepared statement "im_0123" already exists'],
   ])("%s is a storage fault", (code, message) => {

@@ -49,6 +49,8 @@ const SOCKET: Record<string, string> = {
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
   EAI_AGAIN: "host name lookup failed (temporary)",
+  // Transient too: a resolver that is down answers so as well as a mistyped host does, and the mail must wait (75), not bounce.
+  ENOTFOUND: "host name not found (mistyped in the URL, or DNS not answering)",
   ENOENT: "no server socket", // a unix-socket path that does not exist: the server is not running
 };
 
