@@ -1,12 +1,12 @@
 // Builds the dependencies object for a command: configuration, database, paths, clock, ids.
 import { hostname } from "node:os";
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadConfig, type Config } from "../config.js";
 import { isDatabaseUrl, openStore } from "../store/open.js";
 import { isOtherUrl } from "../store/url.js";
 import type { WriteTurn } from "../store/sqlite/engine.js";
-import { ConfigError, NotFoundError } from "../errors.js";
+import { ConfigError, DatabaseRefusedError, NotFoundError, UsageError } from "../errors.js";
 import { osUser } from "./actor.js";
 import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
@@ -37,6 +37,8 @@ export function defaultDbPath(env: NodeJS.ProcessEnv): string {
  * (issue 11.2), else the default path.
  */
 export function databaseTarget(opts: CommonOptions, config: Pick<Config, "database">, env: NodeJS.ProcessEnv): string {
+  // An empty --db (a script's unset variable) would open "" as a file SQLite cannot name.
+  if (opts.db === "") throw new UsageError("--db needs a database: a file path (SQLite) or a postgres:// URL");
   const target = opts.db ?? (env.INGEST_MAIL_DB || config.database || defaultDbPath(env));
   // A mistyped scheme would otherwise be taken as a relative SQLite path and create a new database.
   if (isOtherUrl(target)) throw new ConfigError(`the database ${target.replace(/\/\/[^@/]*@/, "//…@")} is a URL of a scheme ingest-mail does not know: use a file path (SQLite) or postgres:// / postgresql:// (PostgreSQL)`);
@@ -77,7 +79,7 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
     ...(config.outbound.dir ? [{ path: config.outbound.dir, what: "the outbox folder" }] : []),
     ...(config.logFile ? [{ path: config.logFile, what: "the log file" }] : []),
   ]);
-  if (!url && !how.create) refuseUnreachable(paths.db);
+  if (!url) refuseUnusable(paths.db, how.create === true);
   const store = await openStore(paths.db, { busyTimeoutMs: config.busyTimeoutMs, fileMode: modes.file, writeTurn: how.writeTurn });
   let mailer: Promise<Mailer> | null = null;
   return {
@@ -94,12 +96,16 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
 }
 
 /**
- * Admin commands never create a database (issue 10.6): a missing one is 66, naming the path. So is
+ * Admin commands never create a database (issue 10.6): a missing one is 66, naming the path (a folder
+ * given as the database is refused, 78, by every command). So is
  * one this user may not read and write (SQLite's WAL needs both, even to read): a new admin running
  * a command as the wrong user is told so, where SQLite would say only "unable to open database
  * file" (and a folder it may not enter looks like no database at all).
  */
-function refuseUnreachable(db: string): void {
+function refuseUnusable(db: string, create: boolean): void {
+  // SQLite says only "unable to open database file", which reads as a busy database (75).
+  if (isFolder(db)) throw new DatabaseRefusedError(`the database ${db} is a folder, not a database file (check --db / INGEST_MAIL_DB)`);
+  if (create) return;
   const file = access(db, RW);
   if (file === "missing") throw new NotFoundError(`no database at ${db} (check --db / INGEST_MAIL_DB; ingest-mail init creates one)`);
   if (file === "denied" || sidesDenied(db)) throw new NotFoundError(`cannot open the database ${db} as ${osUser()}: permission denied (run the command as the database's owner)`);
@@ -118,6 +124,14 @@ const RW = constants.R_OK | constants.W_OK;
 /** Its -wal and -shm where they exist, the folder where they do not (SQLite creates them there). */
 function sidesDenied(db: string): boolean {
   return [`${db}-wal`, `${db}-shm`].some((side) => (existsSync(side) ? access(side, RW) : access(dirname(db), constants.W_OK | constants.X_OK)) === "denied");
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** What access(2) says of `path`: allowed, denied to this user, or not there (any other error). */

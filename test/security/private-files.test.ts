@@ -131,6 +131,27 @@ describe("admin commands never create a database (point 6)", () => {
     expect(readdirSync(folder)).toEqual(before);
   });
 
+  it.skipIf(!isRoot)("init as a user who may not write where the database goes: 66 naming the user and the folder, nothing made", () => {
+    const sb = sandbox();
+    chmodSync(sb.dir, 0o755);
+    const target = join(sb.dir, "new", "sub", "ingest.db");
+    const r = run({ ...sb, env: { ...sb.env, INGEST_MAIL_DB: target } }, ["init"], undefined, { uid: 65534, gid: 65534, cwd: "/" });
+    expect(r.code, r.stderr).toBe(66);
+    expect(r.stderr).toBe(`ingest-mail: cannot create the database ${target} as nobody: permission denied in ${sb.dir}\n`);
+    expect(existsSync(join(sb.dir, "new"))).toBe(false);
+  });
+
+  // SQLite said "unable to open database file" for both: read as a busy database (75).
+  it.each([
+    [["list", "--db", "FOLDER"], 78, "ingest-mail: the database FOLDER is a folder, not a database file (check --db / INGEST_MAIL_DB)\n"],
+    [["init", "--db", "FOLDER"], 78, "ingest-mail: the database FOLDER is a folder, not a database file (check --db / INGEST_MAIL_DB)\n"],
+    [["list", "--db", ""], 64, "ingest-mail: --db needs a database: a file path (SQLite) or a postgres:// URL\n"],
+  ])("%j: %i, saying what is wrong", (args, code, message) => {
+    const sb = sandbox();
+    const r = run(sb, args.map((a) => (a === "FOLDER" ? sb.dir : a)));
+    expect([r.code, r.stderr]).toEqual([code, message.replace("FOLDER", sb.dir)]);
+  });
+
   // An MTA delivering as a user other than the database's owner (master.cf's user=, procmail's
   // owner): 75 (the MTA keeps the mail), and its log says which user, not only SQLite's "unable to
   // open database file".
