@@ -30,9 +30,12 @@ export async function main(argv: string[]): Promise<number> {
     let code: number;
     let message: string;
     if (program && e instanceof program.CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EX.OK;
+      // `ingest-mail issue` with no subcommand shows the help on stderr and exits 1 in commander's
+      // terms: a script's step that did nothing must not pass (64); --help itself is 0.
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || (e.code === "commander.help" && e.exitCode === 0)) return EX.OK;
       code = EX.USAGE;
-      message = ""; // commander printed it
+      // commander prints nothing (program.ts): its message becomes our one line, with where the usage is.
+      message = e.code === "commander.help" ? "" : `${e.message.replace(/^error: /, "")} (--help shows the usage)`;
     } else if (e instanceof IngestMailError) {
       code = e.exitCode;
       message = e.message;

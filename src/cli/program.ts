@@ -10,7 +10,6 @@ import { ageArg } from "./time-args.js";
 import { COMMON_OPTIONS, INGEST_ARGUMENT, INGEST_COMMAND, INGEST_OPTIONS, type OptionDef } from "./ingest-args.js";
 import { registerOperate } from "./operate.js";
 import { issueArg, type IssueRef } from "./issue-ref.js";
-import { safe } from "./terminal-safe.js";
 import { versionLine } from "./version.js";
 
 export { CommanderError } from "commander";
@@ -45,10 +44,10 @@ export function build(runIngest: (recipient: string | undefined, opts: IngestOpt
   const program = new Command("ingest-mail")
     .description("Turn inbound email into customer-service issues. The MTA runs it once per message with the mail on stdin.")
     .version(versionLine())
-    .showHelpAfterError()
-    // commander quotes a rejected argument as typed: its controls are shown as escapes (subcommands
-    // inherit this output setting).
-    .configureOutput({ outputError: (text, write) => write(text.split("\n").map(safe).join("\n")) })
+    // Errors are not printed here: main.ts writes each as one line ("ingest-mail: unknown option
+    // '--x' (--help shows the usage)"), escaped there, where commander wrote "error: …" and the
+    // whole help (24 lines in an MTA's log for one mistyped option). Subcommands inherit this.
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
   program.addHelpText(
     "after",

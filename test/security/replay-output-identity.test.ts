@@ -93,6 +93,27 @@ describe("terminal-safe output (point 10)", () => {
       for (const line of r.stderr.split("\n")) expect(line).not.toMatch(raw);
     }
   });
+
+  // README: "the one stderr line names the cause". commander wrote "error: …" and then the whole help
+  // (24 lines in an MTA's log for one mistyped option).
+  it.each([
+    [["--bogus"], "letter", 75, "ingest-mail: unknown option '--bogus' (--help shows the usage) (not stored: the MTA keeps the mail and retries)\n"],
+    [["--recipient"], "letter", 75, "ingest-mail: option '--recipient <addr>' argument missing (--help shows the usage) (not stored: the MTA keeps the mail and retries)\n"],
+    [["list", "--bogus"], "", 64, "ingest-mail: unknown option '--bogus' (--help shows the usage)\n"],
+    [["list", "--limit", "x"], "", 64, 'ingest-mail: option \'--limit <n>\' argument \'x\' is invalid. --limit must be a whole number, got "x" (--help shows the usage)\n'],
+  ])("%j: one line naming the cause, exit %i", (args, stdin, code, line) => {
+    const r = run(desk(), args, stdin === "letter" ? letter({ Subject: "hello" }) : "");
+    expect([r.code, r.stderr]).toEqual([code, line]);
+  });
+
+  it("a command group with no subcommand (`ingest-mail issue`) shows its help on stderr and exits 64, so a script's step that did nothing fails", () => {
+    for (const group of ["issue", "outbox", "config", "user"]) {
+      const r = run(desk(), [group]);
+      expect([r.code, r.stdout]).toEqual([64, ""]);
+      expect(r.stderr).toContain(`Usage: ingest-mail ${group} [options] [command]`);
+    }
+    expect(run(desk(), ["issue", "--help"]).code).toBe(0);
+  });
 });
 
 describe("one customer, one identity (point 12)", () => {
