@@ -1,5 +1,6 @@
 // `ingest-mail import` through the built binary: every kind of source, duplicates, summary, exit codes.
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressBar } from "../src/cli/progress.js";
@@ -63,7 +64,7 @@ describe("import", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const s = r.json();
-    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [join(sb.dir, "in", "notes.txt")], workers });
+    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [{ path: join(sb.dir, "in", "notes.txt"), reason: "not .eml, .mbox or in a Maildir" }], workers });
     const d = db(sb);
     expect(rows(d, "SELECT subject, source, status FROM staged_mails ORDER BY id")).toEqual(
       // Folders are walked in name order: a.eml, archive.mbox, nested/b.eml.
@@ -245,6 +246,92 @@ describe("import", () => {
     expect(r.json()).toMatchObject({ messages: 2, counts: { complete: 2 }, failed: [{ source: join(sb.dir, "in", "2.eml"), error: expect.stringMatching(/EACCES|permission denied/) }] });
     expect(r.stderr).not.toMatch(/the import stopped there/);
     expect(rows(db(sb), "SELECT subject FROM staged_mails ORDER BY id")).toEqual([{ subject: "Question 1" }, { subject: "Question 3" }]);
+  });
+
+  // A folder or a file named on the command line that cannot be read skips that source alone, as
+  // an unreadable file inside a folder does (above): not a raw EACCES and exit 70 with nothing imported.
+  it.each([
+    // Folders are walked in name order: 1.eml, 3.eml, closed/2.eml.
+    ["sub-folder", "in/closed", false, ["Question 1", "Question 3"]],
+    ["file named on the command line", "named.eml", true, ["Question 1", "Question 3", "Question 2"]],
+  ] as const)("an unreadable %s is named as not stored; the rest is imported, exit 75", (_what, badName, named, imported) => {
+    const sb = sandbox();
+    const inDir = join(sb.dir, "in");
+    mkdirSync(join(inDir, "closed"), { recursive: true });
+    writeFileSync(join(inDir, "1.eml"), msg(1));
+    writeFileSync(join(inDir, "closed", "2.eml"), msg(2));
+    writeFileSync(join(inDir, "3.eml"), msg(3));
+    writeFileSync(join(sb.dir, "named.eml"), msg(4));
+    const bad = join(sb.dir, badName);
+    chmodSync(bad, 0);
+    // root reads anything: then the import runs as nobody, in a folder nobody may write.
+    chmodSync(sb.dir, 0o777);
+    const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = run(sb, ["import", inDir, ...(named ? [bad] : []), "--json"], undefined, asOther);
+    expect(r.code, r.stderr).toBe(75);
+    expect(r.json()).toMatchObject({ messages: imported.length, counts: { complete: imported.length }, failed: [{ source: bad, error: expect.stringMatching(/EACCES|permission denied/) }] });
+    expect(r.stderr).toContain(`ingest-mail: not stored: ${bad}: `);
+    expect(r.stderr).not.toMatch(/the import stopped there/);
+    expect(rows(db(sb), "SELECT subject FROM staged_mails ORDER BY id").map((x) => x.subject)).toEqual([...imported]);
+  });
+
+  // "Everything else is listed as skipped", with the reason: nothing in a folder is left out silently,
+  // and a FIFO is never opened (that waits for a writer: the import hung).
+  it("inside a folder, links, FIFOs, linked folders and empty files are listed as skipped with the reason", () => {
+    const sb = sandbox();
+    const inDir = join(sb.dir, "in");
+    mkdirSync(join(inDir, "sub"), { recursive: true });
+    writeFileSync(join(inDir, "1.eml"), msg(1));
+    writeFileSync(join(inDir, "sub", "2.eml"), msg(2));
+    symlinkSync(join(inDir, "1.eml"), join(inDir, "link.eml"));
+    symlinkSync(join(sb.dir, "missing.eml"), join(inDir, "dangling.eml"));
+    symlinkSync(join(inDir, "sub"), join(inDir, "linked-folder"));
+    expect(spawnSync("mkfifo", [join(inDir, "pipe.eml")]).status).toBe(0);
+    writeFileSync(join(inDir, "empty.eml"), "");
+    for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(sb.dir, "Maildir", sub), { recursive: true });
+    writeFileSync(join(sb.dir, "Maildir", "new", "1700000001.M1P1.host"), msg(3));
+    writeFileSync(join(sb.dir, "Maildir", "new", "1700000002.M2P1.host"), "");
+    const r = run(sb, ["import", inDir, join(sb.dir, "Maildir"), "--json"], undefined, { timeout: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const link = "a symbolic link (not followed inside a folder)";
+    const empty = "empty: 0 bytes, no message";
+    expect(r.json()).toMatchObject({
+      messages: 3,
+      counts: { complete: 3 },
+      failed: [],
+      skipped: [
+        { path: join(inDir, "dangling.eml"), reason: link },
+        { path: join(inDir, "empty.eml"), reason: empty },
+        { path: join(inDir, "link.eml"), reason: link },
+        { path: join(inDir, "linked-folder"), reason: link },
+        { path: join(inDir, "pipe.eml"), reason: "not a regular file: a FIFO (named pipe)" },
+        { path: join(sb.dir, "Maildir", "new", "1700000002.M2P1.host"), reason: empty },
+      ],
+    });
+    const human = run(sb, ["import", inDir], undefined, { timeout: 30_000 });
+    expect(human.stdout).toContain(`skipped 5 files (first: ${join(inDir, "dangling.eml")}: ${link}; --json lists each with its reason)`);
+  });
+
+  // Named on the command line a link is followed, as cat does; what is not a regular file is
+  // refused without being opened, and an empty file is no message (ingest refuses an empty stdin).
+  it("named on the command line: a FIFO or a device is skipped without hanging, an empty file is skipped, a link is followed", () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.dir, "1.eml"), msg(1));
+    symlinkSync(join(sb.dir, "1.eml"), join(sb.dir, "link.eml"));
+    expect(spawnSync("mkfifo", [join(sb.dir, "pipe")]).status).toBe(0);
+    writeFileSync(join(sb.dir, "empty.eml"), "");
+    const r = run(sb, ["import", join(sb.dir, "pipe"), "/dev/null", join(sb.dir, "empty.eml"), join(sb.dir, "link.eml"), "--json"], undefined, { timeout: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({
+      messages: 1,
+      counts: { complete: 1 },
+      failed: [],
+      skipped: [
+        { path: join(sb.dir, "pipe"), reason: "not a regular file: a FIFO (named pipe)" },
+        { path: "/dev/null", reason: "not a regular file: a character device" },
+        { path: join(sb.dir, "empty.eml"), reason: "empty: 0 bytes, no message" },
+      ],
+    });
   });
 
   it("when the storage refuses, what was read ahead leaves no files behind", () => {

@@ -1,7 +1,9 @@
 // What `import` reads: .eml files, folders of them (walked recursively), mbox files and Maildir
 // folders. A file named on the command line is an mbox when it starts with "From ", else one
-// message; inside folders only *.eml, *.mbox and Maildirs are taken, the rest is listed as skipped.
-import { closeSync, createReadStream, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+// message; inside folders only *.eml, *.mbox and Maildirs are taken, the rest is listed as skipped
+// with the reason (symbolic links, FIFOs, devices, empty files, other names). A folder or file that
+// cannot be read is listed as unreadable: that source alone is not imported, the others are.
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { NotFoundError } from "../errors.js";
 import { isMaildir, maildirFiles } from "./maildir.js";
@@ -27,40 +29,105 @@ export interface SourceMessage {
   bytes: number;
 }
 
+export interface Skipped {
+  path: string;
+  reason: string;
+}
+
 export interface Expanded {
   items: ImportItem[];
-  skipped: string[];
+  skipped: Skipped[];
+  /** Folders and files that could not be read (permissions): not imported, the rest is. */
+  unreadable: { source: string; error: string }[];
 }
 
 export function expandPaths(paths: string[]): Expanded {
-  const out: Expanded = { items: [], skipped: [] };
+  const out: Expanded = { items: [], skipped: [], unreadable: [] };
   for (const p of paths) {
-    let st;
+    let st: Stats;
     try {
+      // Followed when named on the command line, as cat does; inside folders links are not (lstat).
       st = statSync(p);
-    } catch {
-      throw new NotFoundError(`import: no such file or folder: ${p}`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") throw new NotFoundError(`import: no such file or folder: ${p}`);
+      out.unreadable.push({ source: p, error: (e as Error).message });
+      continue;
     }
     if (st.isDirectory()) walk(p, out);
-    else out.items.push({ kind: isMboxFile(p) ? "mbox" : "eml", path: p, size: st.size });
+    else take(p, st, "named", out);
   }
   return out;
 }
 
-function walk(dir: string, out: Expanded): void {
-  if (isMaildir(dir)) {
-    for (const f of maildirFiles(dir)) out.items.push({ kind: "eml", path: f, size: statSync(f).size });
+type Where = "named" | "folder" | "maildir";
+
+/** One file: an item, or skipped with its reason, or unreadable. */
+function take(path: string, st: Stats, where: Where, out: Expanded): void {
+  const skip = (reason: string) => void out.skipped.push({ path, reason });
+  if (st.isSymbolicLink()) return skip("a symbolic link (not followed inside a folder)");
+  // Opening a FIFO waits for a writer (the import would hang); a device never ends.
+  if (!st.isFile()) return skip(`not a regular file: ${fileKind(st)}`);
+  let kind: ImportItem["kind"] | null = "eml";
+  if (where === "folder") kind = kindByName(path);
+  if (!kind) return skip("not .eml, .mbox or in a Maildir");
+  // As ingest refuses an empty stdin: no bytes is no message.
+  if (st.size === 0) return skip("empty: 0 bytes, no message");
+  if (where === "named") {
+    try {
+      if (isMboxFile(path)) kind = "mbox";
+    } catch (e) {
+      out.unreadable.push({ source: path, error: (e as Error).message });
+      return;
+    }
+  }
+  out.items.push({ kind, path, size: st.size });
+}
+
+function kindByName(path: string): ImportItem["kind"] | null {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".eml") return "eml";
+  if (ext === ".mbox" || basename(path) === "mbox") return "mbox";
+  return null;
+}
+
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  return "unknown type";
+}
+
+/** A folder entry: walked when a folder (not a link to one), else taken as a file. */
+function entry(path: string, where: Where, out: Expanded): void {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    out.unreadable.push({ source: path, error: (e as Error).message });
     return;
   }
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (!st.isDirectory()) take(path, st, where, out);
+  else if (where === "maildir") out.skipped.push({ path, reason: "a folder inside a Maildir's cur/ or new/" });
+  else walk(path, out);
+}
+
+function walk(dir: string, out: Expanded): void {
+  const unreadable = (source: string, e: unknown) => void out.unreadable.push({ source, error: (e as Error).message });
+  if (isMaildir(dir)) {
+    for (const f of maildirFiles(dir, unreadable)) entry(f, "maildir", out);
+    return;
+  }
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (e) {
+    return unreadable(dir, e);
+  }
   for (const e of entries) {
     if (e.name.startsWith(".") && !e.isDirectory()) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory()) walk(path, out);
-    else if (!e.isFile()) continue;
-    else if (extname(e.name).toLowerCase() === ".eml") out.items.push({ kind: "eml", path, size: statSync(path).size });
-    else if (extname(e.name).toLowerCase() === ".mbox" || basename(e.name) === "mbox") out.items.push({ kind: "mbox", path, size: statSync(path).size });
-    else out.skipped.push(path);
+    entry(join(dir, e.name), "folder", out);
   }
 }
 

@@ -16,13 +16,22 @@ export function isMaildir(dir: string): boolean {
   return isDir(join(dir, "cur")) && isDir(join(dir, "new"));
 }
 
-/** The message files of a Maildir, from cur/ and new/, oldest delivery first. */
-export function maildirFiles(dir: string): string[] {
+/**
+ * The entries of a Maildir's cur/ and new/ (dot files aside), oldest delivery first; the caller
+ * sorts out what is not a message file. A sub-folder that cannot be read goes to `unreadable`, and
+ * the other one is still read.
+ */
+export function maildirFiles(dir: string, unreadable: (folder: string, e: unknown) => void = (_, e) => { throw e; }): string[] {
   const entries: { name: string; path: string }[] = [];
   for (const sub of ["cur", "new"]) {
-    for (const e of readdirSync(join(dir, sub), { withFileTypes: true })) {
-      if (e.isFile() && !e.name.startsWith(".")) entries.push({ name: e.name, path: join(dir, sub, e.name) });
+    let names: string[];
+    try {
+      names = readdirSync(join(dir, sub));
+    } catch (e) {
+      unreadable(join(dir, sub), e);
+      continue;
     }
+    for (const name of names) if (!name.startsWith(".")) entries.push({ name, path: join(dir, sub, name) });
   }
   return entries.sort((a, b) => byDeliveryTime(a.name, b.name)).map((e) => e.path);
 }

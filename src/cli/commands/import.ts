@@ -7,7 +7,7 @@ import { isStorageFault, LateUnitFailure, TempFailError } from "../../errors.js"
 import { discardPrepared, ingestRaw, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
 import { aheadKeys, readEarly, stillHolds, type AheadKeys, type ReadAhead } from "../../pipeline/read-ahead.js";
-import { expandPaths, messagesOf } from "../../sources/files.js";
+import { expandPaths, messagesOf, type Skipped } from "../../sources/files.js";
 import type { Db } from "../../store/store.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { progressBar } from "../progress.js";
@@ -16,7 +16,8 @@ export interface ImportSummary {
   messages: number;
   counts: Record<string, number>;
   failed: { source: string; error: string }[];
-  skipped: string[];
+  /** Files not taken, each with the reason (not a mail file name, a link, a FIFO, empty...). */
+  skipped: Skipped[];
   seconds: number;
   messagesPerSecond: number;
   /** CPU time the import used (user + system), all threads. */
@@ -58,7 +59,7 @@ const toStageAgain = (q: Queued): Queued => ({ ...q, again: true, prepared: q.pr
 class BatchAborted extends Error {}
 
 export async function run(paths: string[], opts: CommonOptions & { workers?: number; sendConfirmations?: boolean }): Promise<void> {
-  const { items, skipped } = expandPaths(paths);
+  const { items, skipped, unreadable } = expandPaths(paths);
   const deps = await makeDeps(opts, process.env, undefined, { create: true });
   const settings = prepareSettings(deps, { durable: false });
   const pool = new PreparePool(settings, opts.workers ?? defaultWorkers());
@@ -68,7 +69,8 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   const cpuStarted = process.cpuUsage();
   const progress = progressBar(process.stderr, items.reduce((n, i) => n + i.size, 0), "import");
   const counts: Record<string, number> = {};
-  const failed: ImportSummary["failed"] = [];
+  // A folder or file that cannot be read is that source's problem: the others are imported.
+  const failed: ImportSummary["failed"] = [...unreadable];
   let messages = 0;
   let runAgain = 0;
   let storageDown = false;
@@ -323,7 +325,10 @@ export function describe(s: ImportSummary): string {
     .map(([status, n]) => `${status} ${n}`)
     .join(", ");
   const lines = [`imported ${s.messages} ${s.messages === 1 ? "message" : "messages"} in ${s.seconds} s (${s.messagesPerSecond}/s)${per ? `: ${per}` : ""}`];
-  if (s.skipped.length) lines.push(`skipped ${s.skipped.length} ${s.skipped.length === 1 ? "file" : "files"} that are not .eml, .mbox or in a Maildir (first: ${s.skipped[0]})`);
+  if (s.skipped.length) {
+    const first = s.skipped[0];
+    lines.push(`skipped ${s.skipped.length} ${s.skipped.length === 1 ? "file" : "files"} (first: ${first.path}: ${first.reason}${s.skipped.length > 1 ? "; --json lists each with its reason" : ""})`);
+  }
   if (s.failed.length) lines.push(`${s.failed.length} not stored (see stderr)`);
   return lines.join("\n");
 }
