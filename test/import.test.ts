@@ -334,6 +334,15 @@ describe("import", () => {
     });
   });
 
+  it.each(["65", "1000"])("refuses --workers %s (at most 64) before importing anything (64)", (workers) => {
+    const sb = sandbox();
+    writeFileSync(join(sb.dir, "a.eml"), msg(1));
+    const r = run(sb, ["import", join(sb.dir, "a.eml"), "--workers", workers]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe(`ingest-mail: --workers must be at most 64, got ${workers}\n`);
+    expect(r.stdout).toBe("");
+  });
+
   it("when the storage refuses, what was read ahead leaves no files behind", () => {
     const sb = sandbox();
     mkdirSync(join(sb.dir, "in"));

@@ -304,7 +304,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
       .command("import")
       .description("ingest .eml files, folders of them, mbox files and Maildir folders in one process")
       .argument("<paths...>", "files or folders")
-      .option("--workers <n>", "threads that parse ahead of the database work (default: one per spare CPU, at most 3; 0: none)", int("--workers"))
+      .option("--workers <n>", "threads that parse ahead of the database work, 0-64 (default: one per spare CPU, at most 3; 0: none)", int("--workers"))
       .option("--send-confirmations", "send the confirmations the routes ask for (default: none: a replay must not mail real customers)"),
   ).action(
     async (paths: string[], opts) => (await import("./commands/import.js")).run(paths, opts),

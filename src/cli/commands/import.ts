@@ -3,7 +3,7 @@
 // twice, or one that also arrived by the MTA, is recognised as a duplicate (domain.md §1.7).
 // Staging commits and spool files are not fsynced (durable: false): the source files
 // remain, so a crash loses nothing that running the same import again does not restore.
-import { isStorageFault, LateUnitFailure, TempFailError } from "../../errors.js";
+import { isStorageFault, LateUnitFailure, TempFailError, UsageError } from "../../errors.js";
 import { discardPrepared, ingestRaw, prepare, prepareSettings, type Prepared } from "../../pipeline/ingest.js";
 import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
 import { aheadKeys, readEarly, stillHolds, type AheadKeys, type ReadAhead } from "../../pipeline/read-ahead.js";
@@ -41,6 +41,10 @@ const BATCH = 100;
 const AHEAD = 64;
 const AHEAD_BYTES = 16 * 1024 * 1024;
 
+// Each worker is a thread with its own heap and a copy of the parser (tens of MB); past a few the
+// main thread's database work is the limit anyway (defaultWorkers takes at most 3).
+export const MAX_WORKERS = 64;
+
 interface Queued {
   label: string;
   bytes: number;
@@ -59,6 +63,7 @@ const toStageAgain = (q: Queued): Queued => ({ ...q, again: true, prepared: q.pr
 class BatchAborted extends Error {}
 
 export async function run(paths: string[], opts: CommonOptions & { workers?: number; sendConfirmations?: boolean }): Promise<void> {
+  if (opts.workers !== undefined && opts.workers > MAX_WORKERS) throw new UsageError(`--workers must be at most ${MAX_WORKERS}, got ${opts.workers}`);
   const { items, skipped, unreadable } = expandPaths(paths);
   const deps = await makeDeps(opts, process.env, undefined, { create: true });
   const settings = prepareSettings(deps, { durable: false });
