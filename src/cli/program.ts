@@ -292,7 +292,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     .option("--insecure-plaintext", "allow the password in clear when the server offers no STARTTLS / STLS")
     .option("--mailbox <name>", "IMAP mailbox", "INBOX")
     .option("--once", "poll once and exit")
-    .option("--interval <seconds>", "poll every N seconds until SIGTERM", int("--interval"), 180)
+    .option("--interval <seconds>", "poll every N seconds (1-86400) until SIGTERM", int("--interval"), 180)
     .option("--move-to <folder>", "IMAP: move processed mail to this folder instead of flagging it seen")
     .option("--db <path>", "database file (env INGEST_MAIL_DB)")
     .option("--config <path>", "JSON configuration file (env INGEST_MAIL_CONFIG)")

@@ -26,10 +26,15 @@ export interface PollOptions extends CommonOptions {
   insecurePlaintext?: boolean;
 }
 
+// A day: a longer wait is a job for a timer running --once. (Node's timers stop at 2^31-1 ms, about
+// 24.8 days, and fire at once past it: the agent then polled the server every few milliseconds.)
+export const MAX_INTERVAL = 86_400;
+
 export async function run(protocol: string, opts: PollOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (protocol === "pop3" && opts.moveTo) throw new UsageError("--move-to is for IMAP; POP3 mail is deleted once staged");
   if (protocol === "pop3" && opts.mailbox !== "INBOX") throw new UsageError("--mailbox is for IMAP; POP3 has one mailbox");
   if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
+  if (!opts.once && opts.interval > MAX_INTERVAL) throw new UsageError(`--interval must be at most ${MAX_INTERVAL} seconds (a day), got ${opts.interval}; for longer, run --once from a timer`);
   const password = readPassword(opts.passwordFile, env);
   const deps = await makeDeps(opts, env, undefined, { create: true });
   const mailbox = (): Mailbox =>
