@@ -285,7 +285,7 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
     .description("mailbox agent: fetch mail from IMAP or POP3 and ingest each message (marked seen/moved/deleted only once staged)")
     .addArgument(new Argument("<protocol>", "imap or pop3").choices(["imap", "pop3"]))
     .requiredOption("--host <host>", "server host")
-    .requiredOption("--port <port>", "server port", int("--port"))
+    .requiredOption("--port <port>", "server port (1-65535)", int("--port"))
     .requiredOption("--user <user>", "login user")
     .option("--password-file <file>", "file holding the password (else env INGEST_MAIL_PASSWORD)")
     .option("--tls", "connect with TLS (implicit: imaps 993, pop3s 995); without it STARTTLS / STLS is required")

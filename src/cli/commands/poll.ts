@@ -33,6 +33,9 @@ export const MAX_INTERVAL = 86_400;
 export async function run(protocol: string, opts: PollOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (protocol === "pop3" && opts.moveTo) throw new UsageError("--move-to is for IMAP; POP3 mail is deleted once staged");
   if (protocol === "pop3" && opts.mailbox !== "INBOX") throw new UsageError("--mailbox is for IMAP; POP3 has one mailbox");
+  // Port 0 connected to the protocol's default port; above 65535 Node refused it at connect time
+  // (70, or 75 that systemd restarts forever): neither is what was asked.
+  if (opts.port < 1 || opts.port > 65_535) throw new UsageError(`--port must be between 1 and 65535, got ${opts.port}`);
   if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
   if (!opts.once && opts.interval > MAX_INTERVAL) throw new UsageError(`--interval must be at most ${MAX_INTERVAL} seconds (a day), got ${opts.interval}; for longer, run --once from a timer`);
   const password = readPassword(opts.passwordFile, env);
