@@ -38,6 +38,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
   if (opts.port < 1 || opts.port > 65_535) throw new UsageError(`--port must be between 1 and 65535, got ${opts.port}`);
   if (!opts.once && opts.interval < 1) throw new UsageError("--interval must be at least 1 second");
   if (!opts.once && opts.interval > MAX_INTERVAL) throw new UsageError(`--interval must be at most ${MAX_INTERVAL} seconds (a day), got ${opts.interval}; for longer, run --once from a timer`);
+  ignoreClosedOutput();
   const password = readPassword(opts.passwordFile, env);
   const deps = await makeDeps(opts, env, undefined, { create: true });
   const mailbox = (): Mailbox =>
@@ -103,6 +104,16 @@ function report(deps: Deps, opts: PollOptions, protocol: string, where: string, 
     .join(", ");
   say(deps, `poll ${protocol} ${where}: ${r.fetched} ${r.fetched === 1 ? "message" : "messages"} staged${per ? ` (${per})` : ""} in ${r.ms} ms${r.stopped ? "; stopping" : ""}`);
   if (opts.json) process.stdout.write(`${JSON.stringify({ protocol, mailbox: where, ok: true, ...r })}\n`);
+}
+
+/**
+ * A reader of stderr or stdout that went away (`poll … 2>&1 | head -1`, a log collector restarting)
+ * makes the next write fail with EPIPE, which Node raised as an uncaught error: exit 1, and no more
+ * mail fetched. The line is dropped instead (the log file still has it) and the agent polls on:
+ * fetching mail is its job, the lines only report it.
+ */
+function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 }
 
 /** One line per cycle to the log file (when configured) and to stderr. */
