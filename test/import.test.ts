@@ -64,7 +64,7 @@ describe("import", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const s = r.json();
-    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [{ path: join(sb.dir, "in", "notes.txt"), reason: "not .eml, .mbox or in a Maildir" }], workers });
+    expect(s).toMatchObject({ messages: 7, counts: { complete: 7 }, failed: [], skipped: [join(sb.dir, "in", "notes.txt")], skippedReasons: [{ path: join(sb.dir, "in", "notes.txt"), reason: "not .eml, .mbox or in a Maildir" }], workers });
     const d = db(sb);
     expect(rows(d, "SELECT subject, source, status FROM staged_mails ORDER BY id")).toEqual(
       // Folders are walked in name order: a.eml, archive.mbox, nested/b.eml.
@@ -299,7 +299,9 @@ describe("import", () => {
       messages: 3,
       counts: { complete: 3 },
       failed: [],
-      skipped: [
+      // `skipped` stays the paths scripts read; skippedReasons says why.
+      skipped: [join(inDir, "dangling.eml"), join(inDir, "empty.eml"), join(inDir, "link.eml"), join(inDir, "linked-folder"), join(inDir, "pipe.eml"), join(sb.dir, "Maildir", "new", "1700000002.M2P1.host")],
+      skippedReasons: [
         { path: join(inDir, "dangling.eml"), reason: link },
         { path: join(inDir, "empty.eml"), reason: empty },
         { path: join(inDir, "link.eml"), reason: link },
@@ -326,7 +328,8 @@ describe("import", () => {
       messages: 1,
       counts: { complete: 1 },
       failed: [],
-      skipped: [
+      skipped: [join(sb.dir, "pipe"), "/dev/null", join(sb.dir, "empty.eml")],
+      skippedReasons: [
         { path: join(sb.dir, "pipe"), reason: "not a regular file: a FIFO (named pipe)" },
         { path: "/dev/null", reason: "not a regular file: a character device" },
         { path: join(sb.dir, "empty.eml"), reason: "empty: 0 bytes, no message" },

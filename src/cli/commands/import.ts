@@ -17,7 +17,10 @@ export interface ImportSummary {
   counts: Record<string, number>;
   failed: { source: string; error: string }[];
   /** Files not taken, each with the reason (not a mail file name, a link, a FIFO, empty...). */
-  skipped: Skipped[];
+  /** The paths skipped, as before skippedReasons (a field scripts read: kept as it was). */
+  skipped: string[];
+  /** Each skipped path with why. */
+  skippedReasons: Skipped[];
   seconds: number;
   messagesPerSecond: number;
   /** CPU time the import used (user + system), all threads. */
@@ -306,7 +309,8 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     messages,
     counts,
     failed,
-    skipped,
+    skipped: skipped.map((k) => k.path),
+    skippedReasons: skipped,
     seconds: round(seconds),
     messagesPerSecond: Math.round(messages / Math.max(seconds, 0.001)),
     cpuSeconds: round((cpu.user + cpu.system) / 1e6),
@@ -330,9 +334,10 @@ export function describe(s: ImportSummary): string {
     .map(([status, n]) => `${status} ${n}`)
     .join(", ");
   const lines = [`imported ${s.messages} ${s.messages === 1 ? "message" : "messages"} in ${s.seconds} s (${s.messagesPerSecond}/s)${per ? `: ${per}` : ""}`];
-  if (s.skipped.length) {
-    const first = s.skipped[0];
-    lines.push(`skipped ${s.skipped.length} ${s.skipped.length === 1 ? "file" : "files"} (first: ${first.path}: ${first.reason}${s.skipped.length > 1 ? "; --json lists each with its reason" : ""})`);
+  if (s.skippedReasons.length) {
+    const first = s.skippedReasons[0];
+    const n = s.skippedReasons.length;
+    lines.push(`skipped ${n} ${n === 1 ? "file" : "files"} (first: ${first.path}: ${first.reason}${n > 1 ? "; --json lists each with its reason" : ""})`);
   }
   if (s.failed.length) lines.push(`${s.failed.length} not stored (see stderr)`);
   return lines.join("\n");
