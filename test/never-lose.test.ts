@@ -17,6 +17,15 @@ function write(sb: Sandbox & { config: string }, config: Record<string, unknown>
   writeFileSync(sb.config, JSON.stringify({ ...base, ...config }));
 }
 
+/** Alive and not a zombie (a killed orphan may wait for a PID 1 that never reaps it). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 const withOutbox = (dir: string, extra: Record<string, unknown> = {}) => ({
   routes: [{ address: "service@example.com", kind: "ticket", sendResponse: true }],
   outbound: { transport: "file", dir: join(dir, "outbox"), from: "Support <service@example.com>" },
@@ -306,17 +315,27 @@ describe("issue 9.5/9.6: redeliveries", () => {
 });
 
 describe("issue 9.8/9.9: outbound never holds up intake; errors are seen", () => {
-  it("a sendmail that hangs is killed after outbound.timeoutSeconds; the failed confirmation is said and retried later", () => {
+  it("a sendmail that hangs is killed after outbound.timeoutSeconds, with what it started; the failed confirmation is said and retried later", async () => {
     const sb = configured({});
     const hang = join(sb.dir, "hanging-sendmail");
-    writeFileSync(hang, "#!/bin/sh\nsleep 60\n");
+    // It reads the message, then waits on a child of its own: the deadline must kill both (only
+    // the script was killed before; its sleep lived on under init).
+    writeFileSync(hang, `#!/bin/sh\ncat > ${hang}.eml\nsleep 60 &\necho $! > ${hang}.pid\nwait\n`);
     chmodSync(hang, 0o755);
     write(sb, withOutbox(sb.dir, { outbound: { transport: "sendmail", path: hang, from: "service@example.com", timeoutSeconds: 1 } }));
     const t0 = Date.now();
     const r = run(sb, [], readFixture("new-request-gets-confirmation.eml").toString().replace(/service@example\.test/g, "service@example.com"));
-    expect(r.code, r.stderr).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(15_000);
-    expect(r.stdout).toMatch(/^staged 1: complete; new CS-000001 \[todo\]; confirmation to .* failed \(.*did not finish within 1 s.*\); retry: ingest-mail outbox retry$/m);
+    const sleeper = Number(readFileSync(`${hang}.pid`, "utf8"));
+    try {
+      expect(r.code, r.stderr).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(r.stdout).toMatch(/^staged 1: complete; new CS-000001 \[todo\]; confirmation to .* failed \(.*did not finish within 1 s.*\); retry: ingest-mail outbox retry$/m);
+      expect(readFileSync(`${hang}.eml`, "utf8")).toMatch(/^Subject: \[CS-000001\]/m); // the message reached its stdin
+      for (let i = 0; i < 40 && running(sleeper); i++) await new Promise((done) => setTimeout(done, 50));
+      expect(running(sleeper), `sendmail's child ${sleeper} outlived the timeout`).toBe(false);
+    } finally {
+      if (running(sleeper)) process.kill(sleeper, "SIGKILL");
+    }
     write(sb, withOutbox(sb.dir));
     const retry = run(sb, ["outbox", "retry", "--json"]);
     expect(retry.code, retry.stderr).toBe(0);

@@ -54,10 +54,13 @@ function sendmail(path: string, from: string, to: string, message: Buffer, timeo
   return new Promise((resolvePromise, reject) => {
     // Addresses come from our own validated data; a leading "-" could still read as an option.
     if (from.startsWith("-") || to.startsWith("-")) return reject(new Error(`refusing an address that starts with "-": ${from} / ${to}`));
-    const child = spawn(path, ["-i", "-f", from, "--", to], { stdio: ["pipe", "ignore", "pipe"] });
+    // Detached: the child leads a process group of its own, so the deadline kills whatever it
+    // started too (a script's `sleep`, a stuck postdrop); killing only the child left those orphaned
+    // under init, holding its stderr pipe open.
+    const child = spawn(path, ["-i", "-f", from, "--", to], { stdio: ["pipe", "ignore", "pipe"], detached: true });
     let stderr = "";
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      killGroup(child.pid);
       reject(new Error(`${path} did not finish within ${timeoutMs / 1000} s (outbound.timeoutSeconds); killed`));
     }, timeoutMs);
     child.stderr.on("data", (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-500)));
@@ -73,6 +76,16 @@ function sendmail(path: string, from: string, to: string, message: Buffer, timeo
     child.stdin.on("error", () => {}); // a sendmail that exits early closes the pipe; its exit code says why
     child.stdin.end(message);
   });
+}
+
+/** SIGKILL to a process group (its leader's pid); gone already is fine. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // ESRCH: the whole group has exited meanwhile.
+  }
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
