@@ -210,6 +210,14 @@ describe("purge --older-than: retention", () => {
     expect(text.stdout).toMatch(/^dry run, nothing removed: purged staged mail received before \S+ \(complete, duplicate, invalid, ignored, bounce\)\nREMOVED\s+WOULD BE\n/);
   });
 
+  it("--help names the statuses a purge without --status removes, and the others it may be given", async () => {
+    const sb = configured();
+    const { statuses } = await admin<{ statuses: string[] }>(sb, "purge", "--older-than", "1d", "--dry-run");
+    expect(statuses).toEqual(["complete", "duplicate", "invalid", "ignored", "bounce"]); // README "Retention and erasure"
+    const help = (await cli(sb, "purge", "--help")).stdout.replace(/\s+/g, " ");
+    expect(help).toContain(`(default ${statuses.join(", ")}; also error, held, spam)`);
+  });
+
   it("without --older-than, the configured retention applies", async () => {
     const sb = await setup();
     const file = sb.env.INGEST_MAIL_CONFIG!;

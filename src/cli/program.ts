@@ -1,6 +1,6 @@
 // The full CLI on commander: help, version, every command. Loaded only when the arguments are not the
 // MTA's plain ingest call (main.ts reads that one itself: commander costs every cold start ~15 ms).
-import { RESUBMITTABLE, STAGED_STATUSES } from "../domain/statuses.js";
+import { DEFAULT_PURGE_STATUSES, PURGEABLE, RESUBMITTABLE, STAGED_STATUSES } from "../domain/statuses.js";
 import { ISSUE_KINDS } from "../domain/issues.js";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import type { IngestOptions } from "./commands/ingest.js";
@@ -258,7 +258,8 @@ record, 70 internal fault, 75 storage busy, 78 configuration. Never 1.`,
           "no remaining record refers to them.",
       )
       .option("--older-than <age>", "staged mail received before this age: 180d, 12h, 30m, 2w", ageArg("--older-than"))
-      .option("--status <status...>", "only these statuses (default complete, duplicate, invalid, ignored; also error, held, spam)")
+      // From the constants purge itself uses: the help cannot drift from what it does.
+      .option("--status <status...>", `only these statuses (default ${DEFAULT_PURGE_STATUSES.join(", ")}; also ${PURGEABLE.filter((s) => !DEFAULT_PURGE_STATUSES.includes(s)).join(", ")})`)
       .option("--keep-text", "keep the conversation (interactions and actions) on its issues")
       .option("--email <address>", "erase one person: user, identifications, their issues, interactions, actions, mail, attachments, outgoing mail")
       .option("--dry-run", "say what would be removed, remove nothing"),
