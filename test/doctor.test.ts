@@ -2,7 +2,7 @@
 // (exit 0); each broken part fails its own check with a fix (exit 78); as root it checks as the
 // database's owner or --as USER.
 import Database from "better-sqlite3";
-import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -43,6 +43,21 @@ function fresh(): Sandbox {
   for (const f of [sb.db, `${sb.db}-wal`, `${sb.db}-shm`]) rmSync(f, { force: true });
   return sb;
 }
+
+/** Hands a folder and everything in it to a user (as root). */
+const chownAll = (p: string, uid: number) => {
+  chownSync(p, uid, uid);
+  if (statSync(p).isDirectory()) for (const f of readdirSync(p)) chownAll(join(p, f), uid);
+};
+
+/** Changes keys of the sandbox's configuration file. */
+const reconfigure = (sb: Sandbox, keys: Record<string, unknown>) => {
+  const file = sb.env.INGEST_MAIL_CONFIG!;
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), ...keys }));
+};
+
+/** A fix that would chmod, chown or install -d one of these folders (pasted as root, it breaks the machine). */
+const touches = (fix: string | null, folders: string[]) => folders.some((f) => new RegExp(`(chmod|chown)( -R)? \\S+ ${f}( |$)|install -d .* ${f}( |,|$)`).test(fix ?? ""));
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -209,11 +224,7 @@ describe("ingest-mail doctor", () => {
     expect(other.code).toBe(78);
 
     // Handed over to nobody: the default user is the database's owner, and everything passes.
-    const chownAll = (p: string) => {
-      chownSync(p, 65534, 65534);
-      if (statSync(p).isDirectory()) for (const f of readdirSync(p)) chownAll(join(p, f));
-    };
-    chownAll(sb.dir);
+    chownAll(sb.dir, 65534);
     const owner = await doctor(sb);
     expect(owner.report.user.name).toBe("nobody");
     expect(owner.check("database").status).toBe("pass");
@@ -234,6 +245,56 @@ describe("ingest-mail doctor", () => {
     const sb = await installed();
     const d = await doctor(sb, "--as", "nobody");
     expect(d.check("user").status).toBe("warn");
+  });
+
+  it("a log file in /var/log or under /proc: the fix names the file (or a folder of its own), never a chmod or chown of the shared folder", async (ctx) => {
+    const varLog = statSync("/var/log", { throwIfNoEntry: false });
+    if (!isRoot || !varLog?.isDirectory() || varLog.uid !== 0 || varLog.mode & 0o022) {
+      console.warn("[doctor] the /var/log test needs root (to check as nobody too) and a root-owned /var/log that only root may write: skipped");
+      return ctx.skip();
+    }
+    const sb = await installed();
+    // Doctor creates nothing: this file must not exist afterwards.
+    const log = `/var/log/ingest-mail-doctor-test-${process.pid}.log`;
+    reconfigure(sb, { logFile: log });
+
+    // As root (the database's owner), who may create the file in /var/log: nothing to fix.
+    const asRoot = await doctor(sb);
+    expect(asRoot.check("folder:log")).toMatchObject({ status: "pass", detail: expect.stringContaining("/var/log (a system folder: left as it is") });
+    expect(asRoot.check("file:log")).toMatchObject({ status: "pass", fix: null });
+    expect(asRoot.code, asRoot.stderr).toBe(0);
+
+    // As nobody (who owns the database's folder): only the file needs making, with its owner and mode.
+    chownAll(sb.dir, 65534);
+    const asNobody = await doctor(sb);
+    expect(asNobody.report.user.name).toBe("nobody");
+    expect(asNobody.check("folder:log").status).toBe("pass");
+    expect(asNobody.check("file:log")).toMatchObject({ status: "fail", fix: `install -o nobody -m 600 /dev/null ${log}` });
+    expect(asNobody.failed).toEqual(["file:log"]);
+
+    // Under /proc nothing can be written at all: a folder of its own.
+    reconfigure(sb, { logFile: "/proc/ingest-mail.log" });
+    const proc = await doctor(sb);
+    expect(proc.check("file:log")).toMatchObject({ status: "fail", fix: "install -d -m 0700 -o nobody /var/log/ingest-mail, and set logFile to /var/log/ingest-mail/ingest-mail.log" });
+
+    for (const d of [asRoot, asNobody, proc]) for (const c of d.report.checks) expect(touches(c.fix, ["/var/log", "/proc", "/var", "/"]), `${c.id}: ${c.fix}`).toBe(false);
+    expect(existsSync(log)).toBe(false);
+  });
+
+  it("a read-only database file: chmod when its owner is the user, chown only when the owner differs", async () => {
+    const sb = await installed();
+    // Root may write any file: the checks must run as someone else, the database's owner.
+    if (isRoot) chownAll(sb.dir, 65534);
+    const me = isRoot ? "nobody" : (await doctor(sb)).report.user.name;
+    chmodSync(sb.db, 0o444);
+    const readOnly = await doctor(sb);
+    expect(readOnly.check("file:database")).toMatchObject({ status: "fail", detail: `${sb.db} is not writable by ${me}`, fix: `chmod 600 ${sb.db}` });
+    expect(readOnly.code).toBe(78);
+    if (!isRoot) return console.warn("[doctor] the chown half of the read-only database test needs root (a file another user owns)");
+    chownSync(sb.db, 0, 0);
+    chmodSync(sb.db, 0o644);
+    const foreign = await doctor(sb, "--as", "nobody");
+    expect(foreign.check("file:database")).toMatchObject({ status: "fail", fix: `chown nobody ${sb.db}` });
   });
 
   it("an unknown --as user is a usage error", async () => {

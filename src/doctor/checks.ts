@@ -1,6 +1,7 @@
 // `ingest-mail doctor` (issue 14): the decisions, pure. Each takes facts gathered by probe.ts and
 // returns one row of the report: pass, warn or fail, what was seen, and how to fix it.
 import { modesOf } from "../fsafe.js";
+import { kernelPath, sharedFolder } from "./places.js";
 
 export type Status = "pass" | "warn" | "fail";
 
@@ -51,34 +52,97 @@ export function forbiddenBits(fileMode: unknown): { file: number; dir: number } 
 /** Nothing failed: the exit status of doctor. */
 export const healthy = (checks: readonly CheckResult[]): boolean => !checks.some((c) => c.status === "fail");
 
+/** What each folder is for: the setting that moves it, and the folder of its own a fix proposes. */
+const FOLDERS: Record<string, { holdsOthers: boolean; setting: string; ownPlace: string }> = {
+  "folder:database": { holdsOthers: true, setting: "INGEST_MAIL_DB (or --db, database)", ownPlace: "/var/lib/ingest-mail" },
+  "folder:log": { holdsOthers: true, setting: "logFile", ownPlace: "/var/log/ingest-mail" },
+  "folder:attachments": { holdsOthers: false, setting: "attachmentsDir", ownPlace: "/var/lib/ingest-mail/attachments" },
+  "folder:spool": { holdsOthers: false, setting: "spoolDir", ownPlace: "/var/lib/ingest-mail/spool" },
+  "folder:outbox": { holdsOthers: false, setting: "outbound.dir", ownPlace: "/var/lib/ingest-mail/outbox" },
+};
+const folderUse = (id: string) => FOLDERS[id] ?? { holdsOthers: false, setting: "the configuration", ownPlace: "/var/lib/ingest-mail" };
+
+/** The fix for a shared folder: a folder of our own, the shared one left as it is. */
+function ownFolderFix(id: string, user: Account): string {
+  const { setting, ownPlace } = folderUse(id);
+  const make = `install -d -m 0700 -o ${user.name} ${ownPlace}`;
+  if (id === "folder:database") return `${make}, and keep the database there (INGEST_MAIL_DB=${ownPlace}/ingest-mail.db; move an existing one with its -wal and -shm)`;
+  if (id === "folder:log") return `${make}, and set logFile to ${ownPlace}/ingest-mail.log`;
+  return `${make}, and set ${setting} to it`;
+}
+
 /**
- * A folder we write to (database folder, attachments, spool, outbox, log): present, a real folder,
- * writable, owned by the delivery user, private (0700: it holds customer mail). A missing folder is
- * created on first use, so that is a warning while its parent lets the user create it.
+ * What makes an existing path writable again for the user: chown only when the owner differs,
+ * chmod only when the owner's own bits lack write (and search, for a folder). Root ignores both:
+ * for it (or when neither applies) it is the mount or the file's attributes.
+ */
+function writableFix(f: PathFacts, user: Account, mode: number, recursive: boolean): string {
+  const steps: string[] = [];
+  const want = f.isDir ? 0o300 : 0o200;
+  if (user.uid !== 0 && f.uid !== user.uid) steps.push(`chown${recursive ? " -R" : ""} ${user.name} ${f.path}`);
+  if (user.uid !== 0 && (f.mode & want) !== want) steps.push(`chmod ${octal(mode).slice(1)} ${f.path}`);
+  return steps.length ? steps.join(" && ") : `${f.path} is read-only whatever its owner and mode: check the mount (findmnt -T ${f.path}) and its attributes (lsattr -d ${f.path})`;
+}
+
+/**
+ * A folder we write to (database folder, attachments, spool, outbox, log). One made for ingest-mail
+ * must be present, a real folder, writable, owned by the delivery user and private (0700: it holds
+ * customer mail); a missing one is created on first use, so that is a warning while its parent lets
+ * the user create it. A shared folder (places.ts: a system folder, /tmp, someone else's) is never
+ * chmod'ed or chown'ed by a fix: the log's is not a problem at all (file:log checks the file), any
+ * other needs a folder of its own.
  */
 export function folderCheck(id: string, f: PathFacts, user: Account, forbidden = 0o077): CheckResult {
   const create = `install -d -m 0700 -o ${user.name} ${f.path}`;
+  const dirMode = 0o777 & ~forbidden & 0o777;
+  const shared = sharedFolder(f, user, folderUse(id).holdsOthers);
+  // The log's folder never matters by itself: file:log says whether the file can be written.
+  if (shared && id === "folder:log") return pass(id, `${f.path} (${shared}: left as it is; file:log checks the log file itself)`);
+  if (kernelPath(f.path)) return fail(id, `${f.path} is on ${shared}: nothing can be stored there`, ownFolderFix(id, user));
   if (!f.exists) {
     return f.parentWritable
       ? warn(id, `${f.path} does not exist yet (created on first use)`, create)
       : fail(id, `${f.path} does not exist and ${user.name} cannot create it`, create);
   }
   if (!f.isDir) return fail(id, `${f.path} is not a folder`, `move it away, then ${create}`);
-  if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, `chown -R ${user.name} ${f.path}`);
+  if (shared) {
+    const what = id === "folder:database" ? "the database and its -wal and -shm files belong" : `${folderUse(id).setting} belongs`;
+    const why = `${shared}, left as it is: ${what} in a folder of ingest-mail's own`;
+    return f.writable ? warn(id, `${f.path} is a shared folder (${why})`, ownFolderFix(id, user)) : fail(id, `${f.path} is not writable by ${user.name} and is a shared folder (${why})`, ownFolderFix(id, user));
+  }
+  if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, writableFix(f, user, dirMode, true));
   if (f.isSymlink) return warn(id, `${f.path} is a symbolic link`, `replace it with a real folder: ${create}`);
   if (user.uid !== 0 && f.uid !== user.uid) return warn(id, `${f.path} is owned by uid ${f.uid}, not ${user.name}`, `chown -R ${user.name} ${f.path}`);
-  if (f.mode & forbidden) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read customer mail`, `chmod ${octal(0o777 & ~forbidden & 0o777).slice(1)} ${f.path}`);
+  if (f.mode & forbidden) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read customer mail`, `chmod ${octal(dirMode).slice(1)} ${f.path}`);
   return pass(id, `${f.path} (${octal(f.mode)}, ${user.name})`);
 }
 
 /** A file we write (database, -wal, -shm, log): writable, owned, private (0600). Missing is fine. */
 export function fileCheck(id: string, f: PathFacts, user: Account, forbidden = 0o077): CheckResult {
+  const fileMode = 0o666 & ~forbidden;
   if (!f.exists) return pass(id, `${f.path} does not exist yet`);
   if (f.isDir) return fail(id, `${f.path} is a folder`, `move it away`);
-  if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, `chown ${user.name} ${f.path}`);
+  if (!f.writable) return fail(id, `${f.path} is not writable by ${user.name}`, writableFix(f, user, fileMode, false));
   if (user.uid !== 0 && f.uid !== user.uid) return warn(id, `${f.path} is owned by uid ${f.uid}, not ${user.name}`, `chown ${user.name} ${f.path}`);
-  if (f.mode & forbidden) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read it`, `chmod ${octal(0o666 & ~forbidden).slice(1)} ${f.path}`);
+  if (f.mode & forbidden) return warn(id, `${f.path} has mode ${octal(f.mode)}: other users can read it`, `chmod ${octal(fileMode).slice(1)} ${f.path}`);
   return pass(id, `${f.path} (${octal(f.mode)})`);
+}
+
+/**
+ * The log file. In a folder of ingest-mail's own, a missing file is made on first use (folder:log
+ * checks the folder). In a shared folder (/var/log) only the file's own access counts: a missing one
+ * the user cannot create there is made for it, with its owner and mode, by the fix; the folder
+ * is left as it is (world-readable /var/log is no problem for a file of mode 0600).
+ */
+export function logFileCheck(f: PathFacts, folder: PathFacts, user: Account, forbidden = 0o077): CheckResult {
+  const id = "file:log";
+  const kernel = kernelPath(f.path);
+  if (kernel) return fail(id, `${f.path} is on the kernel's ${kernel}: no log can be written there`, ownFolderFix("folder:log", user));
+  if (f.exists) return fileCheck(id, f, user, forbidden);
+  const shared = folder.exists ? sharedFolder(folder, user, true) : null;
+  if (!shared) return pass(id, `${f.path} does not exist yet`);
+  if (folder.isDir && folder.writable) return pass(id, `${f.path} does not exist yet (${user.name} may create it in ${folder.path})`);
+  return fail(id, `${f.path} does not exist and ${user.name} cannot create it in ${folder.path} (${shared})`, `install -o ${user.name} -m ${octal(0o666 & ~forbidden).slice(1)} /dev/null ${f.path}`);
 }
 
 /**
@@ -123,7 +187,7 @@ export function databaseCheck(d: DatabaseFacts, folder: PathFacts | null, user: 
   if (!d.exists && folder) {
     return (folder.exists ? folder.isDir && folder.writable : folder.parentWritable)
       ? warn("database", `${d.path} does not exist yet (created by the first delivery)`, `create it as ${user.name}: sudo -u ${user.name} ingest-mail init --db ${d.path}`)
-      : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, `install -d -m 0700 -o ${user.name} ${folder.path}`);
+      : fail("database", `${d.path} does not exist and ${user.name} cannot create it`, folder.exists && sharedFolder(folder, user, true) ? ownFolderFix("folder:database", user) : `install -d -m 0700 -o ${user.name} ${folder.path}`);
   }
   if (d.error) return fail("database", `${d.path}: ${d.error}`, `make it readable by ${user.name} (chown ${user.name}), or point --db / INGEST_MAIL_DB at the right file`);
   if (d.size === 0) return fail("database", `${d.path} is an empty file, not a database`, "restore it from a backup, or remove it if nothing was ever stored");

@@ -20,6 +20,7 @@ import {
   folderCheck,
   forbiddenBits,
   healthy,
+  logFileCheck,
   outboxCheck,
   printable,
   schemaCheck,
@@ -107,8 +108,9 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     checks.push(folder("folder:spool", paths.spoolDir));
     if (config.outbound.transport === "file") checks.push(folder("folder:outbox", outboxDir(config, paths)));
     if (config.logFile) {
-      checks.push(folder("folder:log", dirname(resolve(config.logFile))));
-      checks.push(file("file:log", resolve(config.logFile)));
+      const logFolder = pathFacts(dirname(resolve(config.logFile)));
+      checks.push(folderCheck("folder:log", logFolder, user, bits.dir));
+      checks.push(logFileCheck(pathFacts(resolve(config.logFile)), logFolder, user, bits.file));
     }
 
     // Outbound transport answers.

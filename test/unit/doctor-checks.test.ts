@@ -8,6 +8,7 @@ import {
   folderCheck,
   forbiddenBits,
   healthy,
+  logFileCheck,
   printable,
   schemaCheck,
   secretCheck,
@@ -17,6 +18,7 @@ import {
   outboxCheck,
   type PathFacts,
 } from "../../src/doctor/checks.js";
+import { sharedFolder } from "../../src/doctor/places.js";
 
 const user = { name: "ingest-mail", uid: 998, gid: 998 };
 const dir = (over: Partial<PathFacts> = {}): PathFacts => ({ path: "/var/lib/ingest-mail/attachments", exists: true, isSymlink: false, isDir: true, uid: 998, mode: 0o40700, writable: true, parentWritable: true, ...over });
@@ -170,4 +172,94 @@ describe("doctor checks", () => {
   it("server text is printed without control characters", () => {
     expect(printable("ESMTP \u001b]0;pwned\u0007 ready\u202e")).toBe("ESMTP  ]0;pwned  ready");
   });
+
+  // QA: a fix line is pasted as root. It may chmod or chown a folder made for ingest-mail, never a
+  // shared one (places.ts): the log then gets a file of its own, anything else a folder of its own.
+  const nobody = { name: "nobody", uid: 65534, gid: 65534 };
+  const root = { name: "root", uid: 0, gid: 0 };
+  const sys = (path: string, over: Partial<PathFacts> = {}) => dir({ path, uid: 0, mode: 0o40755, writable: false, ...over });
+
+  it.each([
+    ["/var/log", sys("/var/log"), nobody, true, "a system folder"],
+    ["/var/log/ (trailing slash)", sys("/var/log/"), nobody, true, "a system folder"],
+    ["/ ", sys("/"), root, false, "a system folder"],
+    ["/proc", sys("/proc", { mode: 0o40555 }), root, true, "the kernel's /proc"],
+    ["a folder under /sys", sys("/sys/kernel/x", { exists: false }), root, true, "the kernel's /sys"],
+    ["/tmp", sys("/tmp", { mode: 0o41777, writable: true }), nobody, false, "a system folder"],
+    ["a sticky folder", sys("/srv/drop", { mode: 0o41777, writable: true }), nobody, true, "a folder every user may write to"],
+    ["someone else's, holding our files among others", sys("/srv/helpdesk"), nobody, true, "owned by uid 0, not nobody"],
+    ["another user's, for root", sys("/home/alice", { uid: 1000 }), root, true, "owned by uid 1000, not root"],
+    ["someone else's attachments folder (ours by what it is for)", sys("/srv/helpdesk/attachments"), nobody, false, null],
+    ["root's, for root", sys("/srv/helpdesk"), root, true, null],
+    ["the user's own", dir({ path: "/srv/helpdesk" }), user, true, null],
+    ["named ingest-mail, whoever owns it", sys("/var/lib/ingest-mail"), nobody, true, null],
+    ["not there yet", dir({ path: "/var/log/ingest-mail", exists: false }), nobody, true, null],
+  ])("shared folder: %s → %s", (_name, facts, who, holdsOthers, reason) => {
+    expect(sharedFolder(facts, who, holdsOthers)).toBe(reason);
+  });
+
+  it.each([
+    // The QA findings: logFile /var/log/ingest-mail.log as root, as nobody, and under /proc.
+    ["log folder /var/log, root", "folder:log", sys("/var/log", { writable: true }), root, "pass", null],
+    ["log folder /var/log, nobody", "folder:log", sys("/var/log"), nobody, "pass", null],
+    ["log folder /proc", "folder:log", sys("/proc", { mode: 0o40555 }), root, "pass", null],
+    ["log folder of its own, 0755", "folder:log", dir({ path: "/var/log/ingest-mail", uid: 65534, mode: 0o40755 }), nobody, "warn", "chmod 700 /var/log/ingest-mail"],
+    ["log folder of its own, missing", "folder:log", dir({ path: "/var/log/ingest-mail", exists: false, parentWritable: false }), nobody, "fail", "install -d -m 0700 -o nobody /var/log/ingest-mail"],
+    ["database folder /var/lib", "folder:database", sys("/var/lib", { writable: true }), root, "warn", "install -d -m 0700 -o root /var/lib/ingest-mail, and keep the database there (INGEST_MAIL_DB=/var/lib/ingest-mail/ingest-mail.db; move an existing one with its -wal and -shm)"],
+    ["database folder of someone else's", "folder:database", sys("/srv/helpdesk"), nobody, "fail", "install -d -m 0700 -o nobody /var/lib/ingest-mail, and keep the database there (INGEST_MAIL_DB=/var/lib/ingest-mail/ingest-mail.db; move an existing one with its -wal and -shm)"],
+    ["database folder /var/lib/ingest-mail made by root", "folder:database", sys("/var/lib/ingest-mail"), nobody, "fail", "chown -R nobody /var/lib/ingest-mail"],
+    ["spool in /tmp", "folder:spool", sys("/tmp", { mode: 0o41777, writable: true }), nobody, "warn", "install -d -m 0700 -o nobody /var/lib/ingest-mail/spool, and set spoolDir to it"],
+    ["attachments under /proc", "folder:attachments", sys("/proc/a", { exists: false }), root, "fail", "install -d -m 0700 -o root /var/lib/ingest-mail/attachments, and set attachmentsDir to it"],
+  ])("folder: %s → %s, fix %j", (_name, id, facts, who, status, fix) => {
+    expect(folderCheck(id, facts, who)).toMatchObject({ status, fix });
+  });
+
+  const logFile = (path: string, over: Partial<PathFacts> = {}) => file({ path, exists: false, writable: false, ...over });
+  it.each([
+    ["missing in /var/log, root may create it", logFile("/var/log/ingest-mail.log"), sys("/var/log", { writable: true }), root, "pass", null],
+    ["missing in /var/log, nobody may not", logFile("/var/log/ingest-mail.log"), sys("/var/log"), nobody, "fail", "install -o nobody -m 600 /dev/null /var/log/ingest-mail.log"],
+    ["there, nobody's, 0600", logFile("/var/log/ingest-mail.log", { exists: true, writable: true, uid: 65534 }), sys("/var/log"), nobody, "pass", null],
+    ["there, root's", logFile("/var/log/ingest-mail.log", { exists: true, uid: 0, mode: 0o100644 }), sys("/var/log"), nobody, "fail", "chown nobody /var/log/ingest-mail.log"],
+    ["missing in /tmp (sticky, writable)", logFile("/tmp/ingest-mail.log"), sys("/tmp", { mode: 0o41777, writable: true }), nobody, "pass", null],
+    ["under /proc", logFile("/proc/ingest-mail.log"), sys("/proc", { mode: 0o40555, writable: true }), root, "fail", "install -d -m 0700 -o root /var/log/ingest-mail, and set logFile to /var/log/ingest-mail/ingest-mail.log"],
+    ["missing in a folder of its own", logFile("/var/log/ingest-mail/ingest-mail.log"), dir({ path: "/var/log/ingest-mail", uid: 65534 }), nobody, "pass", null],
+  ])("log file: %s → %s, fix %j", (_name, facts, folder, who, status, fix) => {
+    expect(logFileCheck(facts, folder, who)).toMatchObject({ status, fix });
+  });
+
+  it("the database in a shared folder nobody may write: a folder of its own, not a chown of the shared one", () => {
+    const r = databaseCheck({ path: "/var/lib/x.db", exists: false, error: null, userVersion: null }, sys("/var/lib"), nobody);
+    expect(r).toMatchObject({ status: "fail", fix: expect.stringMatching(/^install -d -m 0700 -o nobody \/var\/lib\/ingest-mail,/) });
+  });
+
+  // QA: a read-only file the user owns needs its write bit back, not a chown to the owner it has.
+  it.each([
+    ["owned, 0444", file({ mode: 0o100444, writable: false }), user, "chmod 600 /var/lib/ingest-mail/ingest-mail.db"],
+    ["owned, 0400, group-shared fileMode", file({ mode: 0o100400, writable: false }), user, "chmod 640 /var/lib/ingest-mail/ingest-mail.db", forbiddenBits("0640").file],
+    ["someone else's, 0644", file({ uid: 0, mode: 0o100644, writable: false }), user, "chown ingest-mail /var/lib/ingest-mail/ingest-mail.db"],
+    ["someone else's, 0444", file({ uid: 0, mode: 0o100444, writable: false }), user, "chown ingest-mail /var/lib/ingest-mail/ingest-mail.db && chmod 600 /var/lib/ingest-mail/ingest-mail.db"],
+    ["owned, 0600, still not writable", file({ writable: false }), user, expect.stringContaining("read-only whatever its owner and mode: check the mount")],
+    ["root, not writable", file({ uid: 0, writable: false }), root, expect.stringContaining("read-only whatever its owner and mode")],
+  ])("file not writable: %s → %s", (_name, facts, who, fix, forbidden?: number) => {
+    expect(fileCheck("file:database", facts, who, forbidden)).toMatchObject({ status: "fail", fix });
+  });
+
+  it.each([
+    ["owned, 0500", dir({ mode: 0o40500, writable: false }), "chmod 700 /var/lib/ingest-mail/attachments"],
+    ["someone else's, 0700", dir({ uid: 0, writable: false }), "chown -R ingest-mail /var/lib/ingest-mail/attachments"],
+  ])("folder not writable: %s → %s", (_name, facts, fix) => {
+    expect(folderCheck("folder:attachments", facts, user)).toMatchObject({ status: "fail", fix });
+  });
+
+  it("no fix line changes a shared folder, writable or not, for nobody or root", () => {
+    const shared = ["/", "/var", "/var/log", "/var/lib", "/tmp", "/proc", "/etc", "/usr", "/home", "/srv/helpdesk"]; // the last: uid 1000's
+    const fixes = [
+      ...[["folder:log", "/var/log"], ["folder:log", "/proc"], ["folder:database", "/var/lib"], ["folder:database", "/srv/helpdesk"], ["folder:spool", "/tmp"], ["folder:attachments", "/etc"], ["folder:outbox", "/usr"], ["folder:database", "/home"], ["folder:log", "/"], ["folder:database", "/var"]].flatMap(([id, path]) =>
+        [nobody, root].flatMap((who) => [true, false].map((writable) => folderCheck(id, sys(path, { writable, uid: 1000 }), who).fix)),
+      ),
+      ...[nobody, root].map((who) => logFileCheck(logFile("/var/log/x.log"), sys("/var/log"), who).fix),
+    ];
+    for (const fix of fixes) for (const path of shared) expect(fix ?? "", `${fix}`).not.toMatch(new RegExp(`(chmod|chown)( -R)? \\S+ ${path}( |$)|install -d .* ${path}( |,|$)`));
+  });
 });
+
