@@ -297,6 +297,21 @@ describe("ingest-mail doctor", () => {
     expect(foreign.check("file:database")).toMatchObject({ status: "fail", fix: `chown nobody ${sb.db}` });
   });
 
+  it("failed mail past the retry limit: doctor's fix and outbox retry name the same command with its ids", async () => {
+    const sb = await installed();
+    const db = new Database(sb.db);
+    const insert = db.prepare("INSERT INTO outbound_mails (kind, to_address, subject, message_id, status, error, created_at, attempts) VALUES ('confirmation', 'a@b', 's', ?, 'failed', 'timeout', '2001-01-01T00:00:00.000Z', ?)");
+    const ids = [insert.run("<x@y>", 5).lastInsertRowid, insert.run("<z@y>", 99).lastInsertRowid];
+    db.close();
+    const command = `ingest-mail outbox retry ${ids.join(" ")}`;
+    const d = await doctor(sb);
+    expect(d.check("outbox")).toMatchObject({ status: "warn", detail: "2 outgoing mail(s) failed (2 past the retry limit: only outbox retry ID sends them)", fix: `fix the transport (see outbound), then ${command}` });
+    // Without ids, outbox retry sends none of them: it says they are there and how to send them.
+    const retry = await runAsync(sb, ["outbox", "retry"], "");
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stdout).toBe(`2 failed outgoing mail(s) past the retry limit (limits.outboxMaxAttempts 5), sent only when named: ${command}\n`);
+  });
+
   it("an unknown --as user is a usage error", async () => {
     const r = await runAsync(configured(), ["doctor", "--as", "no-such-user-here"], "");
     expect(r.code).toBe(64);

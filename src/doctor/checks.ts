@@ -257,11 +257,25 @@ export function errorsCheck(count: number): CheckResult {
   return warn("errors", `${count} staged mail(s) in error`, "ingest-mail list --status error; fix the cause, then ingest-mail resubmit ID");
 }
 
-/** Failed outgoing mail; `gaveUp` of them are past the retry limit and wait for `outbox retry ID`. */
-export function outboxCheck(failed: number, gaveUp = 0): CheckResult {
+/** At most this many ids are named in one command line; past it the rest are found with `outbox list`. */
+export const NAMED_IDS = 20;
+
+/**
+ * The command that sends failed mail past the retry limit (`gaveUp` rows, `ids` the first of them):
+ * `outbox retry` without ids leaves those alone, named ones go whatever their attempts.
+ */
+export function retryNamedCommand(gaveUp: number, ids: readonly number[]): string {
+  if (gaveUp <= ids.length) return `ingest-mail outbox retry ${ids.join(" ")}`;
+  return `ingest-mail outbox retry ID… (the first: ${ids.join(" ")}; ingest-mail outbox list shows the rest)`;
+}
+
+/** Failed outgoing mail; `gaveUp` of them are past the retry limit and wait for `outbox retry ID` (`ids`: the first of those). */
+export function outboxCheck(failed: number, gaveUp = 0, ids: readonly number[] = []): CheckResult {
   if (failed === 0) return pass("outbox", "no failed outgoing mail");
-  const note = gaveUp ? ` (${gaveUp} past the retry limit: only outbox retry ID sends them)` : "";
-  return warn("outbox", `${failed} outgoing mail(s) failed${note}`, "ingest-mail outbox list; fix the transport (see outbound), then ingest-mail outbox retry");
+  if (!gaveUp) return warn("outbox", `${failed} outgoing mail(s) failed`, "ingest-mail outbox list; fix the transport (see outbound), then ingest-mail outbox retry");
+  const named = retryNamedCommand(gaveUp, ids);
+  const others = failed > gaveUp ? `ingest-mail outbox retry (the ${failed - gaveUp} with attempts left) and ` : "";
+  return warn("outbox", `${failed} outgoing mail(s) failed (${gaveUp} past the retry limit: only outbox retry ID sends them)`, `fix the transport (see outbound), then ${others}${named}`);
 }
 
 const MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ import { defaultConfig, loadConfig, type Config } from "../config.js";
 import { outboxDir } from "../outbound/transport.js";
 import { resolvePaths } from "../pipeline/deps.js";
 import { isDatabaseUrl } from "../store/open.js";
-import { countFailedOutbound, countKeptAddressSecrets, countStagedInError, countStuckStaged } from "../store/queries/doctor-queries.js";
+import { countFailedOutbound, countKeptAddressSecrets, countStagedInError, countStuckStaged, failedPastLimitIds } from "../store/queries/doctor-queries.js";
 import type { Db } from "../store/store.js";
 import {
   configCheck,
@@ -21,6 +21,7 @@ import {
   forbiddenBits,
   healthy,
   logFileCheck,
+  NAMED_IDS,
   outboxCheck,
   printable,
   schemaCheck,
@@ -136,7 +137,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     }
     if (has("outbound_mails")) {
       const { failed, gaveUp } = await counted(store!, (s) => countFailedOutbound(s, config.limits.outboxMaxAttempts), { failed: 0, gaveUp: 0 });
-      checks.push(outboxCheck(failed, gaveUp));
+      const ids = gaveUp ? await counted(store!, (s) => failedPastLimitIds(s, config.limits.outboxMaxAttempts, NAMED_IDS), []) : [];
+      checks.push(outboxCheck(failed, gaveUp, ids));
     }
   } finally {
     await db.close();

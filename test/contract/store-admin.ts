@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertIssueNote, markOutboundBounced, notesOfIssue, outboundByMessageIds, rawHeadOf } from "../../src/store/queries/bounce-queries.js";
 import { sendersOfActions } from "../../src/store/queries/conversation-queries.js";
-import { countFailedOutbound, countKeptAddressSecrets, countStagedInError, countStuckStaged } from "../../src/store/queries/doctor-queries.js";
+import { countFailedOutbound, countKeptAddressSecrets, countStagedInError, countStuckStaged, failedPastLimitIds } from "../../src/store/queries/doctor-queries.js";
 import { getAttachment } from "../../src/store/queries/export-queries.js";
 import { issueHistoryOf, recordIssueEvent } from "../../src/store/queries/history-queries.js";
 import { listAccounts, listIssuesFiltered, listOutboundFiltered, listStagedFiltered, listUsers } from "../../src/store/queries/list-queries.js";
@@ -319,11 +319,17 @@ export function adminQueriesContract(h: AdminHarness): void {
         await stage({ status: "new", updatedAt: "1990-01-01T00:00:00.000Z" });
         await stage({ status: "error" });
         const tag = uniq("doc");
-        await insertOutbound(store, { kind: "confirmation", toAddress: "d@example.com", subject: "s", messageId: `<${tag}-1@x>`, status: "failed", attempts: 3, createdAt: at(1) });
-        await insertOutbound(store, { kind: "confirmation", toAddress: "d@example.com", subject: "s", messageId: `<${tag}-2@x>`, status: "failed", attempts: 1, createdAt: at(1) });
+        const gaveUp = await insertOutbound(store, { kind: "confirmation", toAddress: "d@example.com", subject: "s", messageId: `<${tag}-1@x>`, status: "failed", attempts: 3, createdAt: at(1) });
+        const left = await insertOutbound(store, { kind: "confirmation", toAddress: "d@example.com", subject: "s", messageId: `<${tag}-2@x>`, status: "failed", attempts: 1, createdAt: at(1) });
         expect(await countStuckStaged(store, "1990-01-02T00:00:00.000Z")).toBe(stuck + 1);
         expect(await countStagedInError(store)).toBe(errors + 1);
         expect(await countFailedOutbound(store, 3)).toEqual({ failed: out.failed + 2, gaveUp: out.gaveUp + 1 });
+        // The ids `outbox retry ID` must name (doctor's fix): numbers, in order, at most the limit.
+        const ids = await failedPastLimitIds(store, 3, 10_000);
+        expect(ids).toContain(gaveUp);
+        expect(ids).not.toContain(left);
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        expect(await failedPastLimitIds(store, 3, 1)).toEqual(ids.slice(0, 1));
         await ensureSetting(store, "address_secret", () => "s3cret");
         expect(await countKeptAddressSecrets(store)).toBe(1);
       });

@@ -140,7 +140,17 @@ describe("doctor checks", () => {
   });
 
   it("failed outgoing mail past the retry limit is named", () => {
-    expect(outboxCheck(3, 1).detail).toBe("3 outgoing mail(s) failed (1 past the retry limit: only outbox retry ID sends them)");
+    expect(outboxCheck(3, 1, [7]).detail).toBe("3 outgoing mail(s) failed (1 past the retry limit: only outbox retry ID sends them)");
+  });
+
+  // `outbox retry` without ids leaves rows past the retry limit alone: the fix names them.
+  it.each([
+    [2, 0, [], "ingest-mail outbox list; fix the transport (see outbound), then ingest-mail outbox retry"],
+    [2, 2, [4, 9], "fix the transport (see outbound), then ingest-mail outbox retry 4 9"],
+    [3, 1, [9], "fix the transport (see outbound), then ingest-mail outbox retry (the 2 with attempts left) and ingest-mail outbox retry 9"],
+    [30, 25, [1, 2], "fix the transport (see outbound), then ingest-mail outbox retry (the 5 with attempts left) and ingest-mail outbox retry ID… (the first: 1 2; ingest-mail outbox list shows the rest)"],
+  ])("%s failed, %s past the limit (ids %j): fix %j", (failed, gaveUp, ids, fix) => {
+    expect(outboxCheck(failed, gaveUp, ids)).toMatchObject({ status: "warn", fix });
   });
 
   it.each([

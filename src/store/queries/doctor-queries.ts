@@ -25,3 +25,9 @@ export async function countFailedOutbound(db: Db, maxAttempts: number): Promise<
     gaveUp: await count(db, `SELECT count(*) AS "n" FROM outbound_mails WHERE status = 'failed' AND attempts >= ?`, [maxAttempts]),
   };
 }
+
+/** The first `limit` ids of failed outgoing mail past `maxAttempts`: what `outbox retry ID` must name. */
+export async function failedPastLimitIds(db: Db, maxAttempts: number, limit: number): Promise<number[]> {
+  const rows = await db.all<{ id: unknown }>(`SELECT id AS "id" FROM outbound_mails WHERE status = 'failed' AND attempts >= ? ORDER BY id LIMIT ?`, [maxAttempts, limit]);
+  return rows.map((r) => Number(r.id));
+}
