@@ -68,7 +68,7 @@ async function confirmOne(deps: Deps, ctx: ConfirmContext, c: CreatedIssue, trac
     return null;
   }
   const to = target.address;
-  const trust = trustOf(deps, headers);
+  const trust = trustOf(deps, headers, ctx.staged.fromAddress);
   const support = ctx.supportAddress ?? c.issue.recipient ?? config.supportAddresses[0] ?? bareAddress(config.outbound.from);
   const own = [...config.supportAddresses, ...config.routes.map((r) => r.address), config.outbound.from, config.adminAddress ?? "", support].filter(Boolean).map(bareAddress);
   const mail = renderConfirmation({

@@ -10,6 +10,7 @@ import { parseHeaderBlock, type HeaderMap } from "../rules/headers.js";
 import { ownMail } from "../rules/own-mail.js";
 import { spamFlag } from "../rules/spam-flag.js";
 import { headerText } from "../outbound/header-safe.js";
+import { parseAddresses } from "./header-text.js";
 import type { Deps } from "./deps.js";
 
 // Per database (its path or URL): a transaction is a new Db object each time, the database is not.
@@ -40,10 +41,17 @@ function headersOf(row: StagedMail): HeaderMap {
   return h;
 }
 
-export function trustOf(deps: Pick<Deps, "config">, headers: StagedMail | HeaderMap): MailTrust {
+/** `writer`: the identified address (the record's fromAddress; taken from the record when it is one). */
+export function trustOf(deps: Pick<Deps, "config">, headers: StagedMail | HeaderMap, writer: string | null = headers instanceof Map ? null : headers.fromAddress): MailTrust {
   const h = headers instanceof Map ? headers : headersOf(headers);
-  const v = authVerdict(h.get("authentication-results") ?? [], deps.config.trustedAuthservId);
+  const v = authVerdict(h.get("authentication-results") ?? [], deps.config.trustedAuthservId, writer ? { address: writer, inFrom: namedInFrom(h, writer) } : null);
   return v ? { authenticated: v.authenticated, reason: v.reason } : { authenticated: true, reason: null };
+}
+
+/** Whether a From header names this address (pickWriter falls back to Reply-To, then Sender, when none does). */
+function namedInFrom(h: HeaderMap, address: string): boolean {
+  const a = address.toLowerCase();
+  return (h.get("from") ?? []).some((line) => parseAddresses(line).some((x) => x.address.toLowerCase() === a));
 }
 
 /** Our own addresses as the own-mail rule sees them: support and route addresses, outbound.from. */

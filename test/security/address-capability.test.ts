@@ -96,6 +96,26 @@ describe("a forged From is not a participant (point 2)", () => {
     expect(again.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "subject-reference" })]);
   });
 
+  // DMARC judges the From domain only. A From naming no mailbox leaves the writer to Reply-To or
+  // Sender (pickWriter), which DMARC cannot vouch for, nor an SPF/DKIM pass of the attacker's domain.
+  it.each([
+    ["Reply-To", { From: "undisclosed-recipients:;", "Reply-To": "alice@customer.example" }],
+    ["Sender", { From: "Alice Smith", Sender: "alice@customer.example" }],
+  ])("From naming no mailbox, the writer from %s: unauthenticated unless SPF or DKIM passed for the writer's domain", async (_field, headers) => {
+    const d = desk();
+    await victimIssue(d);
+    const attacker = "mx.example.test; spf=pass smtp.mailfrom=mallory@attacker.example; dkim=pass header.d=attacker.example; dmarc=permerror";
+    const forged = await feed(d, letter({ ...headers, Subject: "Re: [CS-000001] pay here", "Authentication-Results": attacker }));
+    expect(trace(forged, "authenticate")).toEqual([
+      { step: "authenticate", decision: "unauthenticated", reason: "mx.example.test: From names no mailbox and the writer alice@customer.example comes from Reply-To/Sender; neither SPF nor DKIM passed for customer.example" },
+    ]);
+    expect(forged.issues).toEqual([expect.objectContaining({ created: true, matchedBy: null })]);
+    // Her own provider's DKIM signature for her domain vouches for the same shape.
+    const real = await feed(d, letter({ ...headers, Subject: "Re: [CS-000001] from my phone", "Authentication-Results": "mx.example.test; spf=none; dkim=pass header.d=mail.customer.example; dmarc=none" }));
+    expect(trace(real, "authenticate")).toEqual([{ step: "authenticate", decision: "authenticated", reason: "mx.example.test: From names no mailbox; dkim=pass for customer.example, the Reply-To/Sender writer's domain" }]);
+    expect(real.issues).toEqual([expect.objectContaining({ issueId: 1, matchedBy: "subject-reference" })]);
+  });
+
   it("Authentication-Results from another authserv-id are ignored (a sender cannot vouch for himself)", async () => {
     const d = desk();
     await victimIssue(d);

@@ -63,9 +63,9 @@ describe("Authentication-Results (point 2, RFC 8601)", () => {
     expect(parseAuthenticationResults('mx.example.test 1; spf=fail (sender not allowed; really) smtp.mailfrom=x@y; dkim=none reason="no; sig"; dmarc=fail header.from=y')).toEqual({
       authservId: "mx.example.test",
       results: [
-        { method: "spf", result: "fail" },
-        { method: "dkim", result: "none" },
-        { method: "dmarc", result: "fail" },
+        { method: "spf", result: "fail", props: { "smtp.mailfrom": "x@y" } },
+        { method: "dkim", result: "none", props: {} },
+        { method: "dmarc", result: "fail", props: { "header.from": "y" } },
       ],
     });
   });
@@ -87,6 +87,22 @@ describe("Authentication-Results (point 2, RFC 8601)", () => {
   ])("%s", (_n, headers, trusted, want) => {
     const v = authVerdict(headers, trusted);
     expect(v === null ? null : v.authenticated).toBe(want);
+  });
+
+  // A writer from Reply-To/Sender (From names no mailbox): only a pass for its own domain counts.
+  it.each<[string, string, string, boolean]>([
+    ["the attacker's own SPF and DKIM pass", `${T}; spf=pass smtp.mailfrom=m@attacker.example; dkim=pass header.d=attacker.example; dmarc=permerror`, "alice@customer.example", false],
+    ["DMARC pass (for some other From domain)", `${T}; dmarc=pass`, "alice@customer.example", false],
+    ["nothing at all", `${T}; spf=none`, "alice@customer.example", false],
+    ["SPF pass for the writer's domain", `${T}; spf=pass smtp.mailfrom=bounce@customer.example`, "alice@customer.example", true],
+    ["DKIM pass for a subdomain of it", `${T}; dkim=pass header.d=mail.customer.example`, "alice@customer.example", true],
+    ["DKIM pass for its parent", `${T}; dkim=pass header.i=@customer.example`, "alice@eu.customer.example", true],
+    ["a look-alike domain", `${T}; dkim=pass header.d=evilcustomer.example`, "alice@customer.example", false],
+    ["a bare top-level domain", `${T}; dkim=pass header.d=example`, "alice@customer.example", false],
+  ])("writer not in From, %s → %s", (_n, header, address, want) => {
+    expect(authVerdict([header], T, { address, inFrom: false })!.authenticated).toBe(want);
+    // The same results for a writer From names are judged as before (DMARC, then SPF/DKIM failures).
+    expect(authVerdict([header], T, { address, inFrom: true })!.authenticated).toBe(authVerdict([header], T)!.authenticated);
   });
 
   it("is linear on a long hostile header", () => {
