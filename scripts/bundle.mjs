@@ -83,6 +83,32 @@ class DecisionTree {`,
       [/const DBCS_DECODER = ([\w.]+)\.getCodec\('gbk'\)\.decoder;/, "let __dbcs; const DBCS_DECODER = () => (__dbcs ??= $1.getCodec('gbk').decoder);"],
       [/codec\.decoder === DBCS_DECODER\b/, "codec.decoder === DBCS_DECODER()"],
       [/const BYTE_ORDER_GUESSING = new Map\(\[/, "let __bog; const BYTE_ORDER_GUESSING = { get: (c) => (__bog ??= __makeBog()).get(c) }; const __makeBog = () => new Map(["],
+      // Mail is hostile (issue 9.3): a charset iconv-lite does not know was found out by catching
+      // the Error its getCodec throws, twice a word (here, then in iconv.decode). 60,000 encoded
+      // words of as many made-up charsets in one filename took 4 s, most of it building those
+      // errors (profiled). The name is looked up as getCodec does, without throwing; an unknown
+      // one is decoded as UTF-8, which is what the catch below did.
+      [
+        /const isUnsupportedCodec = \(name\) => \{\n(\s*)try \{\n\s*return UNSUPPORTED_CODECS\.has\(([\w.]+)\.getCodec\(name\)\);/,
+        (_file) => (m, indent, iconv) =>
+          `const __knownCodec = (name) => {
+    if (!${iconv}.encodings) return true;
+    let e = ${iconv}._canonicalizeEncoding(name);
+    for (let i = 0; i < 32; i++) {
+        if (${iconv}._codecDataCache[e]) return true;
+        const d = ${iconv}.encodings[e];
+        if (typeof d === "string") e = d;
+        else if (d && typeof d === "object") e = d.type;
+        else return typeof d === "function";
+    }
+    return true;
+};
+${m.replace("{\n", "{\n" + indent + "if (!__knownCodec(name)) return false;\n")}`,
+      ],
+      [
+        /(function decode\(buf, fromCharset\) \{\n(\s*)fromCharset = normalizeCharset\(fromCharset \|\| 'UTF-8'\);)/,
+        (_file) => (_m, head, indent) => `${head}\n${indent}if (!__knownCodec(fromCharset) && !JAPANESE_CHARSET.test(fromCharset)) return buf.toString();`,
+      ],
     ],
   },
   {

@@ -36,6 +36,11 @@ export function encodingOf(label: string | null | undefined): string | null {
   // GB2312 mail is routinely GBK/GB18030 in practice; the superset decodes both.
   if (l === "gb2312" || l === "gbk" || l === "x-gbk" || l === "cp936" || l === "euc-cn") return "gb18030";
   if (/^(x-)?(unicode-1-1-)?utf-?7$/.test(l)) return null; // UTF-7 is refused, as mailparser does
+  // An unknown label is told by the error TextDecoder throws; mail may name thousands of made-up
+  // charsets (issue 9.3: 60,000 in one header), and capturing each error's stack was most of the
+  // cost. Node's own errors take the limit as it is when they are made.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     const enc = new TextDecoder(l).encoding;
     // "replacement" decodes nothing; "x-user-defined" is a browser's, mapping 8-bit bytes to
@@ -45,6 +50,8 @@ export function encodingOf(label: string | null | undefined): string | null {
     // Home-made labels such as "iso-gb2312" or "x-gbk": try the name without its prefix.
     const bare = l.replace(/^(iso-|x-)/, "");
     return bare !== l ? encodingOf(bare) : null;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
