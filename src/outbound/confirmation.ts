@@ -53,9 +53,7 @@ export function renderConfirmation(i: ConfirmationInput): OutgoingMail {
     text,
     messageId: outboundMessageId(i.mailGuid, i.issue.guid, i.host),
     date: i.date,
-    inReplyTo: i.messageId,
-    // RFC 5322 §3.6.4: the parent's References followed by the parent's Message-ID.
-    references: i.messageId ? [...i.references, i.messageId] : i.references,
+    ...threadHeaders(i.messageId, i.references),
     ...(i.supportAddress.includes("@") ? { replyTo: idAddress(i.supportAddress, i.issue.userIdentificationId, i.issue.id, i.addressSecret) } : {}),
     headers: {
       // RFC 3834 §5: a response to a message is auto-replied; the header stops other robots answering.
@@ -66,4 +64,20 @@ export function renderConfirmation(i: ConfirmationInput): OutgoingMail {
       "X-Loop": bareAddress(i.from),
     },
   };
+}
+
+/**
+ * A message id as it may go into our headers: printable ASCII in angle brackets, at most 250
+ * characters (RFC 5322 §3.6.4 msg-id; lines are at most 998). The mail's own ids may carry
+ * anything: escapes, bidi controls, a 900 KB run of `<`.
+ */
+const SAFE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]{1,248}>$/;
+/** References kept: the thread's first and its last ones (a mail may bring 80,000). */
+const MAX_REFERENCES = 20;
+
+/** In-Reply-To and References (RFC 5322 §3.6.4: the parent's References, then its Message-ID), of ids safe to write. */
+export function threadHeaders(messageId: string | null, references: string[]): { inReplyTo: string | null; references: string[] } {
+  const parent = messageId && SAFE_ID.test(messageId) ? messageId : null;
+  const chain = [...references.filter((r) => SAFE_ID.test(r)), ...(parent ? [parent] : [])];
+  return { inReplyTo: parent, references: chain.length > MAX_REFERENCES ? [chain[0], ...chain.slice(-(MAX_REFERENCES - 1))] : chain };
 }

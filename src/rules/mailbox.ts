@@ -6,7 +6,8 @@ import { parseAddresses } from "../pipeline/header-text.js";
 // A mailbox we are willing to write to: no quotes, commas, semicolons, angle brackets, spaces,
 // control characters or a second `@` (RFC 5322 allows a quoted local part holding all of these, and
 // a mailer that unquotes it turns one From into a list of recipients).
-const FORBIDDEN = /[\s"(),:;<>[\]\\\u0000-\u001f\u007f]/;
+// Nor C1 controls or bidi controls, which a mail client would show reordered (`\u202egpj.exe`).
+const FORBIDDEN = /[\s"(),:;<>[\]\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const MAX_ADDRESS = 254; // RFC 5321 §4.5.3.1.3 (path) less the angle brackets
 
 export type MailboxCheck = { ok: true; address: string } | { ok: false; reason: string };

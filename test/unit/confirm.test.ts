@@ -1,6 +1,6 @@
 // domain.md §5: the pure "may we confirm?" decision and the confirmation's rendering, as tables.
 import { describe, expect, it } from "vitest";
-import { renderConfirmation, confirmationSubject } from "../../src/outbound/confirmation.js";
+import { renderConfirmation, confirmationSubject, threadHeaders } from "../../src/outbound/confirmation.js";
 import { bareAddress, confirmWindowStart, isOwnAddress, isRobotAddress, mayConfirm, type ConfirmInput } from "../../src/rules/confirm.js";
 
 const own = ["service@example.test", "billing@example.test"];
@@ -116,5 +116,21 @@ describe("rendering", () => {
     expect(m.text).toContain(`[ref:${issueGuid}]`);
     // Kept 7bit: no line a transport would fold or quoted-printable-encode.
     for (const line of m.text.split("\n")) expect(line.length).toBeLessThanOrEqual(76);
+  });
+});
+
+// The mail's Message-ID and References go into our In-Reply-To and References: only ids safe to write.
+describe("threadHeaders", () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `<r${i}@x.example>`);
+  it.each<[string, string | null, string[], string | null, string[]]>([
+    ["a plain reply", "<m@x.example>", ["<a@x.example>"], "<m@x.example>", ["<a@x.example>", "<m@x.example>"]],
+    ["no Message-ID", null, ["<a@x.example>"], null, ["<a@x.example>"]],
+    ["an id with an escape sequence is left out", "<m\u001b[31m@x.example>", ["<a@x.example>"], null, ["<a@x.example>"]],
+    ["bidi and C1 controls, DEL", "<\u202em@x.example>", ["<a\u0085@x.example>", "<b\u007f@x.example>", "<ok@x.example>"], null, ["<ok@x.example>"]],
+    ["a 900 KB run of '<'", `<${"<".repeat(900_000)}>`, [], null, []],
+    ["an id longer than 250 characters", `<${"a".repeat(300)}@x>`, [], null, []],
+    ["80,000 references: the first and the last 19", "<m@x.example>", ids(80_000), "<m@x.example>", ["<r0@x.example>", ...ids(80_000).slice(-18), "<m@x.example>"]],
+  ])("%s", (_what, messageId, references, inReplyTo, chain) => {
+    expect(threadHeaders(messageId, references)).toEqual({ inReplyTo, references: chain });
   });
 });

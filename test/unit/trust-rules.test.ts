@@ -31,6 +31,11 @@ describe("singleMailbox / confirmationRecipient (point 3)", () => {
     ["a..b@x.example", false],
     ["a@", false],
     [`${"a".repeat(250)}@x.example`, false],
+    // A mail client would show these reordered or not at all: a `To:` of ours never carries them.
+    ["\u202egpj.exe@x.example", false],
+    ["a\u0085b@x.example", false],
+    ["a\u2066b@x.example", false],
+    ["jörg@müller.example", "jörg@müller.example"],
   ])("%j → %j", (addr, want) => {
     const r = singleMailbox(addr);
     expect(r.ok ? r.address : false).toBe(want);
