@@ -131,6 +131,21 @@ describe("the console over HTTP", () => {
     expect((await http(`${web.url}/outbox`, { headers: { cookie } })).body.toString()).toContain("no outbound mail 1");
   });
 
+  // Unicode TR36 §2.5 and issue 10: a mail's bidi overrides, escapes, C1 controls and BEL are shown as
+  // U+FFFD on every page (they reached the From, the issue heading and the conversation raw).
+  it("shows a mail's bidi, escape and C1 controls as U+FFFD on every page that quotes it", async () => {
+    const out = await feed(sb, Buffer.from("From: Bob \u202etxt.exe <bob@customer.example>\nTo: service@example.test\nSubject: report\u202efdp.exe \u001b[31mred\u0007 \u009b2J\nMessage-ID: <bidi@customer.example>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nHello \u202eevil\n"));
+    const { cookie } = await login("console password 1");
+    for (const path of [`/staged/${out.stagedId}`, `/issues/${out.issues[0].issueId}`, "/", "/issues"]) {
+      const page = await http(`${web.url}${path}`, { headers: { cookie } });
+      expect(page.status, path).toBe(200);
+      const html = page.body.toString();
+      expect(html, path).toContain("\ufffd");
+      expect(html, path).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e]/);
+      if (page.headers["content-length"] !== undefined) expect(Number(page.headers["content-length"]), path).toBe(page.body.length);
+    }
+  });
+
   it("answers only its own Host names (DNS rebinding)", async () => {
     const port = new URL(web.url).port;
     expect((await http(`${web.url}/login`, { headers: { host: `evil.example:${port}` } })).status).toBe(421);
