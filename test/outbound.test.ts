@@ -322,6 +322,24 @@ describe("admin notice on an error status (Maximo, domain.md §1.5)", () => {
     expect(readFileSync(logFile, "utf8")).toMatch(new RegExp(`staged mail ${out.stagedId} error: .*simulated fault`));
   });
 
+  // Issue 10: the notice and the log line quote the mail; its escapes, NEL and bidi overrides are shown as escapes.
+  it("the notice's body and the log line show the mail's controls as escapes", async () => {
+    const logFile = join(sb.dir, "ingest.log");
+    configure({ adminAddress: "helpdesk-admin@example.test", logFile });
+    await ingestA(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));
+    breakWorkflow();
+    const hostile = mail({ From: "\u202egpj.exe\u0085x@customer.example", To: "billing@example.test", Subject: "\u001b]8;;http://evil.example/\u0007click\u001b[31m \u202efdp.exe", "Message-ID": "<\u001b[2Jid@customer.example>" });
+    const out = await ingestA(sb, Buffer.from(hostile, "utf8"));
+    expect(out.status).toBe("error");
+    const m = await readEml(out.outbound[0].messageId);
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    expect(m.text).not.toMatch(raw);
+    expect(m.text).toContain("Subject:    \\x1b]8;;http://evil.example/\\x07click\\x1b[31m \\u202efdp.exe");
+    const log = readFileSync(logFile, "utf8");
+    expect(log.split("\n").filter(Boolean).every((line) => !raw.test(line))).toBe(true);
+    expect(log).toContain(`staged mail ${out.stagedId} error`);
+  });
+
   it("a notice that cannot be sent is recorded as failed and the ingest still exits 0", async () => {
     configure({ adminAddress: "helpdesk-admin@example.test", outbound: { transport: "sendmail", path: join(sb.dir, "no-such-sendmail") } });
     await ingestA(sb, mail({ From: "frank@customer.example", To: "billing@example.test", Subject: "first" }));

@@ -8,7 +8,7 @@ import type { IngestOptions } from "./commands/ingest.js";
 import { plainIngest } from "./ingest-args.js";
 import { ingestState, stdinHasMessage } from "./ingest-state.js";
 import { stdoutStreamUsed } from "./mta-io.js";
-import { safe } from "./terminal-safe.js";
+import { safe } from "../terminal-safe.js";
 
 async function runIngest(recipient: string | undefined, opts: IngestOptions): Promise<void> {
   ingestState.active = true;

@@ -1,6 +1,6 @@
 // Colour for people, none for pipes or NO_COLOR (https://no-color.org).
 import { Chalk, type ChalkInstance } from "chalk";
-import { safe } from "./terminal-safe.js";
+import { safe } from "../terminal-safe.js";
 
 export function colours(): ChalkInstance {
   const off = (process.env.NO_COLOR ?? "") !== "" || !process.stdout.isTTY;

@@ -2,6 +2,7 @@
 // how to resubmit it (domain.md §1.5, §1.6).
 import type { OutgoingMail } from "../pipeline/deps.js";
 import { bareAddress } from "../rules/confirm.js";
+import { safe } from "../terminal-safe.js";
 import { headerText } from "./header-safe.js";
 
 export interface AdminNoticeInput {
@@ -17,7 +18,9 @@ export interface AdminNoticeInput {
 
 export function renderAdminNotice(i: AdminNoticeInput): OutgoingMail {
   const s = i.staged;
-  const oneLine = (v: string | null) => (v ?? "(none)").replace(/\s+/g, " ").trim();
+  // The mail's subject and ids as escapes where they hold controls: the admin's mail client would
+  // show an ESC or a bidi override from them as it is (quoted-printable decodes back to it).
+  const oneLine = (v: string | null) => safe((v ?? "(none)").replace(/\s+/g, " ").trim());
   const text = [
     `ingest-mail could not process staged mail ${s.id}.`,
     "",

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Config } from "../config.js";
 import type { Db, Store } from "../store/store.js";
 import { isDatabaseUrl } from "../store/url.js";
+import { safe } from "../terminal-safe.js";
 
 export interface Paths {
   /** The database: a SQLite file path (absolute), or a PostgreSQL URL as given. */
@@ -76,7 +77,9 @@ export function fileLogger(file: string | null, now: () => Date): (line: string)
   return (line) => {
     try {
       mkdirSync(dirname(file), { recursive: true });
-      appendFileSync(file, `${now().toISOString()} ingest-mail[${process.pid}]: ${line.replace(/\s*\n\s*/g, " ")}\n`);
+      // One line, and nothing from a mail (an address, a subject) drives the terminal it is read on:
+      // controls, NEL (a line break to some viewers) and bidi overrides as escapes (issue 10).
+      appendFileSync(file, `${now().toISOString()} ingest-mail[${process.pid}]: ${safe(line.replace(/\s*\n\s*/g, " "))}\n`);
     } catch {
       // Logging must never turn a staged mail into a failure.
     }

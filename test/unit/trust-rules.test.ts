@@ -12,7 +12,7 @@ import { parseHeaderBlock } from "../../src/rules/headers.js";
 import { addressDomain, confirmationRecipient, normaliseAddress, singleMailbox } from "../../src/rules/mailbox.js";
 import { ownMail } from "../../src/rules/own-mail.js";
 import { spamFlag } from "../../src/rules/spam-flag.js";
-import { safe } from "../../src/cli/terminal-safe.js";
+import { safe } from "../../src/terminal-safe.js";
 
 describe("singleMailbox / confirmationRecipient (point 3)", () => {
   it.each<[string | null, string | false]>([

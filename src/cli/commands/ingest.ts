@@ -9,7 +9,7 @@ import { isDatabaseUrl } from "../../store/open.js";
 import { databaseTarget, deniedTo, loadCommonConfig, makeDeps, type CommonOptions } from "../context.js";
 import { counted, ingestState } from "../ingest-state.js";
 import { stdinChunks, stdinIsTerminal, writeStdout } from "../mta-io.js";
-import { safe } from "../terminal-safe.js";
+import { safe } from "../../terminal-safe.js";
 
 export interface IngestOptions extends CommonOptions {
   recipient?: string;

@@ -16,7 +16,7 @@ import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { conversationLines, historyLines } from "../conversation.js";
 import { listFilter, shownLine, type ListOptions } from "../list-options.js";
 import { colours, table, terminalSafe } from "../output.js";
-import { safe } from "../terminal-safe.js";
+import { safe } from "../../terminal-safe.js";
 import { replyText, storedReplyText } from "../../rules/reply-text.js";
 
 /** The issue named by its id or its reference (issue-ref.ts); exit 66 when there is none. */

@@ -4,7 +4,7 @@ import { NotFoundError, UsageError } from "../../errors.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { colours } from "../output.js";
 import { writeRaw } from "./raw.js";
-import { safe } from "../terminal-safe.js";
+import { safe } from "../../terminal-safe.js";
 import { isBlobRef } from "../../store/store.js";
 
 export async function run(id: number, opts: CommonOptions & { raw?: boolean; output?: string; force?: boolean }): Promise<void> {
