@@ -134,6 +134,8 @@ const fail = (key: string, want: string): never => {
 };
 const str: Check = (v, k) => void (typeof v === "string" || fail(k, "a string"));
 const strOrNull: Check = (v, k) => void (v === null || typeof v === "string" || fail(k, "a string or null"));
+// A folder or file of ours under the kernel's file systems: Node's recursive mkdir there never ends.
+const onDisk: Check = (v, k) => void (v === null || (typeof v === "string" && !/^\/(proc|sys)(\/|$)/.test(v)) || fail(k, typeof v === "string" ? "a path on disk, not under /proc or /sys" : "a string or null"));
 const bool: Check = (v, k) => void (typeof v === "boolean" || fail(k, "true or false"));
 const posInt: Check = (v, k) => void ((Number.isInteger(v) && (v as number) >= 0) || fail(k, "a whole number ≥ 0"));
 const oneOf =
@@ -194,7 +196,7 @@ const configShape: Record<string, Check> = {
     transport: oneOf("sendmail", "smtp", "file"),
     path: str,
     url: str,
-    dir: str,
+    dir: (v, k) => (str(v, k), onDisk(v, k)),
     from: str,
     host: str,
     timeoutSeconds: posInt,
@@ -214,9 +216,9 @@ const configShape: Record<string, Check> = {
   addressSecret: strOrNull,
   requireSubject: bool,
   database: strOrNull,
-  attachmentsDir: strOrNull,
-  spoolDir: strOrNull,
-  logFile: strOrNull,
+  attachmentsDir: onDisk,
+  spoolDir: onDisk,
+  logFile: onDisk,
   busyTimeoutMs: posInt,
   inlineRawMaxBytes: posInt,
   recoverAfterMinutes: posInt,

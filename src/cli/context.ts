@@ -61,6 +61,9 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
   const target = databaseTarget(opts, config, env);
   const paths = resolvePaths(target, config, defaultDataDir(env));
   const url = isDatabaseUrl(target);
+  // The kernel's own file systems hold no database: Node's recursive mkdir of a missing folder
+  // there never ends (mkdir says ENOENT, then EEXIST for /proc, again and again), deaf to SIGTERM.
+  if (!url && /^\/(proc|sys)(\/|$)/.test(paths.db)) throw new DatabaseRefusedError(`the database ${paths.db} is under /${paths.db.split("/")[1]}, the kernel's file system: give a path on disk (check --db / INGEST_MAIL_DB)`);
   // Issue 10 (domain.md §9): root becomes the database's owner, files are private whatever the
   // umask, symlinks in our places are refused, and an admin command never creates a database.
   if (!url) becomeDatabaseOwner(paths.db);

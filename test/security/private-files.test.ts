@@ -146,6 +146,8 @@ describe("admin commands never create a database (point 6)", () => {
     [["list", "--db", "FOLDER"], 78, "ingest-mail: the database FOLDER is a folder, not a database file (check --db / INGEST_MAIL_DB)\n"],
     [["init", "--db", "FOLDER"], 78, "ingest-mail: the database FOLDER is a folder, not a database file (check --db / INGEST_MAIL_DB)\n"],
     [["list", "--db", ""], 64, "ingest-mail: --db needs a database: a file path (SQLite) or a postgres:// URL\n"],
+    // Node's recursive mkdir of /proc/nope spun at full CPU, deaf to SIGTERM.
+    [["list", "--db", "/proc/nope/x.db"], 78, "ingest-mail: the database /proc/nope/x.db is under /proc, the kernel's file system: give a path on disk (check --db / INGEST_MAIL_DB)\n"],
   ])("%j: %i, saying what is wrong", (args, code, message) => {
     const sb = sandbox();
     const r = run(sb, args.map((a) => (a === "FOLDER" ? sb.dir : a)));

@@ -38,6 +38,10 @@ describe("config", () => {
     // Names Object.prototype has are unknown keys too (JSON.parse makes "__proto__" an own key).
     [JSON.parse('{"__proto__": {"x": 1}}'), 'unknown key "__proto__"'],
     [{ toString: 1 }, 'unknown key "toString"'],
+    // Node's recursive mkdir under the kernel's file systems never ends.
+    [{ logFile: "/proc/nope/ingest.log" }, '"logFile" must be a path on disk, not under /proc or /sys'],
+    [{ attachmentsDir: "/sys/x" }, '"attachmentsDir" must be a path on disk'],
+    [{ outbound: { dir: "/proc/o" } }, '"outbound.dir" must be a path on disk'],
     [{ limits: { constructor: 1 } }, 'unknown key "limits.constructor"'],
     [{ routes: [JSON.parse('{"__proto__": {"address": "a@b", "kind": "ticket"}}')] }, 'unknown key "routes[0].__proto__"'],
   ])("refuses %j naming the key", (value, message) => {
