@@ -204,3 +204,21 @@ export function compressedRepeat(head: string, period: string, total: number): B
   const data = Buffer.concat(body);
   return Buffer.concat([u32(data.length + 12), u32(total), u32(0x75465a4c), u32(0), data]);
 }
+
+/** A mail a customer forwarded as an attachment in Outlook (attach method 5), as the reader and composer tests use it. */
+export const attachedMail: TnefSpec = {
+  subject: "Lieferung verzögert",
+  senderName: "Spedition Nord",
+  senderEmail: "/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP/CN=RECIPIENTS/CN=DISPO",
+  senderSmtp: "dispo@spedition.example",
+  submitted: new Date("2026-12-07T15:42:10Z"),
+  messageId: "<8f2e1c@spedition.example>",
+  mapiBody: "Die Lieferung verzögert sich.",
+  recipients: [
+    { name: "Einkauf", smtp: "einkauf@kunde.example", type: 1 },
+    { name: "Lager", email: "lager@kunde.example", type: 2 },
+    { name: "Exchange only", email: "/O=X/CN=ONLY", type: 2 },
+    { name: "Hidden", smtp: "bcc@kunde.example", type: 3 },
+  ],
+  files: [{ longName: "lieferschein.pdf", mimeTag: "application/pdf", data: Buffer.from("%PDF-1.4\n%%EOF\n") }],
+};

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parseMail } from "../../src/pipeline/parse.js";
 import { composeMessage, emlName } from "../../src/pipeline/tnef-message.js";
 import { readTnef, type TnefFile } from "../../src/pipeline/tnef.js";
-import { uncompressedRtf, writeTnef, type TnefSpec } from "../helpers/tnef-writer.js";
+import { attachedMail, uncompressedRtf, writeTnef, type TnefSpec } from "../helpers/tnef-writer.js";
 
 const pdf = Buffer.from("%PDF-1.4\n%%EOF\n");
 
@@ -34,19 +34,8 @@ const text = (a: AddressObject | AddressObject[] | undefined) =>
 
 describe("composeMessage", () => {
   it("from its MAPI properties: sender, recipients, subject, date, id, text and files, each file with its bytes", async () => {
-    const { mail } = await composed({
-      subject: "Lieferung verzögert",
-      senderName: "Spedition Nord",
-      senderSmtp: "dispo@spedition.example",
-      submitted: new Date("2026-12-07T15:42:10Z"),
-      messageId: "<8f2e1c@spedition.example>",
-      mapiBody: "Die Lieferung verzögert sich.\r\nZweite Zeile",
-      recipients: [
-        { name: "Einkauf", smtp: "einkauf@kunde.example", type: 1 },
-        { name: "Lager", smtp: "lager@kunde.example", type: 2 },
-      ],
-      files: [{ longName: "lieferschein.pdf", mimeTag: "application/pdf", data: pdf }],
-    });
+    // Cc: the recipient with an internet address; one with only an Exchange name, and the Bcc, are not written.
+    const { mail } = await composed({ ...attachedMail, mapiBody: "Die Lieferung verzögert sich.\r\nZweite Zeile" });
     expect([text(mail.from), text(mail.to), text(mail.cc), mail.subject, mail.date?.toISOString(), mail.messageId]).toEqual([
       "Spedition Nord <dispo@spedition.example>",
       "Einkauf <einkauf@kunde.example>",
