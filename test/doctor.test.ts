@@ -272,10 +272,10 @@ describe("ingest-mail doctor", () => {
     expect(asNobody.check("file:log")).toMatchObject({ status: "fail", fix: `install -o nobody -m 600 /dev/null ${log}` });
     expect(asNobody.failed).toEqual(["file:log"]);
 
-    // Under /proc nothing can be written at all: a folder of its own.
+    // Under /proc nothing can be written at all: the configuration itself is refused, naming the key.
     reconfigure(sb, { logFile: "/proc/ingest-mail.log" });
     const proc = await doctor(sb);
-    expect(proc.check("file:log")).toMatchObject({ status: "fail", fix: "install -d -m 0700 -o nobody /var/log/ingest-mail, and set logFile to /var/log/ingest-mail/ingest-mail.log" });
+    expect(proc.check("config")).toMatchObject({ status: "fail", detail: expect.stringContaining('"logFile" must be a path on disk, not under /proc or /sys') });
 
     for (const d of [asRoot, asNobody, proc]) for (const c of d.report.checks) expect(touches(c.fix, ["/var/log", "/proc", "/var", "/"]), `${c.id}: ${c.fix}`).toBe(false);
     expect(existsSync(log)).toBe(false);
