@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { simpleParser } from "mailparser";
 import { beforeEach, describe, expect, it } from "vitest";
 import { writeTnef } from "./helpers/tnef-writer.js";
-import { count, db, fixture, holdWriteLock, ingest, initDb, injectFault, LOCKED, onPostgres, readFixture, removeFault, rows, run, sandbox, storedBytes, type Sandbox } from "./helpers/cli.js";
+import { count, db, fixture, holdWriteLock, ingest, initDb, injectFault, LOCKED, onPostgres, readFixture, removeFault, rows, run, sandbox, sqliteOnly, storedBytes, type Sandbox } from "./helpers/cli.js";
 
 let sb: Sandbox;
 const config = { supportAddresses: ["service@example.test", "billing@example.test"] };
@@ -431,6 +431,30 @@ describe("§8 talking to the MTA", () => {
     const attDir = join(sb.dir, "attachments");
     const files = existsSync(attDir) ? readdirSync(attDir, { recursive: true }).filter((f) => !statSync(join(attDir, String(f))).isDirectory()) : [];
     expect(files).toEqual([]);
+  });
+});
+
+describe("§1 staging: a failed staging and its redelivery", () => {
+  // A spool file is named by its content: a failed staging leaves it (another delivery of the same
+  // bytes may have staged on it), and the MTA's redelivery stages on the very same file.
+  it("a large mail whose staging failed keeps its spool file; the redelivery stages on it and gives back the same bytes", (ctx) => {
+    sqliteOnly(ctx, "PostgreSQL keeps the bytes in the database, not in this host's spool (issue 11.8)");
+    ingest(sb, readFixture("new-mail-opens-issue.eml"));
+    const d = db(sb);
+    writeFileSync(sb.env.INGEST_MAIL_CONFIG!, JSON.stringify({ ...config, busyTimeoutMs: 200 }));
+    const big = Buffer.from(`From: a@customer.example\nTo: service@example.test\nSubject: big\nMessage-ID: <big-retry@customer.example>\n\n${"line of a large mail\n".repeat(80_000)}`);
+    const release = holdWriteLock(d);
+    const failed = run(sb, [], big);
+    release();
+    expect(failed.code).toBe(75);
+    const spool = join(sb.dir, "spool");
+    const kept = readdirSync(spool).filter((f) => !f.startsWith("."));
+    expect(kept).toHaveLength(1);
+    const again = ingest(sb, big);
+    expect(again.status).toBe("complete");
+    expect(readdirSync(spool).filter((f) => !f.startsWith("."))).toEqual(kept);
+    expect(rows(d, "SELECT raw_path FROM staged_mails WHERE id = ?", again.stagedId)[0].raw_path).toBe(join(spool, kept[0]));
+    expect(run(sb, ["show", String(again.stagedId), "--raw"]).stdout).toBe(big.toString());
   });
 });
 

@@ -5,6 +5,7 @@
 // recorded as a duplicate of the original, unless the original is still `new` with no live
 // process on it: then this delivery takes it over and finishes it (issue 9.6).
 import { rmSync } from "node:fs";
+import { basename } from "node:path";
 import { LateUnitFailure } from "../errors.js";
 import { findStagedByDedupKey, insertStaged, insertStagedAhead, setStagedStatus, stagedClaim, takeClaim, type NewStagedMail, type StagedMail } from "../store/queries/queries.js";
 import type { Db } from "../store/store.js";
@@ -154,10 +155,19 @@ function recordOf({ raw, envelope, source }: StageInput, rawPath: string | null,
   };
 }
 
-/** Not staged: leave no spool file behind that no record points to; the MTA delivers again. */
+/**
+ * Not staged: the MTA delivers again. A temporary file goes. A spool file named by its content
+ * (<sha256>.eml) stays: another delivery of the same bytes (the same mail to a second address,
+ * piped by a second process; or a second LMTP session) may have renamed its copy onto the same
+ * name after this one did, and staged a record on it: removing "ours" would remove the bytes of an
+ * acknowledged mail (never lose a mail). The redelivery reuses the file; `recover` sweeps one
+ * that no record refers to after an hour.
+ */
 export function discardUnstaged(raw: Pick<RawMessage, "path" | "existed">): void {
-  if (raw.path && !raw.existed) rmSync(raw.path, { force: true });
+  if (raw.path && !raw.existed && !CONTENT_NAMED.test(basename(raw.path))) rmSync(raw.path, { force: true });
 }
+
+const CONTENT_NAMED = /^[0-9a-f]{64}\.eml$/;
 
 /** Staged (committed): on PostgreSQL the database holds the bytes now, and the spool file goes. */
 export function releaseStaged(db: Db, raw: Pick<RawMessage, "path">): void {
