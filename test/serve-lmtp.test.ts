@@ -182,6 +182,34 @@ describe("transactions", () => {
     expect(again.results.map((r) => r.line.slice(0, 9))).toEqual(["250 2.0.0", "250 2.0.0"]);
   });
 
+  // SQLite's busy handler sleeps on the thread: with another process holding the database, every
+  // session, SIGTERM and the drain deadline waited busyTimeoutMs (30 s by default). The daemon now
+  // waits for the lock between event-loop turns.
+  it("while another process holds the database, other sessions are answered and SIGTERM ends it within the drain time", async () => {
+    const sb = configured({ busyTimeoutMs: 30_000 });
+    const d = await daemon(sb, ["--drain-timeout", "1"]);
+    const a = await client(d);
+    const b = await client(d);
+    const lock = db(sb);
+    const release = holdWriteLock(lock);
+    try {
+      const pending = deliver(a, "ada@customer.test", ["service@example.test"], message("while locked")).catch(() => null);
+      await new Promise((r) => setTimeout(r, 300)); // the delivery is waiting for the lock now
+      const t0 = Date.now();
+      expect((await b.command("NOOP")).code).toBe(250);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      const t1 = Date.now();
+      await d.stop("SIGTERM");
+      expect(Date.now() - t1).toBeLessThan(10_000);
+      // Not acknowledged, so the MTA keeps it: nothing was staged.
+      void pending;
+      expect(staged(sb)).toHaveLength(0);
+    } finally {
+      release();
+      lock.close();
+    }
+  });
+
   it("a redelivery is a duplicate per recipient: the same message again for the same recipient, not for another one", async () => {
     const sb = configured();
     const d = await daemon(sb);

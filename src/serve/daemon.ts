@@ -184,7 +184,10 @@ export class Daemon {
       const left = await this.processor.stop(Math.max(0, deadline - Date.now()));
       await new Promise<void>((r) => this.server.close(() => r()));
       await this.purging;
-      await this.deps.store.close();
+      // A staging still waiting for another process's lock (PostgreSQL's lock_timeout is busyTimeoutMs)
+      // is not waited for past the drain time: nothing of it was acknowledged, the MTA delivers again,
+      // and the exit ends its transaction unfinished.
+      await Promise.race([this.deps.store.close(), sleep(Math.max(1000, deadline - Date.now()))]);
       this.log(`stopped${left ? ` (drain time over: ${left} records stay new for the next start)` : ""}`);
       this.stopped();
     })();

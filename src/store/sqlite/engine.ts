@@ -18,6 +18,8 @@ export interface SqliteStoreOptions {
   location: string;
   /** Taken before BEGIN IMMEDIATE and given back after COMMIT/ROLLBACK (serve/write-lock.ts). */
   writeTurn?: WriteTurn;
+  /** Wait for another process's write lock this long in all, yielding between tries (open.ts); else SQLite's busy timeout alone. */
+  waitBusyMs?: number;
 }
 
 // Codes of faults in the storage rather than in our SQL: the MTA is told to retry (75).
@@ -31,6 +33,8 @@ export function mapSqliteError(e: unknown, location: string): unknown {
 
 class Connection {
   private readonly statements = new Map<string, Database.Statement>();
+  /** close() was called: a transaction waiting for the write lock stops waiting. */
+  closing = false;
   /** The end of the queue of transactions waiting for the connection. */
   private tail: Promise<void> = Promise.resolve();
 
@@ -154,7 +158,8 @@ class SqliteDb implements Db {
       try {
         if (begin === "BEGIN IMMEDIATE") c.exec(() => c.syncFor(durable));
         if (secureDelete) c.exec(() => c.client.pragma("secure_delete = ON"));
-        c.exec(() => c.client.exec(begin));
+        if (begin === "BEGIN IMMEDIATE" && c.opts.waitBusyMs !== undefined) await beginWrite(c, c.opts.waitBusyMs);
+        else c.exec(() => c.client.exec(begin));
         try {
           const r = await fn(new SqliteDb(c, 1));
           c.exec(() => c.client.exec("COMMIT"));
@@ -234,6 +239,8 @@ export class SqliteStore extends SqliteDb implements Store {
 
   async close(opts: { keepWal?: boolean } = {}): Promise<void> {
     if (opts.keepWal) return;
+    // A transaction still waiting for another process's lock (beginWrite) gives up now, unstarted.
+    this.conn.closing = true;
     await this.conn.turn(async () => {
       if (this.conn.client.open) this.conn.client.close();
     });
@@ -253,4 +260,22 @@ export function inspectSqliteStore(path: string): SqliteStore {
  * where the delivery user cannot read). */
 export function loadSqliteDriver(): void {
   new Database(":memory:").close();
+}
+
+/**
+ * BEGIN IMMEDIATE, tried again every few ms while another process holds the write lock, for
+ * `totalMs` in all; the event loop runs between tries (the daemon keeps answering its sessions and
+ * its signals). SQLITE_BUSY after that is the storage fault it always was.
+ */
+async function beginWrite(c: Connection, totalMs: number): Promise<void> {
+  const deadline = Date.now() + totalMs;
+  for (;;) {
+    try {
+      c.client.exec("BEGIN IMMEDIATE");
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline || c.closing) throw mapSqliteError(e, c.opts.location);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 }

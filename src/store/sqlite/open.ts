@@ -70,8 +70,16 @@ function openClient(path: string, opts: OpenOptions): SqliteStore {
     client.pragma("wal_autocheckpoint = 200");
     migrate(client);
   }
-  return new SqliteStore(client, { location: path, writeTurn: opts.writeTurn });
+  // The daemon (a write turn): SQLite's busy handler sleeps on the thread, and with another
+  // process holding the database the daemon's every session, its SIGTERM and its drain deadline
+  // stopped for busyTimeoutMs. Its connection waits for the lock in short sleeps between event-loop
+  // turns instead (engine.ts beginWrite), for as long in all.
+  if (opts.writeTurn && !opts.readonly) client.pragma(`busy_timeout = ${BUSY_STEP_MS}`);
+  return new SqliteStore(client, { location: path, writeTurn: opts.writeTurn, waitBusyMs: opts.writeTurn ? opts.busyTimeoutMs : undefined });
 }
+
+/** The daemon's connection: SQLite's own busy wait before it yields to the event loop and tries again. */
+const BUSY_STEP_MS = 20;
 
 const CREATING_MS = 30_000;
 
