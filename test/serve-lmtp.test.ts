@@ -2,7 +2,7 @@
 // built binary) with a raw client: LHLO, pipelining, per-recipient replies with one recipient's
 // storage failing, SIZE, RSET, bad commands, a client that drops mid-DATA, 8-bit and SMTPUTF8 mail.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { bin, count, db, holdWriteLock, injectFault, LOCKED, mail, readFixture, removeFault, rows, runAsync, type Sandbox } from "./helpers/cli.js";
@@ -508,5 +508,29 @@ describe("limits, signals, health", () => {
     const p25 = await runAsync(sb, ["serve", "--lmtp", "127.0.0.1:25"], "");
     expect(p25.code).toBe(64);
     expect(p25.stderr).toMatch(/never listen on port 25/);
+  });
+
+  it("serve --check on a database serve would create passes and makes nothing; a file that is not a socket fails it", async () => {
+    const sb = configured();
+    const fresh = join(sb.dir, "new", "ingest.db");
+    const r = await runAsync(sb, ["serve", "--lmtp", `unix:${join(sb.dir, "lmtp.sock")}`, "--db", fresh, "--check"], "");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ok   database: ${fresh} (does not exist yet: serve creates it in ${sb.dir})`);
+    expect(existsSync(join(sb.dir, "new"))).toBe(false);
+    writeFileSync(join(sb.dir, "file.sock"), "not a socket");
+    const notSocket = await runAsync(sb, ["serve", "--lmtp", `unix:${join(sb.dir, "file.sock")}`, "--check"], "");
+    expect(notSocket.stdout).toContain(`FAIL listen unix:${join(sb.dir, "file.sock")}: ${join(sb.dir, "file.sock")} exists and is not a socket`);
+  });
+
+  // 70 is "internal fault" (README); these are a set-up error (78) and a busy address (75: systemd retries).
+  it("a listen address it cannot take: 78 for a file that is not a socket, 75 for one another daemon holds", async () => {
+    const sb = configured();
+    writeFileSync(join(sb.dir, "file.sock"), "not a socket");
+    const file = await runAsync(sb, ["serve", "--lmtp", `unix:${join(sb.dir, "file.sock")}`], "");
+    expect([file.code, file.stderr]).toEqual([78, `ingest-mail: cannot listen on unix:${join(sb.dir, "file.sock")}: ${join(sb.dir, "file.sock")} exists and is not a socket\n`]);
+    const first = await daemon(sb);
+    const second = await runAsync(sb, ["serve", "--lmtp", `unix:${first.socket}`], "");
+    expect(second.code, second.stderr).toBe(75);
+    expect(second.stderr).toContain(`cannot listen on unix:${first.socket}: another daemon is listening on ${first.socket}`);
   });
 });

@@ -1,9 +1,9 @@
 // `ingest-mail serve --lmtp ADDR`: the long-running delivery mode (issue 12). Returns when the daemon
 // has shut down after SIGTERM, so main.ts exits 0 as for every other command. `--check` only checks
 // what the daemon needs (configuration, database, listen address) and says so.
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { ConfigError, TempFailError, UsageError } from "../../errors.js";
 import type { Deps } from "../../pipeline/deps.js";
 import { describeAddress, parseListenAddress, type ListenAddress } from "../../serve/address.js";
@@ -12,7 +12,8 @@ import { withConfig } from "../../serve/deps.js";
 import { stderrLog } from "../../serve/log.js";
 import { onSignals } from "../../serve/signals.js";
 import { WriteLock } from "../../serve/write-lock.js";
-import { loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
+import { isDatabaseUrl } from "../../store/open.js";
+import { databaseTarget, loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
 
 export interface ServeOptions extends CommonOptions {
   lmtp: string;
@@ -79,11 +80,25 @@ export async function run(opts: ServeOptions, env: NodeJS.ProcessEnv = process.e
     status: () => void daemon.status().then((s) => log(`status ${JSON.stringify(s)}`)),
   });
   try {
-    await daemon.start();
+    await daemon.start().catch((e: NodeJS.ErrnoException) => {
+      throw listenFault(e, address);
+    });
     await daemon.done;
   } finally {
     off();
   }
+}
+
+/**
+ * A listen address that cannot be taken: in use (another daemon; it may go away: 75, systemd tries
+ * again) or wrong (a file that is not a socket, a folder we may not write, an address not ours: 78).
+ * Anything else stays what it was.
+ */
+function listenFault(e: NodeJS.ErrnoException, address: ListenAddress): Error {
+  const where = `cannot listen on ${describeAddress(address)}: ${e.message}`;
+  if (e.code === "EADDRINUSE") return new TempFailError(where);
+  if (e.code && ["EEXIST", "ENOTSOCK", "EACCES", "EPERM", "EADDRNOTAVAIL", "ENOENT", "ENOTDIR"].includes(e.code)) return new ConfigError(where);
+  return e;
 }
 
 /**
@@ -114,11 +129,20 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
   try {
     loadCommonConfig(opts, env);
     lines.push({ what: "config", ok: true, detail: opts.config ?? env.INGEST_MAIL_CONFIG ?? "built-in defaults" });
-    deps = await makeDeps(opts, env);
-    await deps.db.write(async () => undefined);
-    lines.push({ what: "database", ok: true, detail: `${deps.paths.db} (writable)` });
+    const target = databaseTarget(opts, loadCommonConfig(opts, env), env);
+    const file = isDatabaseUrl(target) ? null : resolve(target);
+    if (file && !existsSync(file)) {
+      // serve creates it (a delivery mode, like ingest); the check makes nothing: may it?
+      const folder = nearestFolder(dirname(file));
+      if (!writable(folder)) throw new Error(`${file} does not exist, and ${folder} is not writable: serve could not create it`);
+      lines.push({ what: "database", ok: true, detail: `${file} (does not exist yet: serve creates it in ${folder})` });
+    } else {
+      deps = await makeDeps(opts, env);
+      await deps.db.write(async () => undefined);
+      lines.push({ what: "database", ok: true, detail: `${deps.paths.db} (writable)` });
+    }
   } catch (e) {
-    lines.push({ what: deps ? "database" : "config", ok: false, detail: (e as Error).message });
+    lines.push({ what: lines.length ? "database" : "config", ok: false, detail: (e as Error).message });
   } finally {
     await deps?.store.close();
   }
@@ -128,6 +152,22 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
   const failed = lines.find((l) => !l.ok);
   if (failed?.what === "config") throw new ConfigError(`serve --check: ${failed.detail}`);
   if (failed) throw new TempFailError(`serve --check: ${failed.what}: ${failed.detail}`);
+}
+
+/** The folder itself, or the nearest one above it that exists (serve creates the ones missing). */
+function nearestFolder(dir: string): string {
+  let at = dir;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  return at;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function checkAddress(a: ListenAddress): Promise<CheckLine> {
@@ -140,6 +180,7 @@ async function checkAddress(a: ListenAddress): Promise<CheckLine> {
     } catch {
       return { what, ok: false, detail: `${dir} is missing or not writable` };
     }
+    if (existsSync(a.path) && !lstatSync(a.path).isSocket()) return { what, ok: false, detail: `${a.path} exists and is not a socket (serve never removes it)` };
     return { what, ok: true, detail: existsSync(a.path) ? "socket file present (a running daemon, or stale: removed on start)" : `${dir} writable` };
   }
   return new Promise((resolve) => {
