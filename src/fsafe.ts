@@ -4,7 +4,7 @@
 // where one of our files or folders should be is refused, never followed. When root runs a command
 // on a database another user owns (the MTA's delivery user), it becomes that user first, so that
 // nothing it creates is root's and later deliveries can still write (issue 10, point 7).
-import { lstatSync, statSync, type Stats } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { ConfigError } from "./errors.js";
 
@@ -96,4 +96,20 @@ export function becomeDatabaseOwner(dbPath: string): number | null {
     throw new ConfigError(`running as root on ${dbPath}, owned by uid ${st.uid}: could not switch to that user (${(e as Error).message}); run the command as that user`);
   }
   return st.uid;
+}
+
+/**
+ * Where a file at `path` would be made (the folders missing on its way included): the nearest
+ * existing folder above it, and whether this user may write there. init and serve --check ask it
+ * before SQLite would answer only "unable to open database file".
+ */
+export function creatableIn(path: string): { folder: string; writable: boolean } {
+  let folder = dirname(path);
+  while (!existsSync(folder) && dirname(folder) !== folder) folder = dirname(folder);
+  try {
+    accessSync(folder, constants.W_OK | constants.X_OK);
+    return { folder, writable: true };
+  } catch {
+    return { folder, writable: false };
+  }
 }

@@ -12,6 +12,7 @@ import { withConfig } from "../../serve/deps.js";
 import { stderrLog } from "../../serve/log.js";
 import { onSignals } from "../../serve/signals.js";
 import { WriteLock } from "../../serve/write-lock.js";
+import { creatableIn } from "../../fsafe.js";
 import { isDatabaseUrl } from "../../store/open.js";
 import { databaseTarget, loadCommonConfig, makeDeps, printJson, type CommonOptions } from "../context.js";
 
@@ -133,8 +134,8 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
     const file = isDatabaseUrl(target) ? null : resolve(target);
     if (file && !existsSync(file)) {
       // serve creates it (a delivery mode, like ingest); the check makes nothing: may it?
-      const folder = nearestFolder(dirname(file));
-      if (!writable(folder)) throw new Error(`${file} does not exist, and ${folder} is not writable: serve could not create it`);
+      const { folder, writable } = creatableIn(file);
+      if (!writable) throw new Error(`${file} does not exist, and ${folder} is not writable: serve could not create it`);
       lines.push({ what: "database", ok: true, detail: `${file} (does not exist yet: serve creates it in ${folder})` });
     } else {
       deps = await makeDeps(opts, env);
@@ -152,22 +153,6 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
   const failed = lines.find((l) => !l.ok);
   if (failed?.what === "config") throw new ConfigError(`serve --check: ${failed.detail}`);
   if (failed) throw new TempFailError(`serve --check: ${failed.what}: ${failed.detail}`);
-}
-
-/** The folder itself, or the nearest one above it that exists (serve creates the ones missing). */
-function nearestFolder(dir: string): string {
-  let at = dir;
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
-  return at;
-}
-
-function writable(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function checkAddress(a: ListenAddress): Promise<CheckLine> {
