@@ -2,7 +2,7 @@
 // everything in it (what is done has been moved out). Fetching uses BODY.PEEK[] (imapflow's
 // `source`), which leaves \Seen alone: the flag or the move comes only after staging.
 import { ImapFlow, type MailboxLockObject } from "imapflow";
-import { MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
+import { MAX_PER_CYCLE, MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
 
 export interface ImapMailboxOptions {
   host: string;
@@ -72,7 +72,11 @@ export class ImapMailbox implements Mailbox {
   pending(): Promise<MailboxMessage[]> {
     return this.guard(async () => {
       const uids = (await this.live().search(this.opts.moveTo ? { all: true } : { seen: false }, { uid: true })) || [];
-      return [...uids].sort((a, b) => a - b).map((uid) => ({ id: uid, label: `uid ${uid}` }));
+      // As for POP3 (pop3.ts), a cycle takes the oldest MAX_PER_CYCLE; the rest wait for the next.
+      return [...uids]
+        .sort((a, b) => a - b)
+        .slice(0, MAX_PER_CYCLE)
+        .map((uid) => ({ id: uid, label: `uid ${uid}` }));
     });
   }
 

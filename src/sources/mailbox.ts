@@ -19,6 +19,12 @@ export class MailboxError extends Error {
   }
 }
 
+/**
+ * At most this many messages are taken in one cycle (docs/delivery.md): the count comes from the
+ * server, and a list of billions of entries is no plan. The rest wait on the server for the next.
+ */
+export const MAX_PER_CYCLE = 1000;
+
 export interface MailboxMessage {
   /** UID (IMAP) or message number (POP3). */
   id: number;

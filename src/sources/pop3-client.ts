@@ -151,12 +151,17 @@ export class Pop3Client {
     return { count, size };
   }
 
-  /** Unique ids by message number (RFC 1939 §7, optional: null when the server lacks UIDL). */
-  async uidl(): Promise<Map<number, string> | null> {
+  /**
+   * Unique ids by message number (RFC 1939 §7, optional: null when the server lacks UIDL). The
+   * listing is as long as the server makes it: past `max` lines it is refused (the connection is
+   * then out of step and must be dropped), never held whole.
+   */
+  async uidl(max = 100_000): Promise<Map<number, string> | null> {
     const r = await this.command("UIDL");
     if (!r.ok) return null;
     const map = new Map<number, string>();
     await this.multiline((line) => {
+      if (map.size >= max) throw new Pop3Error(`UIDL from ${this.where} lists more than ${max} messages`, "protocol");
       const [n, id] = line.toString("latin1").trim().split(/\s+/);
       map.set(Number(n), id);
     });

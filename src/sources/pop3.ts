@@ -2,7 +2,7 @@
 // which the server carries out only at QUIT, so a crash before then leaves it there. Issue 10: the
 // password goes only over TLS (implicit --tls, or STLS) unless plaintext is explicitly allowed.
 import type { ConnectionOptions } from "node:tls";
-import { MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
+import { MAX_PER_CYCLE, MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
 import { Pop3Client, Pop3Error } from "./pop3-client.js";
 
 export interface Pop3MailboxOptions {
@@ -42,11 +42,16 @@ export class Pop3Mailbox implements Mailbox {
     }
   }
 
+  // The count is the server's word: `+OK 4000000000 0` built an array of four billion entries (the
+  // process aborted out of memory). A cycle takes the first MAX_PER_CYCLE messages; the rest wait on
+  // the server for the next cycle (after QUIT the server numbers the remaining ones from 1 again,
+  // RFC 1939 §5). UIDL is not asked for: the message number is all a cycle needs, and the listing
+  // is as long as the server wants it (five million lines held 615 MB).
   async pending(): Promise<MailboxMessage[]> {
     const c = this.live();
     const { count } = await wrap(() => c.stat());
-    const uidl = count ? await wrap(() => c.uidl()) : null;
-    return Array.from({ length: count }, (_, i) => ({ id: i + 1, label: uidl?.get(i + 1) ?? String(i + 1) }));
+    if (!Number.isSafeInteger(count) || count < 0) throw new MailboxError(`${this.where}: STAT gave no message count (RFC 1939 §5)`, "protocol");
+    return Array.from({ length: Math.min(count, MAX_PER_CYCLE) }, (_, i) => ({ id: i + 1, label: String(i + 1) }));
   }
 
   fetch(m: MailboxMessage): Promise<Buffer> {

@@ -10,6 +10,7 @@ import { TLSSocket } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { ImapMailbox } from "../../src/sources/imap.js";
 import { Pop3Client } from "../../src/sources/pop3-client.js";
+import { MAX_PER_CYCLE } from "../../src/sources/mailbox.js";
 import { Pop3Mailbox } from "../../src/sources/pop3.js";
 import { bin, db, rows, runAsync, sandbox } from "../helpers/cli.js";
 
@@ -274,3 +275,43 @@ describe("POP3 line assembly and RETR size", () => {
     expect(seen).toContain("DELE 1");
   });
 });
+
+describe("POP3: what the server claims is bounded", () => {
+  it("a huge STAT count gives one cycle of at most MAX_PER_CYCLE messages; UIDL is not read", async () => {
+    // A server claiming 4000000000 made pending() build an array per message: out of memory.
+    for (const [claim, want] of [["5000", MAX_PER_CYCLE], ["4000000000", MAX_PER_CYCLE]] as const) {
+      const p = await serve(pop3Claiming(claim), "+OK ready\r\n");
+      const b = new Pop3Mailbox({ host: "127.0.0.1", port: p, user: "u", password: "p", insecurePlaintext: true });
+      await b.open();
+      const list = await b.pending();
+      expect(list.length).toBe(want);
+      expect(list[0]).toEqual({ id: 1, label: "1" });
+      expect(list.at(-1)!.id).toBe(MAX_PER_CYCLE);
+      await b.close();
+      expect(seen).not.toContain("UIDL");
+      await new Promise<void>((r) => server!.close(() => r()));
+    }
+    const p = await serve(pop3Claiming("-5"), "+OK ready\r\n");
+    const b = new Pop3Mailbox({ host: "127.0.0.1", port: p, user: "u", password: "p", insecurePlaintext: true });
+    await b.open();
+    await expect(b.pending()).rejects.toMatchObject({ kind: "protocol", message: expect.stringMatching(/STAT gave no message count/) });
+    b.abort();
+  });
+
+  it("the client's UIDL listing is refused past its maximum, not held whole", async () => {
+    const port = await serve((line, io) => {
+      if (line === "UIDL") {
+        io.write("+OK\r\n");
+        for (let i = 1; i <= 50; i++) io.write(`${i} uid-${i}\r\n`);
+        io.write(".\r\n");
+      } else io.write("+OK\r\n");
+    }, "+OK ready\r\n");
+    const c = await Pop3Client.connect({ host: "127.0.0.1", port });
+    await expect(c.uidl(10)).rejects.toMatchObject({ kind: "protocol", message: expect.stringMatching(/more than 10 messages/) });
+    c.destroy();
+  });
+});
+
+function pop3Claiming(count: string): Handler {
+  return (line, io) => (line === "STAT" ? io.write(`+OK ${count} 0\r\n`) : pop3()(line, io));
+}
