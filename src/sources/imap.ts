@@ -2,7 +2,8 @@
 // everything in it (what is done has been moved out). Fetching uses BODY.PEEK[] (imapflow's
 // `source`), which leaves \Seen alone: the flag or the move comes only after staging.
 import { ImapFlow, type MailboxLockObject } from "imapflow";
-import { MAX_PER_CYCLE, MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
+import { MAX_PER_CYCLE, MailboxError, Oversize, type Mailbox, type MailboxMessage } from "./mailbox.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./pop3-client.js";
 
 export interface ImapMailboxOptions {
   host: string;
@@ -15,8 +16,14 @@ export interface ImapMailboxOptions {
   timeoutMs?: number;
   /** Allow LOGIN in clear when the server offers no STARTTLS (--insecure-plaintext). */
   insecurePlaintext?: boolean;
+  /** limits.maxMessageBytes: a larger message is left on the server (fetch() gives Oversize). */
+  maxMessageBytes?: number;
   tlsOptions?: Record<string, unknown>;
 }
+
+// imapflow's literal cap is never set below this, so that a small maxMessageBytes does not refuse
+// the server's other literals (a mailbox name, an ENVELOPE field).
+const LITERAL_FLOOR = 1024 * 1024;
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "NoConnection", "ClosedAfterConnectTLS", "ClosedAfterConnectText", "CONNECT_TIMEOUT", "GREETING_TIMEOUT", "UPGRADE_TIMEOUT"]);
 
@@ -25,9 +32,13 @@ export class ImapMailbox implements Mailbox {
   readonly where: string;
   private client: ImapFlow | null = null;
   private lock: MailboxLockObject | null = null;
+  private readonly max: number;
+  /** Why imapflow dropped the connection, when it said. */
+  private dropped: Error | null = null;
 
   constructor(private readonly opts: ImapMailboxOptions) {
     this.where = `${opts.user}@${opts.host}:${opts.port}/${opts.mailbox}`;
+    this.max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   async open(): Promise<void> {
@@ -46,10 +57,13 @@ export class ImapMailbox implements Mailbox {
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: 5 * timeout,
+      // Bounded memory: imapflow holds a whole literal (default cap 1 GB) and a whole response (2 GB).
+      maxLiteralSize: Math.max(this.max, LITERAL_FLOOR),
+      maxResponseSize: Math.max(this.max, LITERAL_FLOOR) + LITERAL_FLOOR,
     });
-    // A dropped connection is reported by the command that was waiting; this only keeps the
-    // 'error' event from crashing the process.
-    client.on("error", () => {});
+    // A dropped connection is reported by the command that was waiting ("Connection not
+    // available"); the cause is kept so that guard() can say it (a literal over the cap).
+    client.on("error", (e: Error) => (this.dropped = e));
     this.client = client;
     try {
       await client.connect();
@@ -80,10 +94,19 @@ export class ImapMailbox implements Mailbox {
     });
   }
 
-  fetch(m: MailboxMessage): Promise<Buffer | null> {
+  // limits.maxMessageBytes: the size (RFC 3501 §6.4.5 RFC822.SIZE) is asked first, and a larger
+  // message is left as it is (Oversize: not seen, not moved), never read into memory (imapflow holds
+  // a whole literal, up to 1 GB). A server that then sends more than it said is cut off by
+  // maxLiteralSize (open()) or, under that floor, caught here.
+  fetch(m: MailboxMessage): Promise<Buffer | Oversize | null> {
     return this.guard(async () => {
-      const msg = await this.live().fetchOne(String(m.id), { source: true }, { uid: true });
-      return msg && msg.source ? msg.source : null;
+      const c = this.live();
+      const head = await c.fetchOne(String(m.id), { size: true }, { uid: true });
+      if (!head) return null;
+      if (head.size !== undefined && head.size > this.max) return new Oversize(head.size);
+      const msg = await c.fetchOne(String(m.id), { source: true }, { uid: true });
+      if (!msg || !msg.source) return null;
+      return msg.source.length > this.max ? new Oversize(msg.source.length) : msg.source;
     });
   }
 
@@ -119,6 +142,11 @@ export class ImapMailbox implements Mailbox {
     try {
       return await fn();
     } catch (e) {
+      const cause = this.dropped as { code?: string; literalSize?: number } | null;
+      if (cause?.code === "LiteralTooLarge") {
+        // The server sent more than the size it gave (or gave none): nothing was marked.
+        throw new MailboxError(`${this.opts.host}:${this.opts.port} sent a literal of ${cause.literalSize} bytes, over limits.maxMessageBytes (${this.max}): connection dropped, the message left on the server`, "protocol");
+      }
       throw classify(e, `${this.opts.host}:${this.opts.port}`, this.opts.user, this.opts.mailbox);
     }
   }

@@ -32,6 +32,16 @@ export interface MailboxMessage {
   label: string;
 }
 
+/**
+ * fetch()'s answer for a message over limits.maxMessageBytes (its whole size as the server gave
+ * it). Such a message is neither staged nor marked: it stays on the server as it was (not seen, not
+ * moved, not deleted), and the cycle names it so that an admin can fetch it by hand. Staging its
+ * head and deleting the rest would lose the mail (docs/delivery.md, "Too large").
+ */
+export class Oversize {
+  constructor(readonly size: number) {}
+}
+
 export interface Mailbox {
   readonly protocol: "imap" | "pop3";
   /** Where, for logs: user@host:port/mailbox. */
@@ -40,8 +50,11 @@ export interface Mailbox {
   open(): Promise<void>;
   /** Messages waiting to be ingested, oldest first. */
   pending(): Promise<MailboxMessage[]>;
-  /** The raw message, leaving its state on the server unchanged; null if it has gone meanwhile. */
-  fetch(m: MailboxMessage): Promise<Buffer | null>;
+  /**
+   * The raw message, leaving its state on the server unchanged; null if it has gone meanwhile;
+   * Oversize, without reading it into memory, when it is over limits.maxMessageBytes.
+   */
+  fetch(m: MailboxMessage): Promise<Buffer | Oversize | null>;
   /** Called only once the message is staged: mark it seen, move it or delete it. */
   done(m: MailboxMessage): Promise<void>;
   /** Logs out, making done() final (POP3 deletes happen here). */
@@ -53,6 +66,8 @@ export interface Mailbox {
 export interface CycleResult {
   fetched: number;
   counts: Record<string, number>;
+  /** Messages over limits.maxMessageBytes, left on the server untouched. */
+  oversize: { message: string; size: number }[];
   /** Stopped early because a stop was asked for (SIGTERM). */
   stopped: boolean;
   ms: number;
@@ -72,7 +87,7 @@ async function* once(buf: Buffer): AsyncGenerator<Buffer> {
 export async function pollOnce(deps: Deps, mailbox: Mailbox, opts: CycleOptions): Promise<CycleResult> {
   const now = opts.now ?? (() => performance.now());
   const started = now();
-  const result: CycleResult = { fetched: 0, counts: {}, stopped: false, ms: 0 };
+  const result: CycleResult = { fetched: 0, counts: {}, oversize: [], stopped: false, ms: 0 };
   try {
     await mailbox.open();
   } catch (e) {
@@ -90,6 +105,11 @@ export async function pollOnce(deps: Deps, mailbox: Mailbox, opts: CycleOptions)
       }
       const raw = await mailbox.fetch(m);
       if (!raw) continue;
+      if (raw instanceof Oversize) {
+        // Never marked: it stays where it is (see Oversize).
+        result.oversize.push({ message: m.label, size: raw.size });
+        continue;
+      }
       result.fetched += 1;
       // Throws only when the mail could not be staged: it stays on the server for the next cycle.
       const outcome = await ingest(deps, once(raw), { recipient: null, sender: null }, { source: mailbox.protocol });

@@ -40,6 +40,9 @@ export interface Retrieved {
   size: number;
 }
 
+/** limits.maxMessageBytes's default (src/config.ts), when the caller gives none. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+
 // RFC 3206: these response codes say "try again later", not "your credentials are wrong".
 const TRANSIENT = /^\[(IN-USE|SYS\/TEMP|LOGIN-DELAY)\]/i;
 
@@ -69,7 +72,7 @@ export class Pop3Client {
     private readonly where: string,
     private readonly opts: Pop3Options,
   ) {
-    this.cap = (opts.maxMessageBytes ?? 100 * 1024 * 1024) + 1;
+    this.cap = (opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 1;
     this.secure = !!opts.tls;
     this.listen(socket);
   }
@@ -149,6 +152,16 @@ export class Pop3Client {
     const r = await this.expect("STAT");
     const [count, size] = r.split(/\s+/).map(Number);
     return { count, size };
+  }
+
+  /**
+   * The size of message n from `LIST n` (RFC 1939 §5: "+OK n size"); null when the server refuses
+   * it or answers something else (the caller then relies on RETR's cap).
+   */
+  async list(n: number): Promise<number | null> {
+    const r = await this.command(`LIST ${n}`);
+    const size = Number(r.text.split(/\s+/)[1]);
+    return r.ok && Number.isSafeInteger(size) && size >= 0 ? size : null;
   }
 
   /**

@@ -2,8 +2,8 @@
 // which the server carries out only at QUIT, so a crash before then leaves it there. Issue 10: the
 // password goes only over TLS (implicit --tls, or STLS) unless plaintext is explicitly allowed.
 import type { ConnectionOptions } from "node:tls";
-import { MAX_PER_CYCLE, MailboxError, type Mailbox, type MailboxMessage } from "./mailbox.js";
-import { Pop3Client, Pop3Error } from "./pop3-client.js";
+import { MAX_PER_CYCLE, MailboxError, Oversize, type Mailbox, type MailboxMessage } from "./mailbox.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, Pop3Client, Pop3Error } from "./pop3-client.js";
 
 export interface Pop3MailboxOptions {
   host: string;
@@ -14,7 +14,7 @@ export interface Pop3MailboxOptions {
   timeoutMs?: number;
   /** Allow USER/PASS in clear when the server offers no STLS (--insecure-plaintext). */
   insecurePlaintext?: boolean;
-  /** limits.maxMessageBytes: RETR keeps one byte more, so the message is staged `invalid`. */
+  /** limits.maxMessageBytes: a larger message is left on the server (fetch() gives Oversize). */
   maxMessageBytes?: number;
   tlsOptions?: ConnectionOptions;
 }
@@ -54,9 +54,18 @@ export class Pop3Mailbox implements Mailbox {
     return Array.from({ length: Math.min(count, MAX_PER_CYCLE) }, (_, i) => ({ id: i + 1, label: String(i + 1) }));
   }
 
-  fetch(m: MailboxMessage): Promise<Buffer> {
+  // A message over limits.maxMessageBytes is left on the server (no DELE), its whole size reported:
+  // LIST tells it before RETR (RFC 1939 §5); a server whose LIST says less than it then sends is
+  // caught by RETR's cap, which reads the rest to the end without keeping it.
+  fetch(m: MailboxMessage): Promise<Buffer | Oversize> {
     const c = this.live();
-    return wrap(async () => (await c.retrieve(m.id)).bytes);
+    const max = this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    return wrap(async () => {
+      const listed = await c.list(m.id);
+      if (listed !== null && listed > max) return new Oversize(listed);
+      const r = await c.retrieve(m.id);
+      return r.truncated ? new Oversize(r.size) : r.bytes;
+    });
   }
 
   done(m: MailboxMessage): Promise<void> {

@@ -254,27 +254,74 @@ describe("POP3 line assembly and RETR size", () => {
     c.destroy();
   }, 60_000);
 
-  it("through the binary: a message over limits.maxMessageBytes is staged `invalid` and deleted from the server", async () => {
-    const body = Buffer.alloc(300 * 1024, 0x42).toString().replace(/(.{76})/g, "$1\r\n");
-    const message = `From: dora@customer.example\r\nTo: service@example.test\r\nSubject: big\r\nMessage-ID: <big@customer.example>\r\n\r\n${body}\r\n`;
-    const port = await serve((line, io) => {
-      if (line === "STAT") io.write("+OK 1 999\r\n");
-      else if (line === "UIDL") io.write("+OK\r\n1 big\r\n.\r\n");
-      else if (line === "RETR 1") io.write(`+OK\r\n${message}.\r\n`);
-      else if (line === "DELE 1") io.write("+OK\r\n");
-      else pop3()(line, io);
-    }, "+OK ready\r\n");
-    const sb = sandbox();
-    writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ limits: { maxMessageBytes: 100 * 1024 } }));
-    const env = { ...sb.env, INGEST_MAIL_PASSWORD: "p", INGEST_MAIL_CONFIG: join(sb.dir, "config.json") };
-    const r = await runAsync({ ...sb, env }, ["poll", "pop3", "--host", "127.0.0.1", "--port", String(port), "--user", "u", "--insecure-plaintext", "--once"], "");
+  // Finding 7: such a message was DELEted once its first 100 KiB were staged `invalid` (the rest
+  // lost), and reported with the cut size. Now it stays on the server, named with its real size.
+  for (const list of ["honest", "refused"] as const) {
+    it(`through the binary: a message over limits.maxMessageBytes is left on the server, never DELEted (LIST ${list})`, async () => {
+      const body = Buffer.alloc(300 * 1024, 0x42).toString().replace(/(.{76})/g, "$1\r\n");
+      const message = `From: dora@customer.example\r\nTo: service@example.test\r\nSubject: big\r\nMessage-ID: <big@customer.example>\r\n\r\n${body}\r\n`;
+      const port = await serve((line, io) => {
+        if (line === "STAT") io.write("+OK 1 999\r\n");
+        else if (line === "LIST 1") io.write(list === "honest" ? `+OK 1 ${message.length}\r\n` : "-ERR not now\r\n");
+        else if (line === "RETR 1") io.write(`+OK\r\n${message}.\r\n`);
+        else if (line === "DELE 1") io.write("+OK\r\n");
+        else pop3()(line, io);
+      }, "+OK ready\r\n");
+      const { env, sb } = limited(100 * 1024);
+      const r = await runAsync({ ...sb, env }, ["poll", "pop3", "--host", "127.0.0.1", "--port", String(port), "--user", "u", "--insecure-plaintext", "--once", "--json"], "");
+      expect(r.code, r.stderr).toBe(0);
+      expect(seen).not.toContain("DELE 1");
+      expect(seen.includes("RETR 1")).toBe(list === "refused");
+      expect(r.stderr).toContain(`message 1 is ${message.length} bytes, over limits.maxMessageBytes (${100 * 1024}): left on the server, not staged`);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, fetched: 0, oversize: [{ message: "1", size: message.length }] });
+      const d = db(sb);
+      expect(rows(d, "SELECT count(*) AS n FROM staged_mails")).toEqual([{ n: 0 }]);
+      d.close();
+    });
+  }
+
+  it("IMAP: a message whose RFC822.SIZE is over limits.maxMessageBytes is never fetched, flagged or moved", async () => {
+    const port = await serve(
+      imapServer((tag, cmd, rest, io) => {
+        if (/^UID FETCH 11 \((UID )?RFC822\.SIZE( UID)?\)$/i.test(`${cmd} ${rest}`)) io.write(`* 1 FETCH (UID 11 RFC822.SIZE 999999999)\r\n${tag} OK done\r\n`);
+        else return false;
+        return true;
+      }),
+      "* OK [CAPABILITY IMAP4rev1 MOVE UIDPLUS] ready\r\n",
+    );
+    const { env, sb } = limited(100 * 1024);
+    const r = await runAsync({ ...sb, env }, ["poll", "imap", "--host", "127.0.0.1", "--port", String(port), "--user", "u", "--insecure-plaintext", "--once"], "");
     expect(r.code, r.stderr).toBe(0);
-    const d = db(sb);
-    expect(rows(d, "SELECT status, raw_size AS size FROM staged_mails")).toEqual([{ status: "invalid", size: 100 * 1024 + 1 }]);
-    d.close();
-    expect(seen).toContain("DELE 1");
+    expect(r.stderr, seen.join("\n")).toContain("message uid 11 is 999999999 bytes, over limits.maxMessageBytes (102400): left on the server, not staged");
+    expect(seen.filter((l) => /BODY|STORE|MOVE|COPY|EXPUNGE/i.test(l))).toEqual([]);
   });
 });
+
+/** A sandbox whose configuration sets limits.maxMessageBytes; INGEST_MAIL_PASSWORD is set. */
+function limited(maxMessageBytes: number) {
+  const sb = sandbox();
+  writeFileSync(join(sb.dir, "config.json"), JSON.stringify({ limits: { maxMessageBytes } }));
+  return { sb, env: { ...sb.env, INGEST_MAIL_PASSWORD: "p", INGEST_MAIL_CONFIG: join(sb.dir, "config.json") } };
+}
+
+/**
+ * A small IMAP server: INBOX holds UID 11 (unseen); `extra` answers a command first (true when it
+ * did). Commands are matched on the tagged line as imapflow sends it.
+ */
+function imapServer(extra: (tag: string, cmd: string, rest: string, io: Parameters<Handler>[1]) => boolean): Handler {
+  return (line, io) => {
+    const [tag, cmd, ...more] = line.split(" ");
+    const rest = more.join(" ");
+    if (extra(tag, cmd, rest, io)) return;
+    if (/^CAPABILITY$/i.test(cmd)) io.write(`* CAPABILITY IMAP4rev1 MOVE UIDPLUS\r\n${tag} OK done\r\n`);
+    else if (/^LOGIN$/i.test(cmd)) io.write(`${tag} OK logged in\r\n`);
+    else if (/^(SELECT|EXAMINE)$/i.test(cmd)) io.write(`* 1 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 12] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
+    else if (/^(LIST|LSUB)$/i.test(cmd)) io.write(`* LIST () "/" INBOX\r\n* LIST () "/" Processed\r\n${tag} OK\r\n`);
+    else if (/^UID$/i.test(cmd) && /^SEARCH/i.test(rest)) io.write(`* SEARCH 11\r\n${tag} OK\r\n`);
+    else if (/^LOGOUT$/i.test(cmd)) io.end(`* BYE\r\n${tag} OK bye\r\n`);
+    else io.write(`${tag} OK\r\n`);
+  };
+}
 
 describe("POP3: what the server claims is bounded", () => {
   it("a huge STAT count gives one cycle of at most MAX_PER_CYCLE messages; UIDL is not read", async () => {

@@ -43,7 +43,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
   const deps = await makeDeps(opts, env, undefined, { create: true });
   const mailbox = (): Mailbox =>
     protocol === "imap"
-      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null, insecurePlaintext: opts.insecurePlaintext })
+      ? new ImapMailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, mailbox: opts.mailbox, moveTo: opts.moveTo ?? null, insecurePlaintext: opts.insecurePlaintext, maxMessageBytes: deps.config.limits.maxMessageBytes })
       : new Pop3Mailbox({ host: opts.host, port: opts.port, user: opts.user, password, tls: opts.tls, insecurePlaintext: opts.insecurePlaintext, maxMessageBytes: deps.config.limits.maxMessageBytes });
 
   const stopper = stopOnSignals();
@@ -102,6 +102,11 @@ function report(deps: Deps, opts: PollOptions, protocol: string, where: string, 
   const per = Object.entries(r.counts)
     .map(([s, n]) => `${s} ${n}`)
     .join(", ");
+  // One line per message left on the server for its size, each cycle while it stays: an admin
+  // fetches it by hand (docs/delivery.md, "Too large").
+  for (const o of r.oversize) {
+    say(deps, `poll ${protocol} ${where}: message ${o.message} is ${o.size} bytes, over limits.maxMessageBytes (${deps.config.limits.maxMessageBytes}): left on the server, not staged`);
+  }
   say(deps, `poll ${protocol} ${where}: ${r.fetched} ${r.fetched === 1 ? "message" : "messages"} staged${per ? ` (${per})` : ""} in ${r.ms} ms${r.stopped ? "; stopping" : ""}`);
   if (opts.json) process.stdout.write(`${JSON.stringify({ protocol, mailbox: where, ok: true, ...r })}\n`);
 }
