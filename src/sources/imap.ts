@@ -103,11 +103,20 @@ export class ImapMailbox implements Mailbox {
       const c = this.live();
       const head = await c.fetchOne(String(m.id), { size: true }, { uid: true });
       if (!head) return null;
+      this.sameUid(m, head.uid);
       if (head.size !== undefined && head.size > this.max) return new Oversize(head.size);
       const msg = await c.fetchOne(String(m.id), { source: true }, { uid: true });
       if (!msg || !msg.source) return null;
+      this.sameUid(m, msg.uid);
       return msg.source.length > this.max ? new Oversize(msg.source.length) : msg.source;
     });
+  }
+
+  // imapflow's fetchOne() gives the first FETCH response, whichever message it is about. A server
+  // answering UID FETCH 12 with UID 11's data got UID 12 flagged \Seen though it was never staged.
+  // RFC 3501 §6.4.8: a UID FETCH response carries the UID; one that differs is a protocol fault.
+  private sameUid(m: MailboxMessage, uid: number | undefined): void {
+    if (uid !== m.id) throw new MailboxError(`${this.opts.host}:${this.opts.port} answered UID FETCH ${m.id} with ${uid === undefined ? "no UID" : `UID ${uid}`}: nothing marked`, "protocol");
   }
 
   done(m: MailboxMessage): Promise<void> {

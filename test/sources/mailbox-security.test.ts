@@ -297,6 +297,26 @@ describe("POP3 line assembly and RETR size", () => {
   });
 });
 
+describe("IMAP: a message is marked only when the server's answer is about it", () => {
+  it("UID FETCH 11 answered with UID 12's data: the cycle fails (75), nothing is flagged", async () => {
+    const other = "From: c@customer.test\r\nTo: support@example.test\r\nSubject: other\r\nMessage-ID: <other@customer.test>\r\n\r\nhi\r\n";
+    const port = await serve(
+      imapServer((tag, cmd, rest, io) => {
+        if (!/^UID$/i.test(cmd) || !/^FETCH 11 /i.test(rest)) return false;
+        if (/RFC822\.SIZE/i.test(rest)) io.write(`* 1 FETCH (UID 11 RFC822.SIZE ${other.length})\r\n${tag} OK done\r\n`);
+        else io.write(`* 2 FETCH (UID 12 BODY[] {${other.length}}\r\n${other})\r\n${tag} OK done\r\n`);
+        return true;
+      }),
+      "* OK [CAPABILITY IMAP4rev1 MOVE UIDPLUS] ready\r\n",
+    );
+    const sb = sandbox();
+    const r = await runAsync({ ...sb, env: { ...sb.env, INGEST_MAIL_PASSWORD: "p" } }, ["poll", "imap", "--host", "127.0.0.1", "--port", String(port), "--user", "u", "--insecure-plaintext", "--once"], "");
+    expect(r.code, r.stderr).toBe(75);
+    expect(r.stderr).toContain("answered UID FETCH 11 with UID 12: nothing marked");
+    expect(seen.filter((l) => /STORE|MOVE|COPY|EXPUNGE/i.test(l))).toEqual([]);
+  });
+});
+
 /** A sandbox whose configuration sets limits.maxMessageBytes; INGEST_MAIL_PASSWORD is set. */
 function limited(maxMessageBytes: number) {
   const sb = sandbox();
