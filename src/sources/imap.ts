@@ -73,6 +73,13 @@ export class ImapMailbox implements Mailbox {
     }
     try {
       await this.guard(async () => {
+        // Without MOVE (RFC 6851) imapflow moves by COPY, STORE \Deleted and EXPUNGE: it deleted
+        // the original even when COPY had failed (NO [OVERQUOTA]), and without UIDPLUS (RFC 4315
+        // UID EXPUNGE) its plain EXPUNGE removes every \Deleted message of the mailbox, staged or
+        // not. Such a server is refused for --move-to (78) rather than risk the mail.
+        if (o.moveTo && !client.capabilities.has("MOVE")) {
+          throw new MailboxError(`${o.host}:${o.port} does not offer MOVE (RFC 6851), which --move-to needs: moving by COPY and EXPUNGE can delete mail that was never copied or staged; poll without --move-to (processed mail is then flagged \\Seen)`, "refused");
+        }
         if (o.moveTo && !(await client.list()).some((m) => m.path === o.moveTo)) await client.mailboxCreate(o.moveTo);
         this.lock = await client.getMailboxLock(o.mailbox);
       });

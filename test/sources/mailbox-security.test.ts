@@ -317,6 +317,24 @@ describe("IMAP: a message is marked only when the server's answer is about it", 
   });
 });
 
+describe("IMAP --move-to needs MOVE", () => {
+  it("a server without MOVE is refused at start (78): no COPY, STORE \\Deleted or EXPUNGE", async () => {
+    const port = await serve(
+      imapServer((tag, cmd, _rest, io) => {
+        if (!/^CAPABILITY$/i.test(cmd)) return false;
+        io.write(`* CAPABILITY IMAP4rev1 UIDPLUS\r\n${tag} OK done\r\n`);
+        return true;
+      }),
+      "* OK [CAPABILITY IMAP4rev1 UIDPLUS] ready\r\n",
+    );
+    const sb = sandbox();
+    const r = await runAsync({ ...sb, env: { ...sb.env, INGEST_MAIL_PASSWORD: "p" } }, ["poll", "imap", "--host", "127.0.0.1", "--port", String(port), "--user", "u", "--insecure-plaintext", "--once", "--move-to", "Processed"], "");
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toContain("does not offer MOVE (RFC 6851), which --move-to needs");
+    expect(seen.filter((l) => /FETCH|STORE|MOVE|COPY|EXPUNGE/i.test(l))).toEqual([]);
+  });
+});
+
 /** A sandbox whose configuration sets limits.maxMessageBytes; INGEST_MAIL_PASSWORD is set. */
 function limited(maxMessageBytes: number) {
   const sb = sandbox();
