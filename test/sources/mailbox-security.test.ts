@@ -227,6 +227,26 @@ describe("transient server replies are retried, never exit 78", () => {
   });
 });
 
+describe("server text on stderr is escaped", () => {
+  it("--interval: a login refusal with ESC/OSC/BEL/CR reaches stderr as escapes, one line", async () => {
+    const reply = "-ERR [IN-USE] \x1b]0;PWNED\x07\x1b[31mlocked\x1b[0m\rforged\r\n";
+    const port = await serve((line, io) => {
+      if (line.startsWith("PASS")) io.write(reply);
+      else io.write(line === "STLS" ? "-ERR no\r\n" : "+OK\r\n");
+    }, "+OK ready\r\n");
+    const sb = sandbox();
+    const agent = spawn(process.execPath, [bin, "poll", "pop3", "--host", "127.0.0.1", "--port", String(port), "--user", "u", "--insecure-plaintext", "--interval", "1"], { env: { ...sb.env, INGEST_MAIL_PASSWORD: "p" } });
+    let stderr = "";
+    agent.stderr.on("data", (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 1500));
+    agent.kill("SIGTERM");
+    expect(await new Promise<number | null>((r) => agent.on("close", r))).toBe(0);
+    expect(stderr).toContain("[IN-USE] \\x1b]0;PWNED\\x07\\x1b[31mlocked\\x1b[0m\\x0dforged (next try in 1 s)");
+    // eslint-disable-next-line no-control-regex
+    expect(stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+  });
+});
+
 describe("POP3 line assembly and RETR size", () => {
   it("a 50 MB line without LF is assembled in linear time and cut at the cap", async () => {
     const chunk = Buffer.alloc(64 * 1024, 0x41);

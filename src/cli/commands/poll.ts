@@ -11,6 +11,7 @@ import type { Deps } from "../../pipeline/deps.js";
 import { ImapMailbox } from "../../sources/imap.js";
 import { MailboxError, pollOnce, type CycleResult, type Mailbox } from "../../sources/mailbox.js";
 import { Pop3Mailbox } from "../../sources/pop3.js";
+import { safe } from "../../terminal-safe.js";
 import { makeDeps, type CommonOptions } from "../context.js";
 
 export interface PollOptions extends CommonOptions {
@@ -121,10 +122,14 @@ function ignoreClosedOutput(): void {
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 }
 
-/** One line per cycle to the log file (when configured) and to stderr. */
+/**
+ * One line per cycle to the log file (when configured) and to stderr. The line quotes the server
+ * (a login refusal's reason): its controls (ESC, OSC, BEL, CR, LF) are shown as escapes, as main.ts
+ * does for --once (issue 10), so that no server drives the terminal or forges a journal line.
+ */
 function say(deps: Deps, line: string): void {
-  deps.log(line);
-  process.stderr.write(`ingest-mail: ${line}\n`);
+  deps.log(line); // fileLogger escapes on its own
+  process.stderr.write(`ingest-mail: ${safe(line)}\n`);
 }
 
 interface Stopper {
