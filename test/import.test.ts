@@ -470,3 +470,25 @@ describe("progress bar", () => {
     expect(out).toBe("");
   });
 });
+
+describe("file names on stdout and stderr", () => {
+  // A name may hold any byte but NUL and "/": a newline forged a summary or "not stored" line, ESC
+  // drove the terminal (issue 10). Both are shown as escapes.
+  it("a skipped name and a not-stored name with ESC and newline are escaped, one line each", () => {
+    const sb = sandbox();
+    const inDir = join(sb.dir, "in");
+    mkdirSync(inDir);
+    writeFileSync(join(inDir, "ok.eml"), msg(1));
+    const skippedName = "0\x1b]0;PWNED\x07\x1b[2J\nimported 999 messages in 0.01 s: complete 999.txt";
+    writeFileSync(join(inDir, skippedName), "x");
+    const badName = "z\x1b[31mRED\x1b[0m\ningest-mail: forged line.mbox";
+    writeFileSync(join(inDir, badName), "Not an mbox\n");
+    const r = run(sb, ["import", inDir]);
+    expect(r.stdout).toContain(`(first: ${join(inDir, "0")}\\x1b]0;PWNED\\x07\\x1b[2J\\x0aimported 999 messages in 0.01 s: complete 999.txt: `);
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("imported "))).toHaveLength(1);
+    expect(r.stdout + r.stderr).not.toContain("\x1b");
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("ingest-mail: forged"))).toEqual([]);
+    expect(r.code).toBe(75); // the .mbox that is no mbox
+    expect(r.stderr).toContain(`ingest-mail: not stored: ${join(inDir, "z")}\\x1b[31mRED\\x1b[0m\\x0aingest-mail: forged line.mbox: `);
+  });
+});

@@ -9,6 +9,7 @@ import { defaultWorkers, PreparePool } from "../../pipeline/prepare-pool.js";
 import { aheadKeys, readEarly, stillHolds, type AheadKeys, type ReadAhead } from "../../pipeline/read-ahead.js";
 import { expandPaths, messagesOf, type Skipped } from "../../sources/files.js";
 import type { Db } from "../../store/store.js";
+import { safe } from "../../terminal-safe.js";
 import { makeDeps, printJson, type CommonOptions } from "../context.js";
 import { progressBar } from "../progress.js";
 
@@ -319,7 +320,9 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
   };
   if (opts.json) printJson(summary);
   else process.stdout.write(`${describe(summary)}\n`);
-  for (const f of failed) process.stderr.write(`ingest-mail: not stored: ${f.source}: ${f.error}\n`);
+  // A file name may hold any byte but NUL and "/": a newline forged a line, ESC drove the terminal
+  // (issue 10). The source and its error (which may quote the name again) are shown escaped.
+  for (const f of failed) process.stderr.write(`ingest-mail: not stored: ${safe(f.source)}: ${safe(f.error)}\n`);
   if (failed.length) {
     throw new TempFailError(
       `${failed.length} ${failed.length === 1 ? "source" : "sources"} could not be stored${storageDown ? " (the database or disk refused; the import stopped there)" : ""}; ` +
@@ -337,7 +340,8 @@ export function describe(s: ImportSummary): string {
   if (s.skippedReasons.length) {
     const first = s.skippedReasons[0];
     const n = s.skippedReasons.length;
-    lines.push(`skipped ${n} ${n === 1 ? "file" : "files"} (first: ${first.path}: ${first.reason}${n > 1 ? "; --json lists each with its reason" : ""})`);
+    // The name is escaped (issue 10): it is whatever the folder holds.
+    lines.push(`skipped ${n} ${n === 1 ? "file" : "files"} (first: ${safe(first.path)}: ${safe(first.reason)}${n > 1 ? "; --json lists each with its reason" : ""})`);
   }
   if (s.failed.length) lines.push(`${s.failed.length} not stored (see stderr)`);
   return lines.join("\n");
