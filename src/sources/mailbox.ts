@@ -76,6 +76,11 @@ export interface CycleResult {
 export interface CycleOptions {
   source: string;
   shouldStop: () => boolean;
+  /**
+   * Aborted on SIGTERM / SIGINT: a wait on the server then ends at once (the connection is
+   * dropped), where shouldStop() alone was read only between messages.
+   */
+  signal?: AbortSignal;
   now?: () => number;
 }
 
@@ -88,44 +93,80 @@ export async function pollOnce(deps: Deps, mailbox: Mailbox, opts: CycleOptions)
   const now = opts.now ?? (() => performance.now());
   const started = now();
   const result: CycleResult = { fetched: 0, counts: {}, oversize: [], stopped: false, ms: 0 };
-  try {
-    await mailbox.open();
-  } catch (e) {
-    // open() leaves nothing open itself; this holds for any strategy. A refused or locked login
-    // ([IN-USE]) in --interval mode would otherwise hold one more connection each cycle until the
-    // socket timed out.
+  // A stop asked for while the cycle waits on the server (a server that drips its answer, or
+  // never ends it) drops the connection there: nothing is marked that was not staged, and what a
+  // POP3 session deleted is not carried out without QUIT (RFC 1939 §6), so it comes back as a
+  // duplicate. A message being staged is staged and marked first (each server answer is bounded).
+  let waiting = false;
+  let dropped = false;
+  const onStop = () => {
+    if (!waiting) return;
+    dropped = true;
     mailbox.abort();
-    throw e;
-  }
-  try {
-    for (const m of await mailbox.pending()) {
-      if (opts.shouldStop()) {
-        result.stopped = true;
-        break;
-      }
-      const raw = await mailbox.fetch(m);
-      if (!raw) continue;
-      if (raw instanceof Oversize) {
-        // Never marked: it stays where it is (see Oversize).
-        result.oversize.push({ message: m.label, size: raw.size });
-        continue;
-      }
-      result.fetched += 1;
-      // Throws only when the mail could not be staged: it stays on the server for the next cycle.
-      const outcome = await ingest(deps, once(raw), { recipient: null, sender: null }, { source: mailbox.protocol });
-      result.counts[outcome.status] = (result.counts[outcome.status] ?? 0) + 1;
-      await mailbox.done(m);
+  };
+  const server = async <T>(fn: () => Promise<T>): Promise<T> => {
+    waiting = true;
+    try {
+      return await fn();
+    } finally {
+      waiting = false;
     }
-  } catch (e) {
-    if (e instanceof MailboxError) {
+  };
+  const stopped = () => {
+    result.stopped = true;
+    result.ms = Math.round(now() - started);
+    return result;
+  };
+  opts.signal?.addEventListener("abort", onStop);
+  try {
+    try {
+      await server(() => mailbox.open());
+    } catch (e) {
+      // open() leaves nothing open itself; this holds for any strategy. A refused or locked login
+      // ([IN-USE]) in --interval mode would otherwise hold one more connection each cycle until the
+      // socket timed out.
       mailbox.abort();
+      if (dropped) return stopped();
       throw e;
     }
-    // Staging failed: log out properly so what was staged before is marked (POP3: deleted).
-    await mailbox.close().catch(() => mailbox.abort());
-    throw e;
+    try {
+      for (const m of await server(() => mailbox.pending())) {
+        if (opts.shouldStop()) {
+          result.stopped = true;
+          break;
+        }
+        const raw = await server(() => mailbox.fetch(m));
+        if (!raw) continue;
+        if (raw instanceof Oversize) {
+          // Never marked: it stays where it is (see Oversize).
+          result.oversize.push({ message: m.label, size: raw.size });
+          continue;
+        }
+        result.fetched += 1;
+        // Throws only when the mail could not be staged: it stays on the server for the next cycle.
+        const outcome = await ingest(deps, once(raw), { recipient: null, sender: null }, { source: mailbox.protocol });
+        result.counts[outcome.status] = (result.counts[outcome.status] ?? 0) + 1;
+        await server(() => mailbox.done(m));
+      }
+    } catch (e) {
+      if (dropped) return stopped();
+      if (e instanceof MailboxError) {
+        mailbox.abort();
+        throw e;
+      }
+      // Staging failed: log out properly so what was staged before is marked (POP3: deleted).
+      await mailbox.close().catch(() => mailbox.abort());
+      throw e;
+    }
+    try {
+      await server(() => mailbox.close());
+    } catch (e) {
+      if (dropped) return stopped();
+      throw e;
+    }
+  } finally {
+    opts.signal?.removeEventListener("abort", onStop);
   }
-  await mailbox.close();
   result.ms = Math.round(now() - started);
   return result;
 }

@@ -28,6 +28,13 @@ export interface Pop3Options {
   tlsOptions?: ConnectionOptions;
   /** No answer for this long → the connection is dropped (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The whole of a RETR (or UIDL) answer must arrive within this long (default 10 minutes), however
+   * steadily the server drips it; each other answer, the greeting included, within timeoutMs.
+   */
+  messageDeadlineMs?: number;
+  /** Aborting it drops the connection, even before the greeting has come (SIGTERM). */
+  signal?: AbortSignal;
   /** Issue 10: RETR keeps at most this many bytes (+1, so the caller sees it was more); the rest is read and discarded. */
   maxMessageBytes?: number;
 }
@@ -125,9 +132,10 @@ export class Pop3Client {
       : netConnect({ host: opts.host, port: opts.port });
     socket.setTimeout(timeout, () => socket.destroy(new Pop3Error(`no answer from ${opts.host}:${opts.port} in ${timeout} ms`, "unreachable", "ETIMEDOUT")));
     const where = `${opts.host}:${opts.port}`;
+    opts.signal?.addEventListener("abort", () => socket.destroy(), { once: true });
     const client = new Pop3Client(socket, where, opts);
     try {
-      const greeting = await client.response();
+      const greeting = await client.within(timeout, "the greeting", () => client.response());
       if (!greeting.ok) throw new Pop3Error(`${where} refused the connection: ${greeting.text}`, "protocol");
     } catch (e) {
       socket.destroy();
@@ -170,15 +178,17 @@ export class Pop3Client {
    * then out of step and must be dropped), never held whole.
    */
   async uidl(max = 100_000): Promise<Map<number, string> | null> {
-    const r = await this.command("UIDL");
-    if (!r.ok) return null;
-    const map = new Map<number, string>();
-    await this.multiline((line) => {
-      if (map.size >= max) throw new Pop3Error(`UIDL from ${this.where} lists more than ${max} messages`, "protocol");
-      const [n, id] = line.toString("latin1").trim().split(/\s+/);
-      map.set(Number(n), id);
+    return this.within(this.messageDeadline, "UIDL", async () => {
+      const r = await this.command("UIDL");
+      if (!r.ok) return null;
+      const map = new Map<number, string>();
+      await this.multiline((line) => {
+        if (map.size >= max) throw new Pop3Error(`UIDL from ${this.where} lists more than ${max} messages`, "protocol");
+        const [n, id] = line.toString("latin1").trim().split(/\s+/);
+        map.set(Number(n), id);
+      });
+      return map;
     });
-    return map;
   }
 
   /** The whole message, dot-unstuffed, line endings as the server sent them (CRLF). */
@@ -188,6 +198,10 @@ export class Pop3Client {
 
   /** RETR, keeping at most maxMessageBytes + 1 bytes; the rest is read to the end and discarded. */
   async retrieve(n: number): Promise<Retrieved> {
+    return this.within(this.messageDeadline, `RETR ${n}`, () => this.retrieveNow(n));
+  }
+
+  private async retrieveNow(n: number): Promise<Retrieved> {
     await this.expect(`RETR ${n}`);
     const kept: Buffer[] = [];
     let keptBytes = 0;
@@ -232,7 +246,28 @@ export class Pop3Client {
   private async command(line: string): Promise<{ ok: boolean; text: string }> {
     if (this.failure) throw this.failure;
     this.socket.write(`${line}\r\n`);
-    return this.response();
+    return this.within(this.opts.timeoutMs ?? 30_000, line.split(" ")[0], () => this.response());
+  }
+
+  private get messageDeadline(): number {
+    return this.opts.messageDeadlineMs ?? 10 * 60_000;
+  }
+
+  /**
+   * The socket's timeout is an idle timeout: a server sending a byte every few seconds held the
+   * agent forever. This bounds a whole answer: past `ms` the connection is dropped (nothing marked
+   * deleted is removed without QUIT, RFC 1939 §6) and the waiting read fails as unreachable.
+   */
+  private async within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      this.fail(new Pop3Error(`no answer from ${this.where} in ${ms} ms (${what} not complete)`, "unreachable", "ETIMEDOUT"));
+      this.socket.destroy();
+    }, ms);
+    try {
+      return await fn();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async response(): Promise<{ ok: boolean; text: string }> {

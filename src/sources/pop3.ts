@@ -23,13 +23,15 @@ export class Pop3Mailbox implements Mailbox {
   readonly protocol = "pop3" as const;
   readonly where: string;
   private client: Pop3Client | null = null;
+  // abort() must also end a connection still waiting for its greeting (this.client is set after).
+  private readonly aborter = new AbortController();
 
   constructor(private readonly opts: Pop3MailboxOptions) {
     this.where = `${opts.user}@${opts.host}:${opts.port}`;
   }
 
   async open(): Promise<void> {
-    const client = (this.client = await wrap(() => Pop3Client.connect(this.opts)));
+    const client = (this.client = await wrap(() => Pop3Client.connect({ ...this.opts, signal: this.aborter.signal })));
     try {
       if (!this.opts.tls && !(await wrap(() => client.stls())) && !this.opts.insecurePlaintext) {
         throw new MailboxError(`${this.opts.host}:${this.opts.port} offers no STLS: the password would go in clear (use --tls, or --insecure-plaintext to allow it)`, "refused");
@@ -80,6 +82,7 @@ export class Pop3Mailbox implements Mailbox {
   }
 
   abort(): void {
+    this.aborter.abort();
     this.client?.destroy();
     this.client = null;
   }

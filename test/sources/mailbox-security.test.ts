@@ -420,3 +420,72 @@ describe("POP3: what the server claims is bounded", () => {
 function pop3Claiming(count: string): Handler {
   return (line, io) => (line === "STAT" ? io.write(`+OK ${count} 0\r\n`) : pop3()(line, io));
 }
+
+describe("POP3: a dripping server is bounded, and SIGTERM ends the wait", () => {
+  /** A server that sends "+OK " then one byte every `every` ms, never ending the line. */
+  async function dripping(every: number): Promise<{ port: number; stop: () => void }> {
+    const timers = new Set<NodeJS.Timeout>();
+    const s = createServer((sock) => {
+      sock.on("error", () => {});
+      sock.write("+OK ");
+      const t = setInterval(() => sock.write("A"), every);
+      timers.add(t);
+      sock.on("close", () => clearInterval(t));
+    });
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    return { port: (s.address() as { port: number }).port, stop: () => (timers.forEach(clearInterval), s.close()) };
+  }
+
+  it("a greeting dripped a byte at a time fails at the answer deadline, not never (the idle timeout never fires)", async () => {
+    const d = await dripping(50);
+    try {
+      const t = performance.now();
+      const err = await Pop3Client.connect({ host: "127.0.0.1", port: d.port, timeoutMs: 400 }).catch((e) => e);
+      expect(err).toMatchObject({ kind: "unreachable", message: expect.stringMatching(/no answer from 127\.0\.0\.1:\d+ in 400 ms \(the greeting not complete\)/) });
+      expect(performance.now() - t).toBeLessThan(3000);
+    } finally {
+      d.stop();
+    }
+  });
+
+  it("a RETR dripped steadily fails at the message deadline", async () => {
+    let drip: NodeJS.Timeout | null = null;
+    const port = await serve(
+      pop3((line, io) => {
+        if (line === "RETR 1") {
+          io.write("+OK\r\nSubject: slow\r\n\r\n");
+          drip = setInterval(() => io.write("x\r\n"), 20);
+        }
+      }),
+      "+OK ready\r\n",
+    );
+    try {
+      const c = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 5000, messageDeadlineMs: 400 });
+      await c.login("u", "p");
+      await expect(c.retrieve(1)).rejects.toMatchObject({ kind: "unreachable", message: expect.stringMatching(/in 400 ms \(RETR 1 not complete\)/) });
+    } finally {
+      if (drip) clearInterval(drip);
+    }
+  });
+
+  it("through the binary: SIGTERM while the server drips ends poll --once at once, exit 0", async () => {
+    const d = await dripping(100);
+    try {
+      const sb = sandbox();
+      const agent = spawn(process.execPath, [bin, "poll", "pop3", "--host", "127.0.0.1", "--port", String(d.port), "--user", "u", "--insecure-plaintext", "--once"], { env: { ...sb.env, INGEST_MAIL_PASSWORD: "p" } });
+      let stderr = "";
+      agent.stderr.on("data", (x) => (stderr += x));
+      const closed = new Promise<number | null>((r) => agent.on("close", r));
+      await new Promise((r) => setTimeout(r, 1000));
+      const t = performance.now();
+      agent.kill("SIGTERM");
+      const code = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r("still running 5 s after SIGTERM"), 5000))]);
+      if (code !== 0) agent.kill("SIGKILL");
+      expect(code, stderr).toBe(0);
+      expect(performance.now() - t).toBeLessThan(5000);
+      expect(stderr).toContain("poll pop3: stopped by SIGTERM");
+    } finally {
+      d.stop();
+    }
+  });
+});

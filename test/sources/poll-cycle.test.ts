@@ -125,4 +125,28 @@ describe("pollOnce", () => {
     expect(r).toMatchObject({ fetched: 1, stopped: true });
     expect(mb.events).toEqual(["open", "fetch 1", "done 1", "close"]);
   });
+
+  it("a stop while the server is waited on drops the connection at once: nothing more marked, stopped, no error", async () => {
+    const { deps } = await setup();
+    const mb = new MemoryMailbox(box(1, 2));
+    const stop = new AbortController();
+    const realFetch = mb.fetch.bind(mb);
+    let hang: (() => void) | null = null;
+    mb.fetch = async (m) => {
+      if (m.id === 1) return realFetch(m);
+      // A server that never finishes its answer: only the dropped connection ends the wait.
+      await new Promise<void>((_, reject) => (hang = () => reject(new MailboxError("connection dropped", "unreachable"))));
+      return null;
+    };
+    mb.abort = () => {
+      mb.events.push("abort");
+      hang?.();
+    };
+    const cycle = pollOnce(deps, mb, { source: "imap", shouldStop: () => stop.signal.aborted, signal: stop.signal });
+    await new Promise((r) => setTimeout(r, 200));
+    stop.abort();
+    const r = await cycle;
+    expect(r).toMatchObject({ fetched: 1, stopped: true });
+    expect(mb.events).toEqual(["open", "fetch 1", "done 1", "abort"]);
+  });
 });

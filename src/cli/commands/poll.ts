@@ -53,7 +53,7 @@ export async function run(protocol: string, opts: PollOptions, env: NodeJS.Proce
     for (;;) {
       const box = mailbox();
       try {
-        const result = await pollOnce(deps, box, { source: protocol, shouldStop: stopper.stopping });
+        const result = await pollOnce(deps, box, { source: protocol, shouldStop: stopper.stopping, signal: stopper.signalled });
         report(deps, opts, protocol, box.where, result);
       } catch (e) {
         const fault = asFault(e);
@@ -134,18 +134,23 @@ function say(deps: Deps, line: string): void {
 
 interface Stopper {
   stopping(): boolean;
+  /** Aborted by the first signal: the cycle drops a connection it is waiting on (mailbox.ts). */
+  signalled: AbortSignal;
   signal(): string | null;
   sleep(ms: number): Promise<void>;
   dispose(): void;
 }
 
 // SIGTERM / SIGINT set a flag that the cycle reads between messages, and cut a sleep short, so the
-// message in hand is staged and marked before the agent exits (exit 0).
+// message in hand is staged and marked before the agent exits (exit 0); a wait on the server is
+// cut short too (the signal below): a server dripping its answer held the agent past SIGTERM.
 function stopOnSignals(): Stopper {
   let got: string | null = null;
   let wake: (() => void) | null = null;
+  const controller = new AbortController();
   const on = (sig: NodeJS.Signals) => () => {
     got = sig;
+    controller.abort();
     // A second signal gets the default action (exit at once); still safe, as nothing is marked
     // before it is staged.
     off();
@@ -158,6 +163,7 @@ function stopOnSignals(): Stopper {
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
   return {
     stopping: () => got !== null,
+    signalled: controller.signal,
     signal: () => got,
     sleep: (ms) =>
       new Promise<void>((resolve) => {
