@@ -142,7 +142,7 @@ function isMboxFile(path: string): boolean {
 }
 
 /** The messages of one item, in order. */
-export async function* messagesOf(item: ImportItem): AsyncGenerator<SourceMessage> {
+export async function* messagesOf(item: ImportItem, maxMessageBytes = Infinity): AsyncGenerator<SourceMessage> {
   if (item.kind === "eml") {
     // Small files in one read, when the message is wanted (possibly on a worker thread); large
     // ones opened here and streamed, so they are never held in memory whole.
@@ -154,7 +154,7 @@ export async function* messagesOf(item: ImportItem): AsyncGenerator<SourceMessag
     yield { label: item.path, input: createReadStream("", { fd, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>, bytes: item.size };
     return;
   }
-  for await (const m of readMbox(item.path)) yield { label: `${item.path}#${m.index}`, input: once(m.raw), buffer: m.raw, bytes: m.bytes };
+  for await (const m of readMbox(item.path, maxMessageBytes)) yield { label: `${item.path}#${m.index}`, input: once(m.raw), buffer: m.raw, bytes: m.bytes };
 }
 
 async function* once(buf: Buffer): AsyncGenerator<Buffer> {

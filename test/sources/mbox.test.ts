@@ -67,4 +67,23 @@ describe("mbox reader", () => {
     for await (const l of lines(chunked("ab\r\ncd\nef", 1))) out.push(l.toString());
     expect(out).toEqual(["ab\r\n", "cd\n", "ef"]);
   });
+
+  it("a line past maxLine is cut there (without its ending) and the next line is whole, across chunks", async () => {
+    const out: string[] = [];
+    for await (const l of lines(chunked(`${"x".repeat(100)}\nab\n`, 7), 10)) out.push(l.toString());
+    expect(out).toEqual(["x".repeat(10), "ab\n"]);
+  });
+
+  // limits.maxMessageBytes: a message is kept to one byte past it (the import then keeps its headers
+  // and the start of its body, as ingest does); the rest is read past, and the next message is whole.
+  it("keeps a message to maxBytes + 1 bytes, counts all of it, and reads the next message whole", async () => {
+    const big = `From a@x Mon Jan  1 00:00:00 2024\nSubject: big\n\n${"line of the big one\n".repeat(1000)}\n`;
+    const small = "From b@x Mon Jan  1 00:00:00 2024\nSubject: small\n\nhello\n\n";
+    const got: { raw: string; bytes: number }[] = [];
+    for await (const m of parseMbox(chunked(big + small, 4096), 100)) got.push({ raw: m.raw.toString("latin1"), bytes: m.bytes });
+    expect(got[0].raw).toHaveLength(101);
+    expect(got[0].raw.startsWith("Subject: big\n\nline of the big one\n")).toBe(true);
+    expect(got[0].bytes).toBe(Buffer.byteLength(big)); // framing included, as for any message
+    expect(got[1].raw).toBe("Subject: small\n\nhello\n");
+  });
 });

@@ -124,7 +124,7 @@ export async function run(paths: string[], opts: CommonOptions & { workers?: num
     for (const item of items) {
       if (stopped) break;
       try {
-        for await (const msg of messagesOf(item)) {
+        for await (const msg of messagesOf(item, deps.config.limits.maxMessageBytes)) {
           if (stopped) break;
           let prepared: Promise<Prepared>;
           if (msg.file) prepared = pool.prepare({ file: msg.file });
