@@ -420,23 +420,20 @@ async function storeAttachment(att: AttachmentStream, store: Storing): Promise<P
     const mails = packed.files.filter((f) => f.message).length;
     const asEml = mails ? ` (${mails === n && n === 1 ? "an attached mail" : `${mails} of them attached mails`}, written out as .eml)` : "";
     out.steps.push(["winmail.dat unpacked", `${n} file${n === 1 ? "" : "s"}${asEml} taken out of winmail.dat (application/ms-tnef: Outlook's attachments, MS-OXTNEF) and stored in its place; the raw message keeps it whole`]);
+    // An attached mail is written out as the message/rfc822 file other clients attach (tnef-message.ts, loaded for one only).
+    const composer = mails ? await import("./tnef-message.js") : null;
     const stored: ParsedAttachment[] = [];
     for (const f of packed.files) {
-      if (f.message) {
-        // An attached mail: written out as the message/rfc822 file other clients attach (tnef-message.ts).
-        const { composeMessage, emlName } = await import("./tnef-message.js");
-        const attachment: ParsedAttachment = { filename: cleanName(emlName(f)), contentType: "message/rfc822", contentId: null, ...(await storeBytes(await composeMessage(f.message, f.data), dir, out, durable)) };
-        out.attachments.push(attachment);
-        stored.push(attachment);
-        continue;
-      }
       const type = f.contentType?.trim().toLowerCase();
-      const attachment: ParsedAttachment = {
-        filename: cleanName(f.name ?? undefined),
-        contentType: type && MIME_TYPE.test(type) ? type : f.name ? libmime.detectMimeType(f.name) : "application/octet-stream",
-        contentId: f.contentId ? `<${f.contentId.replace(/^<|>$/g, "")}>` : null,
-        ...(await storeBytes([f.data], dir, out, durable)),
-      };
+      const attachment: ParsedAttachment =
+        f.message && composer
+          ? { filename: cleanName(composer.emlName(f)), contentType: "message/rfc822", contentId: null, ...(await storeBytes(await composer.composeMessage(f.message, f.data), dir, out, durable)) }
+          : {
+              filename: cleanName(f.name ?? undefined),
+              contentType: type && MIME_TYPE.test(type) ? type : f.name ? libmime.detectMimeType(f.name) : "application/octet-stream",
+              contentId: f.contentId ? `<${f.contentId.replace(/^<|>$/g, "")}>` : null,
+              ...(await storeBytes([f.data], dir, out, durable)),
+            };
       out.attachments.push(attachment);
       stored.push(attachment);
     }

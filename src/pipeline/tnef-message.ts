@@ -10,8 +10,6 @@ import { parseHeaderBlock, first } from "../rules/headers.js";
 import { decodeHeaderValue } from "./header-text.js";
 import type { TnefContent, TnefFile, TnefMessage } from "./tnef.js";
 
-/** The headers taken from its transport headers: who, when, what, and its place in a thread. */
-const KEPT = ["from", "sender", "reply-to", "to", "cc", "date", "subject", "message-id", "in-reply-to", "references"] as const;
 
 /**
  * The message as RFC 822 bytes, streamed (a 30 MB file inside it is never held encoded whole);
@@ -97,26 +95,20 @@ interface Headers {
   references?: string;
 }
 
+/** The headers taken from its transport headers (who, when, what, its place in a thread), by nodemailer's option name. */
+const KEPT: [string, keyof Headers][] = [
+  ["from", "from"], ["sender", "sender"], ["reply-to", "replyTo"], ["to", "to"], ["cc", "cc"],
+  ["date", "date"], ["subject", "subject"], ["message-id", "messageId"], ["in-reply-to", "inReplyTo"], ["references", "references"],
+];
+
 /** Header values decoded to text (nodemailer encodes them again as they need), one line each. */
 function headersOf(m: TnefMessage): Headers {
   const out: Headers = {};
-  if (m.headers) {
-    const h = parseHeaderBlock(m.headers);
-    const get = (name: (typeof KEPT)[number]) => {
-      const v = first(h, name);
-      // A value that is already text beyond Latin-1 (PT_UNICODE headers) is taken as it is.
-      return v === null ? undefined : /[^\x00-\xff]/.test(v) ? v : decodeHeaderValue(v);
-    };
-    out.from = get("from");
-    out.sender = get("sender");
-    out.replyTo = get("reply-to");
-    out.to = get("to");
-    out.cc = get("cc");
-    out.subject = get("subject");
-    out.date = get("date");
-    out.messageId = get("message-id");
-    out.inReplyTo = get("in-reply-to");
-    out.references = get("references");
+  const h = parseHeaderBlock(m.headers ?? "");
+  for (const [name, key] of KEPT) {
+    const v = first(h, name);
+    // A value that is already text beyond Latin-1 (PT_UNICODE headers) is taken as it is.
+    if (v !== null) out[key] = /[^\x00-\xff]/.test(v) ? v : decodeHeaderValue(v);
   }
   out.from ??= m.from ?? undefined;
   out.to ??= m.to.length ? m.to.join(", ") : undefined;

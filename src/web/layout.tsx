@@ -74,12 +74,6 @@ export function Badge(p: { status: string; label?: string }) {
   return <span class={`badge ${cls}`}>{p.label ?? p.status.replace("_", " ")}</span>;
 }
 
-/**
- * Mail text with its invisible direction and format controls made visible (U+FFFD): a right-to-left
- * override would otherwise show "report<RLO>fdp.exe" as "reportexe.pdf" (Unicode TR36 §2.5).
- */
-export const visible = (s: string) => s.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, "\ufffd");
-
 /** 2026-12-06T00:47:14.123Z → 2026-12-06 00:47:14 (UTC, as the CLI prints). */
 export const when = (iso: string | null | undefined) => (iso ? iso.replace("T", " ").slice(0, 19) : "");
 

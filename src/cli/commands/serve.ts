@@ -128,9 +128,9 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
   const lines: CheckLine[] = [];
   let deps: Deps | null = null;
   try {
-    loadCommonConfig(opts, env);
+    const config = loadCommonConfig(opts, env);
     lines.push({ what: "config", ok: true, detail: opts.config ?? env.INGEST_MAIL_CONFIG ?? "built-in defaults" });
-    const target = databaseTarget(opts, loadCommonConfig(opts, env), env);
+    const target = databaseTarget(opts, config, env);
     const file = isDatabaseUrl(target) ? null : resolve(target);
     if (file && !existsSync(file)) {
       // serve creates it (a delivery mode, like ingest); the check makes nothing: may it?
@@ -138,7 +138,7 @@ async function check(opts: ServeOptions, address: ListenAddress, env: NodeJS.Pro
       if (!writable) throw new Error(`${file} does not exist, and ${folder} is not writable: serve could not create it`);
       lines.push({ what: "database", ok: true, detail: `${file} (does not exist yet: serve creates it in ${folder})` });
     } else {
-      deps = await makeDeps(opts, env);
+      deps = await makeDeps(opts, env, config);
       await deps.db.write(async () => undefined);
       lines.push({ what: "database", ok: true, detail: `${deps.paths.db} (writable)` });
     }

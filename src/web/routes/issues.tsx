@@ -5,7 +5,7 @@ import { getIssue } from "../../store/queries/queries.js";
 import { ISSUE_KINDS, ISSUE_STATES } from "../../domain/issues.js";
 import { conversation, identificationView, issueLinks, issuesPage, outboundOfIssue, type IssueFilter, type IssueRef } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
-import { Badge, IssueLink, Page, qs, visible, when } from "../layout.js";
+import { Badge, IssueLink, Page, qs, when } from "../layout.js";
 import { splitAction } from "../quote.js";
 
 const STATES: string[] = [...ISSUE_STATES];
@@ -106,7 +106,7 @@ export function register(app: App, ctx: WebContext): void {
                   </td>
                   <td data-label="Kind">{i.kind}</td>
                   <td class="subject" data-label="Subject">
-                    <a href={`/issues/${i.id}`}>{i.subject ? visible(i.subject) : "(no subject)"}</a>
+                    <a href={`/issues/${i.id}`}>{i.subject ? i.subject : "(no subject)"}</a>
                   </td>
                   <td data-label="Customer">{i.customerEmail ?? ""}</td>
                   <td data-label="Queue">{[i.queue, i.assignee].filter(Boolean).join(" / ")}</td>

@@ -3,7 +3,7 @@
 // records marked, and the bulk resubmit of what the filter shows.
 import { RESUBMITTABLE, STAGED_STATUSES, stagedPage, type StagedFilter, type StagedRow } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
-import { Badge, Csrf, Page, bytes, qs, visible, when } from "../layout.js";
+import { Badge, Csrf, Page, bytes, qs, when } from "../layout.js";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const text = (v: string | undefined, max = 200) => (v ?? "").trim().slice(0, max) || undefined;
@@ -159,14 +159,14 @@ function Row(p: { r: StagedRow; stuck: boolean }) {
       <td class="from" data-label="From">
         {r.fromName ? (
           <>
-            {visible(r.fromName)} <span class="muted addr">&lt;{r.fromAddress ?? ""}&gt;</span>
+            {r.fromName} <span class="muted addr">&lt;{r.fromAddress ?? ""}&gt;</span>
           </>
         ) : (
           (r.fromAddress ?? "")
         )}
       </td>
       <td class="subject" data-label="Subject">
-        <a href={`/staged/${r.id}`}>{r.subject ? visible(r.subject) : "(no subject)"}</a> <span class="muted">{bytes(r.rawSize)}</span>
+        <a href={`/staged/${r.id}`}>{r.subject ? r.subject : "(no subject)"}</a> <span class="muted">{bytes(r.rawSize)}</span>
       </td>
       <td data-label="Note">{note.slice(0, 120)}</td>
     </tr>

@@ -4,7 +4,7 @@
 import { actionDetails, attachmentsOf, getStaged, issuesOfStaged, statusHistory } from "../../store/queries/queries.js";
 import { RESUBMITTABLE, identificationView, interactionView, issueRef, type IssueRef } from "../../store/queries/web-queries.js";
 import type { App, WebContext } from "../context.js";
-import { Badge, Csrf, IssueLink, Page, bytes, visible, when } from "../layout.js";
+import { Badge, Csrf, IssueLink, Page, bytes, when } from "../layout.js";
 import { splitQuoted } from "../quote.js";
 
 interface TraceStep {
@@ -50,7 +50,7 @@ export function register(app: App, ctx: WebContext): void {
           <a href="/">Staged mail</a> › {id}
         </p>
         <h1>
-          {row.subject ? visible(row.subject) : "(no subject)"} <Badge status={row.status} /> {stuck && <Badge status="stuck" label="stuck" />}
+          {row.subject ? row.subject : "(no subject)"} <Badge status={row.status} /> {stuck && <Badge status="stuck" label="stuck" />}
         </h1>
         {message && (
           <p class={`panel notice ${row.status === "complete" ? "good" : "bad"}`} role="status">
@@ -174,7 +174,7 @@ export function register(app: App, ctx: WebContext): void {
                   <tr>
                     <td class="subject">
                       <a href={`/staged/${id}/attachments/${a.id}`} download>
-                        {a.filename ? visible(a.filename) : "(unnamed)"}
+                        {a.filename ? a.filename : "(unnamed)"}
                       </a>
                     </td>
                     <td>{a.contentType ?? ""}</td>
