@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { describeJsonError, locateConfig } from "./config-lookup.js";
 import { ConfigError } from "./errors.js";
+import { kernelPath } from "./fsafe.js";
 import { isDatabaseUrl } from "./store/url.js";
 
 import { ISSUE_KINDS, type IssueKind } from "./domain/issues.js";
@@ -135,7 +136,7 @@ const fail = (key: string, want: string): never => {
 const str: Check = (v, k) => void (typeof v === "string" || fail(k, "a string"));
 const strOrNull: Check = (v, k) => void (v === null || typeof v === "string" || fail(k, "a string or null"));
 // A folder or file of ours under the kernel's file systems: Node's recursive mkdir there never ends.
-const onDisk: Check = (v, k) => void (v === null || (typeof v === "string" && !/^\/(proc|sys)(\/|$)/.test(v)) || fail(k, typeof v === "string" ? "a path on disk, not under /proc or /sys" : "a string or null"));
+const onDisk: Check = (v, k) => void (v === null || (typeof v === "string" && !(isAbsolute(v) && kernelPath(v))) || fail(k, typeof v === "string" ? "a path on disk, not under /proc or /sys" : "a string or null"));
 const bool: Check = (v, k) => void (typeof v === "boolean" || fail(k, "true or false"));
 const posInt: Check = (v, k) => void ((Number.isInteger(v) && (v as number) >= 0) || fail(k, "a whole number ≥ 0"));
 const oneOf =

@@ -5,7 +5,7 @@
 // on a database another user owns (the MTA's delivery user), it becomes that user first, so that
 // nothing it creates is root's and later deliveries can still write (issue 10, point 7).
 import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { ConfigError } from "./errors.js";
 
 export interface Modes {
@@ -112,4 +112,13 @@ export function creatableIn(path: string): { folder: string; writable: boolean }
   } catch {
     return { folder, writable: false };
   }
+}
+
+/** The kernel's file systems: no file or folder can be stored under them (and Node's recursive mkdir of a missing folder there never ends). */
+const KERNEL_FOLDERS = ["/proc", "/sys"];
+
+/** The kernel's folder `path` is under (the path itself or anything below), or null. */
+export function kernelPath(path: string): string | null {
+  const p = resolve(path);
+  return KERNEL_FOLDERS.find((k) => p === k || p.startsWith(`${k}/`)) ?? null;
 }

@@ -8,7 +8,7 @@ import { isOtherUrl } from "../store/url.js";
 import type { WriteTurn } from "../store/sqlite/engine.js";
 import { ConfigError, DatabaseRefusedError, NotFoundError, UsageError } from "../errors.js";
 import { osUser } from "./actor.js";
-import { applyFileMode, becomeDatabaseOwner, refuseSymlinks } from "../fsafe.js";
+import { applyFileMode, becomeDatabaseOwner, kernelPath, refuseSymlinks } from "../fsafe.js";
 import { fileLogger, resolvePaths, systemClock, systemGuid, type Deps, type Mailer } from "../pipeline/deps.js";
 
 export interface CommonOptions {
@@ -63,7 +63,8 @@ export async function makeDeps(opts: CommonOptions, env: NodeJS.ProcessEnv = pro
   const url = isDatabaseUrl(target);
   // The kernel's own file systems hold no database: Node's recursive mkdir of a missing folder
   // there never ends (mkdir says ENOENT, then EEXIST for /proc, again and again), deaf to SIGTERM.
-  if (!url && /^\/(proc|sys)(\/|$)/.test(paths.db)) throw new DatabaseRefusedError(`the database ${paths.db} is under /${paths.db.split("/")[1]}, the kernel's file system: give a path on disk (check --db / INGEST_MAIL_DB)`);
+  const kernel = url ? null : kernelPath(paths.db);
+  if (kernel) throw new DatabaseRefusedError(`the database ${paths.db} is under ${kernel}, the kernel's file system: give a path on disk (check --db / INGEST_MAIL_DB)`);
   // Issue 10 (domain.md §9): root becomes the database's owner, files are private whatever the
   // umask, symlinks in our places are refused, and an admin command never creates a database.
   if (!url) becomeDatabaseOwner(paths.db);

@@ -1,7 +1,8 @@
 // `ingest-mail doctor` (issue 14): the decisions, pure. Each takes facts gathered by probe.ts and
 // returns one row of the report: pass, warn or fail, what was seen, and how to fix it.
 import { modesOf } from "../fsafe.js";
-import { kernelPath, sharedFolder } from "./places.js";
+import { kernelPath } from "../fsafe.js";
+import { sharedFolder } from "./places.js";
 
 export type Status = "pass" | "warn" | "fail";
 

@@ -2,6 +2,7 @@
 // so a chmod or chown may only ever name a folder made for ingest-mail. A shared folder (/var/log,
 // /tmp, someone else's folder) is left as it is: the fix then names a file or a folder of our own.
 import { basename, resolve } from "node:path";
+import { kernelPath } from "../fsafe.js";
 import type { Account, PathFacts } from "./checks.js";
 
 /**
@@ -15,17 +16,8 @@ export const SYSTEM_FOLDERS: ReadonlySet<string> = new Set([
   "/var", "/var/cache", "/var/lib", "/var/local", "/var/lock", "/var/log", "/var/mail", "/var/opt", "/var/run", "/var/spool", "/var/tmp",
 ]);
 
-/** The kernel's file systems: no file or folder can be stored under them at all. */
-const KERNEL_FOLDERS = ["/proc", "/sys"];
-
 /** The name every documented place gives ingest-mail's folder (/var/lib/ingest-mail, ~/.local/share/ingest-mail). */
 const OUR_NAME = "ingest-mail";
-
-/** Under /proc or /sys (the path itself or anything below). */
-export function kernelPath(path: string): string | null {
-  const p = resolve(path);
-  return KERNEL_FOLDERS.find((k) => p === k || p.startsWith(`${k}/`)) ?? null;
-}
 
 /**
  * Why a folder is shared (not made for ingest-mail), or null when it is ours. The rule, first match:
