@@ -2,10 +2,10 @@
 // never written to a terminal, where escape sequences in them would be obeyed; a file named with -o
 // is not overwritten unless --force, and is created private (0600), like the mail it came from.
 import { createWriteStream } from "node:fs";
-import { userInfo } from "node:os";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UsageError } from "../errors.js";
+import { osUser } from "./actor.js";
 
 export interface OutputOptions {
   output?: string;
@@ -23,14 +23,6 @@ const CANNOT_CREATE: Record<string, string> = {
   ENAMETOOLONG: "the name is too long",
 };
 
-function userName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid ${process.getuid?.() ?? "?"}`;
-  }
-}
-
 /** The bytes (a buffer, or a stream opened only when it is written) to -o FILE, else to stdout when it is not a terminal. */
 export async function writeOut(bytes: Buffer | (() => Readable), opts: OutputOptions, what: string): Promise<{ written: string; bytes: number }> {
   const source = () => (Buffer.isBuffer(bytes) ? [bytes] : bytes());
@@ -43,7 +35,7 @@ export async function writeOut(bytes: Buffer | (() => Readable), opts: OutputOpt
       const code = (e as NodeJS.ErrnoException).code ?? "";
       if (code === "EEXIST") throw new UsageError(`${opts.output} exists; give --force to overwrite it`);
       // The file named with -o cannot be made: the admin's path, said plainly (not a fault of ours: 70).
-      if (code in CANNOT_CREATE) throw new UsageError(`cannot write ${opts.output}: ${CANNOT_CREATE[code]}${code === "EACCES" || code === "EPERM" ? ` (as ${userName()})` : ""}`);
+      if (code in CANNOT_CREATE) throw new UsageError(`cannot write ${opts.output}: ${CANNOT_CREATE[code]}${code === "EACCES" || code === "EPERM" ? ` (as ${osUser()})` : ""}`);
       throw e;
     }
     return { written: opts.output, bytes: out.bytesWritten };
